@@ -1,0 +1,86 @@
+# Dependencies. Optional ones follow DK_WITH_<DEP>=AUTO|ON|OFF: AUTO uses the
+# dependency when found, ON fails the configure step without it, OFF ignores
+# it. Each prints one summary line at the end of configuration.
+
+set(DK_SUMMARY "")
+
+function(dk_summary name state detail)
+  set(DK_SUMMARY "${DK_SUMMARY}${name}\;${state}\;${detail}\n" PARENT_SCOPE)
+endfunction()
+
+# dk_option_dep(NAME) declares DK_WITH_NAME (default AUTO).
+macro(dk_option_dep name)
+  set(DK_WITH_${name} AUTO CACHE STRING "Use ${name}: AUTO, ON or OFF")
+  set_property(CACHE DK_WITH_${name} PROPERTY STRINGS AUTO ON OFF)
+  if(NOT DK_WITH_${name} MATCHES "^(AUTO|ON|OFF)$")
+    message(FATAL_ERROR "DK_WITH_${name}=${DK_WITH_${name}}: expected AUTO, ON or OFF")
+  endif()
+endmacro()
+
+# dk_resolve_dep(NAME FOUND DETAIL) sets DK_HAVE_NAME and records the summary.
+macro(dk_resolve_dep name found detail)
+  if(DK_WITH_${name} STREQUAL "OFF")
+    set(DK_HAVE_${name} OFF)
+    dk_summary(${name} "off" "disabled by DK_WITH_${name}=OFF")
+  elseif(${found})
+    set(DK_HAVE_${name} ON)
+    dk_summary(${name} "on" "${detail}")
+  elseif(DK_WITH_${name} STREQUAL "ON")
+    message(FATAL_ERROR "DK_WITH_${name}=ON but ${name} was not found (${detail})")
+  else()
+    set(DK_HAVE_${name} OFF)
+    dk_summary(${name} "off" "not found: ${detail}")
+  endif()
+endmacro()
+
+find_package(PkgConfig REQUIRED)
+
+# --- required: protobuf-c and the ONNX schema (the loader is the core) ---
+pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
+find_program(DK_PROTOC_C protoc-c REQUIRED)
+find_file(DK_ONNX_PROTO onnx.proto PATHS /usr/include/onnx /usr/local/include/onnx
+          NO_DEFAULT_PATH REQUIRED)
+dk_summary(protobuf-c "required" "${PROTOBUFC_VERSION}, schema ${DK_ONNX_PROTO}")
+
+# --- optional ---
+dk_option_dep(OPENMP)
+if(NOT DK_WITH_OPENMP STREQUAL "OFF")
+  find_package(OpenMP QUIET COMPONENTS C)
+endif()
+dk_resolve_dep(OPENMP OpenMP_C_FOUND "OpenMP ${OpenMP_C_VERSION}")
+
+dk_option_dep(PNG)
+if(NOT DK_WITH_PNG STREQUAL "OFF")
+  pkg_check_modules(LIBPNG QUIET IMPORTED_TARGET libpng)
+endif()
+dk_resolve_dep(PNG LIBPNG_FOUND "libpng ${LIBPNG_VERSION}")
+
+dk_option_dep(JPEG)
+if(NOT DK_WITH_JPEG STREQUAL "OFF")
+  pkg_check_modules(LIBJPEG QUIET IMPORTED_TARGET libjpeg)
+endif()
+dk_resolve_dep(JPEG LIBJPEG_FOUND "libjpeg-turbo ${LIBJPEG_VERSION}")
+
+dk_option_dep(CMOCKA)
+if(NOT DK_WITH_CMOCKA STREQUAL "OFF")
+  pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)
+endif()
+dk_resolve_dep(CMOCKA CMOCKA_FOUND "cmocka ${CMOCKA_VERSION} (unit tests)")
+
+function(dk_print_summary)
+  message(STATUS "deltakern ${PROJECT_VERSION} configuration:")
+  string(REPLACE "\n" ";" lines "${DK_SUMMARY}")
+  foreach(line IN LISTS lines)
+    if(line STREQUAL "")
+      continue()
+    endif()
+    string(REPLACE "\;" ";" fields "${line}")
+    list(GET fields 0 name)
+    list(GET fields 1 state)
+    list(GET fields 2 detail)
+    string(LENGTH "${name}" len)
+    math(EXPR padn "12 - ${len}")
+    string(REPEAT " " ${padn} pad)
+    message(STATUS "  ${name}${pad}${state}  (${detail})")
+  endforeach()
+endfunction()

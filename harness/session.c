@@ -1,0 +1,145 @@
+/* The executor: plans every node once, then runs the graph node by node on one
+ * backend, timing each node and handing its outputs to an observer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "deltakern/session.h"
+#include "runtime/backend_iface.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+#define DK_SESSION_MAX_IO 64
+
+struct dk_session {
+    const dk_graph *g;
+    const dk_backend_iface *b;
+    dk_tensor *values;     /* one host tensor per graph value (constants copied) */
+    void **plans;
+    dk_node_observer observer;
+    void *observer_user;
+    double last_seconds;
+};
+
+static dk_status check_node(const dk_session *s, const dk_node *n)
+{
+    if (n->n_inputs > DK_SESSION_MAX_IO || n->n_outputs > DK_SESSION_MAX_IO)
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' has more than %d inputs or outputs",
+                         s->g->source, n->name, DK_SESSION_MAX_IO);
+    if (s->b->supports && !s->b->supports(s->g, n))
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' (%s) is not supported by backend '%s'",
+                         s->g->source, n->name, dk_op_name(n->op), s->b->name);
+    return DK_OK;
+}
+
+static dk_status alloc_values(dk_session *s)
+{
+    const dk_graph *g = s->g;
+    for (int v = 0; v < g->n_values; v++) {
+        const dk_tensor *t = &g->values[v].t;
+        if (t->dtype == DK_DTYPE_UNDEFINED) continue; /* unused value (e.g. of a removed node) */
+        if (g->values[v].kind == DK_VALUE_CONSTANT) {
+            DK_TRY(dk_tensor_copy(&s->values[v], t));
+        } else {
+            DK_TRY(dk_tensor_alloc(&s->values[v], t->dtype, t->ndim, t->dims));
+            if (!(s->values[v].name = strdup(t->name))) return dk__error(DK_ERR_NOMEM, "out of memory");
+        }
+    }
+    return DK_OK;
+}
+
+dk_status dk_session_create(const dk_graph *g, const dk_backend_iface *b, dk_session **out)
+{
+    *out = NULL;
+    char reason[256];
+    DK_TRY(dk_backend_probe(b, reason, sizeof reason));
+    dk_session *s = calloc(1, sizeof *s);
+    if (!s) return dk__error(DK_ERR_NOMEM, "out of memory");
+    s->g = g;
+    s->b = b;
+    s->values = calloc((size_t)g->n_values + 1, sizeof *s->values);
+    s->plans = calloc((size_t)g->n_nodes + 1, sizeof *s->plans);
+    dk_status st = (!s->values || !s->plans) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
+    for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
+    if (st == DK_OK) st = alloc_values(s);
+    for (int k = 0; k < g->n_nodes && st == DK_OK && b->plan; k++) {
+        st = b->plan(g, k, &s->plans[k]);
+        if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, g->nodes[k].name, b->name);
+    }
+    if (st != DK_OK) {
+        dk_session_destroy(s);
+        return st;
+    }
+    *out = s;
+    return DK_OK;
+}
+
+void dk_session_destroy(dk_session *s)
+{
+    if (!s) return;
+    for (int k = 0; s->plans && k < s->g->n_nodes; k++)
+        if (s->plans[k] && s->b->plan_destroy) s->b->plan_destroy(s->plans[k]);
+    for (int v = 0; s->values && v < s->g->n_values; v++) dk_tensor_reset(&s->values[v]);
+    free(s->values);
+    free(s->plans);
+    free(s);
+}
+
+void dk_session_set_observer(dk_session *s, dk_node_observer fn, void *user)
+{
+    s->observer = fn;
+    s->observer_user = user;
+}
+
+static dk_status feed_inputs(dk_session *s, const dk_tensor *inputs, int n_inputs)
+{
+    const dk_graph *g = s->g;
+    if (n_inputs != g->n_inputs)
+        return dk__error(DK_ERR_INVALID, "%s: the model has %d inputs but %d were given", g->source,
+                         g->n_inputs, n_inputs);
+    for (int i = 0; i < n_inputs; i++) {
+        dk_tensor *dst = &s->values[g->inputs[i]];
+        const dk_tensor *src = &inputs[i];
+        int same = src->dtype == dst->dtype && src->ndim == dst->ndim && src->data;
+        for (int d = 0; same && d < dst->ndim; d++) same = src->dims[d] == dst->dims[d];
+        if (!same) {
+            char want[128], got[128];
+            return dk__error(DK_ERR_SHAPE, "%s: input '%s' must be %s %s, got %s %s", g->source,
+                             dst->name, dk_dtype_name(dst->dtype),
+                             dk_shape_str(dst->ndim, dst->dims, want, sizeof want),
+                             dk_dtype_name(src->dtype), dk_shape_str(src->ndim, src->dims, got, sizeof got));
+        }
+        memcpy(dst->data, src->data, dk_tensor_nbytes(dst));
+    }
+    return DK_OK;
+}
+
+dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs)
+{
+    const dk_graph *g = s->g;
+    DK_TRY(feed_inputs(s, inputs, n_inputs));
+    s->last_seconds = 0;
+    const dk_tensor *in[DK_SESSION_MAX_IO];
+    dk_tensor *out[DK_SESSION_MAX_IO];
+    for (int k = 0; k < g->n_nodes; k++) {
+        const dk_node *n = &g->nodes[k];
+        for (int i = 0; i < n->n_inputs; i++) in[i] = n->inputs[i] >= 0 ? &s->values[n->inputs[i]] : NULL;
+        for (int o = 0; o < n->n_outputs; o++) out[o] = n->outputs[o] >= 0 ? &s->values[n->outputs[o]] : NULL;
+        double t0 = dk__now();
+        dk_status st = s->b->execute(s->plans[k], g, n, in, out);
+        double dt = dk__now() - t0;
+        if (st != DK_OK)
+            return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,
+                                    dk_op_name(n->op), s->b->name);
+        s->last_seconds += dt;
+        if (s->observer) s->observer(s->observer_user, g, k, (const dk_tensor *const *)out, dt);
+    }
+    return DK_OK;
+}
+
+const dk_tensor *dk_session_output(const dk_session *s, int i)
+{
+    if (i < 0 || i >= s->g->n_outputs) return NULL;
+    return &s->values[s->g->outputs[i]];
+}
+
+double dk_session_last_seconds(const dk_session *s) { return s->last_seconds; }

@@ -1,0 +1,33 @@
+/* deltakern — backends: the kernel libraries a graph can run on.
+ *
+ * Every backend compiled in is listed, including those unusable on this
+ * machine, which say why (dk_backend_probe). Backends are static tables; no
+ * handle needs freeing. */
+#ifndef DELTAKERN_BACKEND_H
+#define DELTAKERN_BACKEND_H
+
+#include <stddef.h>
+#include "deltakern/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dk_backend_iface dk_backend_iface;
+
+int dk_backend_count(void);
+const dk_backend_iface *dk_backend_at(int i);
+/* NULL and an error naming the valid backends when the name is unknown. */
+const dk_backend_iface *dk_backend_find(const char *name);
+
+const char *dk_backend_name(const dk_backend_iface *b);
+const char *dk_backend_description(const dk_backend_iface *b);
+const char *dk_backend_version(const dk_backend_iface *b);
+/* DK_OK when usable here; otherwise DK_ERR_UNAVAILABLE with the reason in
+ * `reason` (and in dk_last_error()). */
+dk_status dk_backend_probe(const dk_backend_iface *b, char *reason, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

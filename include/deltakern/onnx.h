@@ -1,0 +1,27 @@
+/* deltakern — loading ONNX models and tensors.
+ *
+ * Ownership: on success *out belongs to the caller (dk_graph_destroy /
+ * dk_tensor_reset). On failure nothing is allocated and dk_last_error() says
+ * what and why, naming the file and, where relevant, the node. */
+#ifndef DELTAKERN_ONNX_H
+#define DELTAKERN_ONNX_H
+
+#include "deltakern/graph.h"
+#include "deltakern/status.h"
+#include "deltakern/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Loads an ONNX model (opsets 7 to 17; older ones where their semantics are
+ * handled), infers shapes, folds constants and removes Identity/Dropout. */
+dk_status dk_onnx_load(const char *path, dk_graph **out);
+
+/* Loads a serialized ONNX TensorProto (.pb file, as in the ONNX test data). */
+dk_status dk_onnx_load_tensor_file(const char *path, dk_tensor *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

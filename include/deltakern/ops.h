@@ -1,0 +1,147 @@
+/* deltakern — the operator set and each operator's decoded parameters.
+ *
+ * The loader decodes ONNX attributes (and constant inputs such as Clip's
+ * min/max or Reshape's shape) once, during shape inference, into the
+ * dk_op_params of each node. Kernels read only these decoded parameters. */
+#ifndef DELTAKERN_OPS_H
+#define DELTAKERN_OPS_H
+
+#include <stdint.h>
+#include "deltakern/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum dk_op {
+    DK_OP_NONE = 0,
+    DK_OP_CONV,
+    DK_OP_BATCHNORM,
+    DK_OP_RELU,
+    DK_OP_CLIP,
+    DK_OP_LEAKYRELU,
+    DK_OP_SIGMOID,
+    DK_OP_HARDSIGMOID,
+    DK_OP_HARDSWISH,
+    DK_OP_ADD,
+    DK_OP_SUB,
+    DK_OP_MUL,
+    DK_OP_DIV,
+    DK_OP_MAXPOOL,
+    DK_OP_AVGPOOL,
+    DK_OP_GLOBALAVGPOOL,
+    DK_OP_GLOBALMAXPOOL,
+    DK_OP_GEMM,
+    DK_OP_MATMUL,
+    DK_OP_FLATTEN,
+    DK_OP_RESHAPE,
+    DK_OP_TRANSPOSE,
+    DK_OP_SQUEEZE,
+    DK_OP_UNSQUEEZE,
+    DK_OP_CONCAT,
+    DK_OP_SOFTMAX,
+    DK_OP_LRN,
+    DK_OP_PAD,
+    DK_OP_REDUCEMEAN,
+    DK_OP_CONSTANT,
+    DK_OP_IDENTITY,
+    DK_OP_DROPOUT,
+    DK_OP_SHAPE,
+    DK_OP_GATHER,
+    DK_OP_COUNT
+} dk_op;
+
+#define DK_MAX_SPATIAL 3
+
+/* Sliding window of Conv and the pools, after auto_pad and ceil_mode are
+ * resolved: output size along axis i is
+ *   (in + pad_begin + pad_end - dilation*(kernel-1) - 1) / stride + 1
+ * (with ceil_mode already folded into pad_end so this floor formula holds,
+ * see dk_pool_params.ceil_extra). */
+typedef struct dk_window {
+    int nspatial;                          /* 1..3 */
+    int64_t kernel[DK_MAX_SPATIAL];
+    int64_t stride[DK_MAX_SPATIAL];
+    int64_t dilation[DK_MAX_SPATIAL];
+    int64_t pad_begin[DK_MAX_SPATIAL];
+    int64_t pad_end[DK_MAX_SPATIAL];
+} dk_window;
+
+typedef struct dk_conv_params {
+    dk_window win;
+    int64_t group;
+    int has_bias;
+} dk_conv_params;
+
+typedef struct dk_pool_params {
+    dk_window win;                         /* pad_end includes ceil_extra */
+    int64_t ceil_extra[DK_MAX_SPATIAL];    /* padding added by ceil_mode, never counted by
+                                              count_include_pad */
+    int count_include_pad;                 /* AveragePool */
+    int storage_order;                     /* MaxPool Indices: 0 row major, 1 column major */
+    int has_indices;                       /* MaxPool second output requested */
+} dk_pool_params;
+
+typedef struct dk_batchnorm_params { float epsilon; } dk_batchnorm_params;
+
+typedef struct dk_lrn_params { float alpha, beta, bias; int64_t size; } dk_lrn_params;
+
+typedef struct dk_gemm_params {
+    float alpha, beta;
+    int trans_a, trans_b;
+    int has_c;
+} dk_gemm_params;
+
+/* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
+ * when absent), Sigmoid and HardSwish (no parameter). */
+typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;
+
+/* Softmax: axis normalised to [0, ndim). legacy=1 for opset < 13, where the
+ * input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
+typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
+
+/* Concat, Flatten, Gather: axis normalised to [0, ndim). */
+typedef struct dk_axis_params { int axis; } dk_axis_params;
+
+typedef struct dk_reduce_params {
+    int naxes;                             /* reduced axes, normalised and sorted */
+    int axes[DK_MAX_DIMS];
+    int keepdims;
+} dk_reduce_params;
+
+typedef struct dk_transpose_params { int perm[DK_MAX_DIMS]; } dk_transpose_params;
+
+typedef enum dk_pad_mode { DK_PAD_CONSTANT = 0, DK_PAD_REFLECT, DK_PAD_EDGE } dk_pad_mode;
+typedef struct dk_pad_params {
+    int64_t begin[DK_MAX_DIMS], end[DK_MAX_DIMS]; /* may be negative (cropping) */
+    dk_pad_mode mode;
+    double value;
+} dk_pad_params;
+
+/* Shape (opset 15 start/end, normalised and clamped). */
+typedef struct dk_shape_params { int start, end; } dk_shape_params;
+
+typedef union dk_op_params {
+    dk_conv_params conv;
+    dk_pool_params pool;
+    dk_batchnorm_params bn;
+    dk_lrn_params lrn;
+    dk_gemm_params gemm;
+    dk_act_params act;
+    dk_softmax_params softmax;
+    dk_axis_params axis;
+    dk_reduce_params reduce;
+    dk_transpose_params transpose;
+    dk_pad_params pad;
+    dk_shape_params shape;
+} dk_op_params;
+
+/* ONNX op_type name of an op ("Conv"), or "?" for an invalid value. */
+const char *dk_op_name(dk_op op);
+/* Op for an ONNX op_type, DK_OP_NONE when deltakern does not know it. */
+dk_op dk_op_from_name(const char *onnx_op_type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/* deltakern — running a graph on a backend, node by node.
+ *
+ * dk_session_create() plans every node (all descriptor and primitive
+ * creation, weight preparation) so that dk_session_run() does only the work
+ * that is timed. Each node's outputs reach the optional observer as host
+ * float32 (or the node's dtype) tensors in NCHW order together with the
+ * node's execution time.
+ *
+ * Ownership: the session keeps a pointer to the graph, which must outlive it;
+ * tensors passed to the observer and returned by dk_session_output() belong to
+ * the session and stay valid until the next run or dk_session_destroy(). */
+#ifndef DELTAKERN_SESSION_H
+#define DELTAKERN_SESSION_H
+
+#include "deltakern/backend.h"
+#include "deltakern/graph.h"
+#include "deltakern/status.h"
+#include "deltakern/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dk_session dk_session;
+
+/* Called after node `node` ran; `seconds` is its execution time alone. */
+typedef void (*dk_node_observer)(void *user, const dk_graph *g, int node,
+                                 const dk_tensor *const *outputs, double seconds);
+
+dk_status dk_session_create(const dk_graph *g, const dk_backend_iface *backend, dk_session **out);
+void dk_session_destroy(dk_session *s);
+
+void dk_session_set_observer(dk_session *s, dk_node_observer fn, void *user);
+
+/* Runs the graph. inputs[i] feeds graph input i (g->inputs[i]); its dtype and
+ * shape must match the model's exactly (an error names both otherwise). */
+dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs);
+
+/* Graph output i after the last run. */
+const dk_tensor *dk_session_output(const dk_session *s, int i);
+
+/* Seconds spent in the last run's node executions (sum over nodes). */
+double dk_session_last_seconds(const dk_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,32 @@
+/* Internal: the reference backend's kernels. Plain C, accumulation in double.
+ * Same signature as dk_eval_fn: out tensors are allocated with the inferred
+ * dtype and shape; in[i] is NULL for omitted optional inputs. */
+#ifndef DK_REF_KERNELS_H
+#define DK_REF_KERNELS_H
+
+#include "layers/op_table.h"
+
+#define DK_REF_KERNEL(fn) \
+    dk_status fn(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
+
+/* ref_conv.c */
+DK_REF_KERNEL(dk_ref_conv);
+/* ref_pool.c */
+DK_REF_KERNEL(dk_ref_maxpool);
+DK_REF_KERNEL(dk_ref_avgpool);
+DK_REF_KERNEL(dk_ref_globalavgpool);
+DK_REF_KERNEL(dk_ref_globalmaxpool);
+/* ref_norm.c */
+DK_REF_KERNEL(dk_ref_batchnorm);
+DK_REF_KERNEL(dk_ref_lrn);
+/* ref_eltwise.c */
+DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish */
+DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div with broadcasting */
+/* ref_dense.c */
+DK_REF_KERNEL(dk_ref_gemm);
+DK_REF_KERNEL(dk_ref_matmul);
+/* ref_reduce.c */
+DK_REF_KERNEL(dk_ref_softmax);
+DK_REF_KERNEL(dk_ref_reducemean);
+
+#endif

@@ -1,0 +1,44 @@
+/* The registry of backends compiled into this build. */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/backend_iface.h"
+#include "runtime/error.h"
+
+extern const dk_backend_iface dk_backend_ref;
+
+static const dk_backend_iface *const registry[] = {
+    &dk_backend_ref,
+};
+
+#define N_BACKENDS ((int)(sizeof registry / sizeof registry[0]))
+
+int dk_backend_count(void) { return N_BACKENDS; }
+
+const dk_backend_iface *dk_backend_at(int i) { return i >= 0 && i < N_BACKENDS ? registry[i] : NULL; }
+
+const dk_backend_iface *dk_backend_find(const char *name)
+{
+    char names[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < N_BACKENDS; i++) {
+        if (strcmp(registry[i]->name, name) == 0) return registry[i];
+        used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0, "%s%s",
+                                 i ? ", " : "", registry[i]->name);
+    }
+    dk__error(DK_ERR_INVALID, "unknown backend '%s' (available: %s)", name, names);
+    return NULL;
+}
+
+const char *dk_backend_name(const dk_backend_iface *b) { return b->name; }
+const char *dk_backend_description(const dk_backend_iface *b) { return b->description; }
+const char *dk_backend_version(const dk_backend_iface *b) { return b->version ? b->version() : "unknown"; }
+
+dk_status dk_backend_probe(const dk_backend_iface *b, char *reason, size_t n)
+{
+    if (n) reason[0] = '\0';
+    if (!b->probe) return DK_OK;
+    dk_status s = b->probe(reason, n);
+    if (s != DK_OK) dk__error(s, "backend '%s' is unavailable: %s", b->name, reason);
+    return s;
+}

@@ -1,0 +1,73 @@
+/* Status names and the thread-local last-error message. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/error.h"
+
+#define DK_ERROR_CAP 1024
+
+static _Thread_local char last_error[DK_ERROR_CAP];
+
+const char *dk_status_name(dk_status s)
+{
+    switch (s) {
+    case DK_OK: return "ok";
+    case DK_ERR_INVALID: return "invalid argument";
+    case DK_ERR_IO: return "i/o error";
+    case DK_ERR_FORMAT: return "bad format";
+    case DK_ERR_UNSUPPORTED: return "unsupported";
+    case DK_ERR_SHAPE: return "shape mismatch";
+    case DK_ERR_NOMEM: return "out of memory";
+    case DK_ERR_UNAVAILABLE: return "unavailable";
+    case DK_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}
+
+int dk_status_is_user_error(dk_status s)
+{
+    return s == DK_ERR_INVALID || s == DK_ERR_IO || s == DK_ERR_FORMAT ||
+           s == DK_ERR_UNSUPPORTED || s == DK_ERR_SHAPE || s == DK_ERR_UNAVAILABLE;
+}
+
+const char *dk_last_error(void) { return last_error; }
+
+void dk__error_clear(void) { last_error[0] = '\0'; }
+
+/* Newlines would break the one-line error contract of the CLI. */
+static void flatten_newlines(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r') *s = ' ';
+}
+
+dk_status dk__error(dk_status s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    flatten_newlines(last_error);
+    return s;
+}
+
+dk_status dk__error_prefix(dk_status s, const char *fmt, ...)
+{
+    char prefix[DK_ERROR_CAP], old[DK_ERROR_CAP];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, last_error, sizeof old);
+    /* Built piecewise: truncation of an over-long message is intended. */
+    size_t np = strlen(prefix), no = strlen(old);
+    if (np > DK_ERROR_CAP - 3) np = DK_ERROR_CAP - 3;
+    if (no > DK_ERROR_CAP - 3 - np) no = DK_ERROR_CAP - 3 - np;
+    memcpy(last_error, prefix, np);
+    memcpy(last_error + np, ": ", 2);
+    memcpy(last_error + np + 2, old, no);
+    last_error[np + 2 + no] = '\0';
+    flatten_newlines(last_error);
+    return s;
+}

@@ -1,0 +1,27 @@
+/* The deltakern command-line tool: shared declarations of its subcommands. */
+#ifndef DK_TOOLS_CLI_H
+#define DK_TOOLS_CLI_H
+
+#include "deltakern/status.h"
+
+/* Exit codes, documented in `deltakern --help` and the README. */
+enum { DK_EXIT_OK = 0, DK_EXIT_FAILURE = 1, DK_EXIT_USAGE = 2 };
+
+typedef struct dk_command {
+    const char *name;
+    const char *summary;
+    int (*main)(int argc, char **argv); /* argv[0] is the subcommand name */
+} dk_command;
+
+int dk_cmd_info(int argc, char **argv);
+int dk_cmd_run(int argc, char **argv);
+int dk_cmd_backends(int argc, char **argv);
+
+/* Prints "deltakern: error: <message>" on one line to stderr. */
+void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports the library's last error and returns the matching exit code. */
+int dk_cli_fail(dk_status s);
+/* Error for a bad or unknown option (exit code 2). */
+int dk_cli_bad_option(const char *cmd, int argc, char **argv);
+
+#endif

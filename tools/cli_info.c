@@ -1,0 +1,68 @@
+/* deltakern info: the layer table of a model. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "deltakern/graph.h"
+#include "deltakern/onnx.h"
+#include "tools/cli.h"
+
+static void help(void)
+{
+    printf("usage: deltakern info MODEL.onnx\n\n"
+           "Loads the model (shape inference, constant folding, Identity/Dropout removed)\n"
+           "and prints one row per executed node: index, name, op, output shape, weight\n"
+           "parameters and MFLOPs (a multiply-add counts 2), then totals.\n");
+}
+
+static void print_value_list(const dk_graph *g, const char *what, const int *vals, int n)
+{
+    char shape[128];
+    for (int i = 0; i < n; i++) {
+        const dk_tensor *t = &g->values[vals[i]].t;
+        printf("%-8s %s: %s %s\n", i ? "" : what, t->name, dk_dtype_name(t->dtype),
+               dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    }
+}
+
+int dk_cmd_info(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            help();
+            return DK_EXIT_OK;
+        }
+        return dk_cli_bad_option("info", argc, argv);
+    }
+    if (optind != argc - 1) {
+        dk_cli_error("info: expected exactly one MODEL argument (see deltakern info --help)");
+        return DK_EXIT_USAGE;
+    }
+    dk_graph *g;
+    dk_status s = dk_onnx_load(argv[optind], &g);
+    if (s != DK_OK) return dk_cli_fail(s);
+
+    printf("model    %s (opset %lld, %d nodes)\n", argv[optind], (long long)g->opset, g->n_nodes);
+    print_value_list(g, "inputs", g->inputs, g->n_inputs);
+    print_value_list(g, "outputs", g->outputs, g->n_outputs);
+    printf("\n%5s  %-40s %-18s %-18s %12s %10s\n", "index", "name", "op", "output shape", "params",
+           "MFLOPs");
+    char shape[128];
+    for (int k = 0; k < g->n_nodes; k++) {
+        const dk_node *n = &g->nodes[k];
+        const dk_tensor *t = &g->values[n->outputs[0]].t;
+        printf("%5d  %-40s %-18s %-18s %12lld %10.2f\n", k, n->name, dk_op_name(n->op),
+               dk_shape_str(t->ndim, t->dims, shape, sizeof shape), (long long)n->n_params,
+               n->flops / 1e6);
+    }
+    double bytes = 0;
+    for (int k = 0; k < g->n_nodes; k++) bytes += g->nodes[k].bytes;
+    printf("\ntotal    %d nodes, %lld parameters, %.1f MFLOPs, %.1f MB moved\n", g->n_nodes,
+           (long long)dk_graph_total_params(g), dk_graph_total_flops(g) / 1e6, bytes / 1e6);
+    dk_graph_destroy(g);
+    return DK_EXIT_OK;
+}

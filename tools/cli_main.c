@@ -1,0 +1,87 @@
+/* deltakern: entry point and the table of subcommands. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+#include "deltakern/status.h"
+
+static const dk_command commands[] = {
+    {"info", "print the layer table of a model: shapes, parameters, MFLOPs", dk_cmd_info},
+    {"run", "run a model on images or tensors and print the top-k labels", dk_cmd_run},
+    {"backends", "list the backends compiled in, their versions and availability", dk_cmd_backends},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+void dk_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("deltakern: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int dk_cli_fail(dk_status s)
+{
+    const char *msg = dk_last_error();
+    dk_cli_error("%s", msg[0] ? msg : dk_status_name(s));
+    return dk_status_is_user_error(s) ? DK_EXIT_USAGE : DK_EXIT_FAILURE;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: deltakern <command> [options]\n"
+            "\n"
+            "Runs image-recognition networks (ONNX) layer by layer on several kernel\n"
+            "libraries and localises label divergences and latency regressions.\n"
+            "\n"
+            "commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f,
+            "\n"
+            "`deltakern <command> --help` describes each command.\n"
+            "\n"
+            "exit codes:\n"
+            "  0  success\n"
+            "  1  internal failure (a bug, or a library failing on valid input)\n"
+            "  2  bad usage or bad input (unknown option, missing or corrupt file,\n"
+            "     unsupported operator, inconsistent shapes, unavailable backend)\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return DK_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return DK_EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("deltakern %s\n", DK_VERSION);
+        return DK_EXIT_OK;
+    }
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(cmd, commands[i].name)) return commands[i].main(argc - 1, argv + 1);
+    dk_cli_error("unknown command '%s' (commands: info, run, backends; see deltakern --help)", cmd);
+    return DK_EXIT_USAGE;
+}
+
+int dk_cli_bad_option(const char *cmd, int argc, char **argv)
+{
+    /* getopt leaves the offending word at optind - 1 */
+    extern int optind, optopt;
+    const char *word = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "?";
+    if (optopt && word[0] == '-' && word[1] != '-')
+        dk_cli_error("%s: option '-%c' is unknown or needs a value (see deltakern %s --help)", cmd,
+                     optopt, cmd);
+    else
+        dk_cli_error("%s: option '%s' is unknown or needs a value (see deltakern %s --help)", cmd,
+                     word, cmd);
+    return DK_EXIT_USAGE;
+}
