@@ -84,7 +84,10 @@ static void account(dk_graph *g, dk_node *n)
         const dk_tensor *t = dk__in(g, n, i);
         if (!t) continue;
         n->bytes += (double)dk_tensor_nbytes(t);
-        if (g->values[n->inputs[i]].kind == DK_VALUE_CONSTANT && dk_dtype_is_float(t->dtype))
+        /* Weights: constant float inputs, except the bounds and fill values that
+         * newer opsets pass as inputs instead of attributes. */
+        if (g->values[n->inputs[i]].kind == DK_VALUE_CONSTANT && dk_dtype_is_float(t->dtype) &&
+            n->op != DK_OP_CLIP && n->op != DK_OP_PAD)
             n->n_params += dk_tensor_numel(t);
     }
     for (int i = 0; i < n->n_outputs; i++) {
@@ -198,7 +201,9 @@ dk_status dk_graph_finalize(dk_graph *g)
         }
         if (s != DK_OK) break;
         account(g, n);
-        if (info->eval && all_inputs_constant(g, n)) {
+        /* Shape depends only on the (static) input shape: it always folds, which
+         * starts the folding of the Shape->Gather->Concat->Reshape chains. */
+        if (info->eval && (all_inputs_constant(g, n) || n->op == DK_OP_SHAPE)) {
             if ((s = fold(g, n, info)) != DK_OK) break;
             dead[k] = 1;
         } else if (n->op == DK_OP_IDENTITY || n->op == DK_OP_DROPOUT) {

@@ -153,7 +153,8 @@ dk_status dk__const_ints(const dk_graph *g, const dk_node *n, int i, int64_t *va
     if (m > max)
         return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input %d has %lld values (max %d)", i,
                               (long long)m, max);
-    for (int64_t k = 0; k < m; k++) vals[k] = (int64_t)dk_tensor_get(t, k);
+    for (int64_t k = 0; k < m; k++) /* exact: never through double */
+        vals[k] = t->dtype == DK_I64 ? ((const int64_t *)t->data)[k] : ((const int32_t *)t->data)[k];
     *count = (int)m;
     return DK_OK;
 }

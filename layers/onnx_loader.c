@@ -13,6 +13,8 @@
 typedef struct loader {
     dk_graph *g;
     const char *path;
+    const dk_tensor *bound; /* graph inputs frozen to constants */
+    int n_bound;
 } loader;
 
 static int is_default_domain(const char *d) { return !d || !d[0] || strcmp(d, "ai.onnx") == 0; }
@@ -23,8 +25,12 @@ static dk_status read_opset(loader *L, const Onnx__ModelProto *m)
         const Onnx__OperatorSetIdProto *o = m->opset_import[i];
         if (is_default_domain(o->domain)) L->g->opset = o->version;
     }
+    if (L->g->opset <= 0 && m->n_opset_import > 0)
+        return dk__error(DK_ERR_UNSUPPORTED,
+                         "%s: model imports only opset domain '%s'; deltakern supports the default ONNX domain",
+                         L->path, m->opset_import[0]->domain ? m->opset_import[0]->domain : "");
     if (L->g->opset <= 0)
-        return dk__error(DK_ERR_FORMAT, "%s: model imports no default-domain opset", L->path);
+        return dk__error(DK_ERR_FORMAT, "%s: model imports no opset", L->path);
     if (L->g->opset > DK_OPSET_MAX)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: opset %lld is newer than the newest supported (%d)",
                          L->path, (long long)L->g->opset, DK_OPSET_MAX);
@@ -87,6 +93,35 @@ static dk_status input_type(loader *L, const Onnx__ValueInfoProto *vi, dk_tensor
     return DK_OK;
 }
 
+static const dk_tensor *find_bound(const loader *L, const char *name)
+{
+    for (int i = 0; i < L->n_bound; i++)
+        if (L->bound[i].name && strcmp(L->bound[i].name, name) == 0) return &L->bound[i];
+    return NULL;
+}
+
+/* Turns graph input v into a constant holding the bound tensor's data. */
+static dk_status bind_input(loader *L, int v, const dk_tensor *b)
+{
+    dk_tensor *t = &L->g->values[v].t;
+    int same = b->dtype == t->dtype && b->ndim == t->ndim;
+    for (int d = 0; same && d < t->ndim; d++) same = b->dims[d] == t->dims[d] || d == 0;
+    if (!same) {
+        char want[128], got[128];
+        return dk__error(DK_ERR_SHAPE, "%s: bound input '%s' is %s %s but the model declares %s %s",
+                         L->path, t->name, dk_dtype_name(b->dtype),
+                         dk_shape_str(b->ndim, b->dims, got, sizeof got), dk_dtype_name(t->dtype),
+                         dk_shape_str(t->ndim, t->dims, want, sizeof want));
+    }
+    char *name = t->name;
+    t->name = NULL;
+    dk_status s = dk_tensor_copy(t, b);
+    free(t->name);
+    t->name = name;
+    L->g->values[v].kind = DK_VALUE_CONSTANT;
+    return s;
+}
+
 static dk_status add_inputs(loader *L, const Onnx__GraphProto *gp)
 {
     for (size_t i = 0; i < gp->n_input; i++) {
@@ -96,6 +131,11 @@ static dk_status add_inputs(loader *L, const Onnx__GraphProto *gp)
         int v;
         DK_TRY(dk_graph_add_value(L->g, vi->name, DK_VALUE_INPUT, &v));
         DK_TRY(input_type(L, vi, &L->g->values[v].t));
+        const dk_tensor *b = find_bound(L, vi->name);
+        if (b) {
+            DK_TRY(bind_input(L, v, b));
+            continue;
+        }
         int *p = realloc(L->g->inputs, sizeof(int) * (size_t)(L->g->n_inputs + 1));
         if (!p) return dk__error(DK_ERR_NOMEM, "out of memory");
         L->g->inputs = p;
@@ -271,7 +311,9 @@ static dk_status build(loader *L, const Onnx__ModelProto *m)
     return dk_graph_finalize(L->g);
 }
 
-dk_status dk_onnx_load(const char *path, dk_graph **out)
+dk_status dk_onnx_load(const char *path, dk_graph **out) { return dk_onnx_load_bound(path, NULL, 0, out); }
+
+dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bound, dk_graph **out)
 {
     *out = NULL;
     unsigned char *buf;
@@ -288,6 +330,8 @@ dk_status dk_onnx_load(const char *path, dk_graph **out)
                          path);
     loader L = {0};
     L.path = path;
+    L.bound = bound;
+    L.n_bound = n_bound;
     dk_status s = dk_graph_create(&L.g);
     if (s == DK_OK && !(L.g->source = strdup(path))) s = dk__error(DK_ERR_NOMEM, "out of memory");
     if (s == DK_OK) s = build(&L, m);

@@ -63,16 +63,26 @@ dk_status dk__onnx_tensor_convert(const Onnx__TensorProto *tp, const char *ctx, 
     if (tp->n_dims > DK_MAX_DIMS)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: rank %zu exceeds the maximum of %d", ctx,
                          tp->n_dims, DK_MAX_DIMS);
-    int64_t dims[DK_MAX_DIMS];
+    int64_t dims[DK_MAX_DIMS], numel = 1;
     for (size_t i = 0; i < tp->n_dims; i++) {
         if (tp->dims[i] < 0)
             return dk__error(DK_ERR_FORMAT, "%s: negative dimension %lld", ctx, (long long)tp->dims[i]);
         dims[i] = tp->dims[i];
+        if (dims[i] && numel > INT64_MAX / 16 / dims[i])
+            return dk__error(DK_ERR_FORMAT, "%s: shape too large", ctx);
+        numel *= dims[i];
     }
+    /* Check the stored data covers the shape before allocating for it, so a
+     * corrupt shape fails as such and not as an enormous allocation. */
+    size_t have = tp->has_raw_data ? tp->raw_data.len / dk_dtype_size((dk_dtype)tp->data_type)
+                                   : tp->n_float_data + tp->n_int32_data + tp->n_int64_data +
+                                         tp->n_double_data + tp->n_uint64_data;
+    if ((uint64_t)numel > (uint64_t)have)
+        return dk__error(DK_ERR_FORMAT, "%s: holds %zu values but its shape needs %lld", ctx, have,
+                         (long long)numel);
     dk_tensor t = {0};
     dk_status s = dk_tensor_alloc(&t, (dk_dtype)tp->data_type, (int)tp->n_dims, dims);
     if (s != DK_OK) return dk__error_prefix(s, "%s", ctx);
-    int64_t numel = dk_tensor_numel(&t);
     size_t nbytes = dk_tensor_nbytes(&t);
     if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes) {

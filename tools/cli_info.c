@@ -49,13 +49,18 @@ int dk_cmd_info(int argc, char **argv)
     printf("model    %s (opset %lld, %d nodes)\n", argv[optind], (long long)g->opset, g->n_nodes);
     print_value_list(g, "inputs", g->inputs, g->n_inputs);
     print_value_list(g, "outputs", g->outputs, g->n_outputs);
-    printf("\n%5s  %-40s %-18s %-18s %12s %10s\n", "index", "name", "op", "output shape", "params",
+    int w = 4; /* name column as wide as the longest name, within reason */
+    for (int k = 0; k < g->n_nodes; k++) {
+        int len = (int)strlen(g->nodes[k].name);
+        if (len > w) w = len < 72 ? len : 72;
+    }
+    printf("\n%5s  %-*s %-18s %-18s %12s %10s\n", "index", w, "name", "op", "output shape", "params",
            "MFLOPs");
     char shape[128];
     for (int k = 0; k < g->n_nodes; k++) {
         const dk_node *n = &g->nodes[k];
         const dk_tensor *t = &g->values[n->outputs[0]].t;
-        printf("%5d  %-40s %-18s %-18s %12lld %10.2f\n", k, n->name, dk_op_name(n->op),
+        printf("%5d  %-*s %-18s %-18s %12lld %10.2f\n", k, w, n->name, dk_op_name(n->op),
                dk_shape_str(t->ndim, t->dims, shape, sizeof shape), (long long)n->n_params,
                n->flops / 1e6);
     }

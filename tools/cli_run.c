@@ -181,24 +181,21 @@ static int parse(int argc, char **argv, run_opts *o)
     return -1;
 }
 
-/* The network's input size from its first input (NCHW). */
+/* The network's input size from its first input when it is an NCHW RGB
+ * image batch. Other models take tensors only; an image given to them gets
+ * the input loader's error. Returns 0, or an exit code after an error. */
 static int take_size_from_model(const dk_graph *g, dk_preprocess *p)
 {
     const dk_tensor *t = &g->values[g->inputs[0]].t;
-    if (t->ndim != 4 || t->dims[1] != 3) {
-        char shape[128];
-        dk_cli_error("run: %s: input '%s' has shape %s, not an image batch Nx3xHxW; give tensors (.npy/.pb) instead",
-                     g->source, t->name, dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
-        return 0;
-    }
+    if (t->ndim != 4 || t->dims[1] != 3) return 0;
     if (p->height && (p->height != t->dims[2] || p->width != t->dims[3])) {
         dk_cli_error("run: --size %dx%d does not match the model's input %lldx%lld", p->height,
                      p->width, (long long)t->dims[2], (long long)t->dims[3]);
-        return 0;
+        return DK_EXIT_USAGE;
     }
     p->height = (int)t->dims[2];
     p->width = (int)t->dims[3];
-    return 1;
+    return 0;
 }
 
 static void print_top(const dk_tensor *out, const dk_labels *labels, int top, int softmax)
@@ -277,10 +274,8 @@ int dk_cmd_run(int argc, char **argv)
     if (g->n_inputs != 1) {
         dk_cli_error("run: %s: the model has %d inputs; run takes models with one input", o.model, g->n_inputs);
         rc = DK_EXIT_USAGE;
-    } else if (!take_size_from_model(g, &o.pre)) {
-        /* a tensor input still works when the model's input is not an image */
-        const dk_tensor *t = &g->values[g->inputs[0]].t;
-        if (t->ndim == 4 && t->dims[1] == 3) rc = DK_EXIT_USAGE;
+    } else {
+        rc = take_size_from_model(g, &o.pre);
     }
     if (rc == DK_EXIT_OK && (st = dk_labels_load(o.labels, &labels)) != DK_OK && o.labels) {
         dk_cli_error("run: labels %s", dk_labels_error());

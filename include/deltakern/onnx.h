@@ -18,6 +18,13 @@ extern "C" {
  * handled), infers shapes, folds constants and removes Identity/Dropout. */
 dk_status dk_onnx_load(const char *path, dk_graph **out);
 
+/* As dk_onnx_load, but graph inputs named like one of the `n` tensors in
+ * `bound` become constants with that data (dtype and shape must agree with the
+ * model's declaration). This freezes inputs that determine shapes (Reshape's
+ * shape, Pad's pads, Squeeze's axes fed at run time), the way TVM's
+ * freeze_params does, so that the graph gets static shapes. */
+dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n, dk_graph **out);
+
 /* Loads a serialized ONNX TensorProto (.pb file, as in the ONNX test data). */
 dk_status dk_onnx_load_tensor_file(const char *path, dk_tensor *out);
 

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Every kind of bad input gives exactly one line "deltakern: error: ..." on
+# stderr naming the culprit, nothing on stdout's error path, and exit code 2.
+# usage: bad_input.sh DELTAKERN WORKDIR SOURCE_DIR
+set -u
+DK=$1; WORK=$2; SRC=$3
+mkdir -p "$WORK"
+fail=0; n=0
+PY=/usr/bin/python3
+
+# expect_error NAME EXPECTED_SUBSTRING COMMAND...
+expect_error() {
+    local name=$1 want=$2; shift 2
+    n=$((n + 1))
+    "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"
+    local rc=$? lines
+    lines=$(wc -l < "$WORK/err.txt")
+    if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q "^deltakern: error: " "$WORK/err.txt" \
+        || ! grep -qF -- "$want" "$WORK/err.txt"; then
+        echo "FAIL $name: exit $rc, $lines stderr lines, wanted '$want':"; sed 's/^/    /' "$WORK/err.txt"
+        fail=$((fail + 1))
+    else
+        echo "ok   $name: $(cat "$WORK/err.txt")"
+    fi
+}
+
+MODEL=/usr/share/libonnx-testdata/data/node/test_basic_conv_with_padding/model.onnx
+IMG=$(ls "$SRC"/data/images/*.jpg "$SRC"/data/images/*.png 2>/dev/null | head -1)
+
+expect_error "missing model" "no_such.onnx" "$DK" info "$WORK/no_such.onnx"
+expect_error "directory as model" "is a directory" "$DK" info "$WORK"
+expect_error "empty model" "empty.onnx" bash -c ": > '$WORK/empty.onnx'; exec '$DK' info '$WORK/empty.onnx'"
+size=$(stat -c %s "$MODEL")
+head -c $((size / 2)) "$MODEL" > "$WORK/truncated.onnx"
+expect_error "truncated model" "truncated.onnx" "$DK" info "$WORK/truncated.onnx"
+SEED=${DK_TEST_SEED:-$RANDOM}
+echo "random bytes seed: $SEED"
+$PY -c "import random,sys; random.seed($SEED); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(4096)))" > "$WORK/random.onnx"
+expect_error "random bytes" "random.onnx" "$DK" info "$WORK/random.onnx"
+
+if $PY -c "import onnx, numpy" 2>/dev/null; then
+    $PY "$SRC/tests/tools/make_bad_models.py" "$WORK/bad" || fail=$((fail + 1))
+    expect_error "unsupported op" "'Erf' is not supported" "$DK" info "$WORK/bad/unsupported_op.onnx"
+    expect_error "unsupported attribute value" "pad_wrap" "$DK" info "$WORK/bad/unsupported_attr.onnx"
+    expect_error "inconsistent shapes (Add)" "add_mismatch" "$DK" info "$WORK/bad/inconsistent_shapes.onnx"
+    expect_error "inconsistent shapes (Conv)" "conv_bad_channels" "$DK" info "$WORK/bad/conv_channels.onnx"
+    expect_error "dangling input" "nowhere" "$DK" info "$WORK/bad/dangling_input.onnx"
+else
+    echo "SKIP models built with python3-onnx: /usr/bin/python3 lacks onnx or numpy"
+fi
+
+printf 'this is not an image' > "$WORK/garbage.png"
+expect_error "unreadable image" "garbage.png" "$DK" run "$MODEL" -i "$WORK/garbage.png"
+if [ -n "$IMG" ]; then
+    head -c 2000 "$IMG" > "$WORK/truncated_image.${IMG##*.}"
+    expect_error "truncated image" "truncated_image" "$DK" run "$MODEL" -i "$WORK/truncated_image.${IMG##*.}"
+fi
+expect_error "missing image" "nothing.jpg" "$DK" run "$MODEL" -i "$WORK/nothing.jpg"
+expect_error "wrong input shape" "must be float32" "$DK" run \
+    /usr/share/libonnx-testdata/data/node/test_basic_conv_with_padding/model.onnx \
+    -i /usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb
+expect_error "unknown flag" "--frobnicate" "$DK" run "$MODEL" --frobnicate
+expect_error "unknown short flag" "-z" "$DK" info -z "$MODEL"
+expect_error "flag missing its value" "--top" "$DK" run "$MODEL" -i x --top
+expect_error "bad flag value" "--top" "$DK" run "$MODEL" -i x --top zero
+expect_error "unknown command" "frobnicate" "$DK" frobnicate
+expect_error "unknown backend" "unknown backend 'nosuch'" "$DK" run "$MODEL" -i x -b nosuch
+expect_error "no model argument" "MODEL" "$DK" info
+expect_error "no input" "no input" "$DK" run "$MODEL"
+
+echo "$((n - fail)) passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,67 @@
+#!/bin/bash
+# deltakern set-up on a fresh Debian 12 machine, in one command each:
+#   tools/setup.sh run    install what is missing, build, run the main job on bundled data
+#   tools/setup.sh test   install what is missing, build, run the whole test suite
+#                         (a normal build, then the suite again under ASan and UBSan)
+# Runs apt-get as root (directly, or through sudo when not root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE=${1:-}
+case "$MODE" in
+    run|test) ;;
+    *) echo "usage: tools/setup.sh run|test" >&2; exit 2 ;;
+esac
+
+PACKAGES=(
+    build-essential cmake pkg-config
+    protobuf-c-compiler libprotobuf-c-dev libonnx-dev    # ONNX loader (onnx.proto + protoc-c)
+    libpng-dev libjpeg-dev                               # image inputs
+    libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
+    python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
+)
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "setup: all ${#PACKAGES[@]} Debian packages present"
+        return
+    fi
+    echo "setup: installing ${missing[*]}"
+    local SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+}
+
+build() {  # build DIR [cmake args...]
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DDK_WERROR=ON "$@" > "$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; exit 1; }
+    grep -A20 "configuration:" "$dir.configure.log" | grep -- "--   " || true
+    cmake --build "$dir" -j"$(nproc)"
+}
+
+install_missing
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
+
+if [ "$MODE" = run ]; then
+    build build
+    mkdir -p models
+    [ -f models/mobilenet_v2.onnx ] || /usr/bin/python3 tools/export_models.py --model mobilenet_v2 --out models
+    ./build/deltakern info models/mobilenet_v2.onnx | tail -n 4
+    ./build/deltakern run models/mobilenet_v2.onnx $(for f in data/images/*; do case $f in *.png|*.jpg) printf -- '-i %s ' "$f";; esac; done)
+    exit 0
+fi
+
+start=$(date +%s)
+build build
+(cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200)
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer; the model
+# end-to-end tests run once, in the normal build above (they take minutes under ASan).
+build build-asan -DDK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$(nproc)" --timeout 1200 -LE e2e)
+echo "setup: test suite done in $(( $(date +%s) - start )) s"
