@@ -103,21 +103,48 @@ static int is_graph_output(const dk_graph *g, int v)
     return 0;
 }
 
-/* Identity and inference-mode Dropout forward their input: consumers are
- * rewired to the input so the node disappears (kept when it names a graph output). */
+static int used_after(const dk_graph *g, int node_index, int v)
+{
+    for (int k = node_index + 1; k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k].n_inputs; i++)
+            if (g->nodes[k].inputs[i] == v) return 1;
+    return 0;
+}
+
+static void replace_uses(dk_graph *g, int from_node, int from, int to)
+{
+    for (int k = from_node; k < g->n_nodes; k++)
+        for (int i = 0; i < g->nodes[k].n_inputs; i++)
+            if (g->nodes[k].inputs[i] == from) g->nodes[k].inputs[i] = to;
+}
+
+/* Identity and inference-mode Dropout forward their input: the node
+ * disappears. Consumers are rewired to its input; when its output is a graph
+ * output, the input's producer writes that output directly instead, so graph
+ * outputs keep their names. Kept when neither is possible (a graph input or
+ * constant forwarded to a graph output) or a Dropout mask is used. */
 static void bypass(dk_graph *g, int node_index, int *dead)
 {
     dk_node *n = &g->nodes[node_index];
-    for (int o = 0; o < n->n_outputs; o++)
-        if (n->outputs[o] >= 0 && is_graph_output(g, n->outputs[o])) return;
-    for (int o = 1; o < n->n_outputs; o++) /* a used Dropout mask keeps the node */
-        for (int k = node_index + 1; k < g->n_nodes; k++)
-            for (int i = 0; i < g->nodes[k].n_inputs; i++)
-                if (n->outputs[o] >= 0 && g->nodes[k].inputs[i] == n->outputs[o]) return;
-    int from = n->outputs[0], to = n->inputs[0];
-    for (int k = node_index + 1; k < g->n_nodes; k++)
-        for (int i = 0; i < g->nodes[k].n_inputs; i++)
-            if (g->nodes[k].inputs[i] == from) g->nodes[k].inputs[i] = to;
+    for (int o = 1; o < n->n_outputs; o++)
+        if (n->outputs[o] >= 0 && (used_after(g, node_index, n->outputs[o]) || is_graph_output(g, n->outputs[o])))
+            return;
+    int out = n->outputs[0], in = n->inputs[0];
+    if (!is_graph_output(g, out)) {
+        replace_uses(g, node_index + 1, out, in);
+        dead[node_index] = 1;
+        return;
+    }
+    int p = g->values[in].producer;
+    if (g->values[in].kind != DK_VALUE_ACTIVATION || p < 0 || p >= node_index || dead[p] ||
+        is_graph_output(g, in))
+        return;
+    dk_node *prod = &g->nodes[p];
+    for (int o = 0; o < prod->n_outputs; o++)
+        if (prod->outputs[o] == in) prod->outputs[o] = out;
+    replace_uses(g, p + 1, in, out);
+    g->values[out].producer = p;
+    g->values[in].producer = -1;
     dead[node_index] = 1;
 }
 

@@ -223,7 +223,7 @@ static dk_status add_node(loader *L, const Onnx__NodeProto *np, int index)
         if (!np->input[i][0]) continue; /* omitted optional input */
         n->inputs[i] = dk_graph_find_value(L->g, np->input[i]);
         if (n->inputs[i] < 0)
-            return dk__error(DK_ERR_FORMAT, "%s: node '%s': input '%s' is not produced by any node",
+            return dk__error(DK_ERR_FORMAT, "%s: node '%s': input '%s' is not produced by any node (or the graph has a cycle)",
                              L->path, name, np->input[i]);
     }
     if (np->n_attribute && !(n->attrs = calloc(np->n_attribute, sizeof *n->attrs)))
