@@ -1,0 +1,105 @@
+/* Shape inference for the normalisations: BatchNormalization (inference
+ * only) and LRN.
+ *
+ * FLOP convention (a multiply-add counts 2):
+ *   BatchNormalization  2 * numel(X): one multiply-add per element, the
+ *                       per-channel scale and shift being folded once;
+ *   LRN                 numel(X) * (2 * size + 3): a multiply-add per channel
+ *                       in the window, then scale-and-bias, power and divide. */
+#include "layers/infer_util.h"
+#include "layers/op_table.h"
+
+static const char *const bn_input_names[] = {"X", "scale", "B", "mean", "var"};
+
+/* Training-mode BatchNormalization computes batch statistics and updates the
+ * running ones: it is not a layer to compare, so every way to ask for it is
+ * refused. An absent is_test (opset <= 6, where the spec's default is 0) is
+ * taken as inference, since such exporters wrote inference graphs. */
+static dk_status check_inference_mode(dk_graph *g, dk_node *n)
+{
+    int64_t v;
+    if (dk_node_attr(n, "training_mode")) {
+        DK_TRY(dk__attr_int(g, n, "training_mode", 0, &v));
+        if (v != 0)
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "attribute training_mode=%lld "
+                                  "(training) is not supported", (long long)v);
+    }
+    if (n->opset <= 6 && dk_node_attr(n, "is_test")) {
+        DK_TRY(dk__attr_int(g, n, "is_test", 1, &v));
+        if (v == 0)
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "attribute is_test=0 (training) is "
+                                  "not supported");
+    }
+    if (n->opset < 9 && dk_node_attr(n, "spatial")) {
+        DK_TRY(dk__attr_int(g, n, "spatial", 1, &v));
+        if (v == 0)
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "attribute spatial=0 (statistics per "
+                                  "element instead of per channel) is not supported");
+    }
+    for (int i = 1; i < n->n_outputs; i++)
+        if (dk__out(g, n, i))
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "training outputs (%d outputs, "
+                                  "output %d requested) are not supported", n->n_outputs, i);
+    return DK_OK;
+}
+
+dk_status dk__infer_batchnorm(dk_graph *g, dk_node *n)
+{
+    const dk_tensor *x = dk__in(g, n, 0);
+    char sx[96], sp[96];
+    DK_TRY(check_inference_mode(g, n));
+    for (int i = 0; i < 5; i++) {
+        const dk_tensor *t = dk__in(g, n, i);
+        if (!t)
+            return dk__node_error(g, n, DK_ERR_FORMAT, "input %d (%s) is required", i,
+                                  bn_input_names[i]);
+        if (t->dtype != DK_F32)
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input %d (%s) has element type %s "
+                                  "(supported: float32)", i, bn_input_names[i],
+                                  dk_dtype_name(t->dtype));
+    }
+    dk_shape_str(x->ndim, x->dims, sx, sizeof sx);
+    if (x->ndim < 2)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "input 0 (X) has shape %s: expected rank >= 2 "
+                              "(N, C, ...)", sx);
+    for (int i = 1; i < 5; i++) {
+        const dk_tensor *t = dk__in(g, n, i);
+        if (t->ndim != 1 || t->dims[0] != x->dims[1])
+            return dk__node_error(g, n, DK_ERR_SHAPE, "input %d (%s) has shape %s but input 0 "
+                                  "(X, %s) has %lld channels", i, bn_input_names[i],
+                                  dk_shape_str(t->ndim, t->dims, sp, sizeof sp), sx,
+                                  (long long)x->dims[1]);
+    }
+    DK_TRY(dk__attr_float(g, n, "epsilon", 1e-5f, &n->p.bn.epsilon));
+    if (!(n->p.bn.epsilon >= 0))
+        return dk__node_error(g, n, DK_ERR_FORMAT, "epsilon %g must be >= 0",
+                              (double)n->p.bn.epsilon);
+    dk__set_out(g, n, 0, x->dtype, x->ndim, x->dims);
+    n->flops = 2.0 * (double)dk_tensor_numel(x);
+    return DK_OK;
+}
+
+dk_status dk__infer_lrn(dk_graph *g, dk_node *n)
+{
+    const dk_tensor *x = dk__in(g, n, 0);
+    dk_lrn_params *p = &n->p.lrn;
+    char sx[96];
+    if (!x) return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 is required");
+    if (x->dtype != DK_F32)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input 0 has element type %s "
+                              "(supported: float32)", dk_dtype_name(x->dtype));
+    if (x->ndim < 2)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "input 0 has shape %s: expected rank >= 2 "
+                              "(N, C, ...)", dk_shape_str(x->ndim, x->dims, sx, sizeof sx));
+    if (!dk_node_attr(n, "size"))
+        return dk__node_error(g, n, DK_ERR_FORMAT, "attribute 'size' is required");
+    DK_TRY(dk__attr_int(g, n, "size", 1, &p->size));
+    if (p->size < 1)
+        return dk__node_error(g, n, DK_ERR_FORMAT, "size %lld must be >= 1", (long long)p->size);
+    DK_TRY(dk__attr_float(g, n, "alpha", 1e-4f, &p->alpha));
+    DK_TRY(dk__attr_float(g, n, "beta", 0.75f, &p->beta));
+    DK_TRY(dk__attr_float(g, n, "bias", 1.0f, &p->bias));
+    dk__set_out(g, n, 0, x->dtype, x->ndim, x->dims);
+    n->flops = (double)dk_tensor_numel(x) * (2.0 * (double)p->size + 3.0);
+    return DK_OK;
+}
