@@ -2,7 +2,15 @@
  * TensorProto .pb files, with ImageNet-style preprocessing for images.
  *
  * Ownership: *out receives a newly allocated tensor the caller resets with
- * dk_tensor_reset(). */
+ * dk_tensor_reset(). As with dk_onnx_load_tensor_file(), *out is treated as
+ * uninitialised: it is overwritten, not freed first (reset a tensor before
+ * reusing it), and left zeroed on failure.
+ *
+ * Errors: missing or unreadable files DK_ERR_IO (path and strerror); corrupt,
+ * truncated or unrecognised files DK_ERR_FORMAT ("<path>: corrupt JPEG: <the
+ * library's message>"); valid files this build cannot take (images over 30000
+ * pixels a side, Fortran-order or big-endian arrays, a decoder compiled out)
+ * DK_ERR_UNSUPPORTED. Nothing is ever printed. */
 #ifndef DELTAKERN_INPUT_H
 #define DELTAKERN_INPUT_H
 
@@ -22,7 +30,8 @@ typedef enum dk_channel_order { DK_CHANNELS_RGB = 0, DK_CHANNELS_BGR } dk_channe
 
 typedef struct dk_preprocess {
     int height, width;        /* network input size; 0 = take from the model */
-    int resize;               /* shorter side before the crop; 0 = round(size / 0.875) */
+    int resize;               /* shorter side before the crop; 0 = round(max(height,
+                                 width) / 0.875): 256 for 224, 342 for 299 */
     dk_resize_mode resize_mode;
     float scale;              /* pixel multiplier before mean/std, default 1/255 */
     float mean[3], std[3];    /* per channel, in the output channel order */
@@ -38,25 +47,40 @@ typedef enum dk_input_format {
     DK_INPUT_AUTO = 0, DK_INPUT_PNG, DK_INPUT_JPEG, DK_INPUT_NPY, DK_INPUT_PB
 } dk_input_format;
 
-/* Detects the format from the file's first bytes (not its extension). */
+/* Detects the format from the file's first bytes (not its extension), except
+ * for a TensorProto, which has no magic: a file ending in ".pb". */
 dk_status dk_input_detect(const char *path, dk_input_format *fmt);
 
-/* Decodes an image to 8-bit RGB, row major, 3 bytes a pixel (*rgb malloc'ed). */
+/* Decodes an image to 8-bit RGB, row major, 3 bytes a pixel (*rgb malloc'ed),
+ * exactly as PIL's Image.open(path).convert("RGB") does: grey replicated,
+ * palettes looked up, alpha dropped, CMYK JPEGs converted like PIL, EXIF
+ * orientation ignored; 16-bit PNG samples keep their high byte (PIL clips
+ * 16-bit grey instead). */
 dk_status dk_image_decode(const char *path, unsigned char **rgb, int *width, int *height);
 
 /* Turns an RGB image into a float32 1x3xHxW tensor following p (p->height and
- * p->width must be set). */
+ * p->width must be set, else DK_ERR_INVALID). Identical, bit for bit, to
+ * torchvision's Resize(resize) + CenterCrop((H, W)) + ToTensor() + Normalize()
+ * on a PIL image (DK_RESIZE_EXACT: Resize((H, W)) only): PIL's antialiased
+ * bilinear resampling with its 8-bit rounding, torchvision's crop rounding and
+ * zero padding when the crop is larger than the resized image. */
 dk_status dk_image_preprocess(const unsigned char *rgb, int width, int height,
                               const dk_preprocess *p, dk_tensor *out);
 
-/* Loads a .npy array (little-endian float32/float64/int64/int32/uint8, C order;
- * float64 is kept as float64). */
+/* Loads a .npy array (format versions 1.0 to 3.0, C order, little-endian:
+ * f2/f4/f8, i1/i2/i4/i8, u1/u2/u4/u8, b1), keeping its dtype (float64 stays
+ * float64). Fortran order and big-endian data are DK_ERR_UNSUPPORTED; data
+ * shorter than the header announces is DK_ERR_FORMAT naming both sizes. */
 dk_status dk_npy_load(const char *path, dk_tensor *out);
-/* Writes a tensor as .npy, atomically (temporary file, then rename). */
+/* Writes a tensor as a version 1.0 .npy file, as numpy.save would, atomically
+ * ("<path>.tmp.<pid>", fsync, rename). An existing file is replaced: refusing
+ * to overwrite results is the caller's decision. */
 dk_status dk_npy_save(const char *path, const dk_tensor *t);
 
-/* Loads any supported input: images are decoded and preprocessed with p;
- * arrays and .pb tensors are returned as stored. */
+/* Loads any supported input, detected by its first bytes (a .pb file by its
+ * extension): images are decoded and preprocessed with p (p->height/width
+ * must be set, else DK_ERR_INVALID); .npy arrays and ONNX TensorProto .pb
+ * files are returned as stored, and p is not used. */
 dk_status dk_input_load(const char *path, const dk_preprocess *p, dk_tensor *out);
 
 #ifdef __cplusplus

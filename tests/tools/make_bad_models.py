@@ -24,6 +24,12 @@ def model_with(nodes, inputs, outputs, inits=(), opset=13):
 def main(out):
     os.makedirs(out, exist_ok=True)
     f32 = TensorProto.FLOAT
+    # A valid image model (1x3x16x16 -> 1x3), for the image and input cases.
+    save(model_with([helper.make_node("GlobalAveragePool", ["x"], ["p"], name="gap"),
+                     helper.make_node("Flatten", ["p"], ["y"], name="flat")],
+                    [helper.make_tensor_value_info("x", f32, [1, 3, 16, 16])],
+                    [helper.make_tensor_value_info("y", f32, [1, 3])]),
+         os.path.join(out, "tiny_image.onnx"))
     # Add of 1x3 and 1x4: not broadcastable.
     save(model_with([helper.make_node("Add", ["a", "b"], ["y"], name="add_mismatch")],
                     [helper.make_tensor_value_info("a", f32, [1, 3]),
