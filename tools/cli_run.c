@@ -47,7 +47,8 @@ static void help(void)
         "      --save-output F    write the first output of the last input as .npy\n"
         "      --force            overwrite an existing --save-output file\n"
         "image preprocessing (defaults: torchvision's ImageNet evaluation transform):\n"
-        "      --size N|HxW       network input size (default: read from the model)\n"
+        "      --size N|HxW       network input size = centre-crop size (default: read from\n"
+        "                         the model; --crop is the same option)\n"
         "      --resize N         shorter side before the centre crop (default size/0.875)\n"
         "      --resize-mode M    shorter (resize shorter side, centre crop; default) or\n"
         "                         exact (resize straight to the input size, no crop)\n"
@@ -113,6 +114,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"save-output", required_argument, NULL, OPT_SAVE},
         {"force", no_argument, NULL, OPT_FORCE},
         {"size", required_argument, NULL, OPT_SIZE},
+        {"crop", required_argument, NULL, OPT_SIZE},
         {"resize", required_argument, NULL, OPT_RESIZE},
         {"resize-mode", required_argument, NULL, OPT_RESIZE_MODE},
         {"mean", required_argument, NULL, OPT_MEAN},
@@ -227,7 +229,8 @@ static void print_top(const dk_tensor *out, const dk_labels *labels, int top, in
         int tmp = order[r];
         order[r] = order[best];
         order[best] = tmp;
-        const char *name = dk_labels_name(labels, order[r]);
+        /* class names only when they describe this output */
+        const char *name = labels->n == n ? dk_labels_name(labels, order[r]) : NULL;
         printf("  %d. %s %10.6f  %4d  %s\n", r + 1, softmax ? "p =" : "y =", score[order[r]],
                order[r], name ? name : "");
     }
@@ -235,9 +238,24 @@ static void print_top(const dk_tensor *out, const dk_labels *labels, int top, in
     free(order);
 }
 
+/* An image needs a model whose input is an RGB image batch. */
+static int check_image_model(const run_opts *o, const dk_graph *g, const char *path)
+{
+    dk_input_format fmt;
+    if (o->pre.height || dk_input_detect(path, &fmt) != DK_OK) return DK_EXIT_OK;
+    if (fmt != DK_INPUT_PNG && fmt != DK_INPUT_JPEG) return DK_EXIT_OK;
+    const dk_tensor *t = &g->values[g->inputs[0]].t;
+    char shape[128];
+    dk_cli_error("run: %s: the model's input '%s' is %s %s, not an RGB image batch Nx3xHxW; give a .npy or .pb tensor",
+                 path, t->name, dk_dtype_name(t->dtype), dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    return DK_EXIT_USAGE;
+}
+
 static int run_inputs(const run_opts *o, const dk_graph *g, dk_session *s, const dk_labels *labels)
 {
     for (int i = 0; i < o->n_inputs; i++) {
+        int rc = check_image_model(o, g, o->inputs[i]);
+        if (rc != DK_EXIT_OK) return rc;
         dk_tensor in = {0};
         dk_status st = dk_input_load(o->inputs[i], &o->pre, &in);
         if (st == DK_OK) st = dk_session_run(s, &in, 1);

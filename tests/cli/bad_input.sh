@@ -68,6 +68,8 @@ if [ -f "$WORK/bad/tiny_image.onnx" ]; then
     expect_error "--size against the model" "--size" "$DK" run "$TINY" -i "$IMG" --size 224
     expect_error "existing output file" "--force" bash -c ": > '$WORK/exists.npy'; exec '$DK' run '$TINY' -i '$IMG' --save-output '$WORK/exists.npy'"
 fi
+[ -n "$IMG" ] && expect_error "image for a non-image model" "not an RGB image batch" "$DK" run \
+    /usr/share/libonnx-testdata/data/node/test_relu/model.onnx -i "$IMG"
 expect_error "unknown flag" "--frobnicate" "$DK" run "$MODEL" --frobnicate
 expect_error "unknown short flag" "-z" "$DK" info -z "$MODEL"
 expect_error "flag missing its value" "--top" "$DK" run "$MODEL" -i x --top
