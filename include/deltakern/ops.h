@@ -93,14 +93,19 @@ typedef struct dk_gemm_params {
 } dk_gemm_params;
 
 /* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
- * when absent), Sigmoid and HardSwish (no parameter). */
+ * when absent), Sigmoid and HardSwish (no parameter). A Clip bound fed as a
+ * graph input (known only at run time) is NaN here: kernels then read it from
+ * input 1 (min) or 2 (max); a backend that cannot must decline the node. */
 typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;
 
 /* Softmax: axis normalised to [0, ndim). legacy=1 for opset < 13, where the
  * input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])]. */
 typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
 
-/* Concat, Flatten, Gather: axis normalised to [0, ndim). */
+/* Concat, Flatten, Gather: axis normalised to [0, ndim).
+ * Add, Sub, Mul, Div: the output dimension B's first dimension lines up with
+ * (rank(out) - rank(B) under numpy broadcasting; differs only for the legacy
+ * opset < 7 broadcast/axis form). */
 typedef struct dk_axis_params { int axis; } dk_axis_params;
 
 typedef struct dk_reduce_params {
