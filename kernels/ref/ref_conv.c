@@ -21,14 +21,8 @@
 #include <string.h>
 
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/ref_omp.h"
 #include "runtime/error.h"
-
-#ifdef _OPENMP
-#define DK_STRINGIFY(x) #x
-#define DK_OMP(directive) _Pragma(DK_STRINGIFY(omp directive))
-#else
-#define DK_OMP(directive)
-#endif
 
 /* Output and input channels handled together by the innermost loop: each
  * input element loaded serves OC_BLOCK accumulators, and each accumulator

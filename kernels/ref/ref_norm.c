@@ -7,14 +7,8 @@
 #include <stdlib.h>
 
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/ref_omp.h"
 #include "runtime/error.h"
-
-#ifdef _OPENMP
-#define DK_STRINGIFY(x) #x
-#define DK_OMP(directive) _Pragma(DK_STRINGIFY(omp directive))
-#else
-#define DK_OMP(directive)
-#endif
 
 static dk_status norm_error(const dk_node *n, dk_status s, const char *what)
 {

@@ -15,14 +15,8 @@
 #include <string.h>
 
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/ref_omp.h"
 #include "runtime/error.h"
-
-#ifdef _OPENMP
-#define DK_STRINGIFY(x) #x
-#define DK_OMP(directive) _Pragma(DK_STRINGIFY(omp directive))
-#else
-#define DK_OMP(directive)
-#endif
 
 /* Geometry, right-aligned to 3 spatial axes (unused leading axes have size 1). */
 typedef struct pool_geom {

@@ -6,150 +6,11 @@
  * (relative 6e-8); 1e-6 relative (plus 1e-9 absolute for near-zero sums,
  * which cancellation makes less accurate) leaves room for a different
  * summation order. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
-
-/* ---- helpers: hand-built graphs, random data ------------------------------ */
-
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_dense: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double rng_uniform(double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rng_next() >> 11) / 9007199254740992.0;
-}
-
-static dk_graph *new_graph(int64_t opset)
-{
-    dk_graph *g = NULL;
-    assert_int_equal(dk_graph_create(&g), DK_OK);
-    g->opset = opset;
-    return g;
-}
-
-/* Adds a value with dtype and shape; with data (random in [lo, hi]) when
- * lo <= hi. */
-static int add_value(dk_graph *g, const char *name, dk_value_kind kind, dk_dtype dt, int ndim,
-                     const int64_t *dims, double lo, double hi)
-{
-    int v;
-    assert_int_equal(dk_graph_add_value(g, name, kind, &v), DK_OK);
-    dk_tensor *t = &g->values[v].t;
-    if (lo <= hi) {
-        assert_int_equal(dk_tensor_alloc(t, dt, ndim, dims), DK_OK);
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++)
-            dk_tensor_set(t, i, dk_dtype_is_float(dt) ? rng_uniform(lo, hi)
-                                                      : floor(rng_uniform(lo, hi + 1)));
-    } else {
-        t->dtype = dt;
-        t->ndim = ndim;
-        for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
-    }
-    return v;
-}
-
-static int add_input(dk_graph *g, const char *name, dk_dtype dt, int ndim, const int64_t *dims,
-                     double lo, double hi)
-{
-    return add_value(g, name, DK_VALUE_INPUT, dt, ndim, dims, lo, hi);
-}
-
-/* Adds node "<op>_node" reading `ins` (-1 = omitted) with one output that is
- * a graph output; returns the node index. */
-static int add_node(dk_graph *g, dk_op op, const int *ins, int n_in)
-{
-    int k, y;
-    assert_int_equal(dk_graph_add_node(g, "test_node", op, n_in, 1, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    assert_int_equal(dk_graph_add_value(g, "y", DK_VALUE_ACTIVATION, &y), DK_OK);
-    g->nodes[k].outputs[0] = y;
-    g->values[y].producer = k;
-    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-    assert_non_null(g->outputs);
-    g->outputs[g->n_outputs++] = y;
-    return k;
-}
-
-static dk_attr *new_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
-{
-    dk_node *n = &g->nodes[k];
-    n->attrs = realloc(n->attrs, sizeof(dk_attr) * (size_t)(n->n_attrs + 1));
-    assert_non_null(n->attrs);
-    dk_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(dk_graph *g, int k, const char *name, int64_t v)
-{
-    new_attr(g, k, name, DK_ATTR_INT)->i = v;
-}
-
-static void attr_float(dk_graph *g, int k, const char *name, float v)
-{
-    new_attr(g, k, name, DK_ATTR_FLOAT)->f = v;
-}
-
-static const dk_tensor *out_of(const dk_graph *g, int k)
-{
-    return &g->values[g->nodes[k].outputs[0]].t;
-}
-
-/* Allocates y like node k's output, poisons it and runs the kernel. */
-static dk_status run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *y)
-{
-    const dk_node *n = &g->nodes[k];
-    const dk_tensor *in[4] = {0};
-    for (int i = 0; i < n->n_inputs && i < 4; i++)
-        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
-    const dk_tensor *o = out_of(g, k);
-    assert_int_equal(dk_tensor_alloc(y, o->dtype, o->ndim, o->dims), DK_OK);
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) dk_tensor_set(y, i, NAN);
-    if (!dk_dtype_is_float(y->dtype)) memset(y->data, 0xA5, dk_tensor_nbytes(y));
-    dk_tensor *outs[1] = {y};
-    return fn(n, in, outs);
-}
-
-static void assert_shape(const dk_tensor *t, int ndim, const int64_t *dims)
-{
-    assert_int_equal(t->ndim, ndim);
-    for (int d = 0; d < ndim; d++) assert_int_equal(t->dims[d], dims[d]);
-}
-
-static void assert_error_names_node(const char *fragment)
-{
-    const char *msg = dk_last_error();
-    if (!strstr(msg, "test_node") || (fragment && !strstr(msg, fragment)))
-        fail_msg("unexpected error message: %s", msg);
-}
+#include "test_util.h"
 
 /* ---- Gemm ----------------------------------------------------------------- */
 
@@ -193,26 +54,26 @@ typedef struct gemm_case {
 
 static void run_gemm_case(const gemm_case *gc)
 {
-    dk_graph *g = new_graph(gc->opset);
+    dk_graph *g = tu_new_graph(gc->opset);
     int64_t ad[2] = {gc->ta ? gc->k : gc->m, gc->ta ? gc->m : gc->k};
     int64_t bd[2] = {gc->tb ? gc->n : gc->k, gc->tb ? gc->k : gc->n};
-    int ins[3] = {add_input(g, "a", DK_F32, 2, ad, -1, 1),
-                  add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 2, bd, -1, 1), -1};
+    int ins[3] = {tu_add_input(g, "a", DK_F32, 2, ad, -1, 1),
+                  tu_add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 2, bd, -1, 1), -1};
     if (gc->c_ndim >= 0)
-        ins[2] = add_value(g, "c", DK_VALUE_CONSTANT, DK_F32, gc->c_ndim, gc->c_dims, -1, 1);
-    int k = add_node(g, DK_OP_GEMM, ins, gc->c_ndim >= 0 ? 3 : 2);
-    if (gc->ta) attr_int(g, k, "transA", 1);
-    if (gc->tb) attr_int(g, k, "transB", 1);
-    if (!isnan(gc->alpha)) attr_float(g, k, "alpha", gc->alpha);
-    if (!isnan(gc->beta)) attr_float(g, k, "beta", gc->beta);
-    if (gc->opset < 7 && gc->c_ndim >= 0) attr_int(g, k, "broadcast", 1);
+        ins[2] = tu_add_value(g, "c", DK_VALUE_CONSTANT, DK_F32, gc->c_ndim, gc->c_dims, -1, 1);
+    int k = tu_add_node(g, DK_OP_GEMM, ins, gc->c_ndim >= 0 ? 3 : 2, 1);
+    if (gc->ta) tu_attr_int(g, k, "transA", 1);
+    if (gc->tb) tu_attr_int(g, k, "transB", 1);
+    if (!isnan(gc->alpha)) tu_attr_float(g, k, "alpha", gc->alpha);
+    if (!isnan(gc->beta)) tu_attr_float(g, k, "beta", gc->beta);
+    if (gc->opset < 7 && gc->c_ndim >= 0) tu_attr_int(g, k, "broadcast", 1);
     if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
     const int64_t yd[2] = {gc->m, gc->n};
-    assert_shape(out_of(g, k), 2, yd);
+    tu_assert_shape(tu_output(g, k, 0), 2, yd);
     assert_true(g->nodes[k].flops == 2.0 * (double)(gc->m * gc->n * gc->k));
     assert_int_equal(g->nodes[k].p.gemm.has_c, gc->c_ndim >= 0);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_gemm, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_gemm, &y, 1), DK_OK);
     check_gemm_result(&g->values[ins[0]].t, &g->values[ins[1]].t,
                       ins[2] >= 0 ? &g->values[ins[2]].t : NULL, gc->ta, gc->tb,
                       isnan(gc->alpha) ? 1.0 : gc->alpha, isnan(gc->beta) ? 1.0 : gc->beta, &y);
@@ -244,45 +105,41 @@ static void test_gemm_errors(void **state)
     const int64_t a[2] = {3, 5}, b[2] = {4, 6}, b3[3] = {1, 5, 6}, c_bad[2] = {2, 6};
     const int64_t b_ok[2] = {5, 6}, c_full[1] = {6};
     /* K mismatch */
-    dk_graph *g = new_graph(13);
-    int ins[3] = {add_input(g, "a", DK_F32, 2, a, 1, 0), add_input(g, "b", DK_F32, 2, b, 1, 0), -1};
-    add_node(g, DK_OP_GEMM, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("K=5");
+    dk_graph *g = tu_new_graph(13);
+    int ins[3] = {tu_add_input(g, "a", DK_F32, 2, a, 1, 0),
+                  tu_add_input(g, "b", DK_F32, 2, b, 1, 0), -1};
+    tu_add_node(g, DK_OP_GEMM, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "K=5");
     dk_graph_destroy(g);
     /* B not a matrix */
-    g = new_graph(13);
-    ins[0] = add_input(g, "a", DK_F32, 2, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F32, 3, b3, 1, 0);
-    add_node(g, DK_OP_GEMM, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("1x5x6");
+    g = tu_new_graph(13);
+    ins[0] = tu_add_input(g, "a", DK_F32, 2, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F32, 3, b3, 1, 0);
+    tu_add_node(g, DK_OP_GEMM, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "1x5x6");
     dk_graph_destroy(g);
     /* C that does not broadcast to 3x6 */
-    g = new_graph(13);
-    ins[0] = add_input(g, "a", DK_F32, 2, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F32, 2, b_ok, 1, 0);
-    ins[2] = add_input(g, "c", DK_F32, 2, c_bad, 1, 0);
-    add_node(g, DK_OP_GEMM, ins, 3);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("2x6");
+    g = tu_new_graph(13);
+    ins[0] = tu_add_input(g, "a", DK_F32, 2, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F32, 2, b_ok, 1, 0);
+    ins[2] = tu_add_input(g, "c", DK_F32, 2, c_bad, 1, 0);
+    tu_add_node(g, DK_OP_GEMM, ins, 3, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "2x6");
     dk_graph_destroy(g);
     /* opset 6 without broadcast=1: C must be exactly MxN */
-    g = new_graph(6);
-    ins[0] = add_input(g, "a", DK_F32, 2, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F32, 2, b_ok, 1, 0);
-    ins[2] = add_input(g, "c", DK_F32, 1, c_full, 1, 0);
-    add_node(g, DK_OP_GEMM, ins, 3);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("broadcast=0");
+    g = tu_new_graph(6);
+    ins[0] = tu_add_input(g, "a", DK_F32, 2, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F32, 2, b_ok, 1, 0);
+    ins[2] = tu_add_input(g, "c", DK_F32, 1, c_full, 1, 0);
+    tu_add_node(g, DK_OP_GEMM, ins, 3, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "broadcast=0");
     dk_graph_destroy(g);
     /* float64 is not supported */
-    g = new_graph(13);
-    ins[0] = add_input(g, "a", DK_F64, 2, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F64, 2, b_ok, 1, 0);
-    add_node(g, DK_OP_GEMM, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_UNSUPPORTED);
-    assert_error_names_node("float64");
+    g = tu_new_graph(13);
+    ins[0] = tu_add_input(g, "a", DK_F64, 2, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F64, 2, b_ok, 1, 0);
+    tu_add_node(g, DK_OP_GEMM, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "float64");
     dk_graph_destroy(g);
 }
 
@@ -349,17 +206,17 @@ static void test_matmul(void **state)
         {2, 2, 2, {64, 33}, {33, 40}, {64, 40}},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        dk_graph *g = new_graph(13);
-        int ins[2] = {add_input(g, "a", DK_F32, cases[c].na, cases[c].a, -1, 1),
-                      add_input(g, "b", DK_F32, cases[c].nb, cases[c].b, -1, 1)};
-        int k = add_node(g, DK_OP_MATMUL, ins, 2);
+        dk_graph *g = tu_new_graph(13);
+        int ins[2] = {tu_add_input(g, "a", DK_F32, cases[c].na, cases[c].a, -1, 1),
+                      tu_add_input(g, "b", DK_F32, cases[c].nb, cases[c].b, -1, 1)};
+        int k = tu_add_node(g, DK_OP_MATMUL, ins, 2, 1);
         if (dk_graph_finalize(g) != DK_OK) fail_msg("case %zu: %s", c, dk_last_error());
-        assert_shape(out_of(g, k), cases[c].ny, cases[c].y);
+        tu_assert_shape(tu_output(g, k, 0), cases[c].ny, cases[c].y);
         const dk_tensor *a = &g->values[ins[0]].t, *b = &g->values[ins[1]].t;
         double k_len = (double)a->dims[a->ndim - 1];
-        assert_true(g->nodes[k].flops == 2.0 * k_len * (double)dk_tensor_numel(out_of(g, k)));
+        assert_true(g->nodes[k].flops == 2.0 * k_len * (double)dk_tensor_numel(tu_output(g, k, 0)));
         dk_tensor y = {0};
-        assert_int_equal(run_kernel(g, k, dk_ref_matmul, &y), DK_OK);
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_matmul, &y, 1), DK_OK);
         check_matmul_result(a, b, &y);
         dk_tensor_reset(&y);
         dk_graph_destroy(g);
@@ -370,25 +227,24 @@ static void test_matmul_errors(void **state)
 {
     (void)state;
     const int64_t a[3] = {2, 3, 4}, b[3] = {2, 5, 3}, b2[3] = {3, 4, 3};
-    dk_graph *g = new_graph(13);
-    int ins[2] = {add_input(g, "a", DK_F32, 3, a, 1, 0), add_input(g, "b", DK_F32, 3, b, 1, 0)};
-    add_node(g, DK_OP_MATMUL, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("K=4");
+    dk_graph *g = tu_new_graph(13);
+    int ins[2] = {tu_add_input(g, "a", DK_F32, 3, a, 1, 0),
+                  tu_add_input(g, "b", DK_F32, 3, b, 1, 0)};
+    tu_add_node(g, DK_OP_MATMUL, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "K=4");
     dk_graph_destroy(g);
 
-    g = new_graph(13);
-    ins[0] = add_input(g, "a", DK_F32, 3, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F32, 3, b2, 1, 0);
-    add_node(g, DK_OP_MATMUL, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("batch");
+    g = tu_new_graph(13);
+    ins[0] = tu_add_input(g, "a", DK_F32, 3, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F32, 3, b2, 1, 0);
+    tu_add_node(g, DK_OP_MATMUL, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "batch");
     dk_graph_destroy(g);
 }
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_dense");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_gemm_errors),

@@ -5,150 +5,11 @@
  * Tolerance: the kernels compute in double and round once to float32, as
  * the naive versions here do, so float results must match exactly; integer
  * results always match exactly. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
-
-/* ---- helpers: hand-built graphs, random data ------------------------------ */
-
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_eltwise: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double rng_uniform(double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rng_next() >> 11) / 9007199254740992.0;
-}
-
-static dk_graph *new_graph(int64_t opset)
-{
-    dk_graph *g = NULL;
-    assert_int_equal(dk_graph_create(&g), DK_OK);
-    g->opset = opset;
-    return g;
-}
-
-/* Adds a value with dtype and shape; with data (random in [lo, hi]) when
- * lo <= hi. */
-static int add_value(dk_graph *g, const char *name, dk_value_kind kind, dk_dtype dt, int ndim,
-                     const int64_t *dims, double lo, double hi)
-{
-    int v;
-    assert_int_equal(dk_graph_add_value(g, name, kind, &v), DK_OK);
-    dk_tensor *t = &g->values[v].t;
-    if (lo <= hi) {
-        assert_int_equal(dk_tensor_alloc(t, dt, ndim, dims), DK_OK);
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++)
-            dk_tensor_set(t, i, dk_dtype_is_float(dt) ? rng_uniform(lo, hi)
-                                                      : floor(rng_uniform(lo, hi + 1)));
-    } else {
-        t->dtype = dt;
-        t->ndim = ndim;
-        for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
-    }
-    return v;
-}
-
-static int add_input(dk_graph *g, const char *name, dk_dtype dt, int ndim, const int64_t *dims,
-                     double lo, double hi)
-{
-    return add_value(g, name, DK_VALUE_INPUT, dt, ndim, dims, lo, hi);
-}
-
-/* Adds node "<op>_node" reading `ins` (-1 = omitted) with one output that is
- * a graph output; returns the node index. */
-static int add_node(dk_graph *g, dk_op op, const int *ins, int n_in)
-{
-    int k, y;
-    assert_int_equal(dk_graph_add_node(g, "test_node", op, n_in, 1, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    assert_int_equal(dk_graph_add_value(g, "y", DK_VALUE_ACTIVATION, &y), DK_OK);
-    g->nodes[k].outputs[0] = y;
-    g->values[y].producer = k;
-    g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-    assert_non_null(g->outputs);
-    g->outputs[g->n_outputs++] = y;
-    return k;
-}
-
-static dk_attr *new_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
-{
-    dk_node *n = &g->nodes[k];
-    n->attrs = realloc(n->attrs, sizeof(dk_attr) * (size_t)(n->n_attrs + 1));
-    assert_non_null(n->attrs);
-    dk_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(dk_graph *g, int k, const char *name, int64_t v)
-{
-    new_attr(g, k, name, DK_ATTR_INT)->i = v;
-}
-
-static void attr_float(dk_graph *g, int k, const char *name, float v)
-{
-    new_attr(g, k, name, DK_ATTR_FLOAT)->f = v;
-}
-
-static const dk_tensor *out_of(const dk_graph *g, int k)
-{
-    return &g->values[g->nodes[k].outputs[0]].t;
-}
-
-/* Allocates y like node k's output, poisons it and runs the kernel. */
-static dk_status run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *y)
-{
-    const dk_node *n = &g->nodes[k];
-    const dk_tensor *in[4] = {0};
-    for (int i = 0; i < n->n_inputs && i < 4; i++)
-        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
-    const dk_tensor *o = out_of(g, k);
-    assert_int_equal(dk_tensor_alloc(y, o->dtype, o->ndim, o->dims), DK_OK);
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) dk_tensor_set(y, i, NAN);
-    if (!dk_dtype_is_float(y->dtype)) memset(y->data, 0xA5, dk_tensor_nbytes(y));
-    dk_tensor *outs[1] = {y};
-    return fn(n, in, outs);
-}
-
-static void assert_shape(const dk_tensor *t, int ndim, const int64_t *dims)
-{
-    assert_int_equal(t->ndim, ndim);
-    for (int d = 0; d < ndim; d++) assert_int_equal(t->dims[d], dims[d]);
-}
-
-static void assert_error_names_node(const char *fragment)
-{
-    const char *msg = dk_last_error();
-    if (!strstr(msg, "test_node") || (fragment && !strstr(msg, fragment)))
-        fail_msg("unexpected error message: %s", msg);
-}
+#include "test_util.h"
 
 /* ---- activations -------------------------------------------------------- */
 
@@ -169,18 +30,18 @@ static double naive_activation(dk_op op, double x, double alpha, double beta)
 static void check_activation_on(dk_dtype dt, int ndim, const int64_t *dims, dk_op op,
                                 float alpha_attr, float beta_attr, double alpha, double beta)
 {
-    dk_graph *g = new_graph(14);
-    int x = add_input(g, "x", dt, ndim, dims, -8, 8);
-    int k = add_node(g, op, &x, 1);
-    if (!isnan(alpha_attr)) attr_float(g, k, "alpha", alpha_attr);
-    if (!isnan(beta_attr)) attr_float(g, k, "beta", beta_attr);
+    dk_graph *g = tu_new_graph(14);
+    int x = tu_add_input(g, "x", dt, ndim, dims, -8, 8);
+    int k = tu_add_node(g, op, &x, 1, 1);
+    if (!isnan(alpha_attr)) tu_attr_float(g, k, "alpha", alpha_attr);
+    if (!isnan(beta_attr)) tu_attr_float(g, k, "beta", beta_attr);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
-    assert_int_equal(out_of(g, k)->dtype, dt);
-    assert_shape(out_of(g, k), ndim, dims);
+    assert_int_equal(tu_output(g, k, 0)->dtype, dt);
+    tu_assert_shape(tu_output(g, k, 0), ndim, dims);
     const int64_t count = dk_shape_numel(ndim, dims);
     assert_true(g->nodes[k].flops == (double)count);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
     for (int64_t i = 0; i < count; i++) {
         double xv = dk_tensor_get(&g->values[x].t, i), got = dk_tensor_get(&y, i);
         double want = naive_activation(op, xv, alpha, beta);
@@ -217,12 +78,11 @@ static void test_activations(void **state)
 static void test_activation_rejects_int(void **state)
 {
     (void)state;
-    dk_graph *g = new_graph(14);
+    dk_graph *g = tu_new_graph(14);
     const int64_t dims[1] = {4};
-    int x = add_input(g, "x", DK_I32, 1, dims, 1, 0);
-    add_node(g, DK_OP_SIGMOID, &x, 1);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_UNSUPPORTED);
-    assert_error_names_node("int32");
+    int x = tu_add_input(g, "x", DK_I32, 1, dims, 1, 0);
+    tu_add_node(g, DK_OP_SIGMOID, &x, 1, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "int32");
     dk_graph_destroy(g);
 }
 
@@ -233,14 +93,14 @@ static void test_activations_keep_nan(void **state)
     const dk_op ops[6] = {DK_OP_RELU, DK_OP_LEAKYRELU, DK_OP_SIGMOID, DK_OP_HARDSIGMOID,
                           DK_OP_HARDSWISH, DK_OP_CLIP};
     for (int o = 0; o < 6; o++) {
-        dk_graph *g = new_graph(14);
+        dk_graph *g = tu_new_graph(14);
         const int64_t dims[1] = {3};
-        int x = add_input(g, "x", DK_F32, 1, dims, -1, 1);
+        int x = tu_add_input(g, "x", DK_F32, 1, dims, -1, 1);
         ((float *)g->values[x].t.data)[1] = NAN;
-        int k = add_node(g, ops[o], &x, 1);
+        int k = tu_add_node(g, ops[o], &x, 1, 1);
         assert_int_equal(dk_graph_finalize(g), DK_OK);
         dk_tensor y = {0};
-        assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
         if (!isnan(((float *)y.data)[1])) fail_msg("%s dropped a NaN", dk_op_name(ops[o]));
         dk_tensor_reset(&y);
         dk_graph_destroy(g);
@@ -261,16 +121,16 @@ static void check_clipped(const dk_tensor *x, const dk_tensor *y, double lo, dou
 static void test_clip_opset6_attributes(void **state)
 {
     (void)state;
-    dk_graph *g = new_graph(6);
+    dk_graph *g = tu_new_graph(6);
     const int64_t dims[2] = {7, 9};
-    int x = add_input(g, "x", DK_F32, 2, dims, -3, 3);
-    int k = add_node(g, DK_OP_CLIP, &x, 1);
-    attr_float(g, k, "min", -0.5f);
-    attr_float(g, k, "max", 1.25f);
+    int x = tu_add_input(g, "x", DK_F32, 2, dims, -3, 3);
+    int k = tu_add_node(g, DK_OP_CLIP, &x, 1, 1);
+    tu_attr_float(g, k, "min", -0.5f);
+    tu_attr_float(g, k, "max", 1.25f);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
     assert_true(g->nodes[k].p.act.min == -0.5f && g->nodes[k].p.act.max == 1.25f);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
     check_clipped(&g->values[x].t, &y, -0.5, 1.25);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
@@ -279,18 +139,18 @@ static void test_clip_opset6_attributes(void **state)
 static void test_clip_constant_inputs(void **state)
 {
     (void)state;
-    dk_graph *g = new_graph(13);
+    dk_graph *g = tu_new_graph(13);
     const int64_t dims[3] = {2, 5, 6};
-    int x = add_input(g, "x", DK_F32, 3, dims, -6, 6);
-    int lo = add_value(g, "lo", DK_VALUE_CONSTANT, DK_F32, 0, NULL, -2, -1);
+    int x = tu_add_input(g, "x", DK_F32, 3, dims, -6, 6);
+    int lo = tu_add_value(g, "lo", DK_VALUE_CONSTANT, DK_F32, 0, NULL, -2, -1);
     int ins[3] = {x, lo, -1}; /* max omitted: unbounded above */
-    int k = add_node(g, DK_OP_CLIP, ins, 3);
+    int k = tu_add_node(g, DK_OP_CLIP, ins, 3, 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
     double lo_v = dk_tensor_get(&g->values[lo].t, 0);
     assert_true(g->nodes[k].p.act.min == (float)lo_v);
     assert_true(isinf(g->nodes[k].p.act.max) && g->nodes[k].p.act.max > 0);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
     check_clipped(&g->values[x].t, &y, lo_v, INFINITY);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
@@ -301,17 +161,17 @@ static void test_clip_constant_inputs(void **state)
 static void test_clip_runtime_bounds(void **state)
 {
     (void)state;
-    dk_graph *g = new_graph(13);
+    dk_graph *g = tu_new_graph(13);
     const int64_t dims[1] = {50};
-    int x = add_input(g, "x", DK_F32, 1, dims, -6, 6);
-    int lo = add_input(g, "lo", DK_F32, 0, NULL, -3, -1);
-    int hi = add_input(g, "hi", DK_F32, 0, NULL, 1, 3);
+    int x = tu_add_input(g, "x", DK_F32, 1, dims, -6, 6);
+    int lo = tu_add_input(g, "lo", DK_F32, 0, NULL, -3, -1);
+    int hi = tu_add_input(g, "hi", DK_F32, 0, NULL, 1, 3);
     int ins[3] = {x, lo, hi};
-    int k = add_node(g, DK_OP_CLIP, ins, 3);
+    int k = tu_add_node(g, DK_OP_CLIP, ins, 3, 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
     assert_true(isnan(g->nodes[k].p.act.min) && isnan(g->nodes[k].p.act.max));
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
     check_clipped(&g->values[x].t, &y, dk_tensor_get(&g->values[lo].t, 0),
                   dk_tensor_get(&g->values[hi].t, 0));
     dk_tensor_reset(&y);
@@ -321,17 +181,17 @@ static void test_clip_runtime_bounds(void **state)
 static void test_clip_int8(void **state)
 {
     (void)state;
-    dk_graph *g = new_graph(13);
+    dk_graph *g = tu_new_graph(13);
     const int64_t dims[2] = {6, 7};
-    int x = add_input(g, "x", DK_I8, 2, dims, -128, 127);
-    int hi = add_value(g, "hi", DK_VALUE_CONSTANT, DK_I8, 0, NULL, -20, 20);
+    int x = tu_add_input(g, "x", DK_I8, 2, dims, -128, 127);
+    int hi = tu_add_value(g, "hi", DK_VALUE_CONSTANT, DK_I8, 0, NULL, -20, 20);
     int ins[3] = {x, -1, hi};
-    int k = add_node(g, DK_OP_CLIP, ins, 3);
+    int k = tu_add_node(g, DK_OP_CLIP, ins, 3, 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
-    assert_int_equal(out_of(g, k)->dtype, DK_I8);
+    assert_int_equal(tu_output(g, k, 0)->dtype, DK_I8);
     assert_true(g->nodes[k].p.act.min == -128.0f); /* absent: the type's range */
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_unary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_unary, &y, 1), DK_OK);
     check_clipped(&g->values[x].t, &y, -128, dk_tensor_get(&g->values[hi].t, 0));
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
@@ -342,29 +202,26 @@ static void test_clip_errors(void **state)
     (void)state;
     const int64_t dims[1] = {4}, two[1] = {2};
     /* int32: its range is not exact in the float params */
-    dk_graph *g = new_graph(13);
-    int x = add_input(g, "x", DK_I32, 1, dims, 1, 0);
-    add_node(g, DK_OP_CLIP, &x, 1);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_UNSUPPORTED);
-    assert_error_names_node("int32");
+    dk_graph *g = tu_new_graph(13);
+    int x = tu_add_input(g, "x", DK_I32, 1, dims, 1, 0);
+    tu_add_node(g, DK_OP_CLIP, &x, 1, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "int32");
     dk_graph_destroy(g);
     /* a bound that is not a scalar */
-    g = new_graph(13);
-    x = add_input(g, "x", DK_F32, 1, dims, 1, 0);
-    int lo = add_value(g, "lo", DK_VALUE_CONSTANT, DK_F32, 1, two, 0, 1);
+    g = tu_new_graph(13);
+    x = tu_add_input(g, "x", DK_F32, 1, dims, 1, 0);
+    int lo = tu_add_value(g, "lo", DK_VALUE_CONSTANT, DK_F32, 1, two, 0, 1);
     int ins[2] = {x, lo};
-    add_node(g, DK_OP_CLIP, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("input 1");
+    tu_add_node(g, DK_OP_CLIP, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "input 1");
     dk_graph_destroy(g);
     /* a bound of another type */
-    g = new_graph(13);
-    x = add_input(g, "x", DK_F32, 1, dims, 1, 0);
-    lo = add_value(g, "lo", DK_VALUE_CONSTANT, DK_I8, 0, NULL, 0, 1);
+    g = tu_new_graph(13);
+    x = tu_add_input(g, "x", DK_F32, 1, dims, 1, 0);
+    lo = tu_add_value(g, "lo", DK_VALUE_CONSTANT, DK_I8, 0, NULL, 0, 1);
     ins[1] = lo;
-    add_node(g, DK_OP_CLIP, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_FORMAT);
-    assert_error_names_node("int8");
+    tu_add_node(g, DK_OP_CLIP, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "int8");
     dk_graph_destroy(g);
 }
 
@@ -436,15 +293,15 @@ static void test_binary_broadcasting(void **state)
     const dk_op ops[4] = {DK_OP_ADD, DK_OP_SUB, DK_OP_MUL, DK_OP_DIV};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int o = 0; o < 4; o++) {
-            dk_graph *g = new_graph(14);
-            int ins[2] = {add_input(g, "a", DK_F32, cases[c].na, cases[c].a, -4, 4),
-                          add_input(g, "b", DK_F32, cases[c].nb, cases[c].b, 0.5, 4)};
-            int k = add_node(g, ops[o], ins, 2);
+            dk_graph *g = tu_new_graph(14);
+            int ins[2] = {tu_add_input(g, "a", DK_F32, cases[c].na, cases[c].a, -4, 4),
+                          tu_add_input(g, "b", DK_F32, cases[c].nb, cases[c].b, 0.5, 4)};
+            int k = tu_add_node(g, ops[o], ins, 2, 1);
             if (dk_graph_finalize(g) != DK_OK) fail_msg("case %zu: %s", c, dk_last_error());
-            assert_shape(out_of(g, k), cases[c].ny, cases[c].y);
-            assert_true(g->nodes[k].flops == (double)dk_tensor_numel(out_of(g, k)));
+            tu_assert_shape(tu_output(g, k, 0), cases[c].ny, cases[c].y);
+            assert_true(g->nodes[k].flops == (double)dk_tensor_numel(tu_output(g, k, 0)));
             dk_tensor y = {0};
-            assert_int_equal(run_kernel(g, k, dk_ref_binary, &y), DK_OK);
+            assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
             check_binary_f32(ops[o], &g->values[ins[0]].t, &g->values[ins[1]].t, -1, &y);
             dk_tensor_reset(&y);
             dk_graph_destroy(g);
@@ -456,12 +313,13 @@ static void test_binary_large_per_channel(void **state)
 {
     (void)state;
     const int64_t a[4] = {2, 64, 30, 30}, b[4] = {1, 64, 1, 1};
-    dk_graph *g = new_graph(14);
-    int ins[2] = {add_input(g, "a", DK_F32, 4, a, -4, 4), add_input(g, "b", DK_F32, 4, b, -4, 4)};
-    int k = add_node(g, DK_OP_MUL, ins, 2);
+    dk_graph *g = tu_new_graph(14);
+    int ins[2] = {tu_add_input(g, "a", DK_F32, 4, a, -4, 4),
+                  tu_add_input(g, "b", DK_F32, 4, b, -4, 4)};
+    int k = tu_add_node(g, DK_OP_MUL, ins, 2, 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_binary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
     check_binary_f32(DK_OP_MUL, &g->values[ins[0]].t, &g->values[ins[1]].t, -1, &y);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
@@ -471,39 +329,39 @@ static void test_binary_legacy_axis(void **state)
 {
     (void)state;
     const int64_t a[4] = {2, 3, 4, 5}, b[2] = {3, 4};
-    dk_graph *g = new_graph(6);
-    int ins[2] = {add_input(g, "a", DK_F32, 4, a, -4, 4), add_input(g, "b", DK_F32, 2, b, -4, 4)};
-    int k = add_node(g, DK_OP_SUB, ins, 2);
-    attr_int(g, k, "broadcast", 1);
-    attr_int(g, k, "axis", 1);
+    dk_graph *g = tu_new_graph(6);
+    int ins[2] = {tu_add_input(g, "a", DK_F32, 4, a, -4, 4),
+                  tu_add_input(g, "b", DK_F32, 2, b, -4, 4)};
+    int k = tu_add_node(g, DK_OP_SUB, ins, 2, 1);
+    tu_attr_int(g, k, "broadcast", 1);
+    tu_attr_int(g, k, "axis", 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
-    assert_shape(out_of(g, k), 4, a);
+    tu_assert_shape(tu_output(g, k, 0), 4, a);
     dk_tensor y = {0};
-    assert_int_equal(run_kernel(g, k, dk_ref_binary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
     check_binary_f32(DK_OP_SUB, &g->values[ins[0]].t, &g->values[ins[1]].t, 1, &y);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
 
     /* broadcast=1 without axis: suffix alignment, as numpy */
     const int64_t b2[2] = {4, 5};
-    g = new_graph(6);
-    ins[0] = add_input(g, "a", DK_F32, 4, a, -4, 4);
-    ins[1] = add_input(g, "b", DK_F32, 2, b2, -4, 4);
-    k = add_node(g, DK_OP_ADD, ins, 2);
-    attr_int(g, k, "broadcast", 1);
+    g = tu_new_graph(6);
+    ins[0] = tu_add_input(g, "a", DK_F32, 4, a, -4, 4);
+    ins[1] = tu_add_input(g, "b", DK_F32, 2, b2, -4, 4);
+    k = tu_add_node(g, DK_OP_ADD, ins, 2, 1);
+    tu_attr_int(g, k, "broadcast", 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
-    assert_int_equal(run_kernel(g, k, dk_ref_binary, &y), DK_OK);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
     check_binary_f32(DK_OP_ADD, &g->values[ins[0]].t, &g->values[ins[1]].t, -1, &y);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
 
     /* broadcast=0 needs equal shapes */
-    g = new_graph(6);
-    ins[0] = add_input(g, "a", DK_F32, 4, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_F32, 2, b2, 1, 0);
-    add_node(g, DK_OP_ADD, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("2x3x4x5");
+    g = tu_new_graph(6);
+    ins[0] = tu_add_input(g, "a", DK_F32, 4, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_F32, 2, b2, 1, 0);
+    tu_add_node(g, DK_OP_ADD, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "2x3x4x5");
     dk_graph_destroy(g);
 }
 
@@ -511,27 +369,25 @@ static void test_binary_errors(void **state)
 {
     (void)state;
     const int64_t a[3] = {3, 4, 5}, b[1] = {4};
-    dk_graph *g = new_graph(14);
-    int ins[2] = {add_input(g, "a", DK_F32, 3, a, 1, 0), add_input(g, "b", DK_F32, 1, b, 1, 0)};
-    add_node(g, DK_OP_ADD, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_SHAPE);
-    assert_error_names_node("3x4x5");
+    dk_graph *g = tu_new_graph(14);
+    int ins[2] = {tu_add_input(g, "a", DK_F32, 3, a, 1, 0),
+                  tu_add_input(g, "b", DK_F32, 1, b, 1, 0)};
+    tu_add_node(g, DK_OP_ADD, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "3x4x5");
     dk_graph_destroy(g);
 
-    g = new_graph(14);
-    ins[0] = add_input(g, "a", DK_F32, 3, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_I64, 3, a, 1, 0);
-    add_node(g, DK_OP_MUL, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_FORMAT);
-    assert_error_names_node("int64");
+    g = tu_new_graph(14);
+    ins[0] = tu_add_input(g, "a", DK_F32, 3, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_I64, 3, a, 1, 0);
+    tu_add_node(g, DK_OP_MUL, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "int64");
     dk_graph_destroy(g);
 
-    g = new_graph(14);
-    ins[0] = add_input(g, "a", DK_BOOL, 3, a, 1, 0);
-    ins[1] = add_input(g, "b", DK_BOOL, 3, a, 1, 0);
-    add_node(g, DK_OP_MUL, ins, 2);
-    assert_int_equal(dk_graph_finalize(g), DK_ERR_UNSUPPORTED);
-    assert_error_names_node("bool");
+    g = tu_new_graph(14);
+    ins[0] = tu_add_input(g, "a", DK_BOOL, 3, a, 1, 0);
+    ins[1] = tu_add_input(g, "b", DK_BOOL, 3, a, 1, 0);
+    tu_add_node(g, DK_OP_MUL, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "bool");
     dk_graph_destroy(g);
 }
 
@@ -557,14 +413,15 @@ static void check_int_binary(dk_dtype dt, int bits, int is_signed, double lo, do
     const int64_t a[2] = {5, 12}, b[1] = {12};
     const dk_op ops[4] = {DK_OP_ADD, DK_OP_SUB, DK_OP_MUL, DK_OP_DIV};
     for (int o = 0; o < 4; o++) {
-        dk_graph *g = new_graph(14);
-        int ins[2] = {add_input(g, "a", dt, 2, a, lo, hi), add_input(g, "b", dt, 1, b, lo, hi)};
+        dk_graph *g = tu_new_graph(14);
+        int ins[2] = {tu_add_input(g, "a", dt, 2, a, lo, hi),
+                      tu_add_input(g, "b", dt, 1, b, lo, hi)};
         dk_tensor_set(&g->values[ins[1]].t, 0, 0); /* division by zero */
-        int k = add_node(g, ops[o], ins, 2);
+        int k = tu_add_node(g, ops[o], ins, 2, 1);
         assert_int_equal(dk_graph_finalize(g), DK_OK);
-        assert_int_equal(out_of(g, k)->dtype, dt);
+        assert_int_equal(tu_output(g, k, 0)->dtype, dt);
         dk_tensor y = {0};
-        assert_int_equal(run_kernel(g, k, dk_ref_binary, &y), DK_OK);
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
         for (int64_t i = 0; i < 60; i++) {
             int64_t av = (int64_t)dk_tensor_get(&g->values[ins[0]].t, i);
             int64_t bv = (int64_t)dk_tensor_get(&g->values[ins[1]].t, i % 12);
@@ -590,7 +447,7 @@ static void test_binary_integers(void **state)
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_eltwise");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_activation_rejects_int),

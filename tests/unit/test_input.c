@@ -15,11 +15,6 @@
  *
  * Parts needing /usr/bin/python3 with numpy, PIL (and torchvision, onnx for
  * their parts) are skipped with a reason when it is missing. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <math.h>
@@ -28,88 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "deltakern/input.h"
 #include "deltakern/onnx.h"
+#include "test_util.h"
 
-#define PYTHON "/usr/bin/python3"
-#define REFS_TOOL DK_SOURCE_DIR "/tests/tools/input_refs.py"
 #define PHOTO_DIR DK_SOURCE_DIR "/data/images"
 #define RELU_PB "/usr/share/libonnx-testdata/data/node/test_relu/test_data_set_0/input_0.pb"
 #define PREPROCESS_TOLERANCE 0.0
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static char tmpdir[64];
 static int have_refs; /* input_refs.py variants ran: DIR/variants.txt exists */
 static int have_png, have_jpeg; /* decoders compiled in (probed in setup) */
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_input: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *n = (size_t)size;
-    return data;
-}
-
-static int python_has(const char *modules)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, PYTHON " -c 'import %s' >/dev/null 2>&1", modules);
-    return access(PYTHON, X_OK) == 0 && system(cmd) == 0;
-}
-
-static void assert_error(dk_status got, dk_status want, const char *needle)
-{
-    if (got != want)
-        fail_msg("status %s, expected %s (message: %s)", dk_status_name(got),
-                 dk_status_name(want), dk_last_error());
-    if (needle && !strstr(dk_last_error(), needle))
-        fail_msg("message '%s' lacks '%s'", dk_last_error(), needle);
-}
 
 /* Paths of the photos in data/images (NULL-terminated, static storage). */
 static const char **photos(void)
@@ -146,7 +73,7 @@ static dk_status decode_quietly(const char *path, unsigned char **rgb, int *w, i
                                 long *printed)
 {
     char log[512];
-    snprintf(log, sizeof log, "%s", tmp_path("stderr.txt"));
+    snprintf(log, sizeof log, "%s", tu_tmp_path("stderr.txt"));
     fflush(stderr);
     int saved = dup(2);
     int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -190,10 +117,10 @@ static int decoder_present(const char *name, const unsigned char *magic, size_t 
 {
     unsigned char junk[64] = {0};
     memcpy(junk, magic, n);
-    write_file(tmp_path(name), junk, sizeof junk);
+    tu_write_file(tu_tmp_path(name), junk, sizeof junk);
     unsigned char *rgb = NULL;
     int w, h;
-    dk_status s = dk_image_decode(tmp_path(name), &rgb, &w, &h);
+    dk_status s = dk_image_decode(tu_tmp_path(name), &rgb, &w, &h);
     free(rgb);
     return s != DK_ERR_UNSUPPORTED;
 }
@@ -207,35 +134,20 @@ static int can_decode(const char *path)
 
 static int setup(void **state)
 {
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/dk_test_input_XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tu_tmpdir_setup(state) != 0) return -1;
     have_png = decoder_present("probe.png", (const unsigned char *)"\x89PNG\r\n\x1a\n", 8);
     have_jpeg = decoder_present("probe.jpg", (const unsigned char *)"\xff\xd8\xff", 3);
     if (!have_png || !have_jpeg)
         printf("test_input: decoders compiled in: PNG %s, JPEG %s; checks needing the others "
                "are skipped\n", have_png ? "yes" : "no", have_jpeg ? "yes" : "no");
-    if (python_has("numpy, PIL")) {
+    if (tu_python_has("numpy, PIL")) {
         char cmd[512];
-        snprintf(cmd, sizeof cmd, PYTHON " %s variants %s", REFS_TOOL, tmpdir);
+        snprintf(cmd, sizeof cmd, TU_PYTHON " %s variants %s", TU_REFS_TOOL, tu_tmpdir());
         have_refs = system(cmd) == 0;
-        if (!have_refs) printf("test_input: %s variants failed\n", REFS_TOOL);
+        if (!have_refs) printf("test_input: %s variants failed\n", TU_REFS_TOOL);
     } else {
-        printf("test_input: " PYTHON " with numpy and PIL missing: reference checks skipped\n");
+        printf("test_input: " TU_PYTHON " with numpy and PIL missing: reference checks skipped\n");
     }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (!d) return 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) remove(tmp_path(e->d_name));
-    closedir(d);
-    rmdir(tmpdir);
     return 0;
 }
 
@@ -270,26 +182,26 @@ static void test_detect(void **state)
     }
     dk_tensor t = {0};
     assert_int_equal(dk_tensor_alloc(&t, DK_F32, 1, (int64_t[]){4}), DK_OK);
-    assert_int_equal(dk_npy_save(tmp_path("a.npy"), &t), DK_OK);
+    assert_int_equal(dk_npy_save(tu_tmp_path("a.npy"), &t), DK_OK);
     dk_tensor_reset(&t);
-    assert_int_equal(dk_input_detect(tmp_path("a.npy"), &fmt), DK_OK);
+    assert_int_equal(dk_input_detect(tu_tmp_path("a.npy"), &fmt), DK_OK);
     assert_int_equal(fmt, DK_INPUT_NPY);
 
     /* A TensorProto has no magic: only its extension tells. */
-    write_file(tmp_path("x.pb"), "\x08\x01\x10\x01", 4);
-    assert_int_equal(dk_input_detect(tmp_path("x.pb"), &fmt), DK_OK);
+    tu_write_file(tu_tmp_path("x.pb"), "\x08\x01\x10\x01", 4);
+    assert_int_equal(dk_input_detect(tu_tmp_path("x.pb"), &fmt), DK_OK);
     assert_int_equal(fmt, DK_INPUT_PB);
-    write_file(tmp_path("x.bin"), "\x08\x01\x10\x01", 4);
-    assert_error(dk_input_detect(tmp_path("x.bin"), &fmt), DK_ERR_FORMAT,
-                 "not a PNG, JPEG, .npy or .pb file");
+    tu_write_file(tu_tmp_path("x.bin"), "\x08\x01\x10\x01", 4);
+    tu_assert_status(dk_input_detect(tu_tmp_path("x.bin"), &fmt), DK_ERR_FORMAT,
+                     "not a PNG, JPEG, .npy or .pb file");
     assert_non_null(strstr(dk_last_error(), "x.bin"));
-    write_file(tmp_path("empty.png"), "", 0);
-    assert_error(dk_input_detect(tmp_path("empty.png"), &fmt), DK_ERR_FORMAT, "empty.png");
+    tu_write_file(tu_tmp_path("empty.png"), "", 0);
+    tu_assert_status(dk_input_detect(tu_tmp_path("empty.png"), &fmt), DK_ERR_FORMAT, "empty.png");
 
-    assert_error(dk_input_detect(tmp_path("absent.jpg"), &fmt), DK_ERR_IO,
-                 "No such file or directory");
+    tu_assert_status(dk_input_detect(tu_tmp_path("absent.jpg"), &fmt), DK_ERR_IO,
+                     "No such file or directory");
     assert_non_null(strstr(dk_last_error(), "absent.jpg"));
-    assert_error(dk_input_detect(tmpdir, &fmt), DK_ERR_IO, "Is a directory");
+    tu_assert_status(dk_input_detect(tu_tmpdir(), &fmt), DK_ERR_IO, "Is a directory");
 }
 
 static void test_decode_errors_simple(void **state)
@@ -297,15 +209,15 @@ static void test_decode_errors_simple(void **state)
     (void)state;
     unsigned char *rgb = NULL;
     int w, h;
-    assert_error(dk_image_decode(tmp_path("absent.png"), &rgb, &w, &h), DK_ERR_IO,
-                 "No such file or directory");
+    tu_assert_status(dk_image_decode(tu_tmp_path("absent.png"), &rgb, &w, &h), DK_ERR_IO,
+                     "No such file or directory");
     assert_non_null(strstr(dk_last_error(), "absent.png"));
     dk_tensor t = {0};
     assert_int_equal(dk_tensor_alloc(&t, DK_U8, 1, (int64_t[]){4}), DK_OK);
-    assert_int_equal(dk_npy_save(tmp_path("b.npy"), &t), DK_OK);
+    assert_int_equal(dk_npy_save(tu_tmp_path("b.npy"), &t), DK_OK);
     dk_tensor_reset(&t);
-    assert_error(dk_image_decode(tmp_path("b.npy"), &rgb, &w, &h), DK_ERR_FORMAT,
-                 "not a PNG or JPEG");
+    tu_assert_status(dk_image_decode(tu_tmp_path("b.npy"), &rgb, &w, &h), DK_ERR_FORMAT,
+                     "not a PNG or JPEG");
     assert_null(rgb);
 }
 
@@ -315,7 +227,7 @@ static void test_decode_matches_reference(void **state)
 {
     (void)state;
     if (!have_refs || (!have_png && !have_jpeg)) skip();
-    FILE *list = fopen(tmp_path("variants.txt"), "r");
+    FILE *list = fopen(tu_tmp_path("variants.txt"), "r");
     assert_non_null(list);
     char image[512], expected[512];
     int n = 0;
@@ -354,7 +266,7 @@ static void test_jpeg_harmless_warning_is_silent(void **state)
     (void)state;
     if (!have_refs || !have_jpeg) skip();
     size_t n;
-    unsigned char *jpg = read_file(tmp_path("rgb444.jpg"), &n);
+    unsigned char *jpg = tu_read_file(tu_tmp_path("rgb444.jpg"), &n);
     size_t sof = 2;
     while (sof + 1 < n && !(jpg[sof] == 0xff && jpg[sof + 1] == 0xc0)) sof++;
     assert_true(sof + 1 < n);
@@ -364,13 +276,13 @@ static void test_jpeg_harmless_warning_is_silent(void **state)
     patched[sof] = 0x12;
     patched[sof + 1] = 0x34;
     memcpy(patched + sof + 2, jpg + sof, n - sof);
-    write_file(tmp_path("extraneous.jpg"), patched, n + 2);
+    tu_write_file(tu_tmp_path("extraneous.jpg"), patched, n + 2);
 
     unsigned char *a = NULL, *b = NULL;
     int wa, ha, wb, hb;
     long printed = 0;
-    assert_int_equal(dk_image_decode(tmp_path("rgb444.jpg"), &a, &wa, &ha), DK_OK);
-    assert_int_equal(decode_quietly(tmp_path("extraneous.jpg"), &b, &wb, &hb, &printed), DK_OK);
+    assert_int_equal(dk_image_decode(tu_tmp_path("rgb444.jpg"), &a, &wa, &ha), DK_OK);
+    assert_int_equal(decode_quietly(tu_tmp_path("extraneous.jpg"), &b, &wb, &hb, &printed), DK_OK);
     assert_int_equal(printed, 0);
     assert_int_equal(wa, wb);
     assert_int_equal(ha, hb);
@@ -388,11 +300,11 @@ static void test_compiled_out_decoders_say_so(void **state)
     unsigned char *rgb = NULL;
     int w, h;
     if (!have_png)
-        assert_error(dk_image_decode(tmp_path("probe.png"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
-                     "PNG support not compiled in");
+        tu_assert_status(dk_image_decode(tu_tmp_path("probe.png"), &rgb, &w, &h),
+                         DK_ERR_UNSUPPORTED, "PNG support not compiled in");
     if (!have_jpeg)
-        assert_error(dk_image_decode(tmp_path("probe.jpg"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
-                     "JPEG support not compiled in");
+        tu_assert_status(dk_image_decode(tu_tmp_path("probe.jpg"), &rgb, &w, &h),
+                         DK_ERR_UNSUPPORTED, "JPEG support not compiled in");
 }
 
 /* ---- tests: bad input --------------------------------------------------------- */
@@ -411,17 +323,17 @@ static void check_truncations(const char *path)
 {
     if (!can_decode(path)) return;
     size_t n;
-    unsigned char *b = read_file(path, &n);
+    unsigned char *b = tu_read_file(path, &n);
     int is_png = b[0] == 0x89;
     size_t end = end_of_image(b, n, is_png);
     size_t cuts[] = {0,       1,       2,       3,         8,        20,      33,
                      50,      100,     300,     end / 4,   end / 2,  end * 3 / 4,
                      end - 12, end - 4, end - 2, end - 1};
     char out[512];
-    snprintf(out, sizeof out, "%s", tmp_path(is_png ? "cut.png" : "cut.jpg"));
+    snprintf(out, sizeof out, "%s", tu_tmp_path(is_png ? "cut.png" : "cut.jpg"));
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
         if (cuts[i] >= end) continue;
-        write_file(out, b, cuts[i]);
+        tu_write_file(out, b, cuts[i]);
         expect_rejected(out, 1);
         size_t magic = is_png ? 8 : 3;
         const char *kind = is_png ? "corrupt PNG: " : "corrupt JPEG: ";
@@ -441,7 +353,7 @@ static void test_truncated_images(void **state)
         const char *generated[] = {"rgb8_interlaced.png", "palette2.png", "grey16.png",
                                    "progressive.jpg", "cmyk.jpg", "grey.jpg"};
         for (size_t i = 0; i < sizeof generated / sizeof generated[0]; i++, n++)
-            check_truncations(tmp_path(generated[i]));
+            check_truncations(tu_tmp_path(generated[i]));
     }
     if (n == 0) skip();
 }
@@ -455,29 +367,29 @@ static void test_random_and_flipped_bytes(void **state)
     unsigned char buf[4096];
     for (int round = 0; round < 200; round++) {
         int png = round % 2 == 0;
-        size_t len = 8 + rng_next() % (sizeof buf - 8);
-        for (size_t i = 0; i < len; i++) buf[i] = (unsigned char)rng_next();
+        size_t len = 8 + tu_rng_next() % (sizeof buf - 8);
+        for (size_t i = 0; i < len; i++) buf[i] = (unsigned char)tu_rng_next();
         memcpy(buf, png ? png_magic : jpeg_magic, png ? 8 : 3);
         char path[512];
-        snprintf(path, sizeof path, "%s", tmp_path(png ? "random.png" : "random.jpg"));
-        write_file(path, buf, len);
+        snprintf(path, sizeof path, "%s", tu_tmp_path(png ? "random.png" : "random.jpg"));
+        tu_write_file(path, buf, len);
         expect_rejected(path, 1);
     }
     for (const char **ph = photos(); *ph; ph++) {
         size_t n;
-        unsigned char *b = read_file(*ph, &n);
+        unsigned char *b = tu_read_file(*ph, &n);
         int is_png = b[0] == 0x89;
         char path[512];
-        snprintf(path, sizeof path, "%s", tmp_path(is_png ? "flipped.png" : "flipped.jpg"));
+        snprintf(path, sizeof path, "%s", tu_tmp_path(is_png ? "flipped.png" : "flipped.jpg"));
         for (int round = 0; round < 6; round++) {
             unsigned char *copy = malloc(n);
             assert_non_null(copy);
             memcpy(copy, b, n);
             for (int k = 0; k < 4; k++) {
-                size_t at = 3 + rng_next() % (n - 3);
-                copy[at] ^= (unsigned char)(1 + rng_next() % 255);
+                size_t at = 3 + tu_rng_next() % (n - 3);
+                copy[at] ^= (unsigned char)(1 + tu_rng_next() % 255);
             }
-            write_file(path, copy, n);
+            tu_write_file(path, copy, n);
             /* A flipped PNG byte breaks a CRC; a flipped JPEG byte may just
              * change pixels, so success is allowed there. */
             expect_rejected(path, 0);
@@ -529,7 +441,7 @@ static void write_png_header_only(const char *path, uint32_t w, uint32_t h)
     n += put_chunk(file + n, "IHDR", ihdr, sizeof ihdr);
     n += put_chunk(file + n, "IDAT", NULL, 0);
     n += put_chunk(file + n, "IEND", NULL, 0);
-    write_file(path, file, n);
+    tu_write_file(path, file, n);
 }
 
 static void test_oversized_images(void **state)
@@ -538,13 +450,13 @@ static void test_oversized_images(void **state)
     unsigned char *rgb = NULL;
     int w, h;
     if (!have_png) goto jpeg;
-    write_png_header_only(tmp_path("wide.png"), 40000, 10);
-    assert_error(dk_image_decode(tmp_path("wide.png"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
-                 "40000x10");
+    write_png_header_only(tu_tmp_path("wide.png"), 40000, 10);
+    tu_assert_status(dk_image_decode(tu_tmp_path("wide.png"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
+                     "40000x10");
     assert_non_null(strstr(dk_last_error(), "30000"));
-    write_png_header_only(tmp_path("tall.png"), 10, 2000000000u);
-    assert_error(dk_image_decode(tmp_path("tall.png"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
-                 "10x2000000000");
+    write_png_header_only(tu_tmp_path("tall.png"), 10, 2000000000u);
+    tu_assert_status(dk_image_decode(tu_tmp_path("tall.png"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
+                     "10x2000000000");
 
 jpeg:
     /* A real JPEG whose frame header claims 40000 pixels a side. */
@@ -553,16 +465,16 @@ jpeg:
     while (*ph && !strstr(*ph, ".jpg")) ph++;
     if (!*ph) return;
     size_t n;
-    unsigned char *b = read_file(*ph, &n);
+    unsigned char *b = tu_read_file(*ph, &n);
     size_t sof = 2;
     while (sof + 9 < n && !(b[sof] == 0xff && (b[sof + 1] == 0xc0 || b[sof + 1] == 0xc2))) sof++;
     assert_true(sof + 9 < n);
     b[sof + 7] = 40000 >> 8; /* FF Cx, length(2), precision(1), height(2), width(2) */
     b[sof + 8] = 40000 & 0xff;
-    write_file(tmp_path("wide.jpg"), b, n);
+    tu_write_file(tu_tmp_path("wide.jpg"), b, n);
     free(b);
-    assert_error(dk_image_decode(tmp_path("wide.jpg"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
-                 "more than 30000");
+    tu_assert_status(dk_image_decode(tu_tmp_path("wide.jpg"), &rgb, &w, &h), DK_ERR_UNSUPPORTED,
+                     "more than 30000");
     assert_null(rgb);
 }
 
@@ -584,7 +496,7 @@ typedef struct prep_case {
 static void case_image_path(const prep_case *c, char *buf, size_t n)
 {
     if (c->image[0] == '@')
-        snprintf(buf, n, "%s/%s", tmpdir, c->image + 1);
+        snprintf(buf, n, "%s/%s", tu_tmpdir(), c->image + 1);
     else
         snprintf(buf, n, "%s/%s", PHOTO_DIR, c->image);
 }
@@ -661,7 +573,7 @@ static void write_torch_spec(const prep_case *cases, int n, const char *spec)
         case_image_path(c, image, sizeof image);
         snprintf(out, sizeof out, "torch_%03d.npy", i);
         /* %.9g: the float32 constants reach torch unchanged */
-        fprintf(f, "%s %s %d %d %d %s %s %.9g %.9g %.9g %.9g %.9g %.9g\n", image, tmp_path(out),
+        fprintf(f, "%s %s %d %d %d %s %s %.9g %.9g %.9g %.9g %.9g %.9g\n", image, tu_tmp_path(out),
                 c->height, c->width, c->torch_resize,
                 c->mode == DK_RESIZE_EXACT ? "exact" : "shorter",
                 c->order == DK_CHANNELS_BGR ? "bgr" : "rgb", c->mean[0], c->mean[1], c->mean[2],
@@ -673,16 +585,17 @@ static void write_torch_spec(const prep_case *cases, int n, const char *spec)
 static void test_preprocess_matches_torchvision(void **state)
 {
     (void)state;
-    if (!python_has("numpy, PIL, torchvision")) {
+    if (!tu_python_has("numpy, PIL, torchvision")) {
         printf("test_input: torchvision missing: preprocessing comparison skipped\n");
         skip();
     }
     prep_case cases[128];
     int n = build_cases(cases, 128);
     if (n == 0) skip();
-    write_torch_spec(cases, n, tmp_path("torch_spec.txt"));
+    write_torch_spec(cases, n, tu_tmp_path("torch_spec.txt"));
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, PYTHON " %s preprocess %s", REFS_TOOL, tmp_path("torch_spec.txt"));
+    snprintf(cmd, sizeof cmd, TU_PYTHON " %s preprocess %s", TU_REFS_TOOL,
+             tu_tmp_path("torch_spec.txt"));
     assert_int_equal(system(cmd), 0);
 
     double worst = 0.0;
@@ -703,7 +616,7 @@ static void test_preprocess_matches_torchvision(void **state)
         snprintf(ref_name, sizeof ref_name, "torch_%03d.npy", i);
         dk_tensor ours = {0}, ref = {0};
         if (dk_input_load(image, &p, &ours) != DK_OK) fail_msg("%s: %s", image, dk_last_error());
-        assert_int_equal(dk_npy_load(tmp_path(ref_name), &ref), DK_OK);
+        assert_int_equal(dk_npy_load(tu_tmp_path(ref_name), &ref), DK_OK);
         assert_int_equal(ours.dtype, DK_F32);
         assert_int_equal(ours.ndim, 4);
         assert_int_equal(ref.ndim, 4);
@@ -741,20 +654,20 @@ static void test_preprocess_argument_errors(void **state)
     dk_preprocess p;
     dk_tensor t = {0};
     dk_preprocess_default(&p);
-    assert_error(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "not set");
+    tu_assert_status(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "not set");
     p.height = p.width = 4;
-    assert_error(dk_image_preprocess(rgb, 0, 2, &p, &t), DK_ERR_INVALID, "0x2");
+    tu_assert_status(dk_image_preprocess(rgb, 0, 2, &p, &t), DK_ERR_INVALID, "0x2");
     p.std[1] = 0;
-    assert_error(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "std");
+    tu_assert_status(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "std");
     p.std[1] = 0.224f;
     p.resize = -1;
-    assert_error(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "resize");
+    tu_assert_status(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "resize");
     p.resize = 0;
     p.resize_mode = (dk_resize_mode)7;
-    assert_error(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "resize mode");
+    tu_assert_status(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "resize mode");
     p.resize_mode = DK_RESIZE_EXACT;
     p.scale = NAN;
-    assert_error(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "scale");
+    tu_assert_status(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_ERR_INVALID, "scale");
     assert_null(t.data);
     p.scale = 1.0f / 255.0f;
     assert_int_equal(dk_image_preprocess(rgb, 2, 2, &p, &t), DK_OK);
@@ -774,25 +687,25 @@ static void test_input_load_dispatch(void **state)
     /* Images need the network input size. */
     const char **ph = photos();
     if (*ph) {
-        assert_error(dk_input_load(*ph, &p, &t), DK_ERR_INVALID, *ph);
-        assert_error(dk_input_load(*ph, NULL, &t), DK_ERR_INVALID, "height");
+        tu_assert_status(dk_input_load(*ph, &p, &t), DK_ERR_INVALID, *ph);
+        tu_assert_status(dk_input_load(*ph, NULL, &t), DK_ERR_INVALID, "height");
         assert_null(t.data);
     }
 
     /* .npy files come back as stored. */
     assert_int_equal(dk_tensor_alloc(&u, DK_I64, 2, (int64_t[]){2, 3}), DK_OK);
-    for (int i = 0; i < 6; i++) ((int64_t *)u.data)[i] = (int64_t)(rng_next() >> 1);
-    assert_int_equal(dk_npy_save(tmp_path("in.npy"), &u), DK_OK);
-    assert_int_equal(dk_input_load(tmp_path("in.npy"), &p, &t), DK_OK);
+    for (int i = 0; i < 6; i++) ((int64_t *)u.data)[i] = (int64_t)(tu_rng_next() >> 1);
+    assert_int_equal(dk_npy_save(tu_tmp_path("in.npy"), &u), DK_OK);
+    assert_int_equal(dk_input_load(tu_tmp_path("in.npy"), &p, &t), DK_OK);
     assert_int_equal(t.dtype, DK_I64);
     assert_memory_equal(t.data, u.data, 6 * sizeof(int64_t));
     dk_tensor_reset(&t);
     dk_tensor_reset(&u);
 
-    assert_error(dk_input_load(tmp_path("absent.npy"), &p, &t), DK_ERR_IO, "absent.npy");
-    write_file(tmp_path("junk.dat"), "junk", 4);
-    assert_error(dk_input_load(tmp_path("junk.dat"), &p, &t), DK_ERR_FORMAT,
-                 "not a PNG, JPEG, .npy or .pb file");
+    tu_assert_status(dk_input_load(tu_tmp_path("absent.npy"), &p, &t), DK_ERR_IO, "absent.npy");
+    tu_write_file(tu_tmp_path("junk.dat"), "junk", 4);
+    tu_assert_status(dk_input_load(tu_tmp_path("junk.dat"), &p, &t), DK_ERR_FORMAT,
+                     "not a PNG, JPEG, .npy or .pb file");
 
     /* .pb files go to the ONNX tensor loader: same result as calling it. */
     if (access(RELU_PB, R_OK) != 0) {
@@ -806,13 +719,13 @@ static void test_input_load_dispatch(void **state)
         assert_int_equal(t.dtype, u.dtype);
         assert_int_equal(t.ndim, u.ndim);
         assert_memory_equal(t.data, u.data, dk_tensor_nbytes(&u));
-        if (python_has("numpy, onnx")) {
+        if (tu_python_has("numpy, onnx")) {
             char cmd[1024];
-            snprintf(cmd, sizeof cmd, PYTHON " %s pb %s %s", REFS_TOOL, RELU_PB,
-                     tmp_path("relu.npy"));
+            snprintf(cmd, sizeof cmd, TU_PYTHON " %s pb %s %s", TU_REFS_TOOL, RELU_PB,
+                     tu_tmp_path("relu.npy"));
             assert_int_equal(system(cmd), 0);
             dk_tensor ref = {0};
-            assert_int_equal(dk_npy_load(tmp_path("relu.npy"), &ref), DK_OK);
+            assert_int_equal(dk_npy_load(tu_tmp_path("relu.npy"), &ref), DK_OK);
             assert_int_equal(ref.dtype, t.dtype);
             assert_int_equal(ref.ndim, t.ndim);
             assert_memory_equal(ref.data, t.data, dk_tensor_nbytes(&ref));
@@ -825,7 +738,7 @@ static void test_input_load_dispatch(void **state)
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_input");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_preprocess_defaults),
         cmocka_unit_test(test_detect),
@@ -840,5 +753,5 @@ int main(void)
         cmocka_unit_test(test_preprocess_argument_errors),
         cmocka_unit_test(test_input_load_dispatch),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, tu_tmpdir_teardown);
 }

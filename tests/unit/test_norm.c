@@ -7,144 +7,11 @@
  * scale and shift per channel; relative error ~1e-15) and by that rounding
  * (half an ulp), so |y - ref| <= 2^-23 |ref| + 1e-12 * scale must hold, with
  * scale the magnitude of the intermediate terms. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
-
-/* ---- helpers: hand-built graphs, random data ------------------------------ */
-
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_norm: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double rng_uniform(double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rng_next() >> 11) / 9007199254740992.0;
-}
-
-static dk_graph *new_graph(int64_t opset)
-{
-    dk_graph *g = NULL;
-    assert_int_equal(dk_graph_create(&g), DK_OK);
-    g->opset = opset;
-    g->source = strdup("norm_test.onnx");
-    return g;
-}
-
-/* Adds a value with dtype and shape, and random data in [lo, hi] when lo <= hi. */
-static int add_value(dk_graph *g, const char *name, dk_value_kind kind, dk_dtype dt, int ndim,
-                     const int64_t *dims, double lo, double hi)
-{
-    int v;
-    assert_int_equal(dk_graph_add_value(g, name, kind, &v), DK_OK);
-    dk_tensor *t = &g->values[v].t;
-    if (lo <= hi) {
-        assert_int_equal(dk_tensor_alloc(t, dt, ndim, dims), DK_OK);
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(t, i, rng_uniform(lo, hi));
-    } else {
-        t->dtype = dt;
-        t->ndim = ndim;
-        for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
-    }
-    return v;
-}
-
-/* Adds node "norm_node" reading `ins` with n_out outputs, all graph outputs. */
-static int add_node(dk_graph *g, dk_op op, const int *ins, int n_in, int n_out)
-{
-    int k;
-    assert_int_equal(dk_graph_add_node(g, "norm_node", op, n_in, n_out, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    for (int o = 0; o < n_out; o++) {
-        int y;
-        char name[16];
-        snprintf(name, sizeof name, "y%d", o);
-        assert_int_equal(dk_graph_add_value(g, name, DK_VALUE_ACTIVATION, &y), DK_OK);
-        g->nodes[k].outputs[o] = y;
-        g->values[y].producer = k;
-        g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-        assert_non_null(g->outputs);
-        g->outputs[g->n_outputs++] = y;
-    }
-    return k;
-}
-
-static dk_attr *new_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
-{
-    dk_node *n = &g->nodes[k];
-    n->attrs = realloc(n->attrs, sizeof(dk_attr) * (size_t)(n->n_attrs + 1));
-    assert_non_null(n->attrs);
-    dk_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(dk_graph *g, int k, const char *name, int64_t v)
-{
-    new_attr(g, k, name, DK_ATTR_INT)->i = v;
-}
-
-static void attr_float(dk_graph *g, int k, const char *name, float v)
-{
-    new_attr(g, k, name, DK_ATTR_FLOAT)->f = v;
-}
-
-static void expect_error(dk_graph *g, dk_status s, const char *what)
-{
-    dk_status got = dk_graph_finalize(g);
-    const char *msg = dk_last_error();
-    if (got != s || !strstr(msg, "norm_node") || !strstr(msg, what))
-        fail_msg("expected %s containing '%s', got %s: %s", dk_status_name(s), what,
-                 dk_status_name(got), msg);
-}
-
-/* Allocates y like node k's output 0, poisons it with NaN and runs fn. */
-static dk_status run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *y)
-{
-    const dk_node *n = &g->nodes[k];
-    const dk_tensor *in[5] = {0};
-    for (int i = 0; i < n->n_inputs && i < 5; i++)
-        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
-    const dk_tensor *o = &g->values[n->outputs[0]].t;
-    assert_int_equal(dk_tensor_alloc(y, o->dtype, o->ndim, o->dims), DK_OK);
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) ((float *)y->data)[i] = NAN;
-    dk_tensor *outs[1] = {y};
-    return fn(n, in, outs);
-}
-
-static void assert_close(const char *what, int64_t i, double y, double ref, double scale)
-{
-    double tol = ldexp(fabs(ref), -23) + 1e-12 * scale;
-    if (!(fabs(y - ref) <= tol))
-        fail_msg("%s: element %lld is %.9g, expected %.9g (tolerance %.3g)", what, (long long)i, y,
-                 ref, tol);
-}
+#include "test_util.h"
 
 /* ---- BatchNormalization ------------------------------------------------------ */
 
@@ -154,12 +21,12 @@ static int bn_graph(dk_graph *g, int rank, const int64_t *x, int64_t pc, dk_dtyp
                     int n_out)
 {
     int ins[5];
-    ins[0] = add_value(g, "x", DK_VALUE_INPUT, DK_F32, rank, x, -3, 3);
-    ins[1] = add_value(g, "scale", DK_VALUE_CONSTANT, param_dt, 1, &pc, 0.5, 2);
-    ins[2] = add_value(g, "B", DK_VALUE_CONSTANT, DK_F32, 1, &pc, -1, 1);
-    ins[3] = add_value(g, "mean", DK_VALUE_CONSTANT, DK_F32, 1, &pc, -1, 1);
-    ins[4] = add_value(g, "var", DK_VALUE_CONSTANT, DK_F32, 1, &pc, 0.1, 3);
-    return add_node(g, DK_OP_BATCHNORM, ins, 5, n_out);
+    ins[0] = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, rank, x, -3, 3);
+    ins[1] = tu_add_value(g, "scale", DK_VALUE_CONSTANT, param_dt, 1, &pc, 0.5, 2);
+    ins[2] = tu_add_value(g, "B", DK_VALUE_CONSTANT, DK_F32, 1, &pc, -1, 1);
+    ins[3] = tu_add_value(g, "mean", DK_VALUE_CONSTANT, DK_F32, 1, &pc, -1, 1);
+    ins[4] = tu_add_value(g, "var", DK_VALUE_CONSTANT, DK_F32, 1, &pc, 0.1, 3);
+    return tu_add_node(g, DK_OP_BATCHNORM, ins, 5, n_out);
 }
 
 static void test_batchnorm_kernel(void **state)
@@ -177,12 +44,12 @@ static void test_batchnorm_kernel(void **state)
         {5, {2, 3, 4, 3, 2}, 14, 0.2f},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        dk_graph *g = new_graph(cases[c].opset);
+        dk_graph *g = tu_new_graph(cases[c].opset);
         int k = bn_graph(g, cases[c].rank, cases[c].x, cases[c].x[1], DK_F32, 1);
-        if (cases[c].epsilon != 0) attr_float(g, k, "epsilon", cases[c].epsilon);
+        if (cases[c].epsilon != 0) tu_attr_float(g, k, "epsilon", cases[c].epsilon);
         if (cases[c].opset == 6) {
-            attr_int(g, k, "is_test", 1);
-            attr_float(g, k, "momentum", 0.9f);
+            tu_attr_int(g, k, "is_test", 1);
+            tu_attr_float(g, k, "momentum", 0.9f);
         }
         if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
         const dk_node *n = &g->nodes[k];
@@ -193,7 +60,7 @@ static void test_batchnorm_kernel(void **state)
         assert_true(n->p.bn.epsilon == (float)eps);
 
         dk_tensor y = {0};
-        assert_int_equal(run_kernel(g, k, dk_ref_batchnorm, &y), DK_OK);
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_batchnorm, &y, 1), DK_OK);
         const float *xd = x->data, *scale = g->values[n->inputs[1]].t.data,
                     *bias = g->values[n->inputs[2]].t.data, *mean = g->values[n->inputs[3]].t.data,
                     *var = g->values[n->inputs[4]].t.data;
@@ -203,7 +70,7 @@ static void test_batchnorm_kernel(void **state)
             double ref = ((double)xd[i] - mean[ch]) / sqrt((double)var[ch] + eps) * scale[ch] +
                          bias[ch];
             /* terms are below 10 in magnitude: |x - mean| <= 4, scale <= 2, 1/sqrt(var) < 4 */
-            assert_close("BatchNormalization", i, ((float *)y.data)[i], ref, 100.0);
+            tu_assert_close("BatchNormalization", i, ((float *)y.data)[i], ref, 100.0);
         }
         dk_tensor_reset(&y);
         dk_graph_destroy(g);
@@ -214,44 +81,44 @@ static void test_batchnorm_errors(void **state)
 {
     (void)state;
     const int64_t x[] = {2, 3, 4, 4};
-    dk_graph *g = new_graph(15);
+    dk_graph *g = tu_new_graph(15);
     int k = bn_graph(g, 4, x, 3, DK_F32, 1);
-    attr_int(g, k, "training_mode", 1);
-    expect_error(g, DK_ERR_UNSUPPORTED, "training_mode=1");
+    tu_attr_int(g, k, "training_mode", 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "training_mode=1");
     dk_graph_destroy(g);
 
-    g = new_graph(15);
+    g = tu_new_graph(15);
     k = bn_graph(g, 4, x, 3, DK_F32, 3); /* running mean and var requested */
-    expect_error(g, DK_ERR_UNSUPPORTED, "training outputs");
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "training outputs");
     dk_graph_destroy(g);
 
-    g = new_graph(6);
+    g = tu_new_graph(6);
     k = bn_graph(g, 4, x, 3, DK_F32, 1);
-    attr_int(g, k, "is_test", 0);
-    expect_error(g, DK_ERR_UNSUPPORTED, "is_test=0");
+    tu_attr_int(g, k, "is_test", 0);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "is_test=0");
     dk_graph_destroy(g);
 
-    g = new_graph(7);
+    g = tu_new_graph(7);
     k = bn_graph(g, 4, x, 3, DK_F32, 1);
-    attr_int(g, k, "spatial", 0);
-    expect_error(g, DK_ERR_UNSUPPORTED, "spatial=0");
+    tu_attr_int(g, k, "spatial", 0);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "spatial=0");
     dk_graph_destroy(g);
 
-    g = new_graph(15);
+    g = tu_new_graph(15);
     bn_graph(g, 4, x, 4, DK_F32, 1);
-    expect_error(g, DK_ERR_SHAPE, "input 1 (scale) has shape 4 but input 0 (X, 2x3x4x4) has 3 "
-                                  "channels");
+    tu_expect_finalize_error(g, DK_ERR_SHAPE,
+                             "input 1 (scale) has shape 4 but input 0 (X, 2x3x4x4) has 3 channels");
     dk_graph_destroy(g);
 
-    g = new_graph(15);
+    g = tu_new_graph(15);
     bn_graph(g, 4, x, 3, DK_F64, 1);
-    expect_error(g, DK_ERR_UNSUPPORTED, "input 1 (scale) has element type float64");
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "input 1 (scale) has element type float64");
     dk_graph_destroy(g);
 
     const int64_t x1[] = {5};
-    g = new_graph(15);
+    g = tu_new_graph(15);
     bn_graph(g, 1, x1, 5, DK_F32, 1);
-    expect_error(g, DK_ERR_SHAPE, "expected rank >= 2");
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "expected rank >= 2");
     dk_graph_destroy(g);
 }
 
@@ -273,15 +140,15 @@ static void test_lrn_kernel(void **state)
         {2, {3, 8}, 7, 1.0f, 0.6f, 1.0f},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        dk_graph *g = new_graph(13);
-        int xin = add_value(g, "x", DK_VALUE_INPUT, DK_F32, cases[c].rank, cases[c].x, -2, 2);
-        int k = add_node(g, DK_OP_LRN, &xin, 1, 1);
-        attr_int(g, k, "size", cases[c].size);
+        dk_graph *g = tu_new_graph(13);
+        int xin = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, cases[c].rank, cases[c].x, -2, 2);
+        int k = tu_add_node(g, DK_OP_LRN, &xin, 1, 1);
+        tu_attr_int(g, k, "size", cases[c].size);
         double alpha = 1e-4f, beta = 0.75f, bias = 1.0f; /* ONNX defaults */
         if (cases[c].alpha != 0) {
-            attr_float(g, k, "alpha", cases[c].alpha);
-            attr_float(g, k, "beta", cases[c].beta);
-            attr_float(g, k, "bias", cases[c].bias);
+            tu_attr_float(g, k, "alpha", cases[c].alpha);
+            tu_attr_float(g, k, "beta", cases[c].beta);
+            tu_attr_float(g, k, "bias", cases[c].bias);
             alpha = cases[c].alpha;
             beta = cases[c].beta;
             bias = cases[c].bias;
@@ -289,7 +156,7 @@ static void test_lrn_kernel(void **state)
         if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
         const dk_tensor *x = &g->values[xin].t;
         dk_tensor y = {0};
-        assert_int_equal(run_kernel(g, k, dk_ref_lrn, &y), DK_OK);
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_lrn, &y, 1), DK_OK);
         int64_t channels = x->dims[1], size = dk_tensor_numel(x) / (x->dims[0] * channels);
         int64_t n_size = cases[c].size;
         const float *xd = x->data;
@@ -301,7 +168,7 @@ static void test_lrn_kernel(void **state)
             for (int64_t j = from < 0 ? 0 : from; j <= to && j < channels; j++)
                 square_sum += (double)xd[base + j * size] * xd[base + j * size];
             double ref = xd[i] / pow(bias + alpha / (double)n_size * square_sum, beta);
-            assert_close("LRN", i, ((float *)y.data)[i], ref, fabs(ref));
+            tu_assert_close("LRN", i, ((float *)y.data)[i], ref, fabs(ref));
         }
         dk_tensor_reset(&y);
         dk_graph_destroy(g);
@@ -312,37 +179,37 @@ static void test_lrn_errors(void **state)
 {
     (void)state;
     const int64_t x[] = {1, 4, 3, 3}, x1[] = {4};
-    dk_graph *g = new_graph(13);
-    int xin = add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0);
-    add_node(g, DK_OP_LRN, &xin, 1, 1);
-    expect_error(g, DK_ERR_FORMAT, "'size' is required");
+    dk_graph *g = tu_new_graph(13);
+    int xin = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0);
+    tu_add_node(g, DK_OP_LRN, &xin, 1, 1);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "'size' is required");
     dk_graph_destroy(g);
 
-    g = new_graph(13);
-    xin = add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0);
-    int k = add_node(g, DK_OP_LRN, &xin, 1, 1);
-    attr_int(g, k, "size", 0);
-    expect_error(g, DK_ERR_FORMAT, "size 0");
+    g = tu_new_graph(13);
+    xin = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0);
+    int k = tu_add_node(g, DK_OP_LRN, &xin, 1, 1);
+    tu_attr_int(g, k, "size", 0);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "size 0");
     dk_graph_destroy(g);
 
-    g = new_graph(13);
-    xin = add_value(g, "x", DK_VALUE_INPUT, DK_F32, 1, x1, 1, 0);
-    k = add_node(g, DK_OP_LRN, &xin, 1, 1);
-    attr_int(g, k, "size", 3);
-    expect_error(g, DK_ERR_SHAPE, "expected rank >= 2");
+    g = tu_new_graph(13);
+    xin = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 1, x1, 1, 0);
+    k = tu_add_node(g, DK_OP_LRN, &xin, 1, 1);
+    tu_attr_int(g, k, "size", 3);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "expected rank >= 2");
     dk_graph_destroy(g);
 
-    g = new_graph(13);
-    xin = add_value(g, "x", DK_VALUE_INPUT, DK_F64, 4, x, 1, 0);
-    k = add_node(g, DK_OP_LRN, &xin, 1, 1);
-    attr_int(g, k, "size", 3);
-    expect_error(g, DK_ERR_UNSUPPORTED, "float64");
+    g = tu_new_graph(13);
+    xin = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F64, 4, x, 1, 0);
+    k = tu_add_node(g, DK_OP_LRN, &xin, 1, 1);
+    tu_attr_int(g, k, "size", 3);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "float64");
     dk_graph_destroy(g);
 }
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_norm");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batchnorm_kernel),
         cmocka_unit_test(test_batchnorm_errors),

@@ -3,78 +3,17 @@
  * what numpy writes in format versions 1.0, 2.0 and 3.0), hand-written headers
  * and every error path. Random data and random corruptions use a printed seed
  * (DK_TEST_SEED repeats a run). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "deltakern/input.h"
-
-#define PYTHON "/usr/bin/python3"
-#define REFS_TOOL DK_SOURCE_DIR "/tests/tools/input_refs.py"
+#include "test_util.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static char tmpdir[64];
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_npy: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-/* Reads a whole file; *n receives its size. */
-static unsigned char *read_file(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *data = malloc((size_t)size + 1);
-    assert_non_null(data);
-    assert_int_equal(fread(data, 1, (size_t)size, f), (size_t)size);
-    fclose(f);
-    *n = (size_t)size;
-    return data;
-}
 
 /* Writes a .npy file from its parts: version, header text (padded here to the
  * 64-byte alignment numpy uses) and raw data. */
@@ -95,55 +34,19 @@ static void write_npy(const char *path, int major, const char *header, const voi
     memset(buf + 8 + len_bytes + hlen, ' ', pad);
     buf[8 + len_bytes + hlen + pad] = '\n';
     if (n) memcpy(buf + total + pad, data, n);
-    write_file(path, buf, total + pad + n);
+    tu_write_file(path, buf, total + pad + n);
     free(buf);
-}
-
-static int python_has(const char *modules)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, PYTHON " -c 'import %s' >/dev/null 2>&1", modules);
-    return access(PYTHON, X_OK) == 0 && system(cmd) == 0;
 }
 
 /* No "<name>.tmp.<pid>" file may survive a save. */
 static void assert_no_temp_files(void)
 {
-    DIR *d = opendir(tmpdir);
+    DIR *d = opendir(tu_tmpdir());
     assert_non_null(d);
     struct dirent *e;
     while ((e = readdir(d)))
         if (strstr(e->d_name, ".tmp.")) fail_msg("temporary file left behind: %s", e->d_name);
     closedir(d);
-}
-
-static void assert_error(dk_status got, dk_status want, const char *needle)
-{
-    if (got != want)
-        fail_msg("status %s, expected %s (message: %s)", dk_status_name(got),
-                 dk_status_name(want), dk_last_error());
-    if (needle && !strstr(dk_last_error(), needle))
-        fail_msg("message '%s' lacks '%s'", dk_last_error(), needle);
-}
-
-static int make_tmpdir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/dk_test_npy_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(tmpdir);
-    if (!d) return 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) remove(tmp_path(e->d_name));
-    closedir(d);
-    rmdir(tmpdir);
-    return 0;
 }
 
 /* A tensor of the given dtype and shape filled with random bytes (bool: 0/1). */
@@ -152,7 +55,7 @@ static void random_tensor(dk_tensor *t, dk_dtype dtype, int ndim, const int64_t 
     assert_int_equal(dk_tensor_alloc(t, dtype, ndim, dims), DK_OK);
     unsigned char *b = t->data;
     for (size_t i = 0; i < dk_tensor_nbytes(t); i++)
-        b[i] = dtype == DK_BOOL ? (unsigned char)(rng_next() & 1) : (unsigned char)rng_next();
+        b[i] = dtype == DK_BOOL ? (unsigned char)(tu_rng_next() & 1) : (unsigned char)tu_rng_next();
 }
 
 static void assert_same_tensor(const dk_tensor *a, const dk_tensor *b)
@@ -195,12 +98,12 @@ static void test_round_trip_every_dtype_and_shape(void **state)
         for (size_t s = 0; s < N_SHAPES; s++) {
             dk_tensor t = {0}, back = {0};
             random_tensor(&t, all_dtypes[d], shapes[s].ndim, shapes[s].dims);
-            const char *path = tmp_path("round_trip.npy");
+            const char *path = tu_tmp_path("round_trip.npy");
             assert_int_equal(dk_npy_save(path, &t), DK_OK);
 
             /* numpy's layout: version 1.0, data 64-byte aligned, header ends in '\n'. */
             size_t n;
-            unsigned char *file = read_file(path, &n);
+            unsigned char *file = tu_read_file(path, &n);
             size_t data_at = 10 + (size_t)(file[8] | file[9] << 8);
             assert_int_equal(file[6], 1);
             assert_int_equal(data_at % 64, 0);
@@ -220,8 +123,8 @@ static void test_round_trip_every_dtype_and_shape(void **state)
 static void test_save_replaces_existing_file(void **state)
 {
     (void)state;
-    const char *path = tmp_path("replace.npy");
-    write_file(path, "old contents", 12);
+    const char *path = tu_tmp_path("replace.npy");
+    tu_write_file(path, "old contents", 12);
     dk_tensor t = {0}, back = {0};
     random_tensor(&t, DK_F32, 1, (int64_t[]){7});
     assert_int_equal(dk_npy_save(path, &t), DK_OK);
@@ -237,13 +140,13 @@ static void test_save_errors(void **state)
     (void)state;
     dk_tensor t = {0};
     random_tensor(&t, DK_F32, 1, (int64_t[]){3});
-    assert_error(dk_npy_save(tmp_path("no/such/dir/x.npy"), &t), DK_ERR_IO, "no/such/dir");
+    tu_assert_status(dk_npy_save(tu_tmp_path("no/such/dir/x.npy"), &t), DK_ERR_IO, "no/such/dir");
     assert_no_temp_files();
 
     dk_tensor shape_only = {.dtype = DK_F32, .ndim = 1, .dims = {3}};
-    assert_error(dk_npy_save(tmp_path("x.npy"), &shape_only), DK_ERR_INVALID, "no data");
+    tu_assert_status(dk_npy_save(tu_tmp_path("x.npy"), &shape_only), DK_ERR_INVALID, "no data");
     t.dtype = DK_DTYPE_UNDEFINED;
-    assert_error(dk_npy_save(tmp_path("x.npy"), &t), DK_ERR_UNSUPPORTED, "undefined");
+    tu_assert_status(dk_npy_save(tu_tmp_path("x.npy"), &t), DK_ERR_UNSUPPORTED, "undefined");
     t.dtype = DK_F32;
     dk_tensor_reset(&t);
 }
@@ -251,7 +154,7 @@ static void test_save_errors(void **state)
 static void test_numpy_interop(void **state)
 {
     (void)state;
-    if (!python_has("numpy")) skip();
+    if (!tu_python_has("numpy")) skip();
     dk_tensor originals[N_DTYPES];
     for (size_t d = 0; d < N_DTYPES; d++) {
         const struct shape *s = &shapes[d % N_SHAPES];
@@ -259,17 +162,17 @@ static void test_numpy_interop(void **state)
         random_tensor(&originals[d], all_dtypes[d], s->ndim, s->dims);
         char name[32];
         snprintf(name, sizeof name, "a_%02zu.npy", d);
-        assert_int_equal(dk_npy_save(tmp_path(name), &originals[d]), DK_OK);
+        assert_int_equal(dk_npy_save(tu_tmp_path(name), &originals[d]), DK_OK);
     }
     char cmd[512];
-    snprintf(cmd, sizeof cmd, PYTHON " %s npy-interop %s", REFS_TOOL, tmpdir);
+    snprintf(cmd, sizeof cmd, TU_PYTHON " %s npy-interop %s", TU_REFS_TOOL, tu_tmpdir());
     assert_int_equal(system(cmd), 0);
 
     for (size_t d = 0; d < N_DTYPES; d++) {
         /* numpy saw the dtype and shape we wrote... */
         char name[32], want[64], got[64] = "";
         snprintf(name, sizeof name, "a_%02zu.txt", d);
-        FILE *f = fopen(tmp_path(name), "r");
+        FILE *f = fopen(tu_tmp_path(name), "r");
         assert_non_null(f);
         assert_non_null(fgets(got, sizeof got, f));
         fclose(f);
@@ -280,7 +183,7 @@ static void test_numpy_interop(void **state)
         for (int major = 1; major <= 3; major++) {
             dk_tensor back = {0};
             snprintf(name, sizeof name, "b_%02zu_v%d.npy", d, major);
-            assert_int_equal(dk_npy_load(tmp_path(name), &back), DK_OK);
+            assert_int_equal(dk_npy_load(tu_tmp_path(name), &back), DK_OK);
             assert_same_tensor(&originals[d], &back);
             dk_tensor_reset(&back);
         }
@@ -288,8 +191,8 @@ static void test_numpy_interop(void **state)
     }
 
     dk_tensor t = {0};
-    assert_error(dk_npy_load(tmp_path("fortran.npy"), &t), DK_ERR_UNSUPPORTED, "Fortran");
-    assert_error(dk_npy_load(tmp_path("bigendian.npy"), &t), DK_ERR_UNSUPPORTED, "'>f4'");
+    tu_assert_status(dk_npy_load(tu_tmp_path("fortran.npy"), &t), DK_ERR_UNSUPPORTED, "Fortran");
+    tu_assert_status(dk_npy_load(tu_tmp_path("bigendian.npy"), &t), DK_ERR_UNSUPPORTED, "'>f4'");
     assert_null(t.data);
 }
 
@@ -310,8 +213,8 @@ static void test_handwritten_headers(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dk_tensor t = {0};
-        write_npy(tmp_path("hand.npy"), cases[i].major, cases[i].header, values, sizeof values);
-        if (dk_npy_load(tmp_path("hand.npy"), &t) != DK_OK)
+        write_npy(tu_tmp_path("hand.npy"), cases[i].major, cases[i].header, values, sizeof values);
+        if (dk_npy_load(tu_tmp_path("hand.npy"), &t) != DK_OK)
             fail_msg("header %s: %s", cases[i].header, dk_last_error());
         assert_int_equal(t.dtype, DK_I32);
         assert_int_equal(t.ndim, 2);
@@ -366,7 +269,7 @@ static void test_bad_headers(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         dk_tensor t = {0};
-        const char *path = tmp_path("bad.npy");
+        const char *path = tu_tmp_path("bad.npy");
         write_npy(path, cases[i].major, cases[i].header, data, sizeof data);
         dk_status s = dk_npy_load(path, &t);
         if (s != cases[i].status || !strstr(dk_last_error(), cases[i].needle) ||
@@ -381,23 +284,23 @@ static void test_bad_headers(void **state)
 static void test_truncated_files(void **state)
 {
     (void)state;
-    const char *path = tmp_path("truncated.npy");
+    const char *path = tu_tmp_path("truncated.npy");
     dk_tensor t = {0};
 
     /* Data cut short: the message names the file, expected and actual bytes. */
     const float data[10] = {0};
     write_npy(path, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }", data, 12);
-    assert_error(dk_npy_load(path, &t), DK_ERR_FORMAT, "expected 40 bytes, found 12");
+    tu_assert_status(dk_npy_load(path, &t), DK_ERR_FORMAT, "expected 40 bytes, found 12");
     assert_non_null(strstr(dk_last_error(), path));
 
     /* Every shorter prefix of a valid file fails cleanly. */
     dk_tensor full = {0};
     random_tensor(&full, DK_F64, 2, (int64_t[]){3, 4});
-    assert_int_equal(dk_npy_save(tmp_path("full.npy"), &full), DK_OK);
+    assert_int_equal(dk_npy_save(tu_tmp_path("full.npy"), &full), DK_OK);
     size_t n;
-    unsigned char *bytes = read_file(tmp_path("full.npy"), &n);
+    unsigned char *bytes = tu_read_file(tu_tmp_path("full.npy"), &n);
     for (size_t len = 0; len < n; len++) {
-        write_file(path, bytes, len);
+        tu_write_file(path, bytes, len);
         dk_status s = dk_npy_load(path, &t);
         if (s != DK_ERR_FORMAT) fail_msg("prefix of %zu bytes: %s", len, dk_status_name(s));
         assert_null(t.data);
@@ -407,20 +310,21 @@ static void test_truncated_files(void **state)
 
     /* A header length beyond reason is refused before anything is allocated. */
     unsigned char huge[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', 2, 0, 0xff, 0xff, 0xff, 0x7f};
-    write_file(path, huge, sizeof huge);
-    assert_error(dk_npy_load(path, &t), DK_ERR_FORMAT, "implausible");
+    tu_write_file(path, huge, sizeof huge);
+    tu_assert_status(dk_npy_load(path, &t), DK_ERR_FORMAT, "implausible");
 }
 
 static void test_missing_and_foreign_files(void **state)
 {
     (void)state;
     dk_tensor t = {0};
-    assert_error(dk_npy_load(tmp_path("absent.npy"), &t), DK_ERR_IO, "No such file or directory");
+    tu_assert_status(dk_npy_load(tu_tmp_path("absent.npy"), &t), DK_ERR_IO,
+                     "No such file or directory");
     assert_non_null(strstr(dk_last_error(), "absent.npy"));
-    write_file(tmp_path("text.npy"), "hello, world", 12);
-    assert_error(dk_npy_load(tmp_path("text.npy"), &t), DK_ERR_FORMAT, "not a .npy file");
-    assert_error(dk_npy_load(tmpdir, &t), DK_ERR_IO, "Is a directory");
-    assert_error(dk_npy_load(NULL, &t), DK_ERR_INVALID, NULL);
+    tu_write_file(tu_tmp_path("text.npy"), "hello, world", 12);
+    tu_assert_status(dk_npy_load(tu_tmp_path("text.npy"), &t), DK_ERR_FORMAT, "not a .npy file");
+    tu_assert_status(dk_npy_load(tu_tmpdir(), &t), DK_ERR_IO, "Is a directory");
+    tu_assert_status(dk_npy_load(NULL, &t), DK_ERR_INVALID, NULL);
 }
 
 /* Random headers and random bit flips must give an error or a tensor, never a
@@ -428,29 +332,29 @@ static void test_missing_and_foreign_files(void **state)
 static void test_random_corruption(void **state)
 {
     (void)state;
-    const char *path = tmp_path("random.npy");
+    const char *path = tu_tmp_path("random.npy");
     dk_tensor valid = {0};
     random_tensor(&valid, DK_I16, 3, (int64_t[]){2, 3, 5});
-    assert_int_equal(dk_npy_save(tmp_path("valid.npy"), &valid), DK_OK);
+    assert_int_equal(dk_npy_save(tu_tmp_path("valid.npy"), &valid), DK_OK);
     dk_tensor_reset(&valid);
     size_t n;
-    unsigned char *good = read_file(tmp_path("valid.npy"), &n);
+    unsigned char *good = tu_read_file(tu_tmp_path("valid.npy"), &n);
     unsigned char *buf = malloc(n + 300);
     assert_non_null(buf);
 
     for (int round = 0; round < 2000; round++) {
         size_t len;
         if (round % 2 == 0) { /* magic and version kept, the rest random */
-            len = 8 + rng_next() % 300;
+            len = 8 + tu_rng_next() % 300;
             memcpy(buf, good, 8);
-            buf[6] = (unsigned char)(1 + rng_next() % 3);
-            for (size_t i = 8; i < len; i++) buf[i] = (unsigned char)rng_next();
+            buf[6] = (unsigned char)(1 + tu_rng_next() % 3);
+            for (size_t i = 8; i < len; i++) buf[i] = (unsigned char)tu_rng_next();
         } else { /* a valid file with a few header bytes flipped */
             len = n;
             memcpy(buf, good, n);
-            for (int k = 0; k < 3; k++) buf[6 + rng_next() % 60] ^= (unsigned char)rng_next();
+            for (int k = 0; k < 3; k++) buf[6 + tu_rng_next() % 60] ^= (unsigned char)tu_rng_next();
         }
-        write_file(path, buf, len);
+        tu_write_file(path, buf, len);
         dk_tensor t = {0};
         dk_status s = dk_npy_load(path, &t);
         if (s == DK_OK)
@@ -465,7 +369,7 @@ static void test_random_corruption(void **state)
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_npy");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_every_dtype_and_shape),
         cmocka_unit_test(test_save_replaces_existing_file),
@@ -477,5 +381,5 @@ int main(void)
         cmocka_unit_test(test_missing_and_foreign_files),
         cmocka_unit_test(test_random_corruption),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
 }

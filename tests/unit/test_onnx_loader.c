@@ -439,6 +439,8 @@ int main(void)
         cmocka_unit_test(test_missing_and_empty_files),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    unlink(model_path);
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/dk_test_loader_%d.onnx", (int)getpid());
+    unlink(path);
     return rc;
 }

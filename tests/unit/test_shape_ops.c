@@ -3,38 +3,16 @@
  * evals, against naive element-by-element computations written from the ONNX
  * spec. Inputs are random (seed printed); outputs are poisoned with 0xFF bytes
  * (NaN for floats) before every eval. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-
-#include <cmocka.h>
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "deltakern/graph.h"
 #include "layers/op_table.h"
+#include "test_util.h"
 
-/* ---- random numbers ------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void) /* xorshift64* */
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static int64_t rnd_range(int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
+/* ---- random data and graph construction --------------------------------- */
 
 /* Random values of the tensor's dtype: floats in [-1, 1), integers over their
  * whole range (int64 values above 2^53 catch any conversion through double). */
@@ -42,30 +20,23 @@ static void fill_random(dk_tensor *t)
 {
     int64_t n = dk_tensor_numel(t);
     if (t->dtype == DK_F32) {
-        for (int64_t i = 0; i < n; i++)
-            ((float *)t->data)[i] = (float)((double)(rnd() >> 11) / 9007199254740992.0 * 2 - 1);
+        for (int64_t i = 0; i < n; i++) ((float *)t->data)[i] = (float)tu_rng_uniform(-1, 1);
     } else if (t->dtype == DK_BOOL) {
-        for (int64_t i = 0; i < n; i++) ((uint8_t *)t->data)[i] = rnd() & 1;
+        for (int64_t i = 0; i < n; i++) ((uint8_t *)t->data)[i] = tu_rng_next() & 1;
     } else {
         unsigned char *b = t->data;
-        for (size_t i = 0; i < dk_tensor_nbytes(t); i++) b[i] = (unsigned char)rnd();
+        for (size_t i = 0; i < dk_tensor_nbytes(t); i++) b[i] = (unsigned char)tu_rng_next();
     }
 }
 
-/* ---- graph construction ---------------------------------------------------- */
-
+/* A value of dtype and shape; inputs and constants get random data (fill_random). */
 static int add_value(dk_graph *g, const char *name, dk_value_kind kind, dk_dtype dt, int ndim,
                      const int64_t *dims)
 {
-    int v;
-    assert_int_equal(dk_graph_add_value(g, name, kind, &v), DK_OK);
-    dk_tensor *t = &g->values[v].t;
-    t->dtype = dt;
-    t->ndim = ndim;
-    for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
+    int v = tu_add_value(g, name, kind, dt, ndim, dims, 1, 0); /* shape only */
     if (kind != DK_VALUE_ACTIVATION) {
-        assert_int_equal(dk_tensor_alloc(t, dt, ndim, dims), DK_OK);
-        fill_random(t);
+        assert_int_equal(dk_tensor_alloc(&g->values[v].t, dt, ndim, dims), DK_OK);
+        fill_random(&g->values[v].t);
     }
     return v;
 }
@@ -119,58 +90,6 @@ static int add_node(dk_graph *g, dk_op op, int64_t opset, int nin, const int *in
     return k;
 }
 
-static dk_attr *add_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
-{
-    dk_node *n = &g->nodes[k];
-    dk_attr *attrs = realloc(n->attrs, (size_t)(n->n_attrs + 1) * sizeof *attrs);
-    assert_non_null(attrs);
-    n->attrs = attrs;
-    dk_attr *a = &attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(dk_graph *g, int k, const char *name, int64_t v)
-{
-    add_attr(g, k, name, DK_ATTR_INT)->i = v;
-}
-
-static void attr_float(dk_graph *g, int k, const char *name, float v)
-{
-    add_attr(g, k, name, DK_ATTR_FLOAT)->f = v;
-}
-
-static void attr_string(dk_graph *g, int k, const char *name, const char *s)
-{
-    add_attr(g, k, name, DK_ATTR_STRING)->s = strdup(s);
-}
-
-static void attr_ints(dk_graph *g, int k, const char *name, int count, const int64_t *v)
-{
-    dk_attr *a = add_attr(g, k, name, DK_ATTR_INTS);
-    a->n = count;
-    a->ints = malloc(sizeof *a->ints * (size_t)(count ? count : 1));
-    memcpy(a->ints, v, sizeof *v * (size_t)count);
-}
-
-static void attr_floats(dk_graph *g, int k, const char *name, int count, const float *v)
-{
-    dk_attr *a = add_attr(g, k, name, DK_ATTR_FLOATS);
-    a->n = count;
-    a->floats = malloc(sizeof *a->floats * (size_t)(count ? count : 1));
-    memcpy(a->floats, v, sizeof *v * (size_t)count);
-}
-
-static dk_graph *new_graph(void)
-{
-    dk_graph *g;
-    assert_int_equal(dk_graph_create(&g), DK_OK);
-    g->source = strdup("unit.onnx");
-    return g;
-}
-
 /* ---- running the node under test ---------------------------------------- */
 
 static dk_status infer(dk_graph *g, int k)
@@ -191,14 +110,9 @@ static void expect_error(dk_graph *g, int k, dk_status want, const char *fragmen
                  dk_status_name(want), fragment ? fragment : "");
 }
 
-static const dk_tensor *out_value(dk_graph *g, int k, int o)
-{
-    return &g->values[g->nodes[k].outputs[o]].t;
-}
-
 static void expect_shape(dk_graph *g, int k, int o, dk_dtype dt, int ndim, const int64_t *dims)
 {
-    const dk_tensor *t = out_value(g, k, o);
+    const dk_tensor *t = tu_output(g, k, o);
     char got[128], want[128];
     dk_shape_str(t->ndim, t->dims, got, sizeof got);
     dk_shape_str(ndim, dims, want, sizeof want);
@@ -267,10 +181,10 @@ static void test_flatten(void **state)
 {
     const int64_t dims[4] = {2, 3, 4, 5};
     for (int64_t axis = -4; axis <= 4; axis++) {
-        dk_graph *g = new_graph();
+        dk_graph *g = tu_new_graph(0);
         int x = add_input(g, "x", DK_F32, 4, dims);
         int k = add_node(g, DK_OP_FLATTEN, 13, 1, &x, 1);
-        attr_int(g, k, "axis", axis);
+        tu_attr_int(g, k, "axis", axis);
         assert_int_equal(infer(g, k), DK_OK);
         int a = (int)(axis < 0 ? axis + 4 : axis);
         int64_t want[2] = {1, 1};
@@ -282,12 +196,12 @@ static void test_flatten(void **state)
         reset_all(out, 1);
         dk_graph_destroy(g);
     }
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int x = add_input(g, "x", DK_I64, 4, dims);
     int k = add_node(g, DK_OP_FLATTEN, 9, 1, &x, 1);
     assert_int_equal(infer(g, k), DK_OK); /* default axis 1 */
     expect_shape(g, k, 0, DK_I64, 2, (int64_t[]){2, 60});
-    attr_int(g, k, "axis", 5);
+    tu_attr_int(g, k, "axis", 5);
     expect_error(g, k, DK_ERR_SHAPE, "axis 5");
     dk_graph_destroy(g);
 }
@@ -319,12 +233,12 @@ static void test_reshape(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const reshape_case *rc = &cases[c];
         for (int as_int32 = 0; as_int32 < 2; as_int32++) {
-            dk_graph *g = new_graph();
+            dk_graph *g = tu_new_graph(0);
             int ins[2] = {add_input(g, "x", DK_F32, rc->in_ndim, rc->in),
                           add_const_ints(g, "shape_in", as_int32 ? DK_I32 : DK_I64, rc->nreq,
                                          rc->req)};
             int k = add_node(g, DK_OP_RESHAPE, 14, 2, ins, 1);
-            if (rc->allowzero) attr_int(g, k, "allowzero", 1);
+            if (rc->allowzero) tu_attr_int(g, k, "allowzero", 1);
             assert_int_equal(infer(g, k), DK_OK);
             expect_shape(g, k, 0, DK_F32, rc->want_ndim, rc->want);
             dk_tensor out[1] = {0};
@@ -336,10 +250,10 @@ static void test_reshape(void **state)
     }
 
     /* opset < 5: the target comes from the attribute. */
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int x = add_input(g, "x", DK_I64, 3, (int64_t[]){2, 3, 4});
     int k = add_node(g, DK_OP_RESHAPE, 4, 1, &x, 1);
-    attr_ints(g, k, "shape", 2, (int64_t[]){6, -1});
+    tu_attr_ints(g, k, "shape", 2, (int64_t[]){6, -1});
     assert_int_equal(infer(g, k), DK_OK);
     expect_shape(g, k, 0, DK_I64, 2, (int64_t[]){6, 4});
     dk_graph_destroy(g);
@@ -353,7 +267,7 @@ static void test_reshape(void **state)
         {{2, -3, 4}, 3, DK_ERR_FORMAT, "-3"},
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
-        g = new_graph();
+        g = tu_new_graph(0);
         int ins[2] = {add_input(g, "x", DK_F32, 3, (int64_t[]){2, 3, 4}),
                       add_const_ints(g, "shape_in", DK_I64, bad[c].n, bad[c].req)};
         k = add_node(g, DK_OP_RESHAPE, 13, 2, ins, 1);
@@ -362,15 +276,15 @@ static void test_reshape(void **state)
     }
 
     /* allowzero forbids 0 with -1; a shape computed at run time is unsupported */
-    g = new_graph();
+    g = tu_new_graph(0);
     int ins[2] = {add_input(g, "x", DK_F32, 3, (int64_t[]){2, 3, 4}),
                   add_const_ints(g, "shape_in", DK_I64, 2, (int64_t[]){0, -1})};
     k = add_node(g, DK_OP_RESHAPE, 14, 2, ins, 1);
-    attr_int(g, k, "allowzero", 1);
+    tu_attr_int(g, k, "allowzero", 1);
     expect_error(g, k, DK_ERR_FORMAT, "allowzero");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x", DK_F32, 3, (int64_t[]){2, 3, 4});
     ins[1] = add_input(g, "runtime_shape", DK_I64, 1, (int64_t[]){2});
     k = add_node(g, DK_OP_RESHAPE, 13, 2, ins, 1);
@@ -385,11 +299,11 @@ static void test_reshape(void **state)
 static dk_graph *squeeze_graph(dk_op op, int opset, int ndim, const int64_t *in, int naxes,
                                const int64_t *axes, int *k)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[2] = {add_input(g, "x", DK_F32, ndim, in), -1};
     if (axes && opset >= 13) ins[1] = add_const_ints(g, "axes", DK_I64, naxes, axes);
     *k = add_node(g, op, opset, ins[1] >= 0 ? 2 : 1, ins, 1);
-    if (axes && opset < 13) attr_ints(g, *k, "axes", naxes, axes);
+    if (axes && opset < 13) tu_attr_ints(g, *k, "axes", naxes, axes);
     return g;
 }
 
@@ -452,7 +366,7 @@ static void test_unsqueeze(void **state)
 
 static void test_identity(void **state)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int x = add_input(g, "x", DK_I64, 2, (int64_t[]){3, 7});
     int k = add_node(g, DK_OP_IDENTITY, 16, 1, &x, 1);
     assert_int_equal(infer(g, k), DK_OK);
@@ -467,7 +381,7 @@ static void test_identity(void **state)
 /* Dropout with ratio/training_mode inputs (-1: omitted; < -1: not constant). */
 static dk_graph *dropout_graph(int opset, double ratio, double training, int nout, int *k)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     const int64_t dims[3] = {3, 4, 5};
     int ins[3] = {add_input(g, "x", DK_F32, 3, dims), -1, -1};
     if (ratio >= 0) ins[1] = add_const_scalar(g, "ratio", DK_F32, ratio);
@@ -512,14 +426,14 @@ static void test_dropout(void **state)
     dk_graph_destroy(g);
 
     g = dropout_graph(10, -1, -1, 2, &k);
-    attr_float(g, k, "ratio", 0.2f);
+    tu_attr_float(g, k, "ratio", 0.2f);
     g->nodes[k].n_inputs = 1;
     check_dropout_identity(g, k, DK_BOOL);
     dk_graph_destroy(g);
 
     g = dropout_graph(6, -1, -1, 2, &k); /* opset < 10: the mask has the input's type */
     g->nodes[k].n_inputs = 1;
-    attr_int(g, k, "is_test", 1);
+    tu_attr_int(g, k, "is_test", 1);
     check_dropout_identity(g, k, DK_F32);
     dk_graph_destroy(g);
 
@@ -537,7 +451,7 @@ static void test_dropout(void **state)
 
     g = dropout_graph(6, -1, -1, 1, &k);
     g->nodes[k].n_inputs = 1;
-    attr_int(g, k, "is_test", 0);
+    tu_attr_int(g, k, "is_test", 0);
     expect_error(g, k, DK_ERR_UNSUPPORTED, "is_test=0");
     dk_graph_destroy(g);
 }
@@ -546,12 +460,12 @@ static void test_dropout(void **state)
 
 static void check_transpose(dk_dtype dt, int ndim, const int64_t *dims, const int64_t *perm)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int x = add_input(g, "x", dt, ndim, dims);
     int k = add_node(g, DK_OP_TRANSPOSE, 13, 1, &x, 1);
     int64_t p[DK_MAX_DIMS], want[DK_MAX_DIMS];
     for (int d = 0; d < ndim; d++) p[d] = perm ? perm[d] : ndim - 1 - d; /* default: reverse */
-    if (perm) attr_ints(g, k, "perm", ndim, perm);
+    if (perm) tu_attr_ints(g, k, "perm", ndim, perm);
     assert_int_equal(infer(g, k), DK_OK);
     for (int d = 0; d < ndim; d++) want[d] = dims[p[d]];
     expect_shape(g, k, 0, dt, ndim, want);
@@ -593,17 +507,17 @@ static void test_transpose(void **state)
     check_transpose(DK_F32, 0, NULL, NULL);
     check_transpose(DK_F32, 3, (int64_t[]){2, 0, 3}, (int64_t[]){2, 0, 1});
 
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int x = add_input(g, "x", DK_F32, 3, dims);
     int k = add_node(g, DK_OP_TRANSPOSE, 13, 1, &x, 1);
-    attr_ints(g, k, "perm", 3, (int64_t[]){0, 2, 2});
+    tu_attr_ints(g, k, "perm", 3, (int64_t[]){0, 2, 2});
     expect_error(g, k, DK_ERR_FORMAT, "[0, 2, 2]");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     x = add_input(g, "x", DK_F32, 3, dims);
     k = add_node(g, DK_OP_TRANSPOSE, 13, 1, &x, 1);
-    attr_ints(g, k, "perm", 2, (int64_t[]){1, 0});
+    tu_attr_ints(g, k, "perm", 2, (int64_t[]){1, 0});
     expect_error(g, k, DK_ERR_SHAPE, "rank 3");
     dk_graph_destroy(g);
 }
@@ -612,7 +526,7 @@ static void test_transpose(void **state)
 
 static void check_concat(dk_dtype dt, int ndim, int nin, const int64_t (*shapes)[4], int64_t axis)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[4];
     for (int i = 0; i < nin; i++) {
         char name[16];
@@ -620,7 +534,7 @@ static void check_concat(dk_dtype dt, int ndim, int nin, const int64_t (*shapes)
         ins[i] = add_input(g, name, dt, ndim, shapes[i]);
     }
     int k = add_node(g, DK_OP_CONCAT, 13, nin, ins, 1);
-    attr_int(g, k, "axis", axis);
+    tu_attr_int(g, k, "axis", axis);
     assert_int_equal(infer(g, k), DK_OK);
     int a = (int)(axis < 0 ? axis + ndim : axis);
     int64_t want[4];
@@ -655,36 +569,36 @@ static void test_concat(void **state)
     check_concat(DK_I64, 1, 4, s1, 0);
     check_concat(DK_I32, 1, 2, s1, 0);
 
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[3] = {add_input(g, "x0", DK_F32, 3, (int64_t[]){2, 3, 4}),
                   add_input(g, "x1", DK_F32, 3, (int64_t[]){2, 1, 4}),
                   add_input(g, "x2", DK_F32, 3, (int64_t[]){2, 1, 5})};
     int k = add_node(g, DK_OP_CONCAT, 13, 3, ins, 1);
-    attr_int(g, k, "axis", 1);
+    tu_attr_int(g, k, "axis", 1);
     expect_error(g, k, DK_ERR_SHAPE, "input 2 has shape 2x1x5 but input 0 has 2x3x4");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x0", DK_F32, 2, (int64_t[]){2, 3});
     ins[1] = add_input(g, "x1", DK_F32, 3, (int64_t[]){2, 3, 1});
     k = add_node(g, DK_OP_CONCAT, 13, 2, ins, 1);
-    attr_int(g, k, "axis", 0);
+    tu_attr_int(g, k, "axis", 0);
     expect_error(g, k, DK_ERR_SHAPE, "input 1 has shape 2x3x1");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x0", DK_F32, 1, (int64_t[]){2});
     ins[1] = add_input(g, "x1", DK_I64, 1, (int64_t[]){2});
     k = add_node(g, DK_OP_CONCAT, 13, 2, ins, 1);
-    attr_int(g, k, "axis", 0);
+    tu_attr_int(g, k, "axis", 0);
     expect_error(g, k, DK_ERR_FORMAT, "int64");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x0", DK_F32, 1, (int64_t[]){2});
     k = add_node(g, DK_OP_CONCAT, 13, 1, ins, 1);
     expect_error(g, k, DK_ERR_FORMAT, "axis");
-    attr_int(g, k, "axis", 1);
+    tu_attr_int(g, k, "axis", 1);
     expect_error(g, k, DK_ERR_SHAPE, "axis 1");
     dk_graph_destroy(g);
 }
@@ -715,22 +629,22 @@ static const char *mode_name(dk_pad_mode m)
 static void check_pad(int opset, dk_dtype dt, int ndim, const int64_t *dims, const int64_t *pads,
                       dk_pad_mode mode, double value)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[3] = {add_input(g, "x", dt, ndim, dims), -1, -1};
     int nin = 1;
     if (opset >= 11) {
         ins[1] = add_const_ints(g, "pads", DK_I64, 2 * ndim, pads);
         nin = 2;
-        if (value != 0 || rnd() % 2) {
+        if (value != 0 || tu_rng_next() % 2) {
             ins[2] = add_const_scalar(g, "value", dt, value);
             nin = 3;
         }
     }
     int k = add_node(g, DK_OP_PAD, opset, nin, ins, 1);
-    if (mode != DK_PAD_CONSTANT || rnd() % 2) attr_string(g, k, "mode", mode_name(mode));
+    if (mode != DK_PAD_CONSTANT || tu_rng_next() % 2) tu_attr_string(g, k, "mode", mode_name(mode));
     if (opset < 11) {
-        attr_ints(g, k, opset < 2 ? "paddings" : "pads", 2 * ndim, pads);
-        if (value != 0) attr_float(g, k, "value", (float)value);
+        tu_attr_ints(g, k, opset < 2 ? "paddings" : "pads", 2 * ndim, pads);
+        if (value != 0) tu_attr_float(g, k, "value", (float)value);
     }
     assert_int_equal(infer(g, k), DK_OK);
     int64_t want[DK_MAX_DIMS];
@@ -767,10 +681,10 @@ static void test_pad_modes(void **state)
         for (int trial = 0; trial < 30; trial++) {
             int64_t pads[8];
             for (int d = 0; d < 4; d++) { /* crop up to half the axis, pad up to 6 */
-                pads[d] = rnd_range(-(dims[d] - 1) / 2, 6);
-                pads[d + 4] = rnd_range(-(dims[d] - 1) / 2, 6);
+                pads[d] = tu_rng_int(-(dims[d] - 1) / 2, 6);
+                pads[d + 4] = tu_rng_int(-(dims[d] - 1) / 2, 6);
             }
-            int t = (int)(rnd() % 3);
+            int t = (int)(tu_rng_next() % 3);
             int opset = trial % 3 == 0 ? 2 : trial % 3 == 1 ? 11 : 13;
             double value = mode == DK_PAD_CONSTANT && (t == 0 || opset >= 11) ? values[t] : 0;
             check_pad(opset, types[t], 4, dims, pads, (dk_pad_mode)mode, value);
@@ -792,7 +706,7 @@ static void test_pad_modes(void **state)
 static void test_pad_axes_and_errors(void **state)
 {
     /* opset 18: pads only the listed axes */
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[4] = {add_input(g, "x", DK_F32, 3, (int64_t[]){2, 3, 4}),
                   add_const_ints(g, "pads", DK_I64, 4, (int64_t[]){1, 2, 3, 4}), -1,
                   add_const_ints(g, "axes", DK_I64, 2, (int64_t[]){-1, 0})};
@@ -816,23 +730,23 @@ static void test_pad_axes_and_errors(void **state)
         {{0, 4}, {1, 0, 0, 0}, 4, "edge", DK_ERR_SHAPE, "empty input 0x4"},
     };
     for (size_t c = 0; c < sizeof bad / sizeof bad[0]; c++) {
-        g = new_graph();
+        g = tu_new_graph(0);
         ins[0] = add_input(g, "x", DK_F32, 2, bad[c].dims);
         ins[1] = add_const_ints(g, "pads", DK_I64, bad[c].npads, bad[c].pads);
         k = add_node(g, DK_OP_PAD, 13, 2, ins, 1);
-        attr_string(g, k, "mode", bad[c].mode);
+        tu_attr_string(g, k, "mode", bad[c].mode);
         expect_error(g, k, bad[c].s, bad[c].frag);
         dk_graph_destroy(g);
     }
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x", DK_F32, 2, (int64_t[]){3, 4});
     ins[1] = add_input(g, "runtime_pads", DK_I64, 1, (int64_t[]){4});
     k = add_node(g, DK_OP_PAD, 13, 2, ins, 1);
     expect_error(g, k, DK_ERR_UNSUPPORTED, "runtime_pads");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x", DK_F32, 2, (int64_t[]){3, 4});
     ins[1] = add_const_ints(g, "pads", DK_I64, 4, (int64_t[]){0, 0, 1, 1});
     ins[2] = add_input(g, "runtime_value", DK_F32, 0, NULL);
@@ -840,7 +754,7 @@ static void test_pad_axes_and_errors(void **state)
     expect_error(g, k, DK_ERR_UNSUPPORTED, "runtime_value");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "x", DK_F32, 2, (int64_t[]){3, 4});
     k = add_node(g, DK_OP_PAD, 2, 1, ins, 1);
     expect_error(g, k, DK_ERR_FORMAT, "'pads' is required");
@@ -852,9 +766,9 @@ static void test_pad_axes_and_errors(void **state)
 static void test_constant(void **state)
 {
     /* value: a tensor attribute, copied byte for byte */
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
-    dk_attr *a = add_attr(g, k, "value", DK_ATTR_TENSOR);
+    dk_attr *a = tu_add_attr(g, k, "value", DK_ATTR_TENSOR);
     a->t = calloc(1, sizeof *a->t);
     assert_int_equal(dk_tensor_alloc(a->t, DK_I64, 2, (int64_t[]){5, 5}), DK_OK);
     fill_random(a->t);
@@ -866,9 +780,9 @@ static void test_constant(void **state)
     reset_all(out, 1);
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
-    attr_float(g, k, "value_float", 2.5f);
+    tu_attr_float(g, k, "value_float", 2.5f);
     assert_int_equal(infer(g, k), DK_OK);
     expect_shape(g, k, 0, DK_F32, 0, NULL);
     assert_int_equal(eval(g, k, out), DK_OK);
@@ -877,9 +791,9 @@ static void test_constant(void **state)
     dk_graph_destroy(g);
 
     const float fv[3] = {1.5f, -2.0f, 3.25f};
-    g = new_graph();
+    g = tu_new_graph(0);
     k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
-    attr_floats(g, k, "value_floats", 3, fv);
+    tu_attr_floats(g, k, "value_floats", 3, fv);
     assert_int_equal(infer(g, k), DK_OK);
     expect_shape(g, k, 0, DK_F32, 1, (int64_t[]){3});
     assert_int_equal(eval(g, k, out), DK_OK);
@@ -888,9 +802,9 @@ static void test_constant(void **state)
     dk_graph_destroy(g);
 
     const int64_t iv[2] = {INT64_MAX - 1, -(INT64_C(1) << 60) - 1};
-    g = new_graph();
+    g = tu_new_graph(0);
     k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
-    attr_ints(g, k, "value_ints", 2, iv);
+    tu_attr_ints(g, k, "value_ints", 2, iv);
     assert_int_equal(infer(g, k), DK_OK);
     expect_shape(g, k, 0, DK_I64, 1, (int64_t[]){2});
     assert_int_equal(eval(g, k, out), DK_OK);
@@ -898,19 +812,19 @@ static void test_constant(void **state)
     reset_all(out, 1);
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
-    attr_int(g, k, "value_int", iv[0]);
+    tu_attr_int(g, k, "value_int", iv[0]);
     assert_int_equal(infer(g, k), DK_OK);
     expect_shape(g, k, 0, DK_I64, 0, NULL);
     assert_int_equal(eval(g, k, out), DK_OK);
     assert_true(((int64_t *)out[0].data)[0] == iv[0]);
     reset_all(out, 1);
-    attr_float(g, k, "value_float", 1.0f); /* two values: malformed */
+    tu_attr_float(g, k, "value_float", 1.0f); /* two values: malformed */
     expect_error(g, k, DK_ERR_FORMAT, "exactly one");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     k = add_node(g, DK_OP_CONSTANT, 13, 0, NULL, 1);
     expect_error(g, k, DK_ERR_FORMAT, "exactly one");
     dk_graph_destroy(g);
@@ -924,11 +838,11 @@ static void test_shape(void **state)
     const int r = 3;
     for (int64_t start = -5; start <= 5; start++) {
         for (int64_t end = -5; end <= 6; end++) { /* end == 6: attribute absent */
-            dk_graph *g = new_graph();
+            dk_graph *g = tu_new_graph(0);
             int x = add_input(g, "x", DK_F32, 3, dims);
             int k = add_node(g, DK_OP_SHAPE, 15, 1, &x, 1);
-            if (start != 0) attr_int(g, k, "start", start);
-            if (end != 6) attr_int(g, k, "end", end);
+            if (start != 0) tu_attr_int(g, k, "start", start);
+            if (end != 6) tu_attr_int(g, k, "end", end);
             assert_int_equal(infer(g, k), DK_OK);
             /* the spec: negative counts from the back, then clamp to [0, rank] */
             int64_t s = start < 0 ? start + r : start, e = end == 6 ? r : end < 0 ? end + r : end;
@@ -951,16 +865,16 @@ static void test_shape(void **state)
 static void check_gather(dk_dtype dt, int ndim, const int64_t *dims, dk_dtype it, int qdim,
                          const int64_t *qdims, int64_t axis, int constant_indices)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[2] = {add_input(g, "data", dt, ndim, dims), -1};
     ins[1] = constant_indices ? add_const(g, "indices", it, qdim, qdims)
                               : add_input(g, "indices", it, qdim, qdims);
     int a = (int)(axis < 0 ? axis + ndim : axis);
     dk_tensor *ind = &g->values[ins[1]].t;
     for (int64_t i = 0; i < dk_tensor_numel(ind); i++) /* negative indices count from the end */
-        dk_tensor_set(ind, i, (double)rnd_range(-dims[a], dims[a] - 1));
+        dk_tensor_set(ind, i, (double)tu_rng_int(-dims[a], dims[a] - 1));
     int k = add_node(g, DK_OP_GATHER, 13, 2, ins, 1);
-    if (axis != 0) attr_int(g, k, "axis", axis);
+    if (axis != 0) tu_attr_int(g, k, "axis", axis);
     assert_int_equal(infer(g, k), DK_OK);
 
     int64_t want[DK_MAX_DIMS];
@@ -998,15 +912,15 @@ static void test_gather(void **state)
     check_gather(DK_U8, 2, (int64_t[]){3, 3}, DK_I64, 2, (int64_t[]){1, 2}, 1, 0);
 
     /* out of range: at load time for constant indices, at eval otherwise */
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     int ins[2] = {add_input(g, "data", DK_F32, 2, (int64_t[]){3, 4}),
                   add_const_ints(g, "indices", DK_I64, 2, (int64_t[]){1, -5})};
     int k = add_node(g, DK_OP_GATHER, 13, 2, ins, 1);
-    attr_int(g, k, "axis", 1);
+    tu_attr_int(g, k, "axis", 1);
     expect_error(g, k, DK_ERR_SHAPE, "index -5 out of range [-4, 4)");
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "data", DK_F32, 2, (int64_t[]){3, 4});
     ins[1] = add_input(g, "indices", DK_I32, 1, (int64_t[]){2});
     ((int32_t *)g->values[ins[1]].t.data)[0] = 0;
@@ -1020,12 +934,12 @@ static void test_gather(void **state)
     reset_all(out, 1);
     dk_graph_destroy(g);
 
-    g = new_graph();
+    g = tu_new_graph(0);
     ins[0] = add_input(g, "data", DK_F32, 2, (int64_t[]){3, 4});
     ins[1] = add_input(g, "indices", DK_F32, 1, (int64_t[]){2});
     k = add_node(g, DK_OP_GATHER, 13, 2, ins, 1);
     expect_error(g, k, DK_ERR_FORMAT, "float32");
-    attr_int(g, k, "axis", 2);
+    tu_attr_int(g, k, "axis", 2);
     g->values[ins[1]].t.dtype = DK_I64;
     expect_error(g, k, DK_ERR_SHAPE, "axis 2");
     dk_graph_destroy(g);
@@ -1037,7 +951,7 @@ static void test_gather(void **state)
  * every node folds through the evals, leaving x's bytes as a [2, 48] constant. */
 static void test_shape_chain_folds(void **state)
 {
-    dk_graph *g = new_graph();
+    dk_graph *g = tu_new_graph(0);
     g->opset = 13;
     int x = add_const(g, "x", DK_F32, 4, (int64_t[]){2, 3, 4, 4});
     int k = add_node(g, DK_OP_SHAPE, 13, 1, &x, 1);
@@ -1050,7 +964,7 @@ static void test_shape_chain_folds(void **state)
     int batch1 = g->nodes[k].outputs[0];
     int minus1 = add_const_ints(g, "minus_one", DK_I64, 1, (int64_t[]){-1});
     k = add_node(g, DK_OP_CONCAT, 13, 2, (int[]){batch1, minus1}, 1);
-    attr_int(g, k, "axis", 0);
+    tu_attr_int(g, k, "axis", 0);
     int target = g->nodes[k].outputs[0];
     k = add_node(g, DK_OP_RESHAPE, 13, 2, (int[]){x, target}, 1);
     int y = g->nodes[k].outputs[0];
@@ -1070,11 +984,7 @@ static void test_shape_chain_folds(void **state)
 
 int main(void)
 {
-    const char *env = getenv("DK_TEST_SEED");
-    unsigned long seed = env ? strtoul(env, NULL, 10) : (unsigned long)time(NULL);
-    printf("test_shape_ops: seed %lu (set DK_TEST_SEED to repeat)\n", seed);
-    rng_state = seed * 2654435761UL + 1;
-
+    tu_init("test_shape_ops");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flatten),
         cmocka_unit_test(test_reshape),

@@ -7,169 +7,16 @@
  * float32; they differ only by the order of the double additions (relative
  * 1e-16 of the sum of |terms|) and by that one rounding (half an ulp), so
  * |y - ref| <= 2^-23 |ref| + 1e-12 * sum|terms| must hold. Maxima are exact. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
+#include "test_util.h"
 
-/* ---- helpers: hand-built graphs, random data ------------------------------ */
-
-static uint64_t rng_state;
-
-static void seed_rng(void)
-{
-    const char *env = getenv("DK_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("test_window: seed %llu (set DK_TEST_SEED to repeat)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static double rng_uniform(double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(rng_next() >> 11) / 9007199254740992.0;
-}
-
-static dk_graph *new_graph(int64_t opset)
-{
-    dk_graph *g = NULL;
-    assert_int_equal(dk_graph_create(&g), DK_OK);
-    g->opset = opset;
-    g->source = strdup("window_test.onnx");
-    return g;
-}
-
-/* Adds a value with dtype and shape, and random data in [lo, hi] (integers
- * for integer types) when lo <= hi. */
-static int add_value(dk_graph *g, const char *name, dk_value_kind kind, dk_dtype dt, int ndim,
-                     const int64_t *dims, double lo, double hi)
-{
-    int v;
-    assert_int_equal(dk_graph_add_value(g, name, kind, &v), DK_OK);
-    dk_tensor *t = &g->values[v].t;
-    if (lo <= hi) {
-        assert_int_equal(dk_tensor_alloc(t, dt, ndim, dims), DK_OK);
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++)
-            dk_tensor_set(t, i, dk_dtype_is_float(dt) ? rng_uniform(lo, hi)
-                                                      : floor(rng_uniform(lo, hi + 1)));
-    } else {
-        t->dtype = dt;
-        t->ndim = ndim;
-        for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
-    }
-    return v;
-}
-
-/* Adds node "window_node" reading `ins` (-1 = omitted) with n_out outputs,
- * all graph outputs; returns the node index. */
-static int add_node(dk_graph *g, dk_op op, const int *ins, int n_in, int n_out)
-{
-    int k;
-    assert_int_equal(dk_graph_add_node(g, "window_node", op, n_in, n_out, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    for (int o = 0; o < n_out; o++) {
-        int y;
-        char name[16];
-        snprintf(name, sizeof name, "y%d", o);
-        assert_int_equal(dk_graph_add_value(g, name, DK_VALUE_ACTIVATION, &y), DK_OK);
-        g->nodes[k].outputs[o] = y;
-        g->values[y].producer = k;
-        g->outputs = realloc(g->outputs, sizeof(int) * (size_t)(g->n_outputs + 1));
-        assert_non_null(g->outputs);
-        g->outputs[g->n_outputs++] = y;
-    }
-    return k;
-}
-
-static dk_attr *new_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
-{
-    dk_node *n = &g->nodes[k];
-    n->attrs = realloc(n->attrs, sizeof(dk_attr) * (size_t)(n->n_attrs + 1));
-    assert_non_null(n->attrs);
-    dk_attr *a = &n->attrs[n->n_attrs++];
-    memset(a, 0, sizeof *a);
-    a->name = strdup(name);
-    a->type = type;
-    return a;
-}
-
-static void attr_int(dk_graph *g, int k, const char *name, int64_t v)
-{
-    new_attr(g, k, name, DK_ATTR_INT)->i = v;
-}
-
-static void attr_string(dk_graph *g, int k, const char *name, const char *s)
-{
-    new_attr(g, k, name, DK_ATTR_STRING)->s = strdup(s);
-}
-
-static void attr_ints(dk_graph *g, int k, const char *name, int count, const int64_t *v)
-{
-    dk_attr *a = new_attr(g, k, name, DK_ATTR_INTS);
-    a->n = count;
-    a->ints = malloc(sizeof(int64_t) * (size_t)(count > 0 ? count : 1));
-    assert_non_null(a->ints);
-    memcpy(a->ints, v, sizeof(int64_t) * (size_t)count);
-}
-
-static const dk_tensor *output(const dk_graph *g, int k, int o)
-{
-    return &g->values[g->nodes[k].outputs[o]].t;
-}
-
-static void assert_dims(const dk_tensor *t, int ndim, const int64_t *dims)
-{
-    assert_int_equal(t->ndim, ndim);
-    for (int d = 0; d < ndim; d++) assert_int_equal(t->dims[d], dims[d]);
-}
-
-/* Finalisation must fail with status s and a message naming the node and
- * containing `what`. */
-static void expect_error(dk_graph *g, dk_status s, const char *what)
-{
-    dk_status got = dk_graph_finalize(g);
-    const char *msg = dk_last_error();
-    if (got != s || !strstr(msg, "window_node") || !strstr(msg, what))
-        fail_msg("expected %s containing '%s', got %s: %s", dk_status_name(s), what,
-                 dk_status_name(got), msg);
-}
-
-/* Allocates outputs like the node's, poisons them (NaN, or 0xA5 bytes for
- * integers) and runs the kernel. ys[o] receives output o; n_out of them. */
-static dk_status run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *ys, int n_out)
-{
-    const dk_node *n = &g->nodes[k];
-    const dk_tensor *in[5] = {0};
-    dk_tensor *outs[2] = {0};
-    for (int i = 0; i < n->n_inputs && i < 5; i++)
-        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
-    for (int o = 0; o < n_out; o++) {
-        const dk_tensor *t = output(g, k, o);
-        assert_int_equal(dk_tensor_alloc(&ys[o], t->dtype, t->ndim, t->dims), DK_OK);
-        if (dk_dtype_is_float(t->dtype))
-            for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(&ys[o], i, NAN);
-        else
-            memset(ys[o].data, 0xA5, dk_tensor_nbytes(&ys[o]));
-        outs[o] = &ys[o];
-    }
-    return fn(n, in, outs);
-}
+/* ---- multi-index arithmetic --------------------------------------------- */
 
 /* Advances a multi-index idx over [0, lim) (last axis fastest); 0 after the last. */
 static int next_index(int64_t *idx, const int64_t *lim, int k)
@@ -188,14 +35,6 @@ static int64_t row_major(const int64_t *idx, const int64_t *dims, int k)
     return off;
 }
 
-static void assert_close(const char *what, int64_t i, double y, double ref, double abssum)
-{
-    double tol = ldexp(fabs(ref), -23) + 1e-12 * abssum;
-    if (!(fabs(y - ref) <= tol))
-        fail_msg("%s: element %lld is %.9g, expected %.9g (tolerance %.3g)", what, (long long)i, y,
-                 ref, tol);
-}
-
 /* ---- Conv: shape inference ------------------------------------------------ */
 
 typedef struct conv_setup {
@@ -208,13 +47,13 @@ typedef struct conv_setup {
 static conv_setup conv_graph(int nspatial, const int64_t *xdims, const int64_t *wdims, int bias,
                              int data)
 {
-    conv_setup s = {new_graph(11), 0};
+    conv_setup s = {tu_new_graph(11), 0};
     double lo = data ? -1 : 1, hi = data ? 1 : 0;
     int rank = nspatial + 2;
-    int ins[3] = {add_value(s.g, "x", DK_VALUE_INPUT, DK_F32, rank, xdims, lo, hi),
-                  add_value(s.g, "w", DK_VALUE_CONSTANT, DK_F32, rank, wdims, -1, 1), -1};
-    if (bias) ins[2] = add_value(s.g, "b", DK_VALUE_CONSTANT, DK_F32, 1, wdims, -1, 1);
-    s.node = add_node(s.g, DK_OP_CONV, ins, bias ? 3 : 2, 1);
+    int ins[3] = {tu_add_value(s.g, "x", DK_VALUE_INPUT, DK_F32, rank, xdims, lo, hi),
+                  tu_add_value(s.g, "w", DK_VALUE_CONSTANT, DK_F32, rank, wdims, -1, 1), -1};
+    if (bias) ins[2] = tu_add_value(s.g, "b", DK_VALUE_CONSTANT, DK_F32, 1, wdims, -1, 1);
+    s.node = tu_add_node(s.g, DK_OP_CONV, ins, bias ? 3 : 2, 1);
     return s;
 }
 
@@ -224,11 +63,11 @@ static void test_conv_shape_resnet_stem(void **state)
     const int64_t x[] = {2, 3, 224, 224}, w[] = {64, 3, 7, 7};
     conv_setup s = conv_graph(2, x, w, 1, 0);
     const int64_t st[] = {2, 2}, pads[] = {3, 3, 3, 3};
-    attr_ints(s.g, s.node, "strides", 2, st);
-    attr_ints(s.g, s.node, "pads", 4, pads);
+    tu_attr_ints(s.g, s.node, "strides", 2, st);
+    tu_attr_ints(s.g, s.node, "pads", 4, pads);
     assert_int_equal(dk_graph_finalize(s.g), DK_OK);
     const int64_t y[] = {2, 64, 112, 112};
-    assert_dims(output(s.g, s.node, 0), 4, y);
+    tu_assert_shape(tu_output(s.g, s.node, 0), 4, y);
     const dk_node *n = &s.g->nodes[s.node];
     assert_int_equal(n->p.conv.win.nspatial, 2);
     assert_int_equal(n->p.conv.win.kernel[0], 7);
@@ -253,12 +92,12 @@ static void test_conv_shape_auto_pad(void **state)
          * VALID out floor((8-3)/2) + 1 = 3 */
         const int64_t x[] = {1, 2, 8}, w[] = {4, 2, 3}, st[] = {2};
         conv_setup s = conv_graph(1, x, w, 0, 0);
-        attr_ints(s.g, s.node, "strides", 1, st);
-        attr_string(s.g, s.node, "auto_pad", cases[c].mode);
+        tu_attr_ints(s.g, s.node, "strides", 1, st);
+        tu_attr_string(s.g, s.node, "auto_pad", cases[c].mode);
         assert_int_equal(dk_graph_finalize(s.g), DK_OK);
         const dk_node *n = &s.g->nodes[s.node];
         const int64_t y[] = {1, 4, cases[c].out};
-        assert_dims(output(s.g, s.node, 0), 3, y);
+        tu_assert_shape(tu_output(s.g, s.node, 0), 3, y);
         assert_int_equal(n->p.conv.win.pad_begin[0], cases[c].pb);
         assert_int_equal(n->p.conv.win.pad_end[0], cases[c].pe);
         assert_false(n->p.conv.has_bias);
@@ -275,14 +114,14 @@ static void test_conv_shape_3d_dilated_grouped(void **state)
     conv_setup s = conv_graph(3, x, w, 1, 0);
     const int64_t st[] = {1, 2, 1}, dil[] = {2, 1, 3}, pads[] = {1, 0, 0, 0, 2, 0},
                   ks[] = {2, 3, 3};
-    attr_int(s.g, s.node, "group", 2);
-    attr_ints(s.g, s.node, "strides", 3, st);
-    attr_ints(s.g, s.node, "dilations", 3, dil);
-    attr_ints(s.g, s.node, "pads", 6, pads);
-    attr_ints(s.g, s.node, "kernel_shape", 3, ks);
+    tu_attr_int(s.g, s.node, "group", 2);
+    tu_attr_ints(s.g, s.node, "strides", 3, st);
+    tu_attr_ints(s.g, s.node, "dilations", 3, dil);
+    tu_attr_ints(s.g, s.node, "pads", 6, pads);
+    tu_attr_ints(s.g, s.node, "kernel_shape", 3, ks);
     assert_int_equal(dk_graph_finalize(s.g), DK_OK);
     const int64_t y[] = {1, 4, 4, 3, 1};
-    assert_dims(output(s.g, s.node, 0), 5, y);
+    tu_assert_shape(tu_output(s.g, s.node, 0), 5, y);
     assert_int_equal(s.g->nodes[s.node].p.conv.group, 2);
     dk_graph_destroy(s.g);
 }
@@ -292,80 +131,81 @@ static void test_conv_errors(void **state)
     (void)state;
     const int64_t x[] = {1, 3, 8, 8}, w_bad[] = {8, 4, 3, 3}, w[] = {8, 3, 3, 3};
     conv_setup s = conv_graph(2, x, w_bad, 0, 0);
-    expect_error(s.g, DK_ERR_SHAPE, "has 4 channels per group but input 0 (1x3x8x8) has 3");
+    tu_expect_finalize_error(s.g, DK_ERR_SHAPE,
+                             "has 4 channels per group but input 0 (1x3x8x8) has 3");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0); /* group 2 does not divide 3 channels */
-    attr_int(s.g, s.node, "group", 2);
-    expect_error(s.g, DK_ERR_SHAPE, "group 2 does not divide");
+    tu_attr_int(s.g, s.node, "group", 2);
+    tu_expect_finalize_error(s.g, DK_ERR_SHAPE, "group 2 does not divide");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0);
     const int64_t ks[] = {3, 5};
-    attr_ints(s.g, s.node, "kernel_shape", 2, ks);
-    expect_error(s.g, DK_ERR_SHAPE, "kernel_shape has 5 at index 1");
+    tu_attr_ints(s.g, s.node, "kernel_shape", 2, ks);
+    tu_expect_finalize_error(s.g, DK_ERR_SHAPE, "kernel_shape has 5 at index 1");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0);
     const int64_t st[] = {1, 1, 1};
-    attr_ints(s.g, s.node, "strides", 3, st);
-    expect_error(s.g, DK_ERR_SHAPE, "'strides' has 3 values but input 0 needs 2");
+    tu_attr_ints(s.g, s.node, "strides", 3, st);
+    tu_expect_finalize_error(s.g, DK_ERR_SHAPE, "'strides' has 3 values but input 0 needs 2");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0);
     const int64_t st0[] = {1, 0};
-    attr_ints(s.g, s.node, "strides", 2, st0);
-    expect_error(s.g, DK_ERR_FORMAT, "'strides' has value 0");
+    tu_attr_ints(s.g, s.node, "strides", 2, st0);
+    tu_expect_finalize_error(s.g, DK_ERR_FORMAT, "'strides' has value 0");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0);
-    attr_string(s.g, s.node, "auto_pad", "SAME");
-    expect_error(s.g, DK_ERR_FORMAT, "auto_pad 'SAME'");
+    tu_attr_string(s.g, s.node, "auto_pad", "SAME");
+    tu_expect_finalize_error(s.g, DK_ERR_FORMAT, "auto_pad 'SAME'");
     dk_graph_destroy(s.g);
 
     s = conv_graph(2, x, w, 0, 0);
     const int64_t pads[] = {1, 1, 1, 1};
-    attr_ints(s.g, s.node, "pads", 4, pads);
-    attr_string(s.g, s.node, "auto_pad", "SAME_UPPER");
-    expect_error(s.g, DK_ERR_FORMAT, "cannot be combined with auto_pad");
+    tu_attr_ints(s.g, s.node, "pads", 4, pads);
+    tu_attr_string(s.g, s.node, "auto_pad", "SAME_UPPER");
+    tu_expect_finalize_error(s.g, DK_ERR_FORMAT, "cannot be combined with auto_pad");
     dk_graph_destroy(s.g);
 
     const int64_t small[] = {1, 3, 2, 8};
     s = conv_graph(2, small, w, 0, 0);
-    expect_error(s.g, DK_ERR_SHAPE, "does not fit input size 2");
+    tu_expect_finalize_error(s.g, DK_ERR_SHAPE, "does not fit input size 2");
     dk_graph_destroy(s.g);
 
     const int64_t bias_dims[] = {7};
     { /* bias with the wrong number of channels */
-        dk_graph *g = new_graph(11);
-        int ins[3] = {add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0),
-                      add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1),
-                      add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 1, bias_dims, -1, 1)};
-        add_node(g, DK_OP_CONV, ins, 3, 1);
-        expect_error(g, DK_ERR_SHAPE, "input 2 (bias) has shape 7");
+        dk_graph *g = tu_new_graph(11);
+        int ins[3] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 4, x, 1, 0),
+                      tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1),
+                      tu_add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 1, bias_dims, -1, 1)};
+        tu_add_node(g, DK_OP_CONV, ins, 3, 1);
+        tu_expect_finalize_error(g, DK_ERR_SHAPE, "input 2 (bias) has shape 7");
         dk_graph_destroy(g);
     }
     { /* integer input */
-        dk_graph *g = new_graph(11);
-        int ins[2] = {add_value(g, "x", DK_VALUE_INPUT, DK_I32, 4, x, 1, 0),
-                      add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1)};
-        add_node(g, DK_OP_CONV, ins, 2, 1);
-        expect_error(g, DK_ERR_UNSUPPORTED, "int32");
+        dk_graph *g = tu_new_graph(11);
+        int ins[2] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_I32, 4, x, 1, 0),
+                      tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1)};
+        tu_add_node(g, DK_OP_CONV, ins, 2, 1);
+        tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "int32");
         dk_graph_destroy(g);
     }
     { /* rank 2 input, rank 6 input */
         const int64_t x2[] = {1, 3}, x6[] = {1, 3, 4, 4, 4, 4}, w6[] = {8, 3, 1, 1, 1, 1};
-        dk_graph *g = new_graph(11);
-        int ins[2] = {add_value(g, "x", DK_VALUE_INPUT, DK_F32, 2, x2, 1, 0),
-                      add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1)};
-        add_node(g, DK_OP_CONV, ins, 2, 1);
-        expect_error(g, DK_ERR_SHAPE, "expected rank >= 3");
+        dk_graph *g = tu_new_graph(11);
+        int ins[2] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 2, x2, 1, 0),
+                      tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, w, -1, 1)};
+        tu_add_node(g, DK_OP_CONV, ins, 2, 1);
+        tu_expect_finalize_error(g, DK_ERR_SHAPE, "expected rank >= 3");
         dk_graph_destroy(g);
-        g = new_graph(11);
-        int ins6[2] = {add_value(g, "x", DK_VALUE_INPUT, DK_F32, 6, x6, 1, 0),
-                       add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 6, w6, -1, 1)};
-        add_node(g, DK_OP_CONV, ins6, 2, 1);
-        expect_error(g, DK_ERR_UNSUPPORTED, "4 spatial dims");
+        g = tu_new_graph(11);
+        int ins6[2] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 6, x6, 1, 0),
+                       tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 6, w6, -1, 1)};
+        tu_add_node(g, DK_OP_CONV, ins6, 2, 1);
+        tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "4 spatial dims");
         dk_graph_destroy(g);
     }
 }
@@ -429,20 +269,20 @@ static void check_conv_case(const conv_case *cc)
 {
     int k = cc->nspatial;
     conv_setup s = conv_graph(k, cc->x, cc->w, cc->bias, 1);
-    if (cc->group > 1) attr_int(s.g, s.node, "group", cc->group);
-    if (cc->stride[0]) attr_ints(s.g, s.node, "strides", k, cc->stride);
-    if (cc->dilation[0]) attr_ints(s.g, s.node, "dilations", k, cc->dilation);
+    if (cc->group > 1) tu_attr_int(s.g, s.node, "group", cc->group);
+    if (cc->stride[0]) tu_attr_ints(s.g, s.node, "strides", k, cc->stride);
+    if (cc->dilation[0]) tu_attr_ints(s.g, s.node, "dilations", k, cc->dilation);
     int any_pad = 0;
     for (int i = 0; i < 2 * k; i++) any_pad |= cc->pads[i] != 0;
-    if (any_pad) attr_ints(s.g, s.node, "pads", 2 * k, cc->pads);
-    if (cc->auto_pad) attr_string(s.g, s.node, "auto_pad", cc->auto_pad);
+    if (any_pad) tu_attr_ints(s.g, s.node, "pads", 2 * k, cc->pads);
+    if (cc->auto_pad) tu_attr_string(s.g, s.node, "auto_pad", cc->auto_pad);
     if (dk_graph_finalize(s.g) != DK_OK) fail_msg("%s: %s", cc->name, dk_last_error());
 
     const dk_node *n = &s.g->nodes[s.node];
     const dk_tensor *x = &s.g->values[n->inputs[0]].t, *w = &s.g->values[n->inputs[1]].t;
     const dk_tensor *b = cc->bias ? &s.g->values[n->inputs[2]].t : NULL;
     dk_tensor y = {0};
-    if (run_kernel(s.g, s.node, dk_ref_conv, &y, 1) != DK_OK)
+    if (tu_run_kernel(s.g, s.node, dk_ref_conv, &y, 1) != DK_OK)
         fail_msg("%s: %s", cc->name, dk_last_error());
     int64_t numel = dk_tensor_numel(&y);
     double *ref = malloc(sizeof(double) * (size_t)numel), *abssum = malloc(sizeof(double) * (size_t)numel);
@@ -450,7 +290,7 @@ static void check_conv_case(const conv_case *cc)
     assert_non_null(abssum);
     naive_conv(n, x, w, b, &y, ref, abssum);
     for (int64_t i = 0; i < numel; i++)
-        assert_close(cc->name, i, ((float *)y.data)[i], ref[i], abssum[i]);
+        tu_assert_close(cc->name, i, ((float *)y.data)[i], ref[i], abssum[i]);
     free(ref);
     free(abssum);
     dk_tensor_reset(&y);
@@ -486,11 +326,6 @@ static void test_conv_kernel(void **state)
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_conv_case(&cases[c]);
 }
 
-static int64_t rng_int(int64_t lo, int64_t hi) /* inclusive */
-{
-    return lo + (int64_t)(rng_next() % (uint64_t)(hi - lo + 1));
-}
-
 /* Random geometries: every combination of rank, group, stride, dilation and
  * (asymmetric) padding the kernel distinguishes, on small tensors. */
 static void test_conv_kernel_random(void **state)
@@ -503,26 +338,26 @@ static void test_conv_kernel_random(void **state)
         char name[64];
         snprintf(name, sizeof name, "random conv %d", round);
         cc.name = name;
-        cc.nspatial = (int)rng_int(1, 3);
-        cc.group = rng_int(1, 3);
-        int64_t cpg = rng_int(1, 6), mpg = out_per_group[rng_int(0, 5)];
-        cc.x[0] = rng_int(1, 2);
+        cc.nspatial = (int)tu_rng_int(1, 3);
+        cc.group = tu_rng_int(1, 3);
+        int64_t cpg = tu_rng_int(1, 6), mpg = out_per_group[tu_rng_int(0, 5)];
+        cc.x[0] = tu_rng_int(1, 2);
         cc.x[1] = cc.group * cpg;
         cc.w[0] = cc.group * mpg;
         cc.w[1] = cpg;
         int64_t max_in = cc.nspatial == 3 ? 7 : cc.nspatial == 2 ? 12 : 30;
         for (int a = 0; a < cc.nspatial; a++) {
-            int64_t k = rng_int(1, 4), d = rng_int(1, 2), s = rng_int(1, 3);
-            int64_t pb = rng_int(0, 2), pe = rng_int(0, 2), span = d * (k - 1) + 1;
+            int64_t k = tu_rng_int(1, 4), d = tu_rng_int(1, 2), s = tu_rng_int(1, 3);
+            int64_t pb = tu_rng_int(0, 2), pe = tu_rng_int(0, 2), span = d * (k - 1) + 1;
             cc.w[2 + a] = k;
             cc.stride[a] = s;
             cc.dilation[a] = d;
             cc.pads[a] = pb;
             cc.pads[cc.nspatial + a] = pe;
             int64_t least = span - pb - pe > 1 ? span - pb - pe : 1;
-            cc.x[2 + a] = rng_int(least, least > max_in ? least : max_in);
+            cc.x[2 + a] = tu_rng_int(least, least > max_in ? least : max_in);
         }
-        cc.bias = (int)rng_int(0, 1);
+        cc.bias = (int)tu_rng_int(0, 1);
         check_conv_case(&cc);
     }
 }
@@ -532,11 +367,11 @@ static void test_conv_kernel_random(void **state)
 static int pool_graph(dk_graph *g, dk_op op, dk_dtype dt, int rank, const int64_t *xdims,
                       int data, int n_out)
 {
-    int x = add_value(g, "x", DK_VALUE_INPUT, dt, rank, xdims, data ? -4 : 1, data ? 4 : 0);
+    int x = tu_add_value(g, "x", DK_VALUE_INPUT, dt, rank, xdims, data ? -4 : 1, data ? 4 : 0);
     if (data && dt == DK_U8)
         for (int64_t i = 0; i < dk_tensor_numel(&g->values[x].t); i++)
-            dk_tensor_set(&g->values[x].t, i, floor(rng_uniform(0, 256)));
-    return add_node(g, op, &x, 1, n_out);
+            dk_tensor_set(&g->values[x].t, i, floor(tu_rng_uniform(0, 256)));
+    return tu_add_node(g, op, &x, 1, n_out);
 }
 
 /* ceil_mode: out = ceil((in + pads - k) / s) + 1, minus one when the last
@@ -556,17 +391,17 @@ static void test_pool_shape_ceil_mode(void **state)
         {112, 3, 2, 0, 0, 1, 56, 1}, /* GoogLeNet-style ceil pooling: 54.5 -> 55, +1 */
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        dk_graph *g = new_graph(12);
+        dk_graph *g = tu_new_graph(12);
         const int64_t x[] = {1, 2, cases[c].in};
         int k = pool_graph(g, DK_OP_MAXPOOL, DK_F32, 3, x, 0, 1);
         const int64_t ks[] = {cases[c].k}, st[] = {cases[c].s}, pads[] = {cases[c].pb, cases[c].pe};
-        attr_ints(g, k, "kernel_shape", 1, ks);
-        attr_ints(g, k, "strides", 1, st);
-        attr_ints(g, k, "pads", 2, pads);
-        attr_int(g, k, "ceil_mode", cases[c].ceil);
+        tu_attr_ints(g, k, "kernel_shape", 1, ks);
+        tu_attr_ints(g, k, "strides", 1, st);
+        tu_attr_ints(g, k, "pads", 2, pads);
+        tu_attr_int(g, k, "ceil_mode", cases[c].ceil);
         if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
         const int64_t y[] = {1, 2, cases[c].out};
-        assert_dims(output(g, k, 0), 3, y);
+        tu_assert_shape(tu_output(g, k, 0), 3, y);
         const dk_pool_params *p = &g->nodes[k].p.pool;
         assert_int_equal(p->ceil_extra[0], cases[c].ceil_extra);
         assert_int_equal(p->win.pad_end[0], cases[c].pe + cases[c].ceil_extra);
@@ -578,16 +413,16 @@ static void test_pool_shape_same_and_indices(void **state)
 {
     (void)state;
     /* SAME_LOWER, in 32, kernel 2, stride 1: out 32, pad 1 at the beginning */
-    dk_graph *g = new_graph(12);
+    dk_graph *g = tu_new_graph(12);
     const int64_t x[] = {1, 3, 32, 32}, ks[] = {2, 2};
     int k = pool_graph(g, DK_OP_MAXPOOL, DK_F32, 4, x, 0, 2);
-    attr_ints(g, k, "kernel_shape", 2, ks);
-    attr_string(g, k, "auto_pad", "SAME_LOWER");
-    attr_int(g, k, "storage_order", 1);
+    tu_attr_ints(g, k, "kernel_shape", 2, ks);
+    tu_attr_string(g, k, "auto_pad", "SAME_LOWER");
+    tu_attr_int(g, k, "storage_order", 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
-    assert_dims(output(g, k, 0), 4, x);
-    assert_int_equal(output(g, k, 1)->dtype, DK_I64);
-    assert_dims(output(g, k, 1), 4, x);
+    tu_assert_shape(tu_output(g, k, 0), 4, x);
+    assert_int_equal(tu_output(g, k, 1)->dtype, DK_I64);
+    tu_assert_shape(tu_output(g, k, 1), 4, x);
     const dk_pool_params *p = &g->nodes[k].p.pool;
     assert_int_equal(p->win.pad_begin[0], 1);
     assert_int_equal(p->win.pad_end[0], 0);
@@ -597,17 +432,17 @@ static void test_pool_shape_same_and_indices(void **state)
     dk_graph_destroy(g);
 
     /* AveragePool 3-D, strides, count_include_pad: (9+1+1-3)/2 + 1 = 5 */
-    g = new_graph(11);
+    g = tu_new_graph(11);
     const int64_t x3[] = {2, 2, 9, 9, 9}, ks3[] = {3, 3, 3}, st3[] = {2, 2, 2},
                   pads3[] = {1, 1, 1, 1, 1, 1};
     k = pool_graph(g, DK_OP_AVGPOOL, DK_F32, 5, x3, 0, 1);
-    attr_ints(g, k, "kernel_shape", 3, ks3);
-    attr_ints(g, k, "strides", 3, st3);
-    attr_ints(g, k, "pads", 6, pads3);
-    attr_int(g, k, "count_include_pad", 1);
+    tu_attr_ints(g, k, "kernel_shape", 3, ks3);
+    tu_attr_ints(g, k, "strides", 3, st3);
+    tu_attr_ints(g, k, "pads", 6, pads3);
+    tu_attr_int(g, k, "count_include_pad", 1);
     assert_int_equal(dk_graph_finalize(g), DK_OK);
     const int64_t y3[] = {2, 2, 5, 5, 5};
-    assert_dims(output(g, k, 0), 5, y3);
+    tu_assert_shape(tu_output(g, k, 0), 5, y3);
     assert_true(g->nodes[k].p.pool.count_include_pad);
     assert_true(g->nodes[k].flops == 2.0 * 2 * 125 * (27 + 1));
     dk_graph_destroy(g);
@@ -617,49 +452,49 @@ static void test_pool_errors(void **state)
 {
     (void)state;
     const int64_t x[] = {1, 3, 8, 8}, ks[] = {2, 2}, ks1[] = {2};
-    dk_graph *g = new_graph(12);
+    dk_graph *g = tu_new_graph(12);
     pool_graph(g, DK_OP_MAXPOOL, DK_F32, 4, x, 0, 1);
-    expect_error(g, DK_ERR_FORMAT, "'kernel_shape' is required");
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "'kernel_shape' is required");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     int k = pool_graph(g, DK_OP_AVGPOOL, DK_F32, 4, x, 0, 1);
-    attr_ints(g, k, "kernel_shape", 1, ks1);
-    expect_error(g, DK_ERR_SHAPE, "'kernel_shape' has 1 values but input 0 needs 2");
+    tu_attr_ints(g, k, "kernel_shape", 1, ks1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "'kernel_shape' has 1 values but input 0 needs 2");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     k = pool_graph(g, DK_OP_AVGPOOL, DK_U8, 4, x, 0, 1);
-    attr_ints(g, k, "kernel_shape", 2, ks);
-    expect_error(g, DK_ERR_UNSUPPORTED, "uint8");
+    tu_attr_ints(g, k, "kernel_shape", 2, ks);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "uint8");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     k = pool_graph(g, DK_OP_MAXPOOL, DK_I32, 4, x, 0, 1);
-    attr_ints(g, k, "kernel_shape", 2, ks);
-    expect_error(g, DK_ERR_UNSUPPORTED, "int32");
+    tu_attr_ints(g, k, "kernel_shape", 2, ks);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "int32");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     k = pool_graph(g, DK_OP_MAXPOOL, DK_F32, 4, x, 0, 1);
-    attr_ints(g, k, "kernel_shape", 2, ks);
-    attr_int(g, k, "storage_order", 2);
-    expect_error(g, DK_ERR_FORMAT, "storage_order 2");
+    tu_attr_ints(g, k, "kernel_shape", 2, ks);
+    tu_attr_int(g, k, "storage_order", 2);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "storage_order 2");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     k = pool_graph(g, DK_OP_MAXPOOL, DK_F32, 4, x, 0, 1);
     const int64_t big[] = {9, 2};
-    attr_ints(g, k, "kernel_shape", 2, big);
-    expect_error(g, DK_ERR_SHAPE, "window of 9");
+    tu_attr_ints(g, k, "kernel_shape", 2, big);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "window of 9");
     dk_graph_destroy(g);
 
-    g = new_graph(12);
+    g = tu_new_graph(12);
     k = pool_graph(g, DK_OP_MAXPOOL, DK_F32, 4, x, 0, 1);
     const int64_t neg[] = {0, -1, 0, 0};
-    attr_ints(g, k, "kernel_shape", 2, ks);
-    attr_ints(g, k, "pads", 4, neg);
-    expect_error(g, DK_ERR_FORMAT, "'pads' has value -1");
+    tu_attr_ints(g, k, "kernel_shape", 2, ks);
+    tu_attr_ints(g, k, "pads", 4, neg);
+    tu_expect_finalize_error(g, DK_ERR_FORMAT, "'pads' has value -1");
     dk_graph_destroy(g);
 }
 
@@ -735,25 +570,25 @@ static void naive_pool(const pool_case *pc, const dk_node *n, const dk_tensor *x
 static void check_pool_case(const pool_case *pc)
 {
     int k = pc->nspatial;
-    dk_graph *g = new_graph(12);
+    dk_graph *g = tu_new_graph(12);
     int node = pool_graph(g, pc->op, pc->dtype, k + 2, pc->x, 1, pc->indices ? 2 : 1);
-    attr_ints(g, node, "kernel_shape", k, pc->kernel);
-    if (pc->stride[0]) attr_ints(g, node, "strides", k, pc->stride);
-    if (pc->dilation[0]) attr_ints(g, node, "dilations", k, pc->dilation);
+    tu_attr_ints(g, node, "kernel_shape", k, pc->kernel);
+    if (pc->stride[0]) tu_attr_ints(g, node, "strides", k, pc->stride);
+    if (pc->dilation[0]) tu_attr_ints(g, node, "dilations", k, pc->dilation);
     int any_pad = 0;
     for (int i = 0; i < 2 * k; i++) any_pad |= pc->pads[i] != 0;
-    if (any_pad) attr_ints(g, node, "pads", 2 * k, pc->pads);
-    if (pc->auto_pad) attr_string(g, node, "auto_pad", pc->auto_pad);
-    if (pc->ceil_mode) attr_int(g, node, "ceil_mode", 1);
-    if (pc->count_include_pad) attr_int(g, node, "count_include_pad", 1);
-    if (pc->storage_order) attr_int(g, node, "storage_order", 1);
+    if (any_pad) tu_attr_ints(g, node, "pads", 2 * k, pc->pads);
+    if (pc->auto_pad) tu_attr_string(g, node, "auto_pad", pc->auto_pad);
+    if (pc->ceil_mode) tu_attr_int(g, node, "ceil_mode", 1);
+    if (pc->count_include_pad) tu_attr_int(g, node, "count_include_pad", 1);
+    if (pc->storage_order) tu_attr_int(g, node, "storage_order", 1);
     if (dk_graph_finalize(g) != DK_OK) fail_msg("%s: %s", pc->name, dk_last_error());
 
     const dk_node *n = &g->nodes[node];
     const dk_tensor *x = &g->values[n->inputs[0]].t;
     dk_tensor y[2] = {{0}, {0}};
     dk_eval_fn fn = pc->op == DK_OP_MAXPOOL ? dk_ref_maxpool : dk_ref_avgpool;
-    if (run_kernel(g, node, fn, y, pc->indices ? 2 : 1) != DK_OK)
+    if (tu_run_kernel(g, node, fn, y, pc->indices ? 2 : 1) != DK_OK)
         fail_msg("%s: %s", pc->name, dk_last_error());
     int64_t numel = dk_tensor_numel(&y[0]);
     double *ref = malloc(sizeof(double) * (size_t)numel);
@@ -766,7 +601,7 @@ static void check_pool_case(const pool_case *pc)
         if (pc->op == DK_OP_MAXPOOL && v != ref[i])
             fail_msg("%s: element %lld is %g, expected %g", pc->name, (long long)i, v, ref[i]);
         /* inputs lie in [-4, 4], so the mean of |terms| is at most 4 */
-        if (pc->op == DK_OP_AVGPOOL) assert_close(pc->name, i, v, ref[i], 4.0);
+        if (pc->op == DK_OP_AVGPOOL) tu_assert_close(pc->name, i, v, ref[i], 4.0);
         if (pc->indices && ((int64_t *)y[1].data)[i] != ref_idx[i])
             fail_msg("%s: index %lld is %lld, expected %lld", pc->name, (long long)i,
                      (long long)((int64_t *)y[1].data)[i], (long long)ref_idx[i]);
@@ -829,28 +664,28 @@ static void test_pool_kernels_random(void **state)
         char name[64];
         snprintf(name, sizeof name, "random pool %d", round);
         pc.name = name;
-        pc.op = rng_int(0, 1) ? DK_OP_MAXPOOL : DK_OP_AVGPOOL;
+        pc.op = tu_rng_int(0, 1) ? DK_OP_MAXPOOL : DK_OP_AVGPOOL;
         pc.dtype = DK_F32;
-        pc.nspatial = (int)rng_int(1, 3);
-        pc.x[0] = rng_int(1, 2);
-        pc.x[1] = rng_int(1, 3);
+        pc.nspatial = (int)tu_rng_int(1, 3);
+        pc.x[0] = tu_rng_int(1, 2);
+        pc.x[1] = tu_rng_int(1, 3);
         int64_t max_extra = pc.nspatial == 3 ? 4 : 9;
         for (int a = 0; a < pc.nspatial; a++) {
-            int64_t k = rng_int(1, 4), d = rng_int(1, 2), s = rng_int(1, 3);
+            int64_t k = tu_rng_int(1, 4), d = tu_rng_int(1, 2), s = tu_rng_int(1, 3);
             int64_t span = d * (k - 1) + 1, half = (span - 1) / 2;
             pc.kernel[a] = k;
             pc.stride[a] = s;
             pc.dilation[a] = d;
-            pc.pads[a] = rng_int(0, half);
-            pc.pads[pc.nspatial + a] = rng_int(0, half);
-            pc.x[2 + a] = span + rng_int(0, max_extra);
+            pc.pads[a] = tu_rng_int(0, half);
+            pc.pads[pc.nspatial + a] = tu_rng_int(0, half);
+            pc.x[2 + a] = span + tu_rng_int(0, max_extra);
         }
-        pc.ceil_mode = (int)rng_int(0, 1);
+        pc.ceil_mode = (int)tu_rng_int(0, 1);
         if (pc.op == DK_OP_MAXPOOL) {
-            pc.indices = (int)rng_int(0, 1);
-            pc.storage_order = pc.indices ? (int)rng_int(0, 1) : 0;
+            pc.indices = (int)tu_rng_int(0, 1);
+            pc.storage_order = pc.indices ? (int)tu_rng_int(0, 1) : 0;
         } else {
-            pc.count_include_pad = (int)rng_int(0, 1);
+            pc.count_include_pad = (int)tu_rng_int(0, 1);
         }
         check_pool_case(&pc);
     }
@@ -867,17 +702,17 @@ static void test_global_pools(void **state)
     } shapes[] = {{3, {2, 3, 17}}, {4, {2, 5, 7, 6}}, {5, {1, 3, 4, 3, 5}}};
     for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++)
         for (int avg = 0; avg < 2; avg++) {
-            dk_graph *g = new_graph(11);
+            dk_graph *g = tu_new_graph(11);
             dk_op op = avg ? DK_OP_GLOBALAVGPOOL : DK_OP_GLOBALMAXPOOL;
             int k = pool_graph(g, op, DK_F32, shapes[c].rank, shapes[c].x, 1, 1);
             assert_int_equal(dk_graph_finalize(g), DK_OK);
             int64_t ydims[5];
             for (int d = 0; d < shapes[c].rank; d++) ydims[d] = d < 2 ? shapes[c].x[d] : 1;
-            assert_dims(output(g, k, 0), shapes[c].rank, ydims);
+            tu_assert_shape(tu_output(g, k, 0), shapes[c].rank, ydims);
             const dk_tensor *x = &g->values[g->nodes[k].inputs[0]].t;
             dk_tensor y = {0};
-            assert_int_equal(run_kernel(g, k, avg ? dk_ref_globalavgpool : dk_ref_globalmaxpool,
-                                        &y, 1),
+            assert_int_equal(tu_run_kernel(g, k, avg ? dk_ref_globalavgpool : dk_ref_globalmaxpool,
+                                           &y, 1),
                              DK_OK);
             int64_t planes = x->dims[0] * x->dims[1], size = dk_tensor_numel(x) / planes;
             for (int64_t p = 0; p < planes; p++) {
@@ -888,23 +723,23 @@ static void test_global_pools(void **state)
                     if (v > best) best = v;
                 }
                 double got = ((float *)y.data)[p];
-                if (avg) assert_close("GlobalAveragePool", p, got, sum / size, fabs(sum / size));
+                if (avg) tu_assert_close("GlobalAveragePool", p, got, sum / size, fabs(sum / size));
                 else if (got != best) fail_msg("GlobalMaxPool plane %lld: %g != %g", (long long)p, got, best);
             }
             dk_tensor_reset(&y);
             dk_graph_destroy(g);
         }
 
-    dk_graph *g = new_graph(11);
+    dk_graph *g = tu_new_graph(11);
     const int64_t x2[] = {2, 3};
     pool_graph(g, DK_OP_GLOBALAVGPOOL, DK_F32, 2, x2, 0, 1);
-    expect_error(g, DK_ERR_SHAPE, "expected rank >= 3");
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "expected rank >= 3");
     dk_graph_destroy(g);
 }
 
 int main(void)
 {
-    seed_rng();
+    tu_init("test_window");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_shape_resnet_stem),
         cmocka_unit_test(test_conv_shape_auto_pad),
