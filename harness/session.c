@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "deltakern/session.h"
 #include "runtime/backend_iface.h"
 #include "runtime/error.h"
@@ -13,6 +17,9 @@
 struct dk_session {
     const dk_graph *g;
     const dk_backend_iface *b;
+    dk_variant variant;
+    void *ctx;             /* the backend's context from open() */
+    int threads;           /* 0: the OpenMP default */
     dk_tensor *values;     /* one host tensor per graph value (constants copied) */
     void **plans;
     dk_node_observer observer;
@@ -25,7 +32,7 @@ static dk_status check_node(const dk_session *s, const dk_node *n)
     if (n->n_inputs > DK_SESSION_MAX_IO || n->n_outputs > DK_SESSION_MAX_IO)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' has more than %d inputs or outputs",
                          s->g->source, n->name, DK_SESSION_MAX_IO);
-    if (s->b->supports && !s->b->supports(s->g, n))
+    if (s->b->supports && !s->b->supports(s->ctx, s->g, n))
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' (%s) is not supported by backend '%s'",
                          s->g->source, n->name, dk_op_name(n->op), s->b->name);
     return DK_OK;
@@ -47,22 +54,43 @@ static dk_status alloc_values(dk_session *s)
     return DK_OK;
 }
 
-dk_status dk_session_create(const dk_graph *g, const dk_backend_iface *b, dk_session **out)
+/* One OpenMP pool serves every backend: the thread count is set on it. */
+static void apply_threads(const dk_session *s)
+{
+#ifdef _OPENMP
+    if (s->threads > 0) omp_set_num_threads(s->threads);
+#else
+    (void)s;
+#endif
+}
+
+dk_status dk_session_create(const dk_graph *g, const dk_variant *v, dk_session **out)
 {
     *out = NULL;
     char reason[256];
+    const dk_backend_iface *b = v->backend;
     DK_TRY(dk_backend_probe(b, reason, sizeof reason));
     dk_session *s = calloc(1, sizeof *s);
     if (!s) return dk__error(DK_ERR_NOMEM, "out of memory");
     s->g = g;
     s->b = b;
+    s->variant = *v;
+    s->threads = (int)dk_variant_get_int(v, "threads", 0);
+    apply_threads(s);
+    if (b->open) {
+        dk_status st = b->open(v, &s->ctx);
+        if (st != DK_OK) {
+            free(s);
+            return dk__error_prefix(st, "backend '%s'", b->name);
+        }
+    }
     s->values = calloc((size_t)g->n_values + 1, sizeof *s->values);
     s->plans = calloc((size_t)g->n_nodes + 1, sizeof *s->plans);
     dk_status st = (!s->values || !s->plans) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
     if (st == DK_OK) st = alloc_values(s);
     for (int k = 0; k < g->n_nodes && st == DK_OK && b->plan; k++) {
-        st = b->plan(g, k, &s->plans[k]);
+        st = b->plan(s->ctx, g, k, &s->plans[k]);
         if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, g->nodes[k].name, b->name);
     }
     if (st != DK_OK) {
@@ -77,10 +105,11 @@ void dk_session_destroy(dk_session *s)
 {
     if (!s) return;
     for (int k = 0; s->plans && k < s->g->n_nodes; k++)
-        if (s->plans[k] && s->b->plan_destroy) s->b->plan_destroy(s->plans[k]);
+        if (s->plans[k] && s->b->plan_destroy) s->b->plan_destroy(s->ctx, s->plans[k]);
     for (int v = 0; s->values && v < s->g->n_values; v++) dk_tensor_reset(&s->values[v]);
     free(s->values);
     free(s->plans);
+    if (s->b->close) s->b->close(s->ctx);
     free(s);
 }
 
@@ -117,6 +146,7 @@ dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs)
 {
     const dk_graph *g = s->g;
     DK_TRY(feed_inputs(s, inputs, n_inputs));
+    apply_threads(s);
     s->last_seconds = 0;
     const dk_tensor *in[DK_SESSION_MAX_IO];
     dk_tensor *out[DK_SESSION_MAX_IO];
@@ -125,7 +155,7 @@ dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs)
         for (int i = 0; i < n->n_inputs; i++) in[i] = n->inputs[i] >= 0 ? &s->values[n->inputs[i]] : NULL;
         for (int o = 0; o < n->n_outputs; o++) out[o] = n->outputs[o] >= 0 ? &s->values[n->outputs[o]] : NULL;
         double t0 = dk__now();
-        dk_status st = s->b->execute(s->plans[k], g, n, in, out);
+        dk_status st = s->b->execute(s->ctx, s->plans[k], g, n, in, out);
         double dt = dk__now() - t0;
         if (st != DK_OK)
             return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,

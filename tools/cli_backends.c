@@ -3,7 +3,14 @@
 #include <string.h>
 
 #include "deltakern/backend.h"
+#include "deltakern/variant.h"
 #include "tools/cli.h"
+
+static void print_option(const dk_option_spec *o)
+{
+    const char *values = !strncmp(o->values, "int:", 4) ? o->values + 4 : o->values;
+    printf("%-10s   %s=%s (default %s): %s\n", "", o->key, values, o->def, o->help);
+}
 
 int dk_cmd_backends(int argc, char **argv)
 {
@@ -11,7 +18,8 @@ int dk_cmd_backends(int argc, char **argv)
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: deltakern backends\n\n"
                    "Lists every backend compiled into this build: name, version, whether it\n"
-                   "can run on this machine (and why not), and what it is.\n");
+                   "can run on this machine (and why not), what it is, and the options a\n"
+                   "variant string \"backend:key=value,...\" may set for it.\n");
             return DK_EXIT_OK;
         }
         dk_cli_error("backends: unknown option '%s' (see deltakern backends --help)", argv[i]);
@@ -25,6 +33,9 @@ int dk_cmd_backends(int argc, char **argv)
         printf("%-10s %-12s %s — %s\n", dk_backend_name(b), ok ? "available" : "unavailable",
                dk_backend_version(b), dk_backend_description(b));
         if (!ok) printf("%-10s %-12s reason: %s\n", "", "", reason);
+        for (int k = 0; dk_backend_option_at(b, k); k++) print_option(dk_backend_option_at(b, k));
     }
+    printf("\noptions every backend accepts:\n");
+    for (const dk_option_spec *o = dk_common_options(); o->key; o++) print_option(o);
     return DK_EXIT_OK;
 }

@@ -11,6 +11,7 @@
 #include "deltakern/input.h"
 #include "deltakern/onnx.h"
 #include "deltakern/session.h"
+#include "deltakern/variant.h"
 #include "tools/cli.h"
 #include "tools/labels.h"
 
@@ -40,7 +41,8 @@ static void help(void)
         "\n"
         "options:\n"
         "  -i, --input FILE       an input; repeat for more\n"
-        "  -b, --backend NAME     backend to run on (default ref; see deltakern backends)\n"
+        "  -b, --backend VARIANT  backend and its options, e.g. ref or ref:threads=1\n"
+        "                         (default ref; see deltakern backends)\n"
         "  -k, --top K            classes to print per input (default 5)\n"
         "      --labels FILE      class names, one per line (default: ImageNet, shipped)\n"
         "      --no-softmax       print the raw outputs instead of softmax probabilities\n"
@@ -281,8 +283,9 @@ int dk_cmd_run(int argc, char **argv)
         dk_cli_error("run: %s exists (use --force to overwrite)", o.save_output);
         return DK_EXIT_USAGE;
     }
-    const dk_backend_iface *b = dk_backend_find(o.backend);
-    if (!b) return dk_cli_fail(DK_ERR_INVALID);
+    dk_variant variant;
+    dk_status vs = dk_variant_parse(o.backend, &variant);
+    if (vs != DK_OK) return dk_cli_fail(vs);
     dk_graph *g;
     dk_status st = dk_onnx_load(o.model, &g);
     if (st != DK_OK) return dk_cli_fail(st);
@@ -299,7 +302,7 @@ int dk_cmd_run(int argc, char **argv)
         dk_cli_error("run: labels %s", dk_labels_error());
         rc = DK_EXIT_USAGE;
     }
-    if (rc == DK_EXIT_OK && (st = dk_session_create(g, b, &s)) != DK_OK) rc = dk_cli_fail(st);
+    if (rc == DK_EXIT_OK && (st = dk_session_create(g, &variant, &s)) != DK_OK) rc = dk_cli_fail(st);
     if (rc == DK_EXIT_OK) rc = run_inputs(&o, g, s, &labels);
     dk_session_destroy(s);
     dk_labels_free(&labels);

@@ -16,6 +16,7 @@
 #include "deltakern/graph.h"
 #include "deltakern/status.h"
 #include "deltakern/tensor.h"
+#include "deltakern/variant.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,7 +28,8 @@ typedef struct dk_session dk_session;
 typedef void (*dk_node_observer)(void *user, const dk_graph *g, int node,
                                  const dk_tensor *const *outputs, double seconds);
 
-dk_status dk_session_create(const dk_graph *g, const dk_backend_iface *backend, dk_session **out);
+/* Opens the variant's backend with its options and plans every node. */
+dk_status dk_session_create(const dk_graph *g, const dk_variant *variant, dk_session **out);
 void dk_session_destroy(dk_session *s);
 
 void dk_session_set_observer(dk_session *s, dk_node_observer fn, void *user);

@@ -49,9 +49,9 @@ static const char *ref_version(void)
     return v;
 }
 
-static int ref_supports(const dk_graph *g, const dk_node *n) { return kernel_for(n->op) != NULL; }
+static int ref_supports(void *ctx, const dk_graph *g, const dk_node *n) { return kernel_for(n->op) != NULL; }
 
-static dk_status ref_execute(void *plan, const dk_graph *g, const dk_node *n,
+static dk_status ref_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out)
 {
     dk_eval_fn fn = kernel_for(n->op);

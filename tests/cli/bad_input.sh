@@ -76,6 +76,8 @@ expect_error "flag missing its value" "--top" "$DK" run "$MODEL" -i x --top
 expect_error "bad flag value" "--top" "$DK" run "$MODEL" -i x --top zero
 expect_error "unknown command" "frobnicate" "$DK" frobnicate
 expect_error "unknown backend" "unknown backend 'nosuch'" "$DK" run "$MODEL" -i x -b nosuch
+expect_error "unknown variant option" "no option 'frob'" "$DK" run "$MODEL" -i x -b ref:frob=1
+expect_error "bad variant value" "threads=many is not valid" "$DK" run "$MODEL" -i x -b ref:threads=many
 expect_error "no model argument" "MODEL" "$DK" info
 expect_error "no input" "no input" "$DK" run "$MODEL"
 

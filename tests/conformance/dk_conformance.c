@@ -21,6 +21,7 @@
 #include "deltakern/backend.h"
 #include "deltakern/onnx.h"
 #include "deltakern/session.h"
+#include "deltakern/variant.h"
 
 #define RTOL 1e-3
 #define ATOL 1e-7
@@ -147,7 +148,7 @@ static dk_status load_for_data_set(const char *model, dk_tensor *inputs, int n_i
 
 /* Runs one data set; returns 1 on pass, 0 on failure (msg says why), -1 when
  * the model is unsupported (msg has the loader's reason). */
-static int run_data_set(const options *opt, const dk_backend_iface *b, const char *model,
+static int run_data_set(const options *opt, const dk_variant *b, const char *model,
                         const char *dir, double *worst_rel, char *msg, size_t n)
 {
     char path[4096];
@@ -236,7 +237,7 @@ static int starts_with_any(const char *s, const char **prefixes, int n)
     return 0;
 }
 
-static void run_case(const options *opt, const dk_backend_iface *b, const char *root,
+static void run_case(const options *opt, const dk_variant *b, const char *root,
                      const char *name, counts *c)
 {
     char model[4096], msg[1024] = "";
@@ -284,7 +285,7 @@ static void run_case(const options *opt, const dk_backend_iface *b, const char *
 static int usage(FILE *f)
 {
     fprintf(f,
-            "usage: dk_conformance [--backend B] [--root DIR]... [--filter SUBSTR] [-v]\n"
+            "usage: dk_conformance [--backend VARIANT] [--root DIR]... [--filter SUBSTR] [-v]\n"
             "                      [--require PREFIX]... [--except SUBSTR]... [--excuse SUBSTR]...\n"
             "Runs the ONNX backend node tests under each root on backend B (default ref).\n"
             "A skipped case whose name starts with a --require prefix fails, unless its\n"
@@ -319,13 +320,14 @@ int main(int argc, char **argv)
         opt.roots[opt.n_roots++] = "/usr/share/libonnx-testdata/data/node";
         opt.roots[opt.n_roots++] = "/usr/share/libonnx-testdata/data/pytorch-converted";
     }
-    const dk_backend_iface *b = dk_backend_find(opt.backend);
-    if (!b) {
+    dk_variant variant;
+    const dk_variant *b = &variant;
+    if (dk_variant_parse(opt.backend, &variant) != DK_OK) {
         fprintf(stderr, "dk_conformance: error: %s\n", dk_last_error());
         return 2;
     }
     char reason[256];
-    if (dk_backend_probe(b, reason, sizeof reason) != DK_OK) {
+    if (dk_backend_probe(b->backend, reason, sizeof reason) != DK_OK) {
         printf("backend %s unavailable: %s\n", opt.backend, reason);
         return 77; /* CTest's skip code */
     }

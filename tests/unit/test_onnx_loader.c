@@ -244,7 +244,9 @@ static void test_initializer_encodings(void **state)
         dk_graph *g;
         assert_int_equal(load(&b, &g), DK_OK);
         dk_session *s;
-        assert_int_equal(dk_session_create(g, dk_backend_find("ref"), &s), DK_OK);
+        dk_variant ref;
+        assert_int_equal(dk_variant_parse("ref", &ref), DK_OK);
+        assert_int_equal(dk_session_create(g, &ref, &s), DK_OK);
         dk_tensor in = {0};
         assert_int_equal(dk_tensor_alloc(&in, DK_F32, 2, (int64_t[]){1, 2}), DK_OK);
         memcpy(in.data, x, sizeof x);

@@ -1,0 +1,62 @@
+/* deltakern — variants: a backend and its settings, named by a string
+ * "backend:key=value,key=value" (e.g. "onednn:fpmath=bf16,threads=2").
+ *
+ * Parsing checks the backend name and every key and value against what the
+ * backend declares (dk_backend_option_at) plus the keys every backend
+ * accepts; an error lists what is valid. Defaults are filled in, so a parsed
+ * variant names its full configuration (dk_variant_canonical). Plain structs,
+ * nothing to free. */
+#ifndef DELTAKERN_VARIANT_H
+#define DELTAKERN_VARIANT_H
+
+#include "deltakern/backend.h"
+#include "deltakern/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DK_VARIANT_MAX_OPTIONS 16
+#define DK_VARIANT_KEY_MAX 32
+#define DK_VARIANT_VALUE_MAX 64
+
+typedef struct dk_variant {
+    const dk_backend_iface *backend;
+    int n_options;
+    struct {
+        char key[DK_VARIANT_KEY_MAX];
+        char value[DK_VARIANT_VALUE_MAX];
+        int is_default; /* 1 when not given in the string */
+    } options[DK_VARIANT_MAX_OPTIONS];
+} dk_variant;
+
+/* One option a backend (or every backend) accepts. `values` is either a
+ * '|'-separated list ("blocked|plain") or "int:LO..HI". */
+typedef struct dk_option_spec {
+    const char *key;
+    const char *values;
+    const char *def;
+    const char *help;
+} dk_option_spec;
+
+/* Options every backend accepts (threads=...), NULL-terminated by key. */
+const dk_option_spec *dk_common_options(void);
+
+/* Option i of backend b, NULL past the end. */
+const dk_option_spec *dk_backend_option_at(const dk_backend_iface *b, int i);
+
+dk_status dk_variant_parse(const char *text, dk_variant *out);
+
+/* The value of key (given or default), NULL for a key the variant lacks. */
+const char *dk_variant_get(const dk_variant *v, const char *key);
+/* The value of an integer option, or def when absent. */
+long dk_variant_get_int(const dk_variant *v, const char *key, long def);
+
+/* "backend" followed by the options given explicitly ("ref", "onednn:fpmath=bf16");
+ * with all=1 every option including defaults. Returns buf. */
+const char *dk_variant_canonical(const dk_variant *v, int all, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+/* Parsing and validating variant strings "backend:key=value,...". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deltakern/variant.h"
+#include "runtime/backend_iface.h"
+#include "runtime/error.h"
+
+static const dk_option_spec common_options[] = {
+    {"threads", "int:0..1024", "0", "worker threads; 0 = the OpenMP default (all cores)"},
+    {NULL, NULL, NULL, NULL},
+};
+
+const dk_option_spec *dk_common_options(void) { return common_options; }
+
+const dk_option_spec *dk_backend_option_at(const dk_backend_iface *b, int i)
+{
+    if (!b->options || i < 0) return NULL;
+    for (int k = 0; b->options[k].key; k++)
+        if (k == i) return &b->options[k];
+    return NULL;
+}
+
+static const dk_option_spec *find_spec(const dk_backend_iface *b, const char *key)
+{
+    for (const dk_option_spec *s = common_options; s->key; s++)
+        if (!strcmp(s->key, key)) return s;
+    for (int i = 0; dk_backend_option_at(b, i); i++)
+        if (!strcmp(dk_backend_option_at(b, i)->key, key)) return dk_backend_option_at(b, i);
+    return NULL;
+}
+
+static void list_keys(const dk_backend_iface *b, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const dk_option_spec *s = common_options; s->key && used < n; s++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s->key);
+    for (int i = 0; dk_backend_option_at(b, i) && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+                                 dk_backend_option_at(b, i)->key);
+}
+
+/* Does value satisfy spec->values? */
+static int value_ok(const dk_option_spec *spec, const char *value)
+{
+    if (!strncmp(spec->values, "int:", 4)) {
+        long lo, hi;
+        char *end;
+        if (sscanf(spec->values + 4, "%ld..%ld", &lo, &hi) != 2) return 0;
+        long v = strtol(value, &end, 10);
+        return end != value && !*end && v >= lo && v <= hi;
+    }
+    size_t len = strlen(value);
+    for (const char *p = spec->values; *p;) {
+        const char *bar = strchr(p, '|');
+        size_t plen = bar ? (size_t)(bar - p) : strlen(p);
+        if (plen == len && !strncmp(p, value, len)) return 1;
+        p += plen + (bar ? 1 : 0);
+    }
+    return 0;
+}
+
+static dk_status set_option(dk_variant *v, const char *key, const char *value, int is_default)
+{
+    for (int i = 0; i < v->n_options; i++)
+        if (!strcmp(v->options[i].key, key)) {
+            if (!is_default && !v->options[i].is_default)
+                return dk__error(DK_ERR_INVALID, "variant: option '%s' is given twice", key);
+            snprintf(v->options[i].value, sizeof v->options[i].value, "%s", value);
+            v->options[i].is_default = is_default;
+            return DK_OK;
+        }
+    if (v->n_options == DK_VARIANT_MAX_OPTIONS)
+        return dk__error(DK_ERR_INVALID, "variant: more than %d options", DK_VARIANT_MAX_OPTIONS);
+    int i = v->n_options++;
+    snprintf(v->options[i].key, sizeof v->options[i].key, "%s", key);
+    snprintf(v->options[i].value, sizeof v->options[i].value, "%s", value);
+    v->options[i].is_default = is_default;
+    return DK_OK;
+}
+
+dk_status dk_variant_parse(const char *text, dk_variant *out)
+{
+    memset(out, 0, sizeof *out);
+    char buf[512];
+    if (strlen(text) >= sizeof buf) return dk__error(DK_ERR_INVALID, "variant '%.40s...': too long", text);
+    snprintf(buf, sizeof buf, "%s", text);
+    char *colon = strchr(buf, ':');
+    if (colon) *colon = '\0';
+    out->backend = dk_backend_find(buf);
+    if (!out->backend) return dk__error_prefix(DK_ERR_INVALID, "variant '%s'", text);
+    /* defaults first, so that every key has a value */
+    for (const dk_option_spec *s = common_options; s->key; s++) DK_TRY(set_option(out, s->key, s->def, 1));
+    for (int i = 0; dk_backend_option_at(out->backend, i); i++) {
+        const dk_option_spec *s = dk_backend_option_at(out->backend, i);
+        DK_TRY(set_option(out, s->key, s->def, 1));
+    }
+    if (!colon) return DK_OK;
+    char *save = NULL;
+    for (char *item = strtok_r(colon + 1, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item)
+            return dk__error(DK_ERR_INVALID, "variant '%s': '%s' is not key=value", text, item);
+        *eq = '\0';
+        const dk_option_spec *spec = find_spec(out->backend, item);
+        if (!spec) {
+            char keys[256];
+            list_keys(out->backend, keys, sizeof keys);
+            return dk__error(DK_ERR_INVALID, "variant '%s': backend '%s' has no option '%s' (options: %s)",
+                             text, out->backend->name, item, keys);
+        }
+        if (!value_ok(spec, eq + 1))
+            return dk__error(DK_ERR_INVALID, "variant '%s': %s=%s is not valid (allowed: %s)", text, item,
+                             eq + 1, !strncmp(spec->values, "int:", 4) ? spec->values + 4 : spec->values);
+        DK_TRY(set_option(out, item, eq + 1, 0));
+    }
+    return DK_OK;
+}
+
+const char *dk_variant_get(const dk_variant *v, const char *key)
+{
+    for (int i = 0; i < v->n_options; i++)
+        if (!strcmp(v->options[i].key, key)) return v->options[i].value;
+    return NULL;
+}
+
+long dk_variant_get_int(const dk_variant *v, const char *key, long def)
+{
+    const char *s = dk_variant_get(v, key);
+    return s ? strtol(s, NULL, 10) : def;
+}
+
+const char *dk_variant_canonical(const dk_variant *v, int all, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "%s", v->backend ? v->backend->name : "?");
+    int first = 1;
+    for (int i = 0; i < v->n_options && used < n; i++) {
+        if (!all && v->options[i].is_default) continue;
+        used += (size_t)snprintf(buf + used, n - used, "%c%s=%s", first ? ':' : ',', v->options[i].key,
+                                 v->options[i].value);
+        first = 0;
+    }
+    return buf;
+}

@@ -1,0 +1,64 @@
+/* Variant strings: parsing, defaults, canonical form and every error path. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "deltakern/variant.h"
+
+static void test_defaults_and_canonical(void **state)
+{
+    (void)state;
+    dk_variant v;
+    char buf[256];
+    assert_int_equal(dk_variant_parse("ref", &v), DK_OK);
+    assert_string_equal(dk_backend_name(v.backend), "ref");
+    assert_string_equal(dk_variant_get(&v, "threads"), "0"); /* default filled in */
+    assert_string_equal(dk_variant_canonical(&v, 0, buf, sizeof buf), "ref");
+    assert_string_equal(dk_variant_canonical(&v, 1, buf, sizeof buf), "ref:threads=0");
+    assert_null(dk_variant_get(&v, "nosuch"));
+}
+
+static void test_given_options(void **state)
+{
+    (void)state;
+    dk_variant v;
+    char buf[256];
+    assert_int_equal(dk_variant_parse("ref:threads=2", &v), DK_OK);
+    assert_int_equal(dk_variant_get_int(&v, "threads", -1), 2);
+    assert_string_equal(dk_variant_canonical(&v, 0, buf, sizeof buf), "ref:threads=2");
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+    dk_variant v;
+    assert_int_equal(dk_variant_parse(text, &v), DK_ERR_INVALID);
+    printf("    %s -> %s\n", text, dk_last_error());
+    assert_non_null(strstr(dk_last_error(), needle));
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("nosuch", "unknown backend 'nosuch' (available: ref");
+    expect_error("nosuch:threads=1", "unknown backend");
+    expect_error("ref:frob=1", "no option 'frob' (options: threads");
+    expect_error("ref:threads=abc", "threads=abc is not valid (allowed: 0..1024)");
+    expect_error("ref:threads=5000", "threads=5000 is not valid");
+    expect_error("ref:threads=-1", "is not valid");
+    expect_error("ref:threads", "'threads' is not key=value");
+    expect_error("ref:=3", "is not key=value");
+    expect_error("ref:threads=1,threads=2", "given twice");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_canonical),
+        cmocka_unit_test(test_given_options),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
