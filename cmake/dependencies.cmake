@@ -61,6 +61,31 @@ if(NOT DK_WITH_JPEG STREQUAL "OFF")
 endif()
 dk_resolve_dep(JPEG LIBJPEG_FOUND "libjpeg-turbo ${LIBJPEG_VERSION}")
 
+# OpenBLAS: Debian's OpenMP build (libopenblas-openmp-dev), so that OpenBLAS
+# and oneDNN share the one OpenMP thread pool. Linked by full path with an
+# rpath to its directory: the generic libopenblas.so.0 is an alternatives
+# link that may point at the pthread build.
+dk_option_dep(OPENBLAS)
+if(NOT DK_WITH_OPENBLAS STREQUAL "OFF")
+  find_library(DK_OPENBLAS_LIB NAMES openblas
+               PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+  find_path(DK_OPENBLAS_INCLUDE cblas.h
+            PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp NO_DEFAULT_PATH)
+endif()
+if(DK_OPENBLAS_LIB AND DK_OPENBLAS_INCLUDE)
+  set(DK_OPENBLAS_FOUND TRUE)
+else()
+  set(DK_OPENBLAS_FOUND FALSE)
+endif()
+dk_resolve_dep(OPENBLAS DK_OPENBLAS_FOUND "OpenMP build ${DK_OPENBLAS_LIB}")
+
+# oneDNN (Debian libdnnl-dev 2.6, C API).
+dk_option_dep(ONEDNN)
+if(NOT DK_WITH_ONEDNN STREQUAL "OFF")
+  find_package(dnnl QUIET CONFIG)
+endif()
+dk_resolve_dep(ONEDNN dnnl_FOUND "oneDNN ${dnnl_VERSION}")
+
 dk_option_dep(CMOCKA)
 if(NOT DK_WITH_CMOCKA STREQUAL "OFF")
   pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)

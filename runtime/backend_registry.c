@@ -1,4 +1,6 @@
-/* The registry of backends compiled into this build. */
+/* The registry of backends compiled into this build. Every backend is listed;
+ * one whose library was not found at build time is a stub whose probe says
+ * so (kernels/BACKEND/BACKEND_stub.c), so callers never depend on build options. */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,11 +8,14 @@
 #include "runtime/error.h"
 
 extern const dk_backend_iface dk_backend_ref;
+extern const dk_backend_iface dk_backend_openblas;
+extern const dk_backend_iface dk_backend_onednn;
 
 static const dk_backend_iface *const registry[] = {
     &dk_backend_ref,
+    &dk_backend_openblas,
+    &dk_backend_onednn,
 };
-
 #define N_BACKENDS ((int)(sizeof registry / sizeof registry[0]))
 
 int dk_backend_count(void) { return N_BACKENDS; }
