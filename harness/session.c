@@ -38,20 +38,41 @@ static dk_status check_node(const dk_session *s, const dk_node *n)
     return DK_OK;
 }
 
+/* Values some node reads or writes, or the graph returns: others (left over
+ * by graph passes, such as unfolded weights) need no memory. */
+static char *used_values(const dk_graph *g)
+{
+    char *used = calloc((size_t)g->n_values + 1, 1);
+    if (!used) return NULL;
+    for (int k = 0; k < g->n_nodes; k++) {
+        for (int i = 0; i < g->nodes[k].n_inputs; i++)
+            if (g->nodes[k].inputs[i] >= 0) used[g->nodes[k].inputs[i]] = 1;
+        for (int o = 0; o < g->nodes[k].n_outputs; o++)
+            if (g->nodes[k].outputs[o] >= 0) used[g->nodes[k].outputs[o]] = 1;
+    }
+    for (int i = 0; i < g->n_outputs; i++) used[g->outputs[i]] = 1;
+    for (int i = 0; i < g->n_inputs; i++) used[g->inputs[i]] = 1;
+    return used;
+}
+
 static dk_status alloc_values(dk_session *s)
 {
     const dk_graph *g = s->g;
-    for (int v = 0; v < g->n_values; v++) {
+    char *used = used_values(g);
+    if (!used) return dk__error(DK_ERR_NOMEM, "out of memory");
+    dk_status st = DK_OK;
+    for (int v = 0; v < g->n_values && st == DK_OK; v++) {
         const dk_tensor *t = &g->values[v].t;
-        if (t->dtype == DK_DTYPE_UNDEFINED) continue; /* unused value (e.g. of a removed node) */
+        if (!used[v] || t->dtype == DK_DTYPE_UNDEFINED) continue;
         if (g->values[v].kind == DK_VALUE_CONSTANT) {
-            DK_TRY(dk_tensor_copy(&s->values[v], t));
+            st = dk_tensor_copy(&s->values[v], t);
         } else {
-            DK_TRY(dk_tensor_alloc(&s->values[v], t->dtype, t->ndim, t->dims));
-            if (!(s->values[v].name = strdup(t->name))) return dk__error(DK_ERR_NOMEM, "out of memory");
+            st = dk_tensor_alloc(&s->values[v], t->dtype, t->ndim, t->dims);
+            if (st == DK_OK && !(s->values[v].name = strdup(t->name))) st = dk__error(DK_ERR_NOMEM, "out of memory");
         }
     }
-    return DK_OK;
+    free(used);
+    return st;
 }
 
 /* One OpenMP pool serves every backend: the thread count is set on it. */

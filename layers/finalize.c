@@ -170,13 +170,14 @@ static void mark_dead(const dk_graph *g, int *dead)
     free(live_value);
 }
 
-static void compact(dk_graph *g, const int *dead)
+void dk__graph_remove_nodes(dk_graph *g, const int *dead)
 {
     int w = 0;
     for (int k = 0; k < g->n_nodes; k++) {
         dk_node *n = &g->nodes[k];
         if (dead[k]) {
             free(n->name);
+            free(n->covers);
             free(n->inputs);
             free(n->outputs);
             for (int a = 0; a < n->n_attrs; a++) {
@@ -239,7 +240,7 @@ dk_status dk_graph_finalize(dk_graph *g)
     }
     if (s == DK_OK) {
         mark_dead(g, dead);
-        compact(g, dead);
+        dk__graph_remove_nodes(g, dead);
     }
     free(dead);
     return s;

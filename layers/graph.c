@@ -31,6 +31,7 @@ void dk_graph_destroy(dk_graph *g)
     for (int i = 0; i < g->n_nodes; i++) {
         dk_node *n = &g->nodes[i];
         free(n->name);
+        free(n->covers);
         free(n->inputs);
         free(n->outputs);
         for (int a = 0; a < n->n_attrs; a++) attr_free(&n->attrs[a]);
@@ -92,6 +93,7 @@ dk_status dk_graph_add_node(dk_graph *g, const char *name, dk_op op, int n_input
     n->outputs = malloc(sizeof(int) * (size_t)(n_outputs > 0 ? n_outputs : 1));
     if (!n->name || !n->inputs || !n->outputs) {
         free(n->name);
+        free(n->covers);
         free(n->inputs);
         free(n->outputs);
         return dk__error(DK_ERR_NOMEM, "out of memory");

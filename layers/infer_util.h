@@ -41,4 +41,7 @@ dk_status dk__norm_axis(const dk_graph *g, const dk_node *n, int64_t axis, int r
 dk_status dk__const_ints(const dk_graph *g, const dk_node *n, int i, int64_t *vals, int max,
                          int *count);
 
+/* Removes the nodes k with dead[k] != 0 (freeing them) and recomputes producers. */
+void dk__graph_remove_nodes(dk_graph *g, const int *dead);
+
 #endif

@@ -3,12 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deltakern/passes.h"
 #include "deltakern/variant.h"
 #include "runtime/backend_iface.h"
 #include "runtime/error.h"
 
 static const dk_option_spec common_options[] = {
     {"threads", "int:0..1024", "0", "worker threads; 0 = the OpenMP default (all cores)"},
+    {"opt", "int:0..3", "0", "graph optimisation level: 0 every ONNX node as it is, 1 + fold_batchnorm"},
+    {"disable", "str", "", "graph passes to skip, '+'-separated (e.g. fold_batchnorm)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -45,6 +48,7 @@ static void list_keys(const dk_backend_iface *b, char *buf, size_t n)
 /* Does value satisfy spec->values? */
 static int value_ok(const dk_option_spec *spec, const char *value)
 {
+    if (!strcmp(spec->values, "str")) return 1; /* checked by whoever uses it */
     if (!strncmp(spec->values, "int:", 4)) {
         long lo, hi;
         char *end;
@@ -81,6 +85,30 @@ static dk_status set_option(dk_variant *v, const char *key, const char *value, i
     return DK_OK;
 }
 
+/* disable=a+b names graph passes: each must exist. */
+static dk_status check_passes(const char *text, const char *list)
+{
+    char word[64], names[256];
+    for (const char *p = list; *p;) {
+        const char *plus = strchr(p, '+');
+        size_t len = plus ? (size_t)(plus - p) : strlen(p);
+        snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), p);
+        int known = 0;
+        size_t used = 0;
+        names[0] = '\0';
+        for (int i = 0; i < dk_pass_count(); i++) {
+            known |= !strcmp(dk_pass_at(i)->name, word);
+            used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0, "%s%s",
+                                     i ? ", " : "", dk_pass_at(i)->name);
+        }
+        if (!known)
+            return dk__error(DK_ERR_INVALID, "variant '%s': disable=%s names no graph pass (passes: %s)",
+                             text, word, names);
+        p += len + (plus ? 1 : 0);
+    }
+    return DK_OK;
+}
+
 dk_status dk_variant_parse(const char *text, dk_variant *out)
 {
     memset(out, 0, sizeof *out);
@@ -114,6 +142,7 @@ dk_status dk_variant_parse(const char *text, dk_variant *out)
         if (!value_ok(spec, eq + 1))
             return dk__error(DK_ERR_INVALID, "variant '%s': %s=%s is not valid (allowed: %s)", text, item,
                              eq + 1, !strncmp(spec->values, "int:", 4) ? spec->values + 4 : spec->values);
+        if (!strcmp(item, "disable")) DK_TRY(check_passes(text, eq + 1));
         DK_TRY(set_option(out, item, eq + 1, 0));
     }
     return DK_OK;

@@ -5,14 +5,19 @@
 
 #include "deltakern/graph.h"
 #include "deltakern/onnx.h"
+#include "deltakern/passes.h"
+#include <stdlib.h>
 #include "tools/cli.h"
 
 static void help(void)
 {
-    printf("usage: deltakern info MODEL.onnx\n\n"
+    printf("usage: deltakern info MODEL.onnx [--opt N] [--disable PASS+PASS]\n\n"
            "Loads the model (shape inference, constant folding, Identity/Dropout removed)\n"
            "and prints one row per executed node: index, name, op, output shape, weight\n"
-           "parameters and MFLOPs (a multiply-add counts 2), then totals.\n");
+           "parameters and MFLOPs (a multiply-add counts 2), then totals. A node that\n"
+           "graph passes made from several ONNX nodes lists them as name[+others].\n\n"
+           "  --opt N            graph optimisation level 0-3 (default 0)\n"
+           "  --disable LIST     graph passes to skip, '+'-separated\n");
 }
 
 static void print_value_list(const dk_graph *g, const char *what, const int *vals, int n)
@@ -27,16 +32,30 @@ static void print_value_list(const dk_graph *g, const char *what, const int *val
 
 int dk_cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                             {"opt", required_argument, NULL, 'O'},
+                                             {"disable", required_argument, NULL, 'D'},
+                                             {0, 0, 0, 0}};
     opterr = 0;
     optind = 1;
-    int c;
+    int c, opt = 0;
+    const char *disable = NULL;
+    char *end;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'h') {
             help();
             return DK_EXIT_OK;
+        } else if (c == 'O') {
+            opt = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || opt < 0 || opt > DK_OPT_MAX) {
+                dk_cli_error("info: --opt '%s': expected 0 to %d", optarg, DK_OPT_MAX);
+                return DK_EXIT_USAGE;
+            }
+        } else if (c == 'D') {
+            disable = optarg;
+        } else {
+            return dk_cli_bad_option("info", argc, argv);
         }
-        return dk_cli_bad_option("info", argc, argv);
     }
     if (optind != argc - 1) {
         dk_cli_error("info: expected exactly one MODEL argument (see deltakern info --help)");
@@ -45,13 +64,17 @@ int dk_cmd_info(int argc, char **argv)
     dk_graph *g;
     dk_status s = dk_onnx_load(argv[optind], &g);
     if (s != DK_OK) return dk_cli_fail(s);
+    if ((s = dk_graph_optimize(g, opt, disable)) != DK_OK) {
+        dk_graph_destroy(g);
+        return dk_cli_fail(s);
+    }
 
     printf("model    %s (opset %lld, %d nodes)\n", argv[optind], (long long)g->opset, g->n_nodes);
     print_value_list(g, "inputs", g->inputs, g->n_inputs);
     print_value_list(g, "outputs", g->outputs, g->n_outputs);
     int w = 4; /* name column as wide as the longest name, within reason */
     for (int k = 0; k < g->n_nodes; k++) {
-        int len = (int)strlen(g->nodes[k].name);
+        int len = (int)strlen(g->nodes[k].covers ? g->nodes[k].covers : g->nodes[k].name);
         if (len > w) w = len < 72 ? len : 72;
     }
     printf("\n%5s  %-*s %-18s %-18s %12s %10s\n", "index", w, "name", "op", "output shape", "params",
@@ -60,7 +83,13 @@ int dk_cmd_info(int argc, char **argv)
     for (int k = 0; k < g->n_nodes; k++) {
         const dk_node *n = &g->nodes[k];
         const dk_tensor *t = &g->values[n->outputs[0]].t;
-        printf("%5d  %-*s %-18s %-18s %12lld %10.2f\n", k, w, n->name, dk_op_name(n->op),
+        char covers[512];
+        if (n->covers) { /* "a,b,c" -> "a[+b+c]": the node's own name first */
+            snprintf(covers, sizeof covers, "%s", n->covers);
+            for (char *p = covers; *p; p++)
+                if (*p == ',') *p = '+';
+        }
+        printf("%5d  %-*s %-18s %-18s %12lld %10.2f\n", k, w, n->covers ? covers : n->name, dk_op_name(n->op),
                dk_shape_str(t->ndim, t->dims, shape, sizeof shape), (long long)n->n_params,
                n->flops / 1e6);
     }

@@ -10,6 +10,7 @@
 #include "deltakern/backend.h"
 #include "deltakern/input.h"
 #include "deltakern/onnx.h"
+#include "deltakern/passes.h"
 #include "deltakern/session.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
@@ -289,6 +290,11 @@ int dk_cmd_run(int argc, char **argv)
     dk_graph *g;
     dk_status st = dk_onnx_load(o.model, &g);
     if (st != DK_OK) return dk_cli_fail(st);
+    st = dk_graph_optimize(g, (int)dk_variant_get_int(&variant, "opt", 0), dk_variant_get(&variant, "disable"));
+    if (st != DK_OK) {
+        dk_graph_destroy(g);
+        return dk_cli_fail(st);
+    }
     dk_labels labels = {0};
     dk_session *s = NULL;
     rc = DK_EXIT_OK;

@@ -67,6 +67,8 @@ typedef struct dk_node {
     double flops;        /* floating point operations (multiply-add = 2) */
     double bytes;        /* bytes read and written (inputs, weights, outputs) */
     int64_t n_params;    /* elements of constant inputs (weights) */
+    char *covers;        /* ONNX nodes this node stands for after graph passes,
+                            comma-separated ("conv1,bn1"); NULL: itself only */
 } dk_node;
 
 typedef struct dk_graph {

@@ -30,8 +30,9 @@ typedef struct dk_variant {
     } options[DK_VARIANT_MAX_OPTIONS];
 } dk_variant;
 
-/* One option a backend (or every backend) accepts. `values` is either a
- * '|'-separated list ("blocked|plain") or "int:LO..HI". */
+/* One option a backend (or every backend) accepts. `values` is a
+ * '|'-separated list ("blocked|plain"), "int:LO..HI", or "str" (any text
+ * without ',', checked by the option's user). */
 typedef struct dk_option_spec {
     const char *key;
     const char *values;
@@ -39,7 +40,7 @@ typedef struct dk_option_spec {
     const char *help;
 } dk_option_spec;
 
-/* Options every backend accepts (threads=...), NULL-terminated by key. */
+/* Options every backend accepts (threads, opt, disable), NULL-terminated by key. */
 const dk_option_spec *dk_common_options(void);
 
 /* Option i of backend b, NULL past the end. */

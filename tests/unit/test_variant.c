@@ -18,7 +18,7 @@ static void test_defaults_and_canonical(void **state)
     assert_string_equal(dk_backend_name(v.backend), "ref");
     assert_string_equal(dk_variant_get(&v, "threads"), "0"); /* default filled in */
     assert_string_equal(dk_variant_canonical(&v, 0, buf, sizeof buf), "ref");
-    assert_string_equal(dk_variant_canonical(&v, 1, buf, sizeof buf), "ref:threads=0");
+    assert_string_equal(dk_variant_canonical(&v, 1, buf, sizeof buf), "ref:threads=0,opt=0,disable=");
     assert_null(dk_variant_get(&v, "nosuch"));
 }
 
@@ -52,6 +52,8 @@ static void test_errors(void **state)
     expect_error("ref:threads", "'threads' is not key=value");
     expect_error("ref:=3", "is not key=value");
     expect_error("ref:threads=1,threads=2", "given twice");
+    expect_error("ref:opt=4", "opt=4 is not valid (allowed: 0..3)");
+    expect_error("ref:disable=fold_batchnorm+nosuch", "disable=nosuch names no graph pass (passes: fold_batchnorm");
 }
 
 int main(void)
