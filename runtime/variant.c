@@ -1,4 +1,5 @@
 /* Parsing and validating variant strings "backend:key=value,...". */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,4 +173,65 @@ const char *dk_variant_canonical(const dk_variant *v, int all, char *buf, size_t
         first = 0;
     }
     return buf;
+}
+
+/* Expands the first a/b/c value of `pattern` (from position `from`) recursively. */
+static dk_status expand_from(const char *pattern, dk_variant *out, int max, int *n)
+{
+    const char *colon = strchr(pattern, ':');
+    const char *slash = colon ? strchr(colon, '/') : NULL;
+    if (!slash) {
+        if (*n == max) return dk__error(DK_ERR_INVALID, "variant pattern expands to more than %d variants", max);
+        DK_TRY(dk_variant_parse(pattern, &out[*n]));
+        (*n)++;
+        return DK_OK;
+    }
+    /* the value holding the slash spans from after '=' to the next ',' */
+    const char *start = slash;
+    while (start > pattern && start[-1] != '=') start--;
+    const char *end = slash;
+    while (*end && *end != ',') end++;
+    char buf[512];
+    for (const char *alt = start; alt < end;) {
+        const char *next = memchr(alt, '/', (size_t)(end - alt));
+        size_t len = next ? (size_t)(next - alt) : (size_t)(end - alt);
+        if ((size_t)(start - pattern) + len + strlen(end) >= sizeof buf)
+            return dk__error(DK_ERR_INVALID, "variant pattern too long");
+        snprintf(buf, sizeof buf, "%.*s%.*s%s", (int)(start - pattern), pattern, (int)len, alt, end);
+        DK_TRY(expand_from(buf, out, max, n));
+        alt += len + (next ? 1 : 0);
+    }
+    return DK_OK;
+}
+
+dk_status dk_variant_expand(const char *pattern, dk_variant *out, int max, int *n)
+{
+    *n = 0;
+    return expand_from(pattern, out, max, n);
+}
+
+dk_status dk_variant_read_matrix(const char *path, dk_variant *out, int max, int *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return dk__error(DK_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[512];
+    int lineno = 0;
+    dk_status s = DK_OK;
+    while (s == DK_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *p = line, *e = line + strlen(line);
+        while (*p == ' ' || *p == '\t') p++;
+        while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+        if (!*p) continue;
+        int got = 0;
+        s = expand_from(p, out + *n, max - *n, &got);
+        *n += got;
+        if (s != DK_OK) s = dk__error_prefix(s, "%s:%d", path, lineno);
+    }
+    fclose(f);
+    if (s == DK_OK && *n == 0) s = dk__error(DK_ERR_INVALID, "%s: no variants in the file", path);
+    return s;
 }

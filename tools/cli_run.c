@@ -17,12 +17,20 @@
 #include "tools/labels.h"
 
 #define MAX_INPUTS 4096
+#define DK_CLI_TRY(expr)                  \
+    do {                                  \
+        dk_status dk_s_ = (expr);         \
+        if (dk_s_ != DK_OK) return dk_s_; \
+    } while (0)
 
 typedef struct run_opts {
     const char *model;
     const char *inputs[MAX_INPUTS];
     int n_inputs;
-    const char *backend;
+    const char *patterns[64];  /* -b values, each possibly a/b expansion */
+    int n_patterns;
+    const char *matrix;        /* --variants FILE */
+    const char *label;         /* the variant being run, for output */
     const char *labels;
     const char *save_output;
     int force;
@@ -42,8 +50,10 @@ static void help(void)
         "\n"
         "options:\n"
         "  -i, --input FILE       an input; repeat for more\n"
-        "  -b, --backend VARIANT  backend and its options, e.g. ref or ref:threads=1\n"
-        "                         (default ref; see deltakern backends)\n"
+        "  -b, --backend VARIANT  backend and its options, e.g. ref or onednn:fpmath=bf16;\n"
+        "                         a/b values expand (onednn:layout=blocked/plain is two\n"
+        "                         variants); repeatable (default ref; see deltakern backends)\n"
+        "      --variants FILE    variants from a matrix file, one pattern per line\n"
         "  -k, --top K            classes to print per input (default 5)\n"
         "      --labels FILE      class names, one per line (default: ImageNet, shipped)\n"
         "      --no-softmax       print the raw outputs instead of softmax probabilities\n"
@@ -98,7 +108,7 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 }
 
 enum { OPT_LABELS = 256, OPT_NO_SOFTMAX, OPT_SAVE, OPT_FORCE, OPT_SIZE, OPT_RESIZE, OPT_RESIZE_MODE,
-       OPT_MEAN, OPT_STD, OPT_SCALE, OPT_ORDER };
+       OPT_MEAN, OPT_STD, OPT_SCALE, OPT_ORDER, OPT_MATRIX };
 
 static int bad_value(const char *opt, const char *val, const char *want)
 {
@@ -113,6 +123,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"help", no_argument, NULL, 'h'},         {"input", required_argument, NULL, 'i'},
         {"backend", required_argument, NULL, 'b'}, {"top", required_argument, NULL, 'k'},
         {"labels", required_argument, NULL, OPT_LABELS},
+        {"variants", required_argument, NULL, OPT_MATRIX},
         {"no-softmax", no_argument, NULL, OPT_NO_SOFTMAX},
         {"save-output", required_argument, NULL, OPT_SAVE},
         {"force", no_argument, NULL, OPT_FORCE},
@@ -125,7 +136,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"scale", required_argument, NULL, OPT_SCALE},
         {"order", required_argument, NULL, OPT_ORDER},
         {0, 0, 0, 0}};
-    o->backend = "ref";
+    o->n_patterns = 0;
     o->top = 5;
     o->softmax = 1;
     dk_preprocess_default(&o->pre);
@@ -140,7 +151,11 @@ static int parse(int argc, char **argv, run_opts *o)
             if (o->n_inputs == MAX_INPUTS) return bad_value("--input", optarg, "at most 4096 inputs");
             o->inputs[o->n_inputs++] = optarg;
             break;
-        case 'b': o->backend = optarg; break;
+        case 'b':
+            if (o->n_patterns == 64) return bad_value("--backend", optarg, "at most 64 -b options");
+            o->patterns[o->n_patterns++] = optarg;
+            break;
+        case OPT_MATRIX: o->matrix = optarg; break;
         case 'k': if (!parse_int(optarg, 1, 100000, &o->top)) return bad_value("--top", optarg, "a positive integer"); break;
         case OPT_LABELS: o->labels = optarg; break;
         case OPT_NO_SOFTMAX: o->softmax = 0; break;
@@ -265,7 +280,7 @@ static int run_inputs(const run_opts *o, const dk_graph *g, dk_session *s, const
         dk_tensor_reset(&in);
         if (st != DK_OK) return dk_cli_fail(st);
         const dk_tensor *out = dk_session_output(s, 0);
-        printf("%s  (%s, %.1f ms)\n", o->inputs[i], o->backend, dk_session_last_seconds(s) * 1e3);
+        printf("%s  (%s, %.1f ms)\n", o->inputs[i], o->label, dk_session_last_seconds(s) * 1e3);
         print_top(out, labels, o->top, o->softmax);
         if (o->save_output && i == o->n_inputs - 1 && (st = dk_npy_save(o->save_output, out)) != DK_OK)
             return dk_cli_fail(st);
@@ -273,9 +288,56 @@ static int run_inputs(const run_opts *o, const dk_graph *g, dk_session *s, const
     return DK_EXIT_OK;
 }
 
+#define MAX_VARIANTS 256
+
+/* Every variant named by -b patterns and --variants, in order (default: ref). */
+static dk_status collect_variants(const run_opts *o, dk_variant *v, int *n)
+{
+    *n = 0;
+    if (o->n_patterns == 0 && !o->matrix) return dk_variant_expand("ref", v, MAX_VARIANTS, n);
+    for (int i = 0; i < o->n_patterns; i++) {
+        int got;
+        DK_CLI_TRY(dk_variant_expand(o->patterns[i], v + *n, MAX_VARIANTS - *n, &got));
+        *n += got;
+    }
+    if (o->matrix) {
+        int got;
+        DK_CLI_TRY(dk_variant_read_matrix(o->matrix, v + *n, MAX_VARIANTS - *n, &got));
+        *n += got;
+    }
+    return DK_OK;
+}
+
+/* Loads, optimises at the variant's level, plans and runs every input. */
+static int run_variant(run_opts *o, const dk_variant *variant, const dk_labels *labels)
+{
+    char name[256];
+    o->label = dk_variant_canonical(variant, 0, name, sizeof name);
+    dk_graph *g;
+    dk_status st = dk_onnx_load(o->model, &g);
+    if (st != DK_OK) return dk_cli_fail(st);
+    int rc = DK_EXIT_OK;
+    st = dk_graph_optimize(g, (int)dk_variant_get_int(variant, "opt", 0), dk_variant_get(variant, "disable"));
+    if (st != DK_OK) {
+        rc = dk_cli_fail(st);
+    } else if (g->n_inputs != 1) {
+        dk_cli_error("run: %s: the model has %d inputs; run takes models with one input", o->model, g->n_inputs);
+        rc = DK_EXIT_USAGE;
+    } else {
+        rc = take_size_from_model(g, &o->pre);
+    }
+    dk_session *s = NULL;
+    if (rc == DK_EXIT_OK && (st = dk_session_create(g, variant, &s)) != DK_OK) rc = dk_cli_fail(st);
+    if (rc == DK_EXIT_OK) rc = run_inputs(o, g, s, labels);
+    dk_session_destroy(s);
+    dk_graph_destroy(g);
+    return rc;
+}
+
 int dk_cmd_run(int argc, char **argv)
 {
     static run_opts o;
+    static dk_variant variants[MAX_VARIANTS];
     memset(&o, 0, sizeof o);
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
@@ -284,34 +346,22 @@ int dk_cmd_run(int argc, char **argv)
         dk_cli_error("run: %s exists (use --force to overwrite)", o.save_output);
         return DK_EXIT_USAGE;
     }
-    dk_variant variant;
-    dk_status vs = dk_variant_parse(o.backend, &variant);
-    if (vs != DK_OK) return dk_cli_fail(vs);
-    dk_graph *g;
-    dk_status st = dk_onnx_load(o.model, &g);
+    int n_variants;
+    dk_status st = collect_variants(&o, variants, &n_variants);
     if (st != DK_OK) return dk_cli_fail(st);
-    st = dk_graph_optimize(g, (int)dk_variant_get_int(&variant, "opt", 0), dk_variant_get(&variant, "disable"));
-    if (st != DK_OK) {
-        dk_graph_destroy(g);
-        return dk_cli_fail(st);
+    if (o.save_output && n_variants > 1) {
+        dk_cli_error("run: --save-output takes one variant, %d were given", n_variants);
+        return DK_EXIT_USAGE;
     }
     dk_labels labels = {0};
-    dk_session *s = NULL;
-    rc = DK_EXIT_OK;
-    if (g->n_inputs != 1) {
-        dk_cli_error("run: %s: the model has %d inputs; run takes models with one input", o.model, g->n_inputs);
-        rc = DK_EXIT_USAGE;
-    } else {
-        rc = take_size_from_model(g, &o.pre);
-    }
-    if (rc == DK_EXIT_OK && (st = dk_labels_load(o.labels, &labels)) != DK_OK && o.labels) {
+    if ((st = dk_labels_load(o.labels, &labels)) != DK_OK && o.labels) {
         dk_cli_error("run: labels %s", dk_labels_error());
-        rc = DK_EXIT_USAGE;
+        return DK_EXIT_USAGE;
     }
-    if (rc == DK_EXIT_OK && (st = dk_session_create(g, &variant, &s)) != DK_OK) rc = dk_cli_fail(st);
-    if (rc == DK_EXIT_OK) rc = run_inputs(&o, g, s, &labels);
-    dk_session_destroy(s);
+    for (int i = 0; i < n_variants && rc < 0; i++) {
+        int r = run_variant(&o, &variants[i], &labels);
+        if (r != DK_EXIT_OK) rc = r;
+    }
     dk_labels_free(&labels);
-    dk_graph_destroy(g);
-    return rc;
+    return rc < 0 ? DK_EXIT_OK : rc;
 }

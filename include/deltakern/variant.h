@@ -53,6 +53,17 @@ const char *dk_variant_get(const dk_variant *v, const char *key);
 /* The value of an integer option, or def when absent. */
 long dk_variant_get_int(const dk_variant *v, const char *key, long def);
 
+/* Expands a variant pattern into variant strings: a value written as a/b/c
+ * stands for each of a, b and c, so "onednn:fpmath=strict/bf16,layout=blocked/plain"
+ * names four variants (the product, last key varying fastest). Each result is
+ * parsed and validated. Writes at most max variants into out; *n receives the
+ * count; more than max is an error. */
+dk_status dk_variant_expand(const char *pattern, dk_variant *out, int max, int *n);
+
+/* Reads a matrix file: one pattern per line (expanded as above), blank lines
+ * and '#' comments ignored. Errors name the file and line. */
+dk_status dk_variant_read_matrix(const char *path, dk_variant *out, int max, int *n);
+
 /* "backend" followed by the options given explicitly ("ref", "onednn:fpmath=bf16");
  * with all=1 every option including defaults. Returns buf. */
 const char *dk_variant_canonical(const dk_variant *v, int all, char *buf, size_t n);

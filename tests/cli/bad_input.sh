@@ -78,6 +78,10 @@ expect_error "unknown command" "frobnicate" "$DK" frobnicate
 expect_error "unknown backend" "unknown backend 'nosuch'" "$DK" run "$MODEL" -i x -b nosuch
 expect_error "unknown variant option" "no option 'frob'" "$DK" run "$MODEL" -i x -b ref:frob=1
 expect_error "bad variant value" "threads=many is not valid" "$DK" run "$MODEL" -i x -b ref:threads=many
+expect_error "missing variants file" "nomatrix.txt" "$DK" run "$MODEL" -i x --variants "$WORK/nomatrix.txt"
+printf 'ref\nref:threads=two\n' > "$WORK/matrix.txt"
+expect_error "bad line in a variants file" "matrix.txt:2" "$DK" run "$MODEL" -i x --variants "$WORK/matrix.txt"
+expect_error "--save-output with two variants" "takes one variant" "$DK" run "$MODEL" -i x -b ref:threads=1/2 --save-output "$WORK/two.npy"
 expect_error "no model argument" "MODEL" "$DK" info
 expect_error "no input" "no input" "$DK" run "$MODEL"
 

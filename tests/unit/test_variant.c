@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -56,12 +57,54 @@ static void test_errors(void **state)
     expect_error("ref:disable=fold_batchnorm+nosuch", "disable=nosuch names no graph pass (passes: fold_batchnorm");
 }
 
+static void test_expand(void **state)
+{
+    (void)state;
+    dk_variant v[8];
+    char buf[256];
+    int n;
+    assert_int_equal(dk_variant_expand("ref:threads=1/2,opt=0/1", v, 8, &n), DK_OK);
+    assert_int_equal(n, 4);
+    const char *want[4] = {"ref:threads=1,opt=0", "ref:threads=1,opt=1", "ref:threads=2,opt=0",
+                           "ref:threads=2,opt=1"};
+    for (int i = 0; i < 4; i++) assert_string_equal(dk_variant_canonical(&v[i], 0, buf, sizeof buf), want[i]);
+    assert_int_equal(dk_variant_expand("ref", v, 8, &n), DK_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(dk_variant_expand("ref:threads=1/2/3", v, 2, &n), DK_ERR_INVALID);
+    assert_int_equal(dk_variant_expand("ref:threads=1/x", v, 8, &n), DK_ERR_INVALID);
+    assert_non_null(strstr(dk_last_error(), "threads=x"));
+}
+
+static void test_matrix_file(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/dk_test_matrix_%d.txt", (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs("# CPU matrix\nref\n\n  ref:threads=1/2   # two\n", f);
+    fclose(f);
+    dk_variant v[8];
+    int n;
+    assert_int_equal(dk_variant_read_matrix(path, v, 8, &n), DK_OK);
+    assert_int_equal(n, 3);
+    f = fopen(path, "w");
+    fputs("ref\nref:frob=1\n", f);
+    fclose(f);
+    assert_int_equal(dk_variant_read_matrix(path, v, 8, &n), DK_ERR_INVALID);
+    printf("    %s\n", dk_last_error());
+    assert_non_null(strstr(dk_last_error(), ":2: "));
+    unlink(path);
+    assert_int_equal(dk_variant_read_matrix(path, v, 8, &n), DK_ERR_IO);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_canonical),
         cmocka_unit_test(test_given_options),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_expand),
+        cmocka_unit_test(test_matrix_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
