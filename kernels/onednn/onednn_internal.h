@@ -1,0 +1,183 @@
+/* Internal to kernels/onednn: the backend's context and per-node plans.
+ *
+ * A plan is a short list of steps (oneDNN primitives: reorders and the
+ * operation) run in order on the context's one stream, over memory objects
+ * created at plan time. Each memory object is bound to
+ *   - a session tensor (input i or output o of the node): its data handle is
+ *     set at execute time, and only when the tensor's buffer moved;
+ *   - a region of the context's workspace (reordered activations, a
+ *     primitive's scratchpad): the workspace is shared by every node, since
+ *     nodes run one at a time, and is sized at plan time;
+ *   - its own buffer (weights reordered once at plan time).
+ * Execute thus only sets handles that changed, runs the primitives and waits.
+ *
+ * Nodes that oneDNN cannot run (data movement, integer types, run-time Clip
+ * bounds, MaxPool indices, shapes without an implementation) are planned as
+ * "fallback" and run by the reference backend's kernels, in plain C on the
+ * same host tensors; plan->note says why. */
+#ifndef DK_KERNELS_ONEDNN_INTERNAL_H
+#define DK_KERNELS_ONEDNN_INTERNAL_H
+
+#include <stdio.h>
+
+#include "kernels/onednn/onednn_api.h"
+#include "kernels/onednn/onednn_plan_info.h"
+#include "runtime/backend_iface.h"
+#include "runtime/error.h"
+
+typedef enum dk_onednn_algo {
+    DK_ONEDNN_ALGO_AUTO,
+    DK_ONEDNN_ALGO_DIRECT,
+    DK_ONEDNN_ALGO_WINOGRAD
+} dk_onednn_algo;
+
+typedef struct dk_onednn_ctx {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    int plain;                    /* layout=plain: NCHW/OIHW everywhere */
+    int nchw16c;                  /* layout=nchw16c: convolutions on nChw16c */
+    int bf16;                     /* fpmath=bf16 */
+    dk_onednn_algo algo;
+    int verbose;                  /* DK_ONEDNN_VERBOSE set: one line per planned node */
+    const dk_backend_iface *ref;  /* runs the fallback nodes */
+    unsigned char *work;          /* shared workspace, DK_ONEDNN_ALIGN aligned */
+    size_t work_size;
+} dk_onednn_ctx;
+
+#define DK_ONEDNN_ALIGN 64
+
+typedef enum dk_onednn_bind {
+    DK_ONEDNN_BIND_INPUT,   /* in[index]->data */
+    DK_ONEDNN_BIND_OUTPUT,  /* out[index]->data */
+    DK_ONEDNN_BIND_WORK,    /* ctx->work + offset */
+    DK_ONEDNN_BIND_OWNED    /* its own buffer, set at creation */
+} dk_onednn_bind;
+
+typedef struct dk_onednn_mem {
+    dnnl_memory_t mem;
+    dk_onednn_bind bind;
+    int index;
+    size_t offset;
+    void *bound;            /* handle set last (NULL: none yet) */
+} dk_onednn_mem;
+
+typedef struct dk_onednn_step {
+    dnnl_primitive_t prim;
+    int nargs;
+    dnnl_exec_arg_t *args;
+} dk_onednn_step;
+
+typedef struct dk_onednn_plan {
+    dk_onednn_plan_info info; /* first: a plan pointer is an info pointer */
+    int n_mems, cap_mems;
+    dk_onednn_mem *mems;
+    int n_steps, cap_steps;
+    dk_onednn_step *steps;
+    size_t work_used;       /* bytes of the workspace this plan uses */
+} dk_onednn_plan;
+
+/* One argument of a step: DNNL_ARG_* and a memory from dk_onednn_mem_*. */
+typedef struct dk_onednn_arg {
+    int arg;
+    dnnl_memory_t mem;
+} dk_onednn_arg;
+
+/* ---- building plans (onednn_plan.c) --------------------------------------- */
+
+/* Memory of descriptor md bound to input/output `index` of the node. */
+dk_status dk_onednn_mem_io(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                           const dk_dnnl_md *md, dk_onednn_bind bind, int index,
+                           dnnl_memory_t *mem);
+/* Memory of descriptor md in this plan's part of the shared workspace. */
+dk_status dk_onednn_mem_work(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                             const dk_dnnl_md *md, dnnl_memory_t *mem);
+/* Memory with its own buffer; filled by the caller (or a plan-time reorder). */
+dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                              const dk_dnnl_md *md, dnnl_memory_t *mem);
+
+/* Appends a step running the primitive of pd on args; adds the scratchpad
+ * argument when pd needs one. Takes ownership of pd (destroyed here). */
+dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                         dnnl_primitive_desc_t pd, const dk_onednn_arg *args, int nargs);
+/* Appends a reorder step from src (descriptor src_md) to dst (dst_md). */
+dk_status dk_onednn_reorder_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                                 const dk_dnnl_md *src_md, dnnl_memory_t src,
+                                 const dk_dnnl_md *dst_md, dnnl_memory_t dst);
+/* Plan time: copies `data` (laid out as src_md) into a new owned memory of
+ * layout dst_md, by a reorder run now. */
+dk_status dk_onednn_reorder_now(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                                const dk_dnnl_md *src_md, const void *data,
+                                const dk_dnnl_md *dst_md, dnnl_memory_t *dst);
+
+/* Memory holding input `index` in layout `want` for a primitive: the input
+ * itself when want is its canonical layout `plain`; a constant input
+ * reordered now into an owned buffer; else the input reordered into the
+ * workspace by a step added here (so add it before the primitive's step). */
+dk_status dk_onednn_input_as(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_graph *g,
+                             const dk_node *n, int index, const dk_dnnl_md *plain,
+                             const dk_dnnl_md *want, dnnl_memory_t *mem);
+
+/* Attributes for the node's primitives (fpmath from the context). */
+dk_status dk_onednn_attr(dk_onednn_ctx *ctx, const dk_node *n, const dk_dnnl_postop *post,
+                         int n_post, dnnl_primitive_attr_t *attr);
+
+/* Marks the plan as run by the reference backend, saying why (printf-like). */
+dk_status dk_onednn_fallback(dk_onednn_plan *p, const char *fmt, ...)
+    DK_PRINTF(2, 3);
+/* For a failed primitive descriptor creation: falls back when oneDNN has no
+ * implementation or rejects the arguments (unimplemented, invalid_arguments),
+ * reports any other status as an error. */
+dk_status dk_onednn_pd_failed(dk_onednn_plan *p, const dk_node *n, dnnl_status_t s,
+                              const char *what);
+
+/* ---- the graph -------------------------------------------------------------- */
+
+static inline const dk_tensor *dk_onednn_input(const dk_graph *g, const dk_node *n, int i)
+{
+    return i < n->n_inputs && n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
+}
+
+static inline const dk_tensor *dk_onednn_output(const dk_graph *g, const dk_node *n, int o)
+{
+    return o < n->n_outputs && n->outputs[o] >= 0 ? &g->values[n->outputs[o]].t : NULL;
+}
+
+/* Input i's value when it is a constant with data (weights), else NULL. */
+static inline const dk_tensor *dk_onednn_constant(const dk_graph *g, const dk_node *n, int i)
+{
+    if (i >= n->n_inputs || n->inputs[i] < 0) return NULL;
+    const dk_value *v = &g->values[n->inputs[i]];
+    return v->kind == DK_VALUE_CONSTANT && v->t.data ? &v->t : NULL;
+}
+
+/* 1 when every present input and output of the node is float32. */
+int dk_onednn_all_f32(const dk_graph *g, const dk_node *n);
+
+/* ---- planners, one per op family --------------------------------------------- */
+
+#define DK_ONEDNN_PLANNER(fn) \
+    dk_status fn(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n, dk_onednn_plan *p)
+
+/* onednn_conv.c */
+DK_ONEDNN_PLANNER(dk_onednn_plan_conv);
+/* onednn_dense.c */
+DK_ONEDNN_PLANNER(dk_onednn_plan_gemm);
+DK_ONEDNN_PLANNER(dk_onednn_plan_matmul);
+/* onednn_ops.c */
+DK_ONEDNN_PLANNER(dk_onednn_plan_pool);          /* MaxPool, AveragePool */
+DK_ONEDNN_PLANNER(dk_onednn_plan_global_pool);   /* GlobalAveragePool, GlobalMaxPool */
+DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise);       /* Relu ... HardSwish, Clip */
+DK_ONEDNN_PLANNER(dk_onednn_plan_binary);        /* Add, Sub, Mul, Div */
+DK_ONEDNN_PLANNER(dk_onednn_plan_batchnorm);
+DK_ONEDNN_PLANNER(dk_onednn_plan_lrn);
+DK_ONEDNN_PLANNER(dk_onednn_plan_softmax);
+DK_ONEDNN_PLANNER(dk_onednn_plan_concat);
+DK_ONEDNN_PLANNER(dk_onednn_plan_reducemean);
+
+/* ---- running (onednn_plan.c) ---------------------------------------------------- */
+
+dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_graph *g,
+                             const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out);
+void dk_onednn_plan_free(dk_onednn_plan *p);
+
+#endif

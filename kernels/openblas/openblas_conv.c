@@ -1,0 +1,337 @@
+/* OpenBLAS Conv, float32: per image and group, Y_g = W_g * col_g (+ bias).
+ *
+ * The weights [M][C/group][kD][kH][kW] are already the row-major GEMM operand
+ * W_g [opg x cpg*taps] of each group, so they are read as given (they may be
+ * a graph input). The right operand is, by lowering:
+ *  - GEMM (conv=auto, 1x1 kernel, stride 1, no padding): the group's input
+ *    channels [cpg x plane] as they are, no copy;
+ *  - IM2COL: col [cpg*taps x out plane], row (c, kd, kh, kw) holding the input
+ *    value each output position reads through that tap (0 in the padding),
+ *    the row order of the weights;
+ *  - DEPTHWISE (conv=auto, one input channel per group, channel multiplier
+ *    included): no GEMM; a direct float loop per output plane adds the taps
+ *    in the weights' order and the bias last, on the input copied into
+ *    zero-padded stride phases so that each tap is one contiguous loop over
+ *    the plane (the reference convolution's rearrangement). A per-channel
+ *    GEMM has K = taps (9) and M = the multiplier (1): all call overhead and
+ *    copying (MobileNetV2: 14.8 ms with it, 8.5 ms with the loop). With
+ *    conv=im2col depthwise goes through im2col + one sgemm per channel.
+ * The bias is written into Y first and sgemm adds to it (beta = 1): faster
+ * than a pass adding it afterwards (measured), and Y is written exactly once
+ * more than without bias either way.
+ *
+ * Threads: one group (group = 1) runs one multi-threaded sgemm per image
+ * after an im2col spread over the threads. Several groups are independent
+ * (image, group) tasks spread over the threads, each with its own col buffer
+ * in the context's scratch and a single-threaded sgemm (OpenBLAS's OpenMP
+ * build runs single-threaded inside a parallel region). 1-D and 2-D
+ * convolutions are 3-D ones with leading spatial axes of size 1. */
+#include <limits.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "kernels/openblas/openblas_internal.h"
+#include "kernels/ref/ref_omp.h"
+
+static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor *w,
+                          const dk_tensor *y, ob_conv_geom *c)
+{
+    const dk_window *win = &n->p.conv.win;
+    int k = win->nspatial;
+    if (k < 1 || k > 3 || x->ndim != k + 2 || w->ndim != k + 2 || y->ndim != k + 2)
+        return ob_error(n, DK_ERR_INTERNAL, "tensor ranks do not match the window");
+    memset(c, 0, sizeof *c);
+    c->batch = x->dims[0];
+    c->in_c = x->dims[1];
+    c->out_c = y->dims[1];
+    c->group = n->p.conv.group;
+    if (c->group < 1 || c->in_c % c->group || c->out_c % c->group ||
+        w->dims[0] != c->out_c || w->dims[1] != c->in_c / c->group || y->dims[0] != c->batch)
+        return ob_error(n, DK_ERR_INTERNAL, "weights do not match input and group");
+    c->cpg = c->in_c / c->group;
+    c->opg = c->out_c / c->group;
+    c->taps = 1;
+    for (int a = 0; a < 3; a++) {
+        int i = a - (3 - k); /* window axis, < 0 for the leading axes of size 1 */
+        c->in[a] = i < 0 ? 1 : x->dims[2 + i];
+        c->out[a] = i < 0 ? 1 : y->dims[2 + i];
+        c->kernel[a] = i < 0 ? 1 : w->dims[2 + i];
+        c->stride[a] = i < 0 ? 1 : win->stride[i];
+        c->dilation[a] = i < 0 ? 1 : win->dilation[i];
+        c->pad_begin[a] = i < 0 ? 0 : win->pad_begin[i];
+        int64_t pad_end = i < 0 ? 0 : win->pad_end[i];
+        int64_t last = (c->out[a] - 1) * c->stride[a] + (c->kernel[a] - 1) * c->dilation[a];
+        if (c->out[a] < 1 || c->stride[a] < 1 || c->dilation[a] < 1 || c->pad_begin[a] < 0 ||
+            pad_end < 0 || last >= c->in[a] + c->pad_begin[a] + pad_end)
+            return ob_error(n, DK_ERR_INTERNAL, "output size does not match the window");
+        c->taps *= c->kernel[a];
+    }
+    c->in_plane = c->in[0] * c->in[1] * c->in[2];
+    c->out_plane = c->out[0] * c->out[1] * c->out[2];
+    c->k_len = c->cpg * c->taps;
+    return DK_OK;
+}
+
+static int is_pointwise(const ob_conv_geom *c, const dk_window *win)
+{
+    for (int a = 0; a < 3; a++)
+        if (c->kernel[a] != 1 || c->stride[a] != 1 || c->pad_begin[a] != 0) return 0;
+    for (int i = 0; i < win->nspatial; i++)
+        if (win->pad_end[i] != 0) return 0;
+    return 1;
+}
+
+dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+{
+    const dk_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
+    const dk_tensor *y = &g->values[n->outputs[0]].t;
+    ob_conv_geom *c = &p->conv;
+    DK_TRY(geometry(n, x, w, y, c));
+    if (n->p.conv.has_bias && dk_tensor_numel(&g->values[n->inputs[2]].t) != c->out_c)
+        return ob_error(n, DK_ERR_INTERNAL, "bias does not have one value per output channel");
+    if (ctx->conv == OB_CONV_AUTO && is_pointwise(c, &n->p.conv.win))
+        c->lowering = OB_LOWER_GEMM;
+    else if (ctx->conv == OB_CONV_AUTO && c->cpg == 1)
+        c->lowering = OB_LOWER_DEPTHWISE;
+    else
+        c->lowering = OB_LOWER_IM2COL;
+    /* sgemm's dimensions and leading dimensions are ints */
+    if (c->opg > INT_MAX || c->k_len > INT_MAX || c->out_plane > INT_MAX)
+        return ob_error(n, DK_ERR_UNSUPPORTED, "GEMM of %lld x %lld x %lld exceeds OpenBLAS's "
+                        "int dimensions", (long long)c->opg, (long long)c->out_plane,
+                        (long long)c->k_len);
+    int64_t tasks = c->batch * c->group;
+    c->tasks_parallel = c->group > 1 && p->threads > 1;
+    if (c->lowering == OB_LOWER_DEPTHWISE) {
+        const dk_window *win = &n->p.conv.win;
+        c->phases = 1;
+        for (int a = 0; a < 3; a++) {
+            int i = a - (3 - win->nspatial);
+            int64_t padded = c->in[a] + c->pad_begin[a] + (i < 0 ? 0 : win->pad_end[i]);
+            c->phase[a] = (padded + c->stride[a] - 1) / c->stride[a];
+            c->phases *= c->stride[a];
+        }
+        c->pitch_h = c->phase[2];
+        c->pitch_d = c->phase[1] * c->phase[2];
+        c->phase_plane = c->phase[0] * c->pitch_d;
+        c->acc_len = (c->out[0] - 1) * c->pitch_d + (c->out[1] - 1) * c->pitch_h + c->out[2];
+        int64_t planes = c->batch * c->out_c;
+        int64_t buffers = planes < p->threads ? planes : p->threads;
+        p->scratch_floats = (size_t)(c->phases * c->phase_plane + c->acc_len);
+        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        if (buffers < p->threads) p->threads = (int)buffers;
+    }
+    if (c->lowering == OB_LOWER_IM2COL) {
+        int64_t buffers = c->tasks_parallel ? (tasks < p->threads ? tasks : p->threads) : 1;
+        p->scratch_floats = (size_t)(c->k_len * c->out_plane);
+        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        if (buffers < p->threads) p->threads = (int)buffers;
+    }
+    p->exec = ob_exec_conv;
+    return DK_OK;
+}
+
+/* Output positions [*lo, *hi) along one axis whose tap at offset `off`
+ * (= tap * dilation - pad_begin) reads inside the input: 0 <= o*s + off < in. */
+static void valid_range(int64_t out, int64_t in, int64_t s, int64_t off, int64_t *lo,
+                        int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t h = in - off <= 0 ? 0 : (in - off - 1) / s + 1;
+    if (h > out) h = out;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* col row r = (c, kd, kh, kw): for every output position the input value the
+ * tap reads, 0 in the padding. Rows are spread over threads when parallel. */
+static void im2col(const ob_conv_geom *c, const float *x, float *col, int parallel)
+{
+    const int64_t rows = c->k_len, kh_kw = c->kernel[1] * c->kernel[2];
+    DK_OMP(parallel for if (parallel) schedule(static))
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t ch = r / c->taps, t = r % c->taps;
+        int64_t kd = t / kh_kw, kh = t / c->kernel[2] % c->kernel[1], kw = t % c->kernel[2];
+        int64_t off_d = kd * c->dilation[0] - c->pad_begin[0];
+        int64_t off_h = kh * c->dilation[1] - c->pad_begin[1];
+        int64_t off_w = kw * c->dilation[2] - c->pad_begin[2];
+        int64_t lo, hi, sw = c->stride[2], ow_n = c->out[2];
+        valid_range(ow_n, c->in[2], sw, off_w, &lo, &hi);
+        const float *xc = x + ch * c->in_plane;
+        float *dst = col + r * c->out_plane;
+        for (int64_t od = 0; od < c->out[0]; od++) {
+            int64_t id = od * c->stride[0] + off_d;
+            for (int64_t oh = 0; oh < c->out[1]; oh++, dst += ow_n) {
+                int64_t ih = oh * c->stride[1] + off_h;
+                if (id < 0 || id >= c->in[0] || ih < 0 || ih >= c->in[1]) {
+                    memset(dst, 0, (size_t)ow_n * sizeof *dst);
+                    continue;
+                }
+                const float *src = xc + (id * c->in[1] + ih) * c->in[2] + off_w;
+                for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;
+                if (sw == 1)
+                    memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+                else
+                    for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+                for (int64_t ow = hi; ow < ow_n; ow++) dst[ow] = 0;
+            }
+        }
+    }
+}
+
+/* One (image, group) of a GEMM or IM2COL lowering. */
+static void conv_gemm_task(const ob_conv_geom *c, const float *x, const float *w,
+                           const float *bias, float *y, int64_t b, int64_t grp, float *col,
+                           int parallel)
+{
+    const float *xg = x + (b * c->in_c + grp * c->cpg) * c->in_plane;
+    const float *wg = w + grp * c->opg * c->k_len;
+    float *yg = y + (b * c->out_c + grp * c->opg) * c->out_plane;
+    const float *rhs = xg;
+    if (c->lowering == OB_LOWER_IM2COL) {
+        im2col(c, xg, col, parallel);
+        rhs = col;
+    }
+    float beta = 0.0f;
+    if (bias) {
+        /* spread over the threads: a serial fill costs up to 15% of a 1x1 conv */
+        const int64_t opg = c->opg, plane = c->out_plane;
+        DK_OMP(parallel for if (parallel && opg * plane > 32768) schedule(static))
+        for (int64_t j = 0; j < opg; j++) {
+            float v = bias[grp * opg + j], *row = yg + j * plane;
+            for (int64_t i = 0; i < plane; i++) row[i] = v;
+        }
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->opg, (int)c->out_plane,
+                (int)c->k_len, 1.0f, wg, (int)c->k_len, rhs, (int)c->out_plane, beta, yg,
+                (int)c->out_plane);
+}
+
+/* Vectorised clones of the depthwise row loop (AVX-512, AVX2, baseline),
+ * chosen at load time as in the reference's convolution. Each output element
+ * is summed in the same order whatever the vector width. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define OB_VECTOR_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define OB_VECTOR_CLONES
+#endif
+
+/* acc[i] += w * x[i] over a whole padded plane. */
+OB_VECTOR_CLONES
+static void add_scaled(float *restrict acc, const float *restrict x, float w, int64_t len)
+{
+    DK_OMP(simd)
+    for (int64_t i = 0; i < len; i++) acc[i] += w * x[i];
+}
+
+/* Depthwise, output plane of channel oc of image b: the input channel is
+ * copied into its zeroed stride phases xp, then every tap adds w * (its phase,
+ * shifted by its offset) to acc, taps in the weights' order, and the valid
+ * positions plus the bias go to y. Output o reads padded position
+ * o*s + t*dil = (o + t*dil/s)*s + (t*dil)%s: phase (t*dil)%s at o + t*dil/s. */
+static void depthwise_plane(const ob_conv_geom *c, const float *x, const float *w,
+                            const float *bias, float *y, int64_t b, int64_t oc, float *xp)
+{
+    const float *xc = x + (b * c->in_c + oc / c->opg) * c->in_plane;
+    const float *wc = w + oc * c->taps;
+    float *yc = y + (b * c->out_c + oc) * c->out_plane;
+    float *acc = xp + c->phases * c->phase_plane;
+    const int64_t *s = c->stride;
+    memset(xp, 0, (size_t)(c->phases * c->phase_plane) * sizeof *xp);
+    for (int64_t d = 0; d < c->in[0]; d++)
+        for (int64_t h = 0; h < c->in[1]; h++) {
+            const float *src = xc + (d * c->in[1] + h) * c->in[2];
+            int64_t pd = d + c->pad_begin[0], ph = h + c->pad_begin[1];
+            float *dst = xp + ((pd % s[0]) * s[1] + ph % s[1]) * s[2] * c->phase_plane +
+                         pd / s[0] * c->pitch_d + ph / s[1] * c->pitch_h;
+            if (s[2] == 1) {
+                memcpy(dst + c->pad_begin[2], src, (size_t)c->in[2] * sizeof *src);
+                continue;
+            }
+            /* W-phase q holds padded positions q, q + s, ...: input w0, w0 + s, ... */
+            for (int64_t q = 0; q < s[2]; q++) {
+                int64_t w0 = ((q - c->pad_begin[2]) % s[2] + s[2]) % s[2];
+                float *out = dst + q * c->phase_plane + (w0 + c->pad_begin[2]) / s[2];
+                for (int64_t wi = w0; wi < c->in[2]; wi += s[2]) *out++ = src[wi];
+            }
+        }
+    memset(acc, 0, (size_t)c->acc_len * sizeof *acc);
+    int64_t t = 0, tap[3];
+    for (tap[0] = 0; tap[0] < c->kernel[0]; tap[0]++)
+        for (tap[1] = 0; tap[1] < c->kernel[1]; tap[1]++)
+            for (tap[2] = 0; tap[2] < c->kernel[2]; tap[2]++, t++) {
+                int64_t off[3], ph = 0;
+                for (int a = 0; a < 3; a++) {
+                    int64_t pos = tap[a] * c->dilation[a];
+                    ph = ph * s[a] + pos % s[a];
+                    off[a] = pos / s[a];
+                }
+                add_scaled(acc,
+                           xp + ph * c->phase_plane + off[0] * c->pitch_d +
+                               off[1] * c->pitch_h + off[2],
+                           wc[t], c->acc_len);
+            }
+    const float bv = bias ? bias[oc] : 0.0f;
+    for (int64_t od = 0; od < c->out[0]; od++)
+        for (int64_t oh = 0; oh < c->out[1]; oh++) {
+            const float *src = acc + od * c->pitch_d + oh * c->pitch_h;
+            float *row = yc + (od * c->out[1] + oh) * c->out[2];
+            if (bias) {
+                DK_OMP(simd)
+                for (int64_t ow = 0; ow < c->out[2]; ow++) row[ow] = src[ow] + bv;
+            } else {
+                memcpy(row, src, (size_t)c->out[2] * sizeof *row);
+            }
+        }
+}
+
+dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                       const dk_tensor *const *in, dk_tensor *const *out)
+{
+    const ob_conv_geom *c = &p->conv;
+    const dk_tensor *xt = in[0], *wt = in[1], *bt = n->p.conv.has_bias ? in[2] : NULL;
+    dk_tensor *yt = out[0];
+    if (dk_tensor_numel(xt) != c->batch * c->in_c * c->in_plane ||
+        dk_tensor_numel(wt) != c->out_c * c->k_len ||
+        dk_tensor_numel(yt) != c->batch * c->out_c * c->out_plane ||
+        (bt && dk_tensor_numel(bt) != c->out_c))
+        return ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
+    if (c->lowering == OB_LOWER_IM2COL &&
+        ctx->scratch_floats < p->scratch_floats * (size_t)(c->tasks_parallel ? p->threads : 1))
+        return ob_error(n, DK_ERR_INTERNAL, "im2col scratch smaller than planned");
+    const float *x = xt->data, *w = wt->data, *bias = bt ? bt->data : NULL;
+    float *y = yt->data;
+    if (c->lowering == OB_LOWER_DEPTHWISE) {
+        if (ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
+            return ob_error(n, DK_ERR_INTERNAL, "depthwise scratch smaller than planned");
+        const int64_t planes = c->batch * c->out_c;
+        int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+        (void)threads; /* unused without OpenMP */
+        DK_OMP(parallel for num_threads(threads) schedule(static))
+        for (int64_t t = 0; t < planes; t++)
+            depthwise_plane(c, x, w, bias, y, t / c->out_c, t % c->out_c,
+                            ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats);
+        return DK_OK;
+    }
+    if (!c->tasks_parallel) {
+        for (int64_t b = 0; b < c->batch; b++)
+            for (int64_t grp = 0; grp < c->group; grp++)
+                conv_gemm_task(c, x, w, bias, y, b, grp, ctx->scratch, 1);
+        return DK_OK;
+    }
+    /* never more threads than col buffers were planned for */
+    int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+    const int64_t tasks = c->batch * c->group;
+    (void)threads; /* unused without OpenMP */
+    DK_OMP(parallel for num_threads(threads) schedule(dynamic, 1))
+    for (int64_t t = 0; t < tasks; t++) {
+        float *col = ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats;
+        conv_gemm_task(c, x, w, bias, y, t / c->group, t % c->group, col, 0);
+    }
+    return DK_OK;
+}

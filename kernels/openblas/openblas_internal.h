@@ -1,0 +1,111 @@
+/* Internal: the OpenBLAS backend's shared declarations (kernels/openblas/).
+ *
+ * A context (one per session) holds the variant's options and one scratch
+ * buffer for im2col. Each node's plan (ob_plan) holds what its kernel decided
+ * at plan time: the float32 kernel to run, or the reference kernel it
+ * delegates to, the convolution geometry and lowering, the thread count the
+ * scratch was sized for. */
+#ifndef DK_OPENBLAS_INTERNAL_H
+#define DK_OPENBLAS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/ref/ref_kernels.h"
+#include "runtime/error.h"
+
+typedef enum ob_conv_option {
+    OB_CONV_AUTO = 0, /* direct GEMM for 1x1/s1/p0, direct loop for depthwise, im2col otherwise */
+    OB_CONV_IM2COL    /* every convolution through im2col + sgemm */
+} ob_conv_option;
+
+typedef struct ob_ctx {
+    ob_conv_option conv;
+    /* Scratch shared by the context's nodes (im2col columns, padded depthwise
+     * planes, LRN sums; one slice per thread): the session runs one node at a
+     * time, so one buffer sized at plan time for the largest node serves them
+     * all, and execute never allocates. */
+    float *scratch;
+    size_t scratch_floats;
+} ob_ctx;
+
+/* How a convolution is computed. */
+typedef enum ob_lowering {
+    OB_LOWER_GEMM,      /* 1x1, stride 1, no padding: W_g [opg x cpg] * X_g [cpg x plane] */
+    OB_LOWER_IM2COL,    /* col [cpg*taps x out plane] per group, then W_g * col */
+    OB_LOWER_DEPTHWISE  /* one input channel per group: direct float loop per output plane */
+} ob_lowering;
+
+/* Convolution geometry, right-aligned to 3 spatial axes (leading axes of
+ * size 1 for 1-D and 2-D convolutions, as in the reference). */
+typedef struct ob_conv_geom {
+    ob_lowering lowering;
+    int64_t batch, in_c, out_c, group, cpg, opg; /* cpg/opg: in/out channels per group */
+    int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3];
+    int64_t in_plane, out_plane, taps, k_len;    /* k_len = cpg * taps (GEMM K) */
+    int tasks_parallel;                          /* 1: (image, group) tasks spread over threads,
+                                                    each with its own col buffer and a
+                                                    single-threaded sgemm */
+    /* DEPTHWISE: the input plane is copied, zero-padded, into stride phases
+     * (the padded positions congruent modulo the stride along every axis, each
+     * phase a plane of phase[3] with pitches pitch_d, pitch_h), so output
+     * (od, oh, ow) accumulates at od*pitch_d + oh*pitch_h + ow and each tap
+     * reads one phase at one constant offset: one contiguous loop per tap
+     * over acc_len positions (those between rows are computed, never read). */
+    int64_t phase[3], pitch_d, pitch_h, phase_plane, phases, acc_len;
+} ob_conv_geom;
+
+/* MatMul after numpy promotion and broadcasting. */
+typedef struct ob_matmul_geom {
+    int64_t m, n, k, batches;
+    int nb;                                      /* batch dims of the output */
+    int64_t dims[DK_MAX_DIMS], sa[DK_MAX_DIMS], sb[DK_MAX_DIMS];
+    int collapse;                                /* B shared by every batch and A dense:
+                                                    one [batches*m x k] x [k x n] sgemm */
+} ob_matmul_geom;
+
+typedef struct ob_plan ob_plan;
+typedef dk_status (*ob_exec_fn)(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                                const dk_tensor *const *in, dk_tensor *const *out);
+
+struct ob_plan {
+    ob_exec_fn exec;          /* float32 kernel of this backend, or NULL... */
+    dk_eval_fn ref;           /* ...the reference kernel the node is delegated to */
+    int threads;              /* OpenMP threads at plan time: scratch holds this many buffers */
+    size_t scratch_floats;    /* per thread */
+    ob_conv_geom conv;
+    ob_matmul_geom mm;
+};
+
+/* OpenMP helpers that also compile without OpenMP. */
+int ob_max_threads(void);
+int ob_thread_num(void);
+
+/* Grows ctx->scratch to at least `floats` floats (plan time only). */
+dk_status ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats);
+
+/* openblas_conv.c */
+dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                       const dk_tensor *const *in, dk_tensor *const *out);
+/* openblas_dense.c */
+dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+/* openblas_ops.c: float32 kernels with float accumulation */
+dk_status ob_exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                          const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                                const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                          const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                             const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                      const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_exec_batchnorm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                            const dk_tensor *const *in, dk_tensor *const *out);
+
+/* Error for node n: "node 'NAME' (Op): what" (printf-style). */
+dk_status ob_error(const dk_node *n, dk_status s, const char *fmt, ...) DK_PRINTF(3, 4);
+
+#endif
