@@ -87,7 +87,9 @@ static const char *ob_version(void)
 {
     static char v[320];
     int par = openblas_get_parallel();
-    const char *model = par == 2 ? "OpenMP build" : par == 1 ? "pthreads build" : "sequential build";
+    const char *model = par == 2   ? "OpenMP build"
+                        : par == 1 ? "pthreads build"
+                                   : "sequential build";
     /* runtime configuration first; the header's version tells what it was built against */
     snprintf(v, sizeof v, "%s (core %s, %s; built against%s)", openblas_get_config(),
              openblas_get_corename(), model, OPENBLAS_VERSION);
@@ -172,6 +174,14 @@ static const dk_tensor *value(const dk_graph *g, const dk_node *n, int i, int ou
 
 static int is_f32(const dk_tensor *t) { return t && t->dtype == DK_F32; }
 
+static void ob_plan_destroy(void *ctx, void *plan)
+{
+    ob_plan *p = plan;
+    if (!p) return;
+    free(p->divisors);
+    free(p);
+}
+
 static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **out)
 {
     ob_ctx *ctx = vctx;
@@ -195,7 +205,7 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
     case DK_OP_MATMUL:
         if (is_f32(value(g, n, 1, 0))) st = ob_plan_matmul(ctx, g, n, p);
         break;
-    case DK_OP_AVGPOOL: p->exec = ob_exec_avgpool; break;
+    case DK_OP_AVGPOOL: st = ob_plan_avgpool(ctx, g, n, p); break;
     case DK_OP_GLOBALAVGPOOL: p->exec = ob_exec_globalavgpool; break;
     case DK_OP_SOFTMAX: p->exec = ob_exec_softmax; break;
     case DK_OP_REDUCEMEAN: p->exec = ob_exec_reducemean; break;
@@ -212,14 +222,12 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
     if (st == DK_OK && !p->exec && !(p->ref = ref_kernel_for(n->op)))
         st = ob_error(n, DK_ERR_UNSUPPORTED, "no kernel for this op");
     if (st != DK_OK) {
-        free(p);
+        ob_plan_destroy(ctx, p);
         return st;
     }
     *out = p;
     return DK_OK;
 }
-
-static void ob_plan_destroy(void *ctx, void *plan) { free(plan); }
 
 static dk_status ob_execute(void *vctx, void *plan, const dk_graph *g, const dk_node *n,
                             const dk_tensor *const *in, dk_tensor *const *out)

@@ -46,13 +46,13 @@ typedef struct ob_conv_geom {
     int tasks_parallel;                          /* 1: (image, group) tasks spread over threads,
                                                     each with its own col buffer and a
                                                     single-threaded sgemm */
-    /* DEPTHWISE: the input plane is copied, zero-padded, into stride phases
-     * (the padded positions congruent modulo the stride along every axis, each
-     * phase a plane of phase[3] with pitches pitch_d, pitch_h), so output
-     * (od, oh, ow) accumulates at od*pitch_d + oh*pitch_h + ow and each tap
-     * reads one phase at one constant offset: one contiguous loop per tap
-     * over acc_len positions (those between rows are computed, never read). */
-    int64_t phase[3], pitch_d, pitch_h, phase_plane, phases, acc_len;
+    /* DEPTHWISE with unit strides (flat = 1): the input plane is copied into a
+     * zero-padded plane (padded[3], pitches pitch_d, pitch_h), where output
+     * (od, oh, ow) accumulates at od*pitch_d + oh*pitch_h + ow, so each tap is
+     * one constant offset: one contiguous loop per tap over acc_len positions
+     * (those between rows are computed, never read). Strided: row by row. */
+    int flat;
+    int64_t padded[3], pitch_d, pitch_h, padded_plane, acc_len;
 } ob_conv_geom;
 
 /* MatMul after numpy promotion and broadcasting. */
@@ -63,6 +63,17 @@ typedef struct ob_matmul_geom {
     int collapse;                                /* B shared by every batch and A dense:
                                                     one [batches*m x k] x [k x n] sgemm */
 } ob_matmul_geom;
+
+/* AveragePool geometry, right-aligned to 3 spatial axes. With unit strides
+ * (flat = 1) the window sums run over whole planes as in the depthwise
+ * convolution: on the input itself when unpadded, else on a zero-padded copy
+ * (copy = 1), pitches pitch_d and pitch_h, acc_len accumulator positions. */
+typedef struct ob_pool_geom {
+    int64_t planes;
+    int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3];
+    int flat, copy;
+    int64_t padded[3], pitch_d, pitch_h, padded_plane, acc_len;
+} ob_pool_geom;
 
 typedef struct ob_plan ob_plan;
 typedef dk_status (*ob_exec_fn)(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
@@ -75,7 +86,35 @@ struct ob_plan {
     size_t scratch_floats;    /* per thread */
     ob_conv_geom conv;
     ob_matmul_geom mm;
+    ob_pool_geom pool;
+    float *divisors;          /* AveragePool: per axis, each output index's tap count
+                                 (out[0] + out[1] + out[2] floats); owned */
 };
+
+/* Output positions [*lo, *hi) of `out` along one axis whose tap at offset
+ * `off` (= tap * dilation - pad_begin) reads inside the input:
+ * 0 <= o * s + off < in. */
+static inline void ob_valid_range(int64_t out, int64_t in, int64_t s, int64_t off, int64_t *lo,
+                                  int64_t *hi)
+{
+    int64_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int64_t h = in - off <= 0 ? 0 : (in - off - 1) / s + 1;
+    if (h > out) h = out;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* Vectorised clones of the hottest plain-C loops (AVX-512, AVX2, baseline),
+ * chosen at load time as in the reference's convolution. Each output element
+ * is summed in the same order whatever the vector width. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define OB_VECTOR_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define OB_VECTOR_CLONES
+#endif
 
 /* OpenMP helpers that also compile without OpenMP. */
 int ob_max_threads(void);
@@ -92,8 +131,7 @@ dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
 dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 /* openblas_ops.c: float32 kernels with float accumulation */
-dk_status ob_exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
-                          const dk_tensor *const *in, dk_tensor *const *out);
+dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                                 const dk_tensor *const *in, dk_tensor *const *out);
 dk_status ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,

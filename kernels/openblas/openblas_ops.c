@@ -10,99 +10,189 @@
  * The conventions (windows, padding counted by count_include_pad, NaN for an
  * empty window, NaN propagation in Softmax) are the reference's. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/openblas/openblas_internal.h"
 #include "kernels/ref/ref_omp.h"
 
-/* ---- AveragePool ----------------------------------------------------------- */
-
-typedef struct pool_geom {
-    int64_t planes;
-    int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3];
-    int64_t count_end[3]; /* count_include_pad counts positions below this */
-} pool_geom;
-
-static dk_status pool_geometry(const dk_node *n, const dk_tensor *x, const dk_tensor *y,
-                               pool_geom *g)
+/* row[ow] += x[ow*s + off] over the row's outputs whose tap is inside. */
+static void add_taps_row(const ob_pool_geom *g, float *restrict row,
+                         const float *restrict xrow)
 {
-    const dk_pool_params *p = &n->p.pool;
-    int k = p->win.nspatial;
-    if (k < 1 || k > 3 || x->ndim != k + 2 || y->ndim != k + 2 || y->dims[0] != x->dims[0] ||
-        y->dims[1] != x->dims[1])
-        return ob_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
-    g->planes = x->dims[0] * x->dims[1];
-    for (int a = 0; a < 3; a++) {
-        int i = a - (3 - k);
-        g->in[a] = i < 0 ? 1 : x->dims[2 + i];
-        g->out[a] = i < 0 ? 1 : y->dims[2 + i];
-        g->kernel[a] = i < 0 ? 1 : p->win.kernel[i];
-        g->stride[a] = i < 0 ? 1 : p->win.stride[i];
-        g->dilation[a] = i < 0 ? 1 : p->win.dilation[i];
-        g->pad_begin[a] = i < 0 ? 0 : p->win.pad_begin[i];
-        g->count_end[a] = i < 0 ? 1 : g->in[a] + p->win.pad_end[i] - p->ceil_extra[i];
-        if (g->kernel[a] < 1 || g->stride[a] < 1 || g->dilation[a] < 1)
-            return ob_error(n, DK_ERR_INTERNAL, "invalid window");
+    const int64_t ow_n = g->out[2], sw = g->stride[2];
+    for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+        int64_t off = kw * g->dilation[2] - g->pad_begin[2], lo, hi;
+        ob_valid_range(ow_n, g->in[2], sw, off, &lo, &hi);
+        const float *src = xrow + off;
+        DK_OMP(simd)
+        for (int64_t ow = lo; ow < hi; ow++) row[ow] += src[ow * sw];
     }
+}
+
+static void avgpool_plane(const ob_pool_geom *g, const float *div, const float *x, float *y)
+{
+    const float *div_d = div, *div_h = div + g->out[0], *div_w = div_h + g->out[1];
+    const int64_t ow_n = g->out[2];
+    for (int64_t od = 0; od < g->out[0]; od++)
+        for (int64_t oh = 0; oh < g->out[1]; oh++) {
+            float *row = y + (od * g->out[1] + oh) * ow_n;
+            memset(row, 0, (size_t)ow_n * sizeof *row);
+            for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+                int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+                if (id < 0 || id >= g->in[0]) continue;
+                for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+                    int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+                    if (ih < 0 || ih >= g->in[1]) continue;
+                    add_taps_row(g, row, x + (id * g->in[1] + ih) * g->in[2]);
+                }
+            }
+            const float dh = div_d[od] * div_h[oh];
+            for (int64_t ow = 0; ow < ow_n; ow++) {
+                float count = dh * div_w[ow];
+                row[ow] = count > 0.0f ? row[ow] / count : NAN;
+            }
+        }
+}
+
+OB_VECTOR_CLONES
+static void add_shifted(float *restrict acc, const float *restrict x, int64_t len)
+{
+    DK_OMP(simd)
+    for (int64_t i = 0; i < len; i++) acc[i] += x[i];
+}
+
+/* Unit strides: every tap adds the (padded) plane shifted by its offset to
+ * acc, taps in the order kd, kh, kw (a padded tap adds +0, which changes no
+ * sum), then each valid position is divided by its count. */
+static void avgpool_plane_flat(const ob_pool_geom *g, const float *div, const float *x,
+                               float *y, float *scratch)
+{
+    const float *div_d = div, *div_h = div + g->out[0], *div_w = div_h + g->out[1];
+    const float *src = x;
+    float *acc = scratch + g->padded_plane;
+    if (g->copy) {
+        memset(scratch, 0, (size_t)g->padded_plane * sizeof *scratch);
+        for (int64_t d = 0; d < g->in[0]; d++)
+            for (int64_t h = 0; h < g->in[1]; h++)
+                memcpy(scratch + (d + g->pad_begin[0]) * g->pitch_d +
+                           (h + g->pad_begin[1]) * g->pitch_h + g->pad_begin[2],
+                       x + (d * g->in[1] + h) * g->in[2], (size_t)g->in[2] * sizeof *x);
+        src = scratch;
+    }
+    memset(acc, 0, (size_t)g->acc_len * sizeof *acc);
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++)
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++)
+            for (int64_t kw = 0; kw < g->kernel[2]; kw++)
+                add_shifted(acc,
+                            src + kd * g->dilation[0] * g->pitch_d +
+                                kh * g->dilation[1] * g->pitch_h + kw * g->dilation[2],
+                            g->acc_len);
+    for (int64_t od = 0; od < g->out[0]; od++)
+        for (int64_t oh = 0; oh < g->out[1]; oh++) {
+            const float *sum = acc + od * g->pitch_d + oh * g->pitch_h;
+            float *row = y + (od * g->out[1] + oh) * g->out[2];
+            const float dh = div_d[od] * div_h[oh];
+            for (int64_t ow = 0; ow < g->out[2]; ow++) {
+                float count = dh * div_w[ow];
+                row[ow] = count > 0.0f ? sum[ow] / count : NAN;
+            }
+        }
+}
+
+static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                              const dk_tensor *const *in, dk_tensor *const *out)
+{
+    const ob_pool_geom *g = &p->pool;
+    const int64_t in_plane = g->in[0] * g->in[1] * g->in[2];
+    const int64_t out_plane = g->out[0] * g->out[1] * g->out[2];
+    if (dk_tensor_numel(in[0]) != g->planes * in_plane ||
+        dk_tensor_numel(out[0]) != g->planes * out_plane)
+        return ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
+    const float *x = in[0]->data;
+    float *y = out[0]->data;
+    if (g->flat) {
+        if (ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
+            return ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
+        int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+        (void)threads; /* unused without OpenMP */
+        DK_OMP(parallel for num_threads(threads) schedule(static))
+        for (int64_t pl = 0; pl < g->planes; pl++)
+            avgpool_plane_flat(g, p->divisors, x + pl * in_plane, y + pl * out_plane,
+                               ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats);
+        return DK_OK;
+    }
+    DK_OMP(parallel for schedule(static))
+    for (int64_t pl = 0; pl < g->planes; pl++)
+        avgpool_plane(g, p->divisors, x + pl * in_plane, y + pl * out_plane);
     return DK_OK;
 }
 
-/* Taps [*first, *last) of a window starting at `start` whose positions lie in [lo, hi). */
-static void tap_range(int64_t start, int64_t lo, int64_t hi, int64_t k, int64_t dilation,
-                      int64_t *first, int64_t *last)
-{
-    int64_t f = start >= lo ? 0 : (lo - start + dilation - 1) / dilation;
-    int64_t l = start >= hi ? 0 : (hi - 1 - start) / dilation + 1;
-    if (l > k) l = k;
-    if (f > l) f = l;
-    *first = f;
-    *last = l;
-}
+/* ---- AveragePool -------------------------------------------------------------
+ * Row by row: each output row sums its window's taps in the order kd, kh, kw
+ * (taps outside the input skipped), vectorised along the row (with unit
+ * strides: over the whole plane at once, see ob_pool_geom), then divides
+ * by the window's count: the taps inside the input, or with count_include_pad
+ * those inside the explicit padding too (never ceil_mode's extra padding).
+ * The count factorises over the axes; each axis's factor per output index is
+ * tabulated at plan time. A window with count 0 gives NaN. */
 
-static void avgpool_plane(const pool_geom *g, const float *x, float *y, int include_pad)
+dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
-    int64_t o[3], i = 0;
-    for (o[0] = 0; o[0] < g->out[0]; o[0]++)
-        for (o[1] = 0; o[1] < g->out[1]; o[1]++)
-            for (o[2] = 0; o[2] < g->out[2]; o[2]++, i++) {
-                int64_t start[3], first[3], last[3];
-                float count = 1.0f;
-                for (int a = 0; a < 3; a++) {
-                    start[a] = o[a] * g->stride[a] - g->pad_begin[a];
-                    tap_range(start[a], 0, g->in[a], g->kernel[a], g->dilation[a], &first[a],
-                              &last[a]);
-                    int64_t f = first[a], l = last[a];
-                    if (include_pad)
-                        tap_range(start[a], -g->pad_begin[a], g->count_end[a], g->kernel[a],
-                                  g->dilation[a], &f, &l);
-                    count *= (float)(l - f);
-                }
-                float sum = 0.0f;
-                for (int64_t kd = first[0]; kd < last[0]; kd++)
-                    for (int64_t kh = first[1]; kh < last[1]; kh++) {
-                        int64_t d = start[0] + kd * g->dilation[0];
-                        int64_t h = start[1] + kh * g->dilation[1];
-                        const float *row = x + (d * g->in[1] + h) * g->in[2];
-                        for (int64_t kw = first[2]; kw < last[2]; kw++)
-                            sum += row[start[2] + kw * g->dilation[2]];
-                    }
-                y[i] = count > 0.0f ? sum / count : NAN;
-            }
-}
-
-dk_status ob_exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
-                          const dk_tensor *const *in, dk_tensor *const *out)
-{
-    pool_geom g = {0};
-    DK_TRY(pool_geometry(n, in[0], out[0], &g));
-    const int64_t in_plane = g.in[0] * g.in[1] * g.in[2];
-    const int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
-    const int include_pad = n->p.pool.count_include_pad;
-    const float *x = in[0]->data;
-    float *y = out[0]->data;
-    DK_OMP(parallel for schedule(static))
-    for (int64_t pl = 0; pl < g.planes; pl++)
-        avgpool_plane(&g, x + pl * in_plane, y + pl * out_plane, include_pad);
+    const dk_tensor *x = &g->values[n->inputs[0]].t, *y = &g->values[n->outputs[0]].t;
+    const dk_pool_params *pp = &n->p.pool;
+    ob_pool_geom *pg = &p->pool;
+    int k = pp->win.nspatial;
+    if (k < 1 || k > 3 || x->ndim != k + 2 || y->ndim != k + 2 || y->dims[0] != x->dims[0] ||
+        y->dims[1] != x->dims[1])
+        return ob_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
+    pg->planes = x->dims[0] * x->dims[1];
+    int64_t count_end[3], total = 0;
+    for (int a = 0; a < 3; a++) {
+        int i = a - (3 - k);
+        pg->in[a] = i < 0 ? 1 : x->dims[2 + i];
+        pg->out[a] = i < 0 ? 1 : y->dims[2 + i];
+        pg->kernel[a] = i < 0 ? 1 : pp->win.kernel[i];
+        pg->stride[a] = i < 0 ? 1 : pp->win.stride[i];
+        pg->dilation[a] = i < 0 ? 1 : pp->win.dilation[i];
+        pg->pad_begin[a] = i < 0 ? 0 : pp->win.pad_begin[i];
+        count_end[a] = i < 0 ? 1 : pg->in[a] + pp->win.pad_end[i] - pp->ceil_extra[i];
+        if (pg->kernel[a] < 1 || pg->stride[a] < 1 || pg->dilation[a] < 1)
+            return ob_error(n, DK_ERR_INTERNAL, "invalid window");
+        total += pg->out[a];
+    }
+    p->divisors = malloc((size_t)total * sizeof *p->divisors);
+    if (!p->divisors) return ob_error(n, DK_ERR_NOMEM, "out of memory for the divisors");
+    float *d = p->divisors;
+    for (int a = 0; a < 3; a++)
+        for (int64_t o = 0; o < pg->out[a]; o++) {
+            /* taps t with lo <= o*s - pad + t*dil < hi, lo/hi: input or counted range */
+            int64_t start = o * pg->stride[a] - pg->pad_begin[a];
+            int64_t lo = pp->count_include_pad ? -pg->pad_begin[a] : 0;
+            int64_t hi = pp->count_include_pad ? count_end[a] : pg->in[a];
+            int64_t f = start >= lo ? 0 : (lo - start + pg->dilation[a] - 1) / pg->dilation[a];
+            int64_t l = start >= hi ? 0 : (hi - 1 - start) / pg->dilation[a] + 1;
+            if (l > pg->kernel[a]) l = pg->kernel[a];
+            *d++ = (float)(f < l ? l - f : 0);
+        }
+    if (pg->stride[0] == 1 && pg->stride[1] == 1 && pg->stride[2] == 1) {
+        pg->flat = 1;
+        for (int a = 0; a < 3; a++) {
+            int i = a - (3 - k);
+            int64_t pad_end = i < 0 ? 0 : pp->win.pad_end[i];
+            pg->padded[a] = pg->in[a] + pg->pad_begin[a] + pad_end;
+            pg->copy |= pg->pad_begin[a] != 0 || pad_end != 0;
+        }
+        pg->pitch_h = pg->padded[2];
+        pg->pitch_d = pg->padded[1] * pg->padded[2];
+        pg->padded_plane = pg->copy ? pg->padded[0] * pg->pitch_d : 0;
+        pg->acc_len = (pg->out[0] - 1) * pg->pitch_d + (pg->out[1] - 1) * pg->pitch_h + pg->out[2];
+        int64_t buffers = pg->planes < p->threads ? pg->planes : p->threads;
+        p->scratch_floats = (size_t)(pg->padded_plane + pg->acc_len);
+        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        if (buffers < p->threads) p->threads = (int)buffers;
+    }
+    p->exec = exec_avgpool;
     return DK_OK;
 }
 

@@ -311,7 +311,8 @@ static void test_conv_random(void **state)
         char name[160];
         int used = snprintf(name, sizeof name, "random g%lld", (long long)cc.group);
         for (int i = 0; i < cc.ns && used < (int)sizeof name; i++)
-            used += snprintf(name + used, sizeof name - (size_t)used, " [in%lld k%lld s%lld d%lld p%lld,%lld]",
+            used += snprintf(name + used, sizeof name - (size_t)used,
+                             " [in%lld k%lld s%lld d%lld p%lld,%lld]",
                              (long long)cc.in[i], (long long)cc.k[i], (long long)cc.s[i],
                              (long long)cc.d[i], (long long)cc.pb[i], (long long)cc.pe[i]);
         cc.name = name;
@@ -421,16 +422,37 @@ static void test_pools(void **state)
         int ns;
         int64_t in[3], k[3], s[3], pb[3], pe[3];
         int ceil, include_pad;
+        int64_t d[3]; /* dilations; 0: 1 */
     } pool_case;
     const pool_case cases[] = {
-        {"AveragePool 3x3 s2", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {0}, {0}, 0, 0},
-        {"AveragePool 3x3 pad 1 excl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 0, 0},
-        {"AveragePool 3x3 pad 1 incl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, 0, 1},
-        {"AveragePool ceil incl", DK_OP_AVGPOOL, 2, {16, 14}, {3, 3}, {2, 2}, {1, 0}, {0, 1}, 1, 1},
-        {"AveragePool 1-D", DK_OP_AVGPOOL, 1, {40}, {4}, {3}, {1}, {2}, 0, 0},
-        {"AveragePool 3-D", DK_OP_AVGPOOL, 3, {6, 7, 8}, {2, 3, 2}, {2, 1, 2}, {0, 1, 0}, {1, 1, 0}, 1, 0},
-        {"AveragePool 8x8 (Inception)", DK_OP_AVGPOOL, 2, {8, 8}, {8, 8}, {1, 1}, {0}, {0}, 0, 0},
-        {"MaxPool 3x3 s2 pad 1 (delegated)", DK_OP_MAXPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, 1, 0},
+        {"AveragePool 3x3 s2", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {0}, {0}, 0, 0, {0}},
+        {"AveragePool 3x3 pad 1 excl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {1, 1}, {1, 1},
+         {1, 1}, 0, 0, {0}},
+        {"AveragePool 3x3 pad 1 incl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {1, 1}, {1, 1},
+         {1, 1}, 0, 1, {0}},
+        /* ceil_mode adds 1 padding row and column, never counted */
+        {"AveragePool ceil incl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 0}, {0, 1}, 1,
+         1, {0}},
+        {"AveragePool ceil excl", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 0}, {0, 1}, 1,
+         0, {0}},
+        {"AveragePool 1-D", DK_OP_AVGPOOL, 1, {40}, {4}, {3}, {1}, {2}, 0, 0, {0}},
+        {"AveragePool 3-D", DK_OP_AVGPOOL, 3, {6, 7, 8}, {2, 3, 2}, {2, 1, 2}, {0, 1, 0},
+         {1, 1, 0}, 1, 0, {0}},
+        {"AveragePool 8x8 (Inception)", DK_OP_AVGPOOL, 2, {8, 8}, {8, 8}, {1, 1}, {0}, {0}, 0, 0,
+         {0}},
+        {"AveragePool 3x3 s1 unpadded (Inception)", DK_OP_AVGPOOL, 2, {17, 15}, {3, 3}, {1, 1},
+         {0}, {0}, 0, 0, {0}},
+        {"AveragePool 3-D 2x3x2 s1 pad 1", DK_OP_AVGPOOL, 3, {5, 6, 7}, {2, 3, 2}, {1, 1, 1},
+         {1, 1, 0}, {0, 1, 1}, 0, 1, {0}},
+        {"AveragePool 3x2 dilation 2x3 incl", DK_OP_AVGPOOL, 2, {15, 16}, {3, 2}, {2, 1}, {2, 1},
+         {1, 2}, 0, 1, {2, 3}},
+        /* windows wholly in the padding: NaN (excluded) or 0 (included) */
+        {"AveragePool all-padding windows excl", DK_OP_AVGPOOL, 2, {6, 7}, {2, 2}, {1, 1}, {3, 2},
+         {2, 3}, 0, 0, {0}},
+        {"AveragePool all-padding windows incl", DK_OP_AVGPOOL, 2, {6, 7}, {2, 2}, {1, 1}, {3, 2},
+         {2, 3}, 0, 1, {0}},
+        {"MaxPool 3x3 s2 pad 1 (delegated)", DK_OP_MAXPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 1},
+         {1, 1}, 1, 0, {0}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const pool_case *pc = &cases[i];
@@ -449,6 +471,7 @@ static void test_pools(void **state)
         tu_attr_ints(g, k, "pads", 2 * pc->ns, pads);
         if (pc->ceil) tu_attr_int(g, k, "ceil_mode", 1);
         if (pc->include_pad) tu_attr_int(g, k, "count_include_pad", 1);
+        if (pc->d[0]) tu_attr_ints(g, k, "dilations", pc->ns, pc->d);
         if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
         compare_node(pc->name, g, k, 1, pc->op == DK_OP_MAXPOOL ? -1 : TOL_RELL2);
         dk_graph_destroy(g);
