@@ -124,44 +124,11 @@ static void ob_close(void *vctx)
 
 /* ---- dispatch -------------------------------------------------------------- */
 
-/* Reference kernels for the ops that have one; the others use the op table's eval. */
-static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
-    [DK_OP_CONV] = dk_ref_conv,
-    [DK_OP_BATCHNORM] = dk_ref_batchnorm,
-    [DK_OP_RELU] = dk_ref_unary,
-    [DK_OP_CLIP] = dk_ref_unary,
-    [DK_OP_LEAKYRELU] = dk_ref_unary,
-    [DK_OP_SIGMOID] = dk_ref_unary,
-    [DK_OP_HARDSIGMOID] = dk_ref_unary,
-    [DK_OP_HARDSWISH] = dk_ref_unary,
-    [DK_OP_ADD] = dk_ref_binary,
-    [DK_OP_SUB] = dk_ref_binary,
-    [DK_OP_MUL] = dk_ref_binary,
-    [DK_OP_DIV] = dk_ref_binary,
-    [DK_OP_MAXPOOL] = dk_ref_maxpool,
-    [DK_OP_AVGPOOL] = dk_ref_avgpool,
-    [DK_OP_GLOBALAVGPOOL] = dk_ref_globalavgpool,
-    [DK_OP_GLOBALMAXPOOL] = dk_ref_globalmaxpool,
-    [DK_OP_GEMM] = dk_ref_gemm,
-    [DK_OP_MATMUL] = dk_ref_matmul,
-    [DK_OP_SOFTMAX] = dk_ref_softmax,
-    [DK_OP_LRN] = dk_ref_lrn,
-    [DK_OP_REDUCEMEAN] = dk_ref_reducemean,
-};
-
-static dk_eval_fn ref_kernel_for(dk_op op)
-{
-    if (op <= DK_OP_NONE || op >= DK_OP_COUNT) return NULL;
-    if (ref_kernels[op]) return ref_kernels[op];
-    const dk_op_info *info = dk__op_info(op);
-    return info ? info->eval : NULL;
-}
-
 /* Every op the reference runs: float32 nodes of the ops above run here, the
  * rest (other dtypes included) on the reference kernel. */
 static int ob_supports(void *ctx, const dk_graph *g, const dk_node *n)
 {
-    return ref_kernel_for(n->op) != NULL;
+    return dk_ref_kernel_for(n->op) != NULL;
 }
 
 static const dk_tensor *value(const dk_graph *g, const dk_node *n, int i, int output)
@@ -219,7 +186,7 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
         break;
     default: break;
     }
-    if (st == DK_OK && !p->exec && !(p->ref = ref_kernel_for(n->op)))
+    if (st == DK_OK && !p->exec && !(p->ref = dk_ref_kernel_for(n->op)))
         st = ob_error(n, DK_ERR_UNSUPPORTED, "no kernel for this op");
     if (st != DK_OK) {
         ob_plan_destroy(ctx, p);

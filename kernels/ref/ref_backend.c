@@ -30,7 +30,7 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_REDUCEMEAN] = dk_ref_reducemean,
 };
 
-static dk_eval_fn kernel_for(dk_op op)
+dk_eval_fn dk_ref_kernel_for(dk_op op)
 {
     if (op <= DK_OP_NONE || op >= DK_OP_COUNT) return NULL;
     if (ref_kernels[op]) return ref_kernels[op];
@@ -49,12 +49,12 @@ static const char *ref_version(void)
     return v;
 }
 
-static int ref_supports(void *ctx, const dk_graph *g, const dk_node *n) { return kernel_for(n->op) != NULL; }
+static int ref_supports(void *ctx, const dk_graph *g, const dk_node *n) { return dk_ref_kernel_for(n->op) != NULL; }
 
 static dk_status ref_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out)
 {
-    dk_eval_fn fn = kernel_for(n->op);
+    dk_eval_fn fn = dk_ref_kernel_for(n->op);
     if (!fn)
         return dk__error(DK_ERR_UNSUPPORTED, "ref: no kernel for node '%s' (%s)", n->name,
                          dk_op_name(n->op));

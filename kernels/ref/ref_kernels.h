@@ -9,6 +9,11 @@
 #define DK_REF_KERNEL(fn) \
     dk_status fn(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
 
+/* The reference kernel for an op (a dedicated kernel, else the op table's
+ * dtype-generic eval), NULL when none: other backends delegate to it for the
+ * ops they do not implement themselves. */
+dk_eval_fn dk_ref_kernel_for(dk_op op);
+
 /* ref_conv.c */
 DK_REF_KERNEL(dk_ref_conv);
 /* ref_pool.c */
