@@ -7,14 +7,7 @@ foreach(variant openblas openblas:conv=im2col)
   string(REPLACE "openblas" "" suffix ${variant})
   string(REPLACE ":conv=" "." suffix "${suffix}")
   set(name openblas${suffix})
-  add_test(NAME conformance.node.${name}
-    COMMAND dk_conformance --backend ${variant} --root /usr/share/libonnx-testdata/data/node
-            ${DK_CONFORMANCE_REQUIRED})
-  add_test(NAME conformance.pytorch-converted.${name}
-    COMMAND dk_conformance --backend ${variant}
-            --root /usr/share/libonnx-testdata/data/pytorch-converted ${DK_CONFORMANCE_REQUIRED})
-  set_tests_properties(conformance.node.${name} conformance.pytorch-converted.${name}
-    PROPERTIES LABELS conformance SKIP_RETURN_CODE 77)
+  dk_add_conformance(${name} ${variant})
 endforeach()
 
 # End to end against PyTorch (top-5 identical, relative L2 <= 1e-4). The model

@@ -76,22 +76,6 @@ dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan
 static dk_status exec_matmul(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out);
 
-/* Per batch dim of the output, t's matrix stride (0 where t is broadcast). */
-static void batch_strides(const dk_tensor *t, int nb, const int64_t *dims, int64_t *s)
-{
-    int tb = t->ndim > 2 ? t->ndim - 2 : 0;
-    int64_t stride = t->ndim >= 2 ? t->dims[t->ndim - 2] * t->dims[t->ndim - 1] : t->dims[0];
-    for (int d = nb - 1; d >= 0; d--) {
-        int k = d - (nb - tb);
-        if (k < 0) {
-            s[d] = 0;
-            continue;
-        }
-        s[d] = t->dims[k] == 1 && dims[d] != 1 ? 0 : stride;
-        stride *= t->dims[k];
-    }
-}
-
 dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
     const dk_tensor *a = &g->values[n->inputs[0]].t, *b = &g->values[n->inputs[1]].t;
@@ -106,8 +90,8 @@ dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_pl
     if (mm->nb < 0 || mm->nb > DK_MAX_DIMS)
         return ob_error(n, DK_ERR_INTERNAL, "output rank %d does not fit the inputs", y->ndim);
     for (int d = 0; d < mm->nb; d++) mm->dims[d] = y->dims[d];
-    batch_strides(a, mm->nb, mm->dims, mm->sa);
-    batch_strides(b, mm->nb, mm->dims, mm->sb);
+    dk_ref_batch_strides(a, mm->nb, mm->dims, mm->sa);
+    dk_ref_batch_strides(b, mm->nb, mm->dims, mm->sb);
     mm->batches = dk_shape_numel(mm->nb, mm->dims);
     int b_shared = 1;
     for (int d = 0; d < mm->nb; d++) b_shared &= mm->sb[d] == 0;

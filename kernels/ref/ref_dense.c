@@ -104,7 +104,7 @@ typedef struct batch_map {
     int64_t sa[DK_MAX_DIMS], sb[DK_MAX_DIMS];
 } batch_map;
 
-static void batch_strides(const dk_tensor *t, int nb, const int64_t *dims, int64_t *s)
+void dk_ref_batch_strides(const dk_tensor *t, int nb, const int64_t *dims, int64_t *s)
 {
     int tb = t->ndim > 2 ? t->ndim - 2 : 0;
     int64_t stride = t->ndim >= 2 ? t->dims[t->ndim - 2] * t->dims[t->ndim - 1] : t->dims[0];
@@ -149,8 +149,8 @@ DK_REF_KERNEL(dk_ref_matmul)
         return dk__error(DK_ERR_SHAPE, "node '%s' (MatMul): output rank %d does not fit inputs",
                          n->name, y->ndim);
     for (int d = 0; d < bm.nb; d++) bm.dims[d] = y->dims[d];
-    batch_strides(a, bm.nb, bm.dims, bm.sa);
-    batch_strides(b, bm.nb, bm.dims, bm.sb);
+    dk_ref_batch_strides(a, bm.nb, bm.dims, bm.sa);
+    dk_ref_batch_strides(b, bm.nb, bm.dims, bm.sb);
     const int64_t batches = dk_shape_numel(bm.nb, bm.dims);
     const int64_t rows = batches * m_len;
     const float *ap = a->data, *bp = b->data;

@@ -28,6 +28,9 @@ DK_REF_KERNEL(dk_ref_lrn);
 DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish */
 DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div with broadcasting */
 /* ref_dense.c */
+/* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
+ * the element stride between t's matrices, 0 where t is broadcast. */
+void dk_ref_batch_strides(const dk_tensor *t, int nb, const int64_t *dims, int64_t *s);
 DK_REF_KERNEL(dk_ref_gemm);
 DK_REF_KERNEL(dk_ref_matmul);
 /* ref_reduce.c */
