@@ -42,6 +42,10 @@ find_file(DK_ONNX_PROTO onnx.proto PATHS /usr/include/onnx /usr/local/include/on
           NO_DEFAULT_PATH REQUIRED)
 dk_summary(protobuf-c "required" "${PROTOBUFC_VERSION}, schema ${DK_ONNX_PROTO}")
 
+# --- required: cJSON for every result file (JSON reports, manifests, caches) ---
+pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+dk_summary(cJSON "required" "cJSON ${CJSON_VERSION}")
+
 # --- optional ---
 dk_option_dep(OPENMP)
 if(NOT DK_WITH_OPENMP STREQUAL "OFF")
@@ -85,6 +89,21 @@ if(NOT DK_WITH_ONEDNN STREQUAL "OFF")
   find_package(dnnl QUIET CONFIG)
 endif()
 dk_resolve_dep(ONEDNN dnnl_FOUND "oneDNN ${dnnl_VERSION}")
+
+# PAPI (libpapi-dev): counters read around every node. This host's
+# hypervisor hides the PMU; PAPI then counts perf software events only.
+dk_option_dep(PAPI)
+if(NOT DK_WITH_PAPI STREQUAL "OFF")
+  pkg_check_modules(PAPI QUIET IMPORTED_TARGET papi)
+endif()
+dk_resolve_dep(PAPI PAPI_FOUND "PAPI ${PAPI_VERSION}")
+
+# hwloc (libhwloc-dev): the topology in every result, thread binding.
+dk_option_dep(HWLOC)
+if(NOT DK_WITH_HWLOC STREQUAL "OFF")
+  pkg_check_modules(HWLOC QUIET IMPORTED_TARGET hwloc)
+endif()
+dk_resolve_dep(HWLOC HWLOC_FOUND "hwloc ${HWLOC_VERSION}")
 
 dk_option_dep(CMOCKA)
 if(NOT DK_WITH_CMOCKA STREQUAL "OFF")

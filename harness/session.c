@@ -22,10 +22,16 @@ struct dk_session {
     int threads;           /* 0: the OpenMP default */
     dk_tensor *values;     /* one host tensor per graph value (constants copied) */
     void **plans;
+    char *host_stale;      /* per value: the backend's copy is newer than the host's */
     dk_node_observer observer;
     void *observer_user;
+    dk_node_hook before, after;
+    void *hook_user;
     double last_seconds;
 };
+
+/* Does the backend keep values in its own memory (see backend_iface.h)? */
+static int native(const dk_session *s) { return s->b->to_canonical && s->b->from_canonical; }
 
 static dk_status check_node(const dk_session *s, const dk_node *n)
 {
@@ -107,7 +113,8 @@ dk_status dk_session_create(const dk_graph *g, const dk_variant *v, dk_session *
     }
     s->values = calloc((size_t)g->n_values + 1, sizeof *s->values);
     s->plans = calloc((size_t)g->n_nodes + 1, sizeof *s->plans);
-    dk_status st = (!s->values || !s->plans) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
+    s->host_stale = calloc((size_t)g->n_values + 1, 1);
+    dk_status st = (!s->values || !s->plans || !s->host_stale) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
     if (st == DK_OK) st = alloc_values(s);
     for (int k = 0; k < g->n_nodes && st == DK_OK && b->plan; k++) {
@@ -130,6 +137,7 @@ void dk_session_destroy(dk_session *s)
     for (int v = 0; s->values && v < s->g->n_values; v++) dk_tensor_reset(&s->values[v]);
     free(s->values);
     free(s->plans);
+    free(s->host_stale);
     if (s->b->close) s->b->close(s->ctx);
     free(s);
 }
@@ -159,6 +167,45 @@ static dk_status feed_inputs(dk_session *s, const dk_tensor *inputs, int n_input
                              dk_dtype_name(src->dtype), dk_shape_str(src->ndim, src->dims, got, sizeof got));
         }
         memcpy(dst->data, src->data, dk_tensor_nbytes(dst));
+        if (native(s)) DK_TRY(s->b->from_canonical(s->ctx, g, g->inputs[i], dst));
+        s->host_stale[g->inputs[i]] = 0;
+    }
+    return DK_OK;
+}
+
+/* Brings the host copy of value v up to date (outside any timed region). */
+static dk_status refresh_host(dk_session *s, int v)
+{
+    if (v < 0 || !s->host_stale[v]) return DK_OK;
+    DK_TRY(s->b->to_canonical(s->ctx, s->g, v, &s->values[v]));
+    s->host_stale[v] = 0;
+    return DK_OK;
+}
+
+static dk_status exec_node(dk_session *s, int k, double *seconds)
+{
+    const dk_graph *g = s->g;
+    const dk_node *n = &g->nodes[k];
+    const dk_tensor *in[DK_SESSION_MAX_IO];
+    dk_tensor *out[DK_SESSION_MAX_IO];
+    for (int i = 0; i < n->n_inputs; i++) in[i] = n->inputs[i] >= 0 ? &s->values[n->inputs[i]] : NULL;
+    for (int o = 0; o < n->n_outputs; o++) out[o] = n->outputs[o] >= 0 ? &s->values[n->outputs[o]] : NULL;
+    if (s->before) s->before(s->hook_user, k);
+    double t0 = dk__now();
+    dk_status st = s->b->execute(s->ctx, s->plans[k], g, n, in, out);
+    if (st == DK_OK && s->b->sync) st = s->b->sync(s->ctx);
+    double dt = dk__now() - t0;
+    if (s->after) s->after(s->hook_user, k);
+    if (st != DK_OK)
+        return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,
+                                dk_op_name(n->op), s->b->name);
+    if (s->b->node_seconds) dt = s->b->node_seconds(s->ctx, s->plans[k]);
+    *seconds = dt;
+    for (int o = 0; o < n->n_outputs; o++)
+        if (n->outputs[o] >= 0) s->host_stale[n->outputs[o]] = (char)native(s);
+    if (s->observer) {
+        for (int o = 0; o < n->n_outputs; o++) DK_TRY(refresh_host(s, n->outputs[o]));
+        s->observer(s->observer_user, g, k, (const dk_tensor *const *)out, dt);
     }
     return DK_OK;
 }
@@ -169,23 +216,66 @@ dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs)
     DK_TRY(feed_inputs(s, inputs, n_inputs));
     apply_threads(s);
     s->last_seconds = 0;
-    const dk_tensor *in[DK_SESSION_MAX_IO];
-    dk_tensor *out[DK_SESSION_MAX_IO];
     for (int k = 0; k < g->n_nodes; k++) {
-        const dk_node *n = &g->nodes[k];
-        for (int i = 0; i < n->n_inputs; i++) in[i] = n->inputs[i] >= 0 ? &s->values[n->inputs[i]] : NULL;
-        for (int o = 0; o < n->n_outputs; o++) out[o] = n->outputs[o] >= 0 ? &s->values[n->outputs[o]] : NULL;
-        double t0 = dk__now();
-        dk_status st = s->b->execute(s->ctx, s->plans[k], g, n, in, out);
-        double dt = dk__now() - t0;
-        if (st != DK_OK)
-            return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,
-                                    dk_op_name(n->op), s->b->name);
+        double dt = 0;
+        DK_TRY(exec_node(s, k, &dt));
         s->last_seconds += dt;
-        if (s->observer) s->observer(s->observer_user, g, k, (const dk_tensor *const *)out, dt);
     }
+    for (int i = 0; i < g->n_outputs; i++) DK_TRY(refresh_host(s, g->outputs[i]));
     return DK_OK;
 }
+
+dk_status dk_session_run_node(dk_session *s, int k, double *seconds)
+{
+    if (k < 0 || k >= s->g->n_nodes)
+        return dk__error(DK_ERR_INVALID, "%s: no node %d (the graph has %d)", s->g->source, k, s->g->n_nodes);
+    apply_threads(s);
+    double dt = 0;
+    DK_TRY(exec_node(s, k, &dt));
+    if (seconds) *seconds = dt;
+    return DK_OK;
+}
+
+const dk_tensor *dk_session_value(dk_session *s, int v)
+{
+    if (v < 0 || v >= s->g->n_values || !s->values[v].data) {
+        dk__error(DK_ERR_INVALID, "%s: value %d is not used by any node", s->g->source, v);
+        return NULL;
+    }
+    if (refresh_host(s, v) != DK_OK) return NULL;
+    return &s->values[v];
+}
+
+dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
+{
+    const dk_graph *g = s->g;
+    if (v < 0 || v >= g->n_values || !s->values[v].data)
+        return dk__error(DK_ERR_INVALID, "%s: value %d is not used by any node", g->source, v);
+    dk_tensor *dst = &s->values[v];
+    int same = t->dtype == dst->dtype && t->ndim == dst->ndim && t->data;
+    for (int d = 0; same && d < dst->ndim; d++) same = t->dims[d] == dst->dims[d];
+    if (!same) {
+        char want[128], got[128];
+        return dk__error(DK_ERR_SHAPE, "%s: value '%s' is %s %s, cannot set it to %s %s", g->source,
+                         g->values[v].t.name, dk_dtype_name(dst->dtype),
+                         dk_shape_str(dst->ndim, dst->dims, want, sizeof want), dk_dtype_name(t->dtype),
+                         dk_shape_str(t->ndim, t->dims, got, sizeof got));
+    }
+    memcpy(dst->data, t->data, dk_tensor_nbytes(dst));
+    if (native(s)) DK_TRY(s->b->from_canonical(s->ctx, g, v, dst));
+    s->host_stale[v] = 0;
+    return DK_OK;
+}
+
+void dk_session_set_hooks(dk_session *s, dk_node_hook before, dk_node_hook after, void *user)
+{
+    s->before = before;
+    s->after = after;
+    s->hook_user = user;
+}
+
+const dk_graph *dk_session_graph(const dk_session *s) { return s->g; }
+const dk_variant *dk_session_variant(const dk_session *s) { return &s->variant; }
 
 const dk_tensor *dk_session_output(const dk_session *s, int i)
 {

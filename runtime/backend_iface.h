@@ -6,7 +6,14 @@
  * node (all descriptor/primitive creation, weight packing, algorithm choice:
  * never timed) -> execute nodes (timed) -> plan_destroy -> close.
  * Tensors exchanged with execute are host float32 (or the node's dtype) in
- * canonical NCHW order, allocated by the session with the inferred shapes. */
+ * canonical NCHW order, allocated by the session with the inferred shapes.
+ *
+ * A backend that keeps values in its own memory (a device, a blocked layout
+ * propagated from layer to layer) provides to_canonical and from_canonical:
+ * its execute then reads and writes its own copies and leaves the host
+ * tensors alone, and the session converts only where a host copy is needed
+ * (graph inputs and values set by the caller: from_canonical; observed values
+ * and graph outputs: to_canonical), always outside timed regions. */
 #ifndef DK_RUNTIME_BACKEND_IFACE_H
 #define DK_RUNTIME_BACKEND_IFACE_H
 
@@ -36,6 +43,21 @@ struct dk_backend_iface {
     /* runs one node; outputs are preallocated host tensors of the inferred shape */
     dk_status (*execute)(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
                          const dk_tensor *const *in, dk_tensor *const *out);
+    /* optional pair (see above): value v of g between the host canonical form
+     * and the backend's own copy. Either may be a no-op for a value the
+     * backend keeps on the host (it then reads and writes the host tensor). */
+    dk_status (*from_canonical)(void *ctx, const dk_graph *g, int value, const dk_tensor *src);
+    dk_status (*to_canonical)(void *ctx, const dk_graph *g, int value, dk_tensor *dst);
+    /* optional: waits for queued work (a device stream); the session calls it
+     * before it stops a node's clock */
+    dk_status (*sync)(void *ctx);
+    /* optional: the time of the node executed last as measured by the device
+     * (CUDA events), in seconds; NULL: the session's host clock */
+    double (*node_seconds)(void *ctx, void *plan);
+    /* optional: one line describing the device and libraries this backend
+     * runs on (name, compute capability, driver/library versions, memory),
+     * for the environment fingerprint of every result */
+    dk_status (*describe)(char *buf, size_t n);
 };
 
 #endif

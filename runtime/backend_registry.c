@@ -47,3 +47,10 @@ dk_status dk_backend_probe(const dk_backend_iface *b, char *reason, size_t n)
     if (s != DK_OK) dk__error(s, "backend '%s' is unavailable: %s", b->name, reason);
     return s;
 }
+
+dk_status dk_backend_describe(const dk_backend_iface *b, char *buf, size_t n)
+{
+    if (b->describe) return b->describe(buf, n);
+    snprintf(buf, n, "%s", dk_backend_version(b));
+    return DK_OK;
+}

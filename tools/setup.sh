@@ -17,6 +17,8 @@ PACKAGES=(
     build-essential cmake pkg-config
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev    # ONNX loader (onnx.proto + protoc-c)
     libpng-dev libjpeg-dev                               # image inputs
+    libcjson-dev                                         # result files (JSON)
+    libpapi-dev libhwloc-dev                             # counters, topology and binding
     libopenblas-openmp-dev libdnnl-dev                   # CPU backends (OpenMP OpenBLAS, oneDNN 2.6)
     libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export

@@ -26,6 +26,9 @@ const char *dk_backend_version(const dk_backend_iface *b);
 /* DK_OK when usable here; otherwise DK_ERR_UNAVAILABLE with the reason in
  * `reason` (and in dk_last_error()). */
 dk_status dk_backend_probe(const dk_backend_iface *b, char *reason, size_t n);
+/* One line on the device and libraries the backend runs on (for the
+ * environment fingerprint); the version string when it has nothing more. */
+dk_status dk_backend_describe(const dk_backend_iface *b, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -44,6 +44,31 @@ const dk_tensor *dk_session_output(const dk_session *s, int i);
 /* Seconds spent in the last run's node executions (sum over nodes). */
 double dk_session_last_seconds(const dk_session *s);
 
+/* Called right before and right after each node's execution (after the
+ * backend's sync), around the timed region: for hardware counters. */
+typedef void (*dk_node_hook)(void *user, int node);
+void dk_session_set_hooks(dk_session *s, dk_node_hook before, dk_node_hook after, void *user);
+
+const dk_graph *dk_session_graph(const dk_session *s);
+const dk_variant *dk_session_variant(const dk_session *s);
+
+/* --- driving single nodes: isolated and mixed runs ---------------------- */
+
+/* Host canonical tensor of value v as the session holds it now (after a run,
+ * a run_node or a set_value), converted from the backend's own layout or
+ * device if needed (never timed). NULL with an error for a value no node
+ * uses. Valid until the next call on the session. */
+const dk_tensor *dk_session_value(dk_session *s, int v);
+
+/* Overwrites value v with t (dtype and shape must match; an error names
+ * both otherwise). Constants may be overwritten too. */
+dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t);
+
+/* Runs node k alone on the values the session holds now (the observer and
+ * hooks are called as in a full run); *seconds (may be NULL) receives its
+ * execution time. */
+dk_status dk_session_run_node(dk_session *s, int k, double *seconds);
+
 #ifdef __cplusplus
 }
 #endif
