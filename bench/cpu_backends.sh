@@ -7,6 +7,8 @@
 # Each (model, engine) does 1 warm-up + REPS timed runs per round; medians over
 # all rounds; ratios against ONNX Runtime; GFLOP/s from `deltakern info`.
 # usage: bench/cpu_backends.sh [BUILD] [MODELS] [REPS] [ROUNDS] [VARIANT...]
+# A VARIANT may start with environment assignments separated by spaces, e.g.
+# "OPENBLAS_CORETYPE=SkylakeX openblas:opt=2" (settings fixed at library load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}; MODELS=${2:-$BUILD/models}; REPS=${3:-10}; ROUNDS=${4:-3}; shift $(( $# < 4 ? $# : 4 ))
@@ -27,8 +29,10 @@ for r in $(seq "$ROUNDS"); do
     for m in "${names[@]}"; do
         for v in "${VARIANTS[@]}"; do
             args=(); for i in $(seq $((REPS + 1))); do args+=(-i "$MODELS/$m.input.npy"); done
-            case $v in *:*) full="$v,threads=$THREADS" ;; *) full="$v:threads=$THREADS" ;; esac
-            "$BUILD/deltakern" run "$MODELS/$m.onnx" "${args[@]}" -k 1 -b "$full" 2>/dev/null \
+            envs=(); spec=$v
+            while [[ $spec == *" "* ]]; do envs+=("${spec%% *}"); spec=${spec#* }; done
+            case $spec in *:*) full="$spec,threads=$THREADS" ;; *) full="$spec:threads=$THREADS" ;; esac
+            env "${envs[@]}" "$BUILD/deltakern" run "$MODELS/$m.onnx" "${args[@]}" -k 1 -b "$full" 2>/dev/null \
                 | sed -n 's/.*, \([0-9.]*\) ms).*/\1/p' | tail -n +2 >> "$tmp/$m@$v" || true
         done
         node "$ORT_DIR/ort_run.mjs" "$MODELS/$m.onnx" "$MODELS/$m.input.npy" "$REPS" "$THREADS" \

@@ -81,11 +81,16 @@ static dk_status alloc_values(dk_session *s)
     return st;
 }
 
-/* One OpenMP pool serves every backend: the thread count is set on it. */
+/* One OpenMP pool serves every backend: the thread count is set on it. A
+ * session without `threads` gets the process's initial count (OMP_NUM_THREADS
+ * or the cores), not whatever the previous session left. */
 static void apply_threads(const dk_session *s)
 {
 #ifdef _OPENMP
-    if (s->threads > 0) omp_set_num_threads(s->threads);
+    static int initial; /* first read before any session changed the pool */
+    #pragma omp critical(dk_session_threads)
+    if (!initial) initial = omp_get_max_threads();
+    omp_set_num_threads(s->threads > 0 ? s->threads : initial);
 #else
     (void)s;
 #endif
@@ -117,6 +122,8 @@ dk_status dk_session_create(const dk_graph *g, const dk_variant *v, dk_session *
     dk_status st = (!s->values || !s->plans || !s->host_stale) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
     if (st == DK_OK) st = alloc_values(s);
+    if (st == DK_OK && b->prepare && (st = b->prepare(s->ctx, g)) != DK_OK)
+        st = dk__error_prefix(st, "backend '%s'", b->name);
     for (int k = 0; k < g->n_nodes && st == DK_OK && b->plan; k++) {
         st = b->plan(s->ctx, g, k, &s->plans[k]);
         if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, g->nodes[k].name, b->name);

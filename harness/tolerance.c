@@ -132,6 +132,8 @@ dk_status dk_precision_from_name(const char *name, dk_precision *out)
 dk_precision dk_variant_precision(const dk_variant *v)
 {
     const char *fpmath = v ? dk_variant_get(v, "fpmath") : NULL;
+    /* the cudnn backend names it math=fp32|tf32|fp16 */
+    if (!fpmath && v) fpmath = dk_variant_get(v, "math");
     dk_precision p = DK_PREC_FP32;
     if (fpmath && dk_precision_from_name(fpmath, &p) == DK_OK) return p;
     dk__error_clear();
@@ -211,7 +213,11 @@ static dk_status mag_lrn(const dk_graph *, const dk_node *, const dk_tensor *con
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
-     * some order: gamma_K; the bias is one more addition (or the first term). */
+     * some order: gamma_K; the bias is one more addition (or the first term).
+     * A fused residual (opt=2, dk_node.post) is one addition more: n += 1 and
+     * S += |sum|. A fused Relu or Clip is 1-Lipschitz (|f(a) - f(b)| <= |a - b|)
+     * and rounds nothing, so the bound of its input holds for its output: S is
+     * taken before the activation. */
     {DK_OP_CONV, K_CONV, 1, 0, 1, 2, 0, 2, MAG_ABS_REF, {1, 1, 1}, 0, NULL, 0, 0,
      {DK_OP_CONV, "C_in/group*prod(kernel)", "K + [bias]", 2, "conv(|x|,|w|) + |b|",
       "dot product of K products (any order, FMA or not) plus the bias add"}},
@@ -394,6 +400,7 @@ static double roundings(const tol_row *r, const dk_graph *g, const dk_node *node
     }
     n += r->extra + r->transc * DK_TOL_TRANSCENDENTAL_U;
     if (r->opt_input >= 0 && (!node || input(g, node, r->opt_input))) n += r->opt_extra;
+    if (node && node->op == DK_OP_CONV && node->post.has_sum) n += 1; /* fused residual */
     return n;
 }
 
@@ -491,6 +498,8 @@ dk_status dk_tolerance_abs_reference(const dk_graph *g, const dk_node *n,
         outs[o] = &extra_out[o];
     }
     dk_node node = *n;
+    /* magnitudes of a fused Conv are taken before its activation (see the table) */
+    if (transform) node.post.act = DK_OP_NONE;
     if (abs_params) {
         if (n->op == DK_OP_SUB) node.op = DK_OP_ADD;
         if (n->op == DK_OP_GEMM) {
@@ -667,6 +676,7 @@ static dk_status magnitudes(const tol_row *r, const dk_graph *g, const dk_node *
     case MAG_ABS_REF: {
         int transform[8] = {0};
         for (int i = 0; i < n->n_inputs && i < 5; i++) transform[i] = r->transform[i];
+        if (n->op == DK_OP_CONV && n->post.has_sum) transform[3] = 1; /* fused residual */
         dk_tensor abs_out;
         memset(&abs_out, 0, sizeof abs_out);
         DK_TRY(dk_tolerance_abs_reference(g, n, in, transform, r->abs_params, &abs_out));

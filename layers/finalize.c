@@ -10,9 +10,10 @@ static dk_status check_arity(const dk_graph *g, const dk_node *n, const dk_op_in
 {
     int last_in = n->n_inputs;
     while (last_in > 0 && n->inputs[last_in - 1] < 0) last_in--; /* trailing omitted inputs */
-    if (n->n_inputs > info->max_inputs || last_in < info->min_inputs)
+    int max_inputs = info->max_inputs + (n->post.has_sum ? 1 : 0); /* fused residual */
+    if (n->n_inputs > max_inputs || last_in < info->min_inputs)
         return dk__node_error(g, n, DK_ERR_FORMAT, "has %d inputs, expected %d to %d", last_in,
-                              info->min_inputs, info->max_inputs);
+                              info->min_inputs, max_inputs);
     for (int i = 0; i < info->min_inputs; i++)
         if (n->inputs[i] < 0)
             return dk__node_error(g, n, DK_ERR_FORMAT, "required input %d is missing", i);

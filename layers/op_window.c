@@ -190,6 +190,24 @@ static dk_status check_conv_weights(dk_graph *g, dk_node *n, const dk_tensor *x,
     return DK_OK;
 }
 
+/* Fused post-ops: the sum operand has the output's shape exactly. */
+static dk_status infer_conv_post(dk_graph *g, dk_node *n, int ndim, const int64_t *dims,
+                                 double outputs)
+{
+    const dk_post_ops *post = &n->post;
+    if (post->act != DK_OP_NONE && post->act != DK_OP_RELU && post->act != DK_OP_CLIP)
+        return dk__node_error(g, n, DK_ERR_INTERNAL, "fused activation %s is not Relu or Clip",
+                              dk_op_name(post->act));
+    if (post->act != DK_OP_NONE) n->flops += outputs;
+    if (!post->has_sum) return DK_OK;
+    const dk_tensor *sum = dk__in(g, n, 3);
+    int same = sum && sum->dtype == DK_F32 && sum->ndim == ndim;
+    for (int d = 0; same && d < ndim; d++) same = sum->dims[d] == dims[d];
+    if (!same) return dk__node_error(g, n, DK_ERR_SHAPE, "fused residual (input 3) does not have the output's shape");
+    n->flops += outputs;
+    return DK_OK;
+}
+
 dk_status dk__infer_conv(dk_graph *g, dk_node *n)
 {
     const dk_tensor *x = dk__in(g, n, 0), *wt = dk__in(g, n, 1), *b = dk__in(g, n, 2);
@@ -228,7 +246,7 @@ dk_status dk__infer_conv(dk_graph *g, dk_node *n)
     double outputs = (double)dk_shape_numel(x->ndim, dims);
     n->flops = 2.0 * outputs * (double)wt->dims[1] * (double)kernel_size(&p->win);
     if (p->has_bias) n->flops += outputs;
-    return DK_OK;
+    return infer_conv_post(g, n, x->ndim, dims, outputs);
 }
 
 /* ---- MaxPool and AveragePool -------------------------------------------- */

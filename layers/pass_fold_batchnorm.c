@@ -13,21 +13,6 @@
 #include "layers/infer_util.h"
 #include "layers/passes_internal.h"
 
-/* The single node reading value v, or -1 (none, several, or a graph output). */
-static int sole_consumer(const dk_graph *g, int v)
-{
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] == v) return -1;
-    int found = -1;
-    for (int k = 0; k < g->n_nodes; k++)
-        for (int i = 0; i < g->nodes[k].n_inputs; i++)
-            if (g->nodes[k].inputs[i] == v) {
-                if (found >= 0 && found != k) return -1;
-                found = k;
-            }
-    return found;
-}
-
 static int const_f32(const dk_graph *g, int v)
 {
     return v >= 0 && g->values[v].kind == DK_VALUE_CONSTANT && g->values[v].t.dtype == DK_F32 &&
@@ -42,19 +27,6 @@ static dk_status add_constant(dk_graph *g, const char *base, const char *suffix,
     DK_TRY(dk_graph_add_value(g, name, DK_VALUE_CONSTANT, index));
     dk_tensor *t = &g->values[*index].t;
     return dk_tensor_alloc(t, DK_F32, ndim, dims);
-}
-
-static dk_status join_covers(dk_node *conv, const dk_node *bn)
-{
-    const char *a = conv->covers ? conv->covers : conv->name;
-    const char *b = bn->covers ? bn->covers : bn->name;
-    size_t len = strlen(a) + strlen(b) + 2;
-    char *s = malloc(len);
-    if (!s) return dk__error(DK_ERR_NOMEM, "out of memory");
-    snprintf(s, len, "%s,%s", a, b);
-    free(conv->covers);
-    conv->covers = s;
-    return DK_OK;
 }
 
 /* Folds bn (node index b) into conv (node index c). */
@@ -88,7 +60,7 @@ static dk_status fold(dk_graph *g, int c, int b)
     conv->inputs[1] = wv;
     conv->inputs[2] = bv;
     conv->outputs[0] = bn->outputs[0];
-    return join_covers(conv, bn);
+    return dk__join_covers(conv, bn);
 }
 
 dk_status dk__pass_fold_batchnorm(dk_graph *g)
@@ -101,7 +73,7 @@ dk_status dk__pass_fold_batchnorm(dk_graph *g)
         const dk_node *conv = &g->nodes[c];
         if (conv->op != DK_OP_CONV || !const_f32(g, conv->inputs[1])) continue;
         if (conv->n_inputs > 2 && conv->inputs[2] >= 0 && !const_f32(g, conv->inputs[2])) continue;
-        int b = sole_consumer(g, conv->outputs[0]);
+        int b = dk__sole_consumer(g, conv->outputs[0]);
         if (b < 0 || dead[b] || g->nodes[b].op != DK_OP_BATCHNORM || g->nodes[b].inputs[0] != conv->outputs[0])
             continue;
         int all_const = 1;
@@ -111,10 +83,5 @@ dk_status dk__pass_fold_batchnorm(dk_graph *g)
         dead[b] = 1;
         folded++;
     }
-    if (s == DK_OK && folded) {
-        dk__graph_remove_nodes(g, dead);
-        s = dk_graph_finalize(g); /* producers, params, FLOPs and bytes anew */
-    }
-    free(dead);
-    return s;
+    return dk__pass_remove_dead(g, dead, folded, s);
 }

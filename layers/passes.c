@@ -14,6 +14,14 @@ typedef struct pass {
 static const pass passes[] = {
     {{"fold_batchnorm", 1, "fold BatchNormalization into the preceding Conv's weights and bias"},
      dk__pass_fold_batchnorm},
+    {{"fuse_residual", 2, "fuse an Add of a Conv's output and another value into the Conv (sum post-op)"},
+     dk__pass_fuse_residual},
+    {{"fuse_activation", 2, "fuse a Relu or constant-bound Clip after a Conv into it (eltwise post-op)"},
+     dk__pass_fuse_activation},
+    {{"propagate_layout", 3, "keep activations in the layout their producer chose (no reorders between layers)"},
+     dk__pass_propagate_layout},
+    {{"choose_algorithm", 3, "time each convolution's algorithms at plan time and keep the fastest"},
+     dk__pass_choose_algorithm},
 };
 #define N_PASSES ((int)(sizeof passes / sizeof passes[0]))
 

@@ -37,6 +37,9 @@ struct dk_backend_iface {
     void (*close)(void *ctx);                         /* optional */
     /* optional (NULL: every op): 1 when the backend can run this node */
     int (*supports)(void *ctx, const dk_graph *g, const dk_node *n);
+    /* optional: called once with the graph before any node is planned (checks
+     * that concern the whole graph, e.g. a wrapper's target node exists) */
+    dk_status (*prepare)(void *ctx, const dk_graph *g);
     /* optional (NULL: no plan): everything done once per node before timing */
     dk_status (*plan)(void *ctx, const dk_graph *g, int node, void **plan);
     void (*plan_destroy)(void *ctx, void *plan);      /* optional */

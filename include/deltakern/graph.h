@@ -53,6 +53,18 @@ typedef struct dk_value {
     int producer;        /* node index, -1 when none */
 } dk_value;
 
+/* Operations a graph pass fused into a Conv (opt >= 2: passes fuse_residual
+ * and fuse_activation): y = act(conv(x, w) + b + sum), where sum is input 3
+ * of the node when has_sum, and act is DK_OP_NONE, DK_OP_RELU or DK_OP_CLIP
+ * (constant bounds min, max). A backend runs them as post-ops of its
+ * convolution primitive or as separate steps; the reference applies them to
+ * the rounded convolution output exactly as the unfused nodes would. */
+typedef struct dk_post_ops {
+    int has_sum;
+    dk_op act;
+    float min, max;
+} dk_post_ops;
+
 typedef struct dk_node {
     char *name;          /* never NULL: ONNX name or "<op>_<index>" when unnamed */
     dk_op op;
@@ -69,7 +81,16 @@ typedef struct dk_node {
     int64_t n_params;    /* elements of constant inputs (weights) */
     char *covers;        /* ONNX nodes this node stands for after graph passes,
                             comma-separated ("conv1,bn1"); NULL: itself only */
+    dk_post_ops post;    /* fused post-ops (Conv only; zero: none) */
 } dk_node;
+
+/* Requests of the opt=3 passes to every backend (dk_graph.hints). */
+enum {
+    DK_HINT_PROPAGATE_LAYOUT = 1, /* keep each value in the layout its producer chose:
+                                     no reorders to NCHW between layers */
+    DK_HINT_FASTEST_ALGO = 2      /* time the algorithms a backend has for each
+                                     convolution at plan time and keep the fastest */
+};
 
 typedef struct dk_graph {
     char *source;        /* file it was loaded from, for messages */
@@ -83,6 +104,7 @@ typedef struct dk_graph {
     int *inputs;         /* value indices of user-fed graph inputs */
     int n_outputs;
     int *outputs;        /* value indices of graph outputs */
+    unsigned hints;      /* DK_HINT_* set by graph passes */
 } dk_graph;
 
 dk_status dk_graph_create(dk_graph **out);

@@ -1,7 +1,10 @@
 /* deltakern — graph optimisation levels, as lists of named passes.
  *
  * opt=0 runs every ONNX node as it is (shape arithmetic is always folded at
- * load time, since static shapes need it); opt=1 adds fold_batchnorm. Each
+ * load time, since static shapes need it); opt=1 adds fold_batchnorm; opt=2
+ * adds fuse_residual and fuse_activation (post-ops of a Conv, see
+ * dk_post_ops in graph.h); opt=3 adds propagate_layout and choose_algorithm,
+ * requests to the backends (dk_graph.hints) that each honours in its plans. Each
  * pass records in dk_node.covers which ONNX nodes a rewritten node stands
  * for, so results map back to the original graph. */
 #ifndef DELTAKERN_PASSES_H

@@ -138,6 +138,8 @@ dnnl_status_t dk_dnnl_attr(dnnl_primitive_attr_t *attr, int bf16, const dk_dnnl_
                 if (post[i].kind == DK_DNNL_POST_ELTWISE)
                     s = dnnl_post_ops_append_eltwise(po, 1.0f, act_alg(post[i].act),
                                                       post[i].alpha, post[i].beta);
+                else if (post[i].kind == DK_DNNL_POST_SUM)
+                    s = dnnl_post_ops_append_sum(po, 1.0f);
                 else
                     s = dnnl_post_ops_append_binary(po, post[i].binary, &post[i].src1->d);
             }

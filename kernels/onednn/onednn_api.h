@@ -83,7 +83,8 @@ typedef enum dk_dnnl_act {
 } dk_dnnl_act;
 
 typedef struct dk_dnnl_postop {
-    enum { DK_DNNL_POST_ELTWISE, DK_DNNL_POST_BINARY } kind;
+    enum { DK_DNNL_POST_ELTWISE, DK_DNNL_POST_BINARY, DK_DNNL_POST_SUM } kind;
+                                  /* SUM: dst += the primitive's result (dst pre-filled) */
     dk_dnnl_act act;              /* ELTWISE */
     float alpha, beta;
     dnnl_alg_kind_t binary;       /* BINARY: dnnl_binary_add, ... */

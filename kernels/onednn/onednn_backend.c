@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "kernels/onednn/onednn_internal.h"
+#include "kernels/ref/ref_kernels.h"
 #include "runtime/error.h"
 
 static const dk_option_spec onednn_options[] = {
@@ -47,6 +48,9 @@ static const dk_option_spec onednn_options[] = {
      "oneDNN fpmath mode: bf16 allows float32 operands to be rounded to bfloat16 internally"},
     {"algo", "auto|direct|winograd", "auto",
      "convolution algorithm; winograd where oneDNN implements it for the layer, auto elsewhere"},
+    {"fuse", "on|off", "on",
+     "a Conv's fused residual Add and Relu/Clip (graph passes of opt=2) as oneDNN post-ops "
+     "(sum, eltwise) of the convolution primitive; off: in plain C after it"},
     {"isa", "all|avx512_core_bf16|avx512_core_vnni|avx512_core|avx2|avx|sse41", "all",
      "maximum CPU ISA; process-wide: the first onednn session fixes it and a later one asking "
      "for another fails (run that variant in its own process)"},
@@ -112,6 +116,7 @@ static void onednn_close(void *vctx)
 {
     dk_onednn_ctx *ctx = vctx;
     if (!ctx) return;
+    dk_onednn_native_free(ctx);
     if (ctx->stream) dnnl_stream_destroy(ctx->stream);
     if (ctx->engine) dnnl_engine_destroy(ctx->engine);
     free(ctx->work);
@@ -129,6 +134,12 @@ static dk_status onednn_open(const dk_variant *v, void **out)
     ctx->plain = layout && !strcmp(layout, "plain");
     ctx->nchw16c = layout && !strcmp(layout, "nchw16c");
     ctx->bf16 = fpmath && !strcmp(fpmath, "bf16");
+    for (int i = 0; i < v->n_options; i++) {
+        if (!strcmp(v->options[i].key, "algo")) ctx->algo_given = !v->options[i].is_default;
+        if (!strcmp(v->options[i].key, "layout")) ctx->layout_given = !v->options[i].is_default;
+    }
+    const char *fuse = dk_variant_get(v, "fuse");
+    ctx->fuse = !fuse || strcmp(fuse, "off") != 0;
     ctx->algo = !algo || !strcmp(algo, "auto")   ? DK_ONEDNN_ALGO_AUTO
                 : !strcmp(algo, "direct")        ? DK_ONEDNN_ALGO_DIRECT
                                                  : DK_ONEDNN_ALGO_WINOGRAD;
@@ -182,23 +193,52 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_REDUCEMEAN] = dk_onednn_plan_reducemean,
 };
 
-static dk_status onednn_plan(void *vctx, const dk_graph *g, int node, void **out)
+dk_status dk_onednn_plan_node(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                              dk_onednn_plan **out)
 {
-    dk_onednn_ctx *ctx = vctx;
-    const dk_node *n = &g->nodes[node];
     *out = NULL;
     dk_onednn_plan *p = calloc(1, sizeof *p);
     if (!p) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name, dk_op_name(n->op));
     planner_fn fn = n->op > DK_OP_NONE && n->op < DK_OP_COUNT ? planners[n->op] : NULL;
+    /* with layout propagation only convolutions read native layouts; the
+     * others get their native inputs reordered to NCHW first (so does a
+     * convolution that falls back, which has no steps of its own then) */
+    dk_status st = dk_onednn_native_begin(ctx, g);
+    int done = 0;
+    if (st == DK_OK && n->op == DK_OP_CONCAT) st = dk_onednn_plan_concat_native(ctx, g, n, p, &done);
+    if (st == DK_OK && done) {
+        *out = p;
+        return DK_OK;
+    }
+    if (st == DK_OK && n->op != DK_OP_CONV) st = dk_onednn_native_inputs_to_host(ctx, p, g, n);
     /* data movement (Reshape, Transpose, Pad, ...) has no oneDNN primitive
      * worth using on canonical tensors: plain C, by the reference kernels */
-    dk_status st = fn ? fn(ctx, g, n, p)
-                      : dk_onednn_fallback(p, "reference kernel: no oneDNN primitive for %s",
-                                           dk_op_name(n->op));
+    if (st == DK_OK)
+        st = fn ? fn(ctx, g, n, p)
+                : dk_onednn_fallback(p, "reference kernel: no oneDNN primitive for %s",
+                                     dk_op_name(n->op));
+    if (st == DK_OK && n->op == DK_OP_CONV && p->info.fallback && p->n_steps == 0)
+        st = dk_onednn_native_inputs_to_host(ctx, p, g, n);
     if (st != DK_OK) {
         dk_onednn_plan_free(p);
         return st;
     }
+    *out = p;
+    return DK_OK;
+}
+
+static dk_status onednn_plan(void *vctx, const dk_graph *g, int node, void **out)
+{
+    dk_onednn_ctx *ctx = vctx;
+    const dk_node *n = &g->nodes[node];
+    dk_onednn_plan *p = NULL;
+    *out = NULL;
+    /* opt=3: each convolution's algorithm and layout by timing (unless the
+     * variant fixes them) */
+    dk_status st = (g->hints & DK_HINT_FASTEST_ALGO) && n->op == DK_OP_CONV
+                       ? dk_onednn_plan_fastest_conv(ctx, g, n, &p)
+                       : dk_onednn_plan_node(ctx, g, n, &p);
+    if (st != DK_OK) return st;
     if (ctx->verbose)
         fprintf(stderr, "onednn: node '%s' (%s): %s\n", n->name, dk_op_name(n->op),
                 p->info.note[0] ? p->info.note : (p->n_steps ? "?" : "empty output, nothing to run"));
@@ -212,7 +252,9 @@ static dk_status onednn_execute(void *ctx, void *plan, const dk_graph *g, const 
                                 const dk_tensor *const *in, dk_tensor *const *out)
 {
     if (!plan) return dk__error(DK_ERR_INTERNAL, "node '%s' (%s): not planned", n->name, dk_op_name(n->op));
-    return dk_onednn_plan_run(ctx, plan, g, n, in, out);
+    DK_TRY(dk_onednn_plan_run(ctx, plan, g, n, in, out));
+    const dk_onednn_plan *p = plan;
+    return p->info.post_in_c ? dk_ref_conv_post(n, in, out) : DK_OK;
 }
 
 const dk_backend_iface dk_backend_onednn = {
@@ -227,4 +269,6 @@ const dk_backend_iface dk_backend_onednn = {
     .plan = onednn_plan,
     .plan_destroy = onednn_plan_destroy,
     .execute = onednn_execute,
+    .to_canonical = dk_onednn_to_canonical,
+    .from_canonical = dk_onednn_from_canonical,
 };

@@ -107,8 +107,20 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
     const dk_dnnl_md *w_want = ctx->plain && !ctx->bf16 ? &w_plain : &w_ask;
     const dk_dnnl_md *y_want = ctx->plain ? &y_plain : &y_ask;
 
+    /* fused post-ops (opt=2): sum, then Relu or Clip, inside the primitive
+     * with fuse=on; after it in plain C otherwise */
+    const dk_post_ops *post = &n->post;
+    dk_dnnl_postop ops[2];
+    int n_post = 0;
+    if (ctx->fuse && post->has_sum) ops[n_post++] = (dk_dnnl_postop){.kind = DK_DNNL_POST_SUM};
+    if (ctx->fuse && post->act == DK_OP_RELU)
+        ops[n_post++] = (dk_dnnl_postop){.kind = DK_DNNL_POST_ELTWISE, .act = DK_DNNL_RELU};
+    if (ctx->fuse && post->act == DK_OP_CLIP)
+        ops[n_post++] = (dk_dnnl_postop){.kind = DK_DNNL_POST_ELTWISE, .act = DK_DNNL_CLIP,
+                                         .alpha = post->min, .beta = post->max};
+    p->info.post_in_c = !ctx->fuse && (post->has_sum || post->act != DK_OP_NONE);
     dnnl_primitive_attr_t attr;
-    DK_TRY(dk_onednn_attr(ctx, n, NULL, 0, &attr));
+    DK_TRY(dk_onednn_attr(ctx, n, ops, n_post, &attr));
     dnnl_alg_kind_t alg = ctx->algo == DK_ONEDNN_ALGO_DIRECT     ? dnnl_convolution_direct
                           : ctx->algo == DK_ONEDNN_ALGO_WINOGRAD ? dnnl_convolution_winograd
                                                                  : dnnl_convolution_auto;
@@ -145,29 +157,58 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
     dk_dnnl_pd_md(pd, dnnl_query_src_md, 0, &x_got);
     dk_dnnl_pd_md(pd, dnnl_query_weights_md, 0, &w_got);
     dk_dnnl_pd_md(pd, dnnl_query_dst_md, 0, &y_got);
-    snprintf(p->info.note, sizeof p->info.note, "%s, %s%s%s%s", dk_dnnl_impl_str(pd),
+    const dk_onednn_native *x_nat = dk_onednn_native_of(ctx, n->inputs[0]);
+    const int x_same = dk_dnnl_md_equal(&x_got, x_nat ? &x_nat->md : &x_plain);
+    snprintf(p->info.note, sizeof p->info.note, "%s, %s%s%s%s%s", dk_dnnl_impl_str(pd),
              alg_name(dk_dnnl_conv_alg(pd)), wino_missing ? " (winograd unavailable)" : "",
-             dk_dnnl_md_equal(&x_got, &x_plain) ? "" : ", src reordered",
-             dk_dnnl_md_equal(&y_got, &y_plain) ? "" : ", dst reordered");
+             x_same ? "" : ", src reordered",
+             dk_dnnl_md_equal(&y_got, &y_plain) ? "" : ctx->propagate ? ", dst kept in its layout" : ", dst reordered",
+             n_post ? ", post-ops fused" : p->info.post_in_c ? ", post-ops in C" : "");
 
     dnnl_memory_t xm = NULL, wm = NULL, bm = NULL, ym = NULL;
     /* source and weights: the inputs themselves or reordered (constant
-     * weights once now, the rest into the workspace at every run) */
-    dk_status st = dk_onednn_input_as(ctx, p, g, n, 0, &x_plain, &x_got, &xm);
+     * weights once now, the rest into the workspace at every run); a source
+     * a convolution left in its own layout (opt=3) is read from there */
+    dk_status st = DK_OK;
+    if (x_nat) {
+        dnnl_memory_t nm;
+        st = dk_onednn_native_mem(ctx, p, n, n->inputs[0], &nm);
+        if (st == DK_OK && dk_dnnl_md_equal(&x_nat->md, &x_got)) {
+            xm = nm;
+        } else if (st == DK_OK) {
+            st = dk_onednn_mem_work(ctx, p, n, &x_got, &xm);
+            if (st == DK_OK) st = dk_onednn_reorder_step(ctx, p, n, &x_nat->md, nm, &x_got, xm);
+        }
+    } else {
+        st = dk_onednn_input_as(ctx, p, g, n, 0, &x_plain, &x_got, &xm);
+    }
     if (st == DK_OK) st = dk_onednn_input_as(ctx, p, g, n, 1, &w_plain, &w_got, &wm);
     if (st == DK_OK && b) st = dk_onednn_mem_io(ctx, p, n, &b_md, DK_ONEDNN_BIND_INPUT, 2, &bm);
     /* destination: the output itself, or the workspace reordered afterwards */
     int y_direct = dk_dnnl_md_equal(&y_got, &y_plain);
+    /* opt=3: a destination in the primitive's own layout stays there */
+    const int y_native = !y_direct && ctx->propagate;
     if (st == DK_OK)
-        st = y_direct ? dk_onednn_mem_io(ctx, p, n, &y_got, DK_ONEDNN_BIND_OUTPUT, 0, &ym)
-                      : dk_onednn_mem_work(ctx, p, n, &y_got, &ym);
+        st = y_direct   ? dk_onednn_mem_io(ctx, p, n, &y_got, DK_ONEDNN_BIND_OUTPUT, 0, &ym)
+             : y_native ? dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_got, &ym)
+                        : dk_onednn_mem_work(ctx, p, n, &y_got, &ym);
+    /* the sum post-op adds the primitive's result to what dst holds: the
+     * residual, copied (reordered) into dst first */
+    if (st == DK_OK && ctx->fuse && post->has_sum) {
+        dnnl_memory_t sm;
+        const dk_onednn_native *s_nat = dk_onednn_native_of(ctx, n->inputs[3]);
+        st = s_nat ? dk_onednn_native_mem(ctx, p, n, n->inputs[3], &sm)
+                   : dk_onednn_mem_io(ctx, p, n, &y_plain, DK_ONEDNN_BIND_INPUT, 3, &sm);
+        if (st == DK_OK)
+            st = dk_onednn_reorder_step(ctx, p, n, s_nat ? &s_nat->md : &y_plain, sm, &y_got, ym);
+    }
     if (st == DK_OK) {
         dk_onednn_arg args[] = {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym},
                                 {DNNL_ARG_BIAS, bm}};
         st = dk_onednn_add_step(ctx, p, n, pd, args, b ? 4 : 3);
         pd = NULL; /* owned by the step now */
     }
-    if (st == DK_OK && !y_direct) {
+    if (st == DK_OK && !y_direct && !y_native) {
         dnnl_memory_t yout;
         st = dk_onednn_mem_io(ctx, p, n, &y_plain, DK_ONEDNN_BIND_OUTPUT, 0, &yout);
         if (st == DK_OK) st = dk_onednn_reorder_step(ctx, p, n, &y_got, ym, &y_plain, yout);

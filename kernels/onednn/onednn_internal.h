@@ -31,6 +31,15 @@ typedef enum dk_onednn_algo {
     DK_ONEDNN_ALGO_WINOGRAD
 } dk_onednn_algo;
 
+/* opt=3 (layout propagation): a value a convolution wrote in its own layout
+ * stays there, in a buffer of the context, for the next convolution to read;
+ * the host tensor is filled only when a consumer needs NCHW (a reorder step
+ * of that consumer's plan) or the session asks (to_canonical). */
+typedef struct dk_onednn_native {
+    dk_dnnl_md md;
+    void *buf;                    /* NULL: the value lives in its host tensor */
+} dk_onednn_native;
+
 typedef struct dk_onednn_ctx {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
@@ -38,6 +47,11 @@ typedef struct dk_onednn_ctx {
     int nchw16c;                  /* layout=nchw16c: convolutions on nChw16c */
     int bf16;                     /* fpmath=bf16 */
     dk_onednn_algo algo;
+    int algo_given, layout_given; /* set in the variant (opt=3 then does not choose them) */
+    int fuse;                     /* fuse=on: a Conv's fused sum/activation as post-ops */
+    int propagate;                /* graph asks for layout propagation (opt=3), not plain */
+    int n_native;
+    dk_onednn_native *native;     /* per graph value, allocated at the first plan */
     int verbose;                  /* DK_ONEDNN_VERBOSE set: one line per planned node */
     const dk_backend_iface *ref;  /* runs the fallback nodes */
     unsigned char *work;          /* shared workspace, DK_ONEDNN_ALIGN aligned */
@@ -74,6 +88,8 @@ typedef struct dk_onednn_plan {
     int n_steps, cap_steps;
     dk_onednn_step *steps;
     size_t work_used;       /* bytes of the workspace this plan uses */
+    int n_pre;              /* leading steps bringing native inputs to NCHW (run
+                               before a fallback's reference kernel too) */
 } dk_onednn_plan;
 
 /* One argument of a step: DNNL_ARG_* and a memory from dk_onednn_mem_*. */
@@ -91,6 +107,9 @@ dk_status dk_onednn_mem_io(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node 
 /* Memory of descriptor md in this plan's part of the shared workspace. */
 dk_status dk_onednn_mem_work(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                              const dk_dnnl_md *md, dnnl_memory_t *mem);
+/* Memory over a buffer that outlives the plan (a native value), never rebound. */
+dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                              const dk_dnnl_md *md, void *handle, dnnl_memory_t *mem);
 /* Memory with its own buffer; filled by the caller (or a plan-time reorder). */
 dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                               const dk_dnnl_md *md, dnnl_memory_t *mem);
@@ -129,6 +148,32 @@ dk_status dk_onednn_fallback(dk_onednn_plan *p, const char *fmt, ...)
  * reports any other status as an error. */
 dk_status dk_onednn_pd_failed(dk_onednn_plan *p, const dk_node *n, dnnl_status_t s,
                               const char *what);
+
+/* ---- native values (onednn_native.c) ---------------------------------------- */
+
+/* Called by each plan: sizes the native table for g; propagation is on when
+ * g asks for it (DK_HINT_PROPAGATE_LAYOUT) and the layout is not plain. */
+dk_status dk_onednn_native_begin(dk_onednn_ctx *ctx, const dk_graph *g);
+/* The native copy of value v, NULL when it lives in its host tensor. */
+const dk_onednn_native *dk_onednn_native_of(const dk_onednn_ctx *ctx, int v);
+/* Makes value v native in layout md: a buffer of the context and a memory
+ * over it in plan p. */
+dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
+                                const dk_dnnl_md *md, dnnl_memory_t *mem);
+/* Memory in plan p over native value v's buffer. */
+dk_status dk_onednn_native_mem(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
+                               dnnl_memory_t *mem);
+/* Steps bringing every native input of a node that reads NCHW to its host tensor. */
+dk_status dk_onednn_native_inputs_to_host(dk_onednn_ctx *ctx, dk_onednn_plan *p,
+                                          const dk_graph *g, const dk_node *n);
+/* The backend interface's conversions (no-ops for values on the host). */
+dk_status dk_onednn_to_canonical(void *ctx, const dk_graph *g, int v, dk_tensor *dst);
+dk_status dk_onednn_from_canonical(void *ctx, const dk_graph *g, int v, const dk_tensor *src);
+void dk_onednn_native_free(dk_onednn_ctx *ctx);
+/* A channel Concat of native inputs planned on their layout (*done = 1), or
+ * left to the NCHW planner (*done = 0). */
+dk_status dk_onednn_plan_concat_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                       dk_onednn_plan *p, int *done);
 
 /* ---- the graph -------------------------------------------------------------- */
 
@@ -173,6 +218,14 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_lrn);
 DK_ONEDNN_PLANNER(dk_onednn_plan_softmax);
 DK_ONEDNN_PLANNER(dk_onednn_plan_concat);
 DK_ONEDNN_PLANNER(dk_onednn_plan_reducemean);
+
+/* The plan of one node with the context's settings (onednn_backend.c). */
+dk_status dk_onednn_plan_node(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                              dk_onednn_plan **out);
+/* opt=3 (onednn_choose.c): plans a convolution with each algorithm and layout
+ * the variant leaves open, times each at plan time and keeps the fastest. */
+dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                      dk_onednn_plan **out);
 
 /* ---- running (onednn_plan.c) ---------------------------------------------------- */
 

@@ -66,6 +66,14 @@ dk_status dk_onednn_mem_work(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_nod
     return add_mem(p, n, *mem, DK_ONEDNN_BIND_WORK, -1, offset);
 }
 
+dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                              const dk_dnnl_md *md, void *handle, dnnl_memory_t *mem)
+{
+    dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, handle, mem);
+    if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a memory object");
+    return add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0);
+}
+
 dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                               const dk_dnnl_md *md, dnnl_memory_t *mem)
 {
@@ -219,7 +227,6 @@ int dk_onednn_all_f32(const dk_graph *g, const dk_node *n)
 dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_graph *g,
                              const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
 {
-    if (p->info.fallback) return ctx->ref->execute(NULL, NULL, g, n, in, out);
     for (int i = 0; i < p->n_mems; i++) {
         dk_onednn_mem *m = &p->mems[i];
         void *h;
@@ -234,10 +241,18 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
         if (s != dnnl_success) return dk_dnnl_error(s, n, "binding a tensor");
         m->bound = h;
     }
-    for (int k = 0; k < p->n_steps; k++) {
+    int steps = p->info.fallback ? p->n_pre : p->n_steps;
+    for (int k = 0; k < steps; k++) {
         dnnl_status_t s = dnnl_primitive_execute(p->steps[k].prim, ctx->stream, p->steps[k].nargs,
                                                  p->steps[k].args);
         if (s != dnnl_success) return dk_dnnl_error(s, n, "executing a primitive");
+    }
+    if (p->info.fallback) {
+        if (steps) {
+            dnnl_status_t s = dnnl_stream_wait(ctx->stream);
+            if (s != dnnl_success) return dk_dnnl_error(s, n, "waiting for the stream");
+        }
+        return ctx->ref->execute(NULL, NULL, g, n, in, out);
     }
     dnnl_status_t s = dnnl_stream_wait(ctx->stream);
     return s == dnnl_success ? DK_OK : dk_dnnl_error(s, n, "waiting for the stream");

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cblas.h>
 #ifdef _OPENMP
@@ -101,11 +102,22 @@ static const dk_option_spec ob_options[] = {
      "convolution lowering: auto = 1x1 stride-1 unpadded as one GEMM on the input, depthwise "
      "as a direct float loop, the rest im2col + sgemm; im2col = every convolution through "
      "im2col + sgemm (depthwise as one GEMM per channel)"},
+    {"core", "auto|Haswell|SkylakeX|Cooperlake|Zen", "auto",
+     "OpenBLAS kernel set, fixed when the library loads (environment OPENBLAS_CORETYPE): "
+     "auto accepts the one loaded, a name requires it (OpenBLAS 0.3.21 does not know AMD "
+     "family 25/26 CPUs and loads Haswell's AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX selects "
+     "its AVX-512 kernels). Process-wide, like onednn's isa"},
     {NULL, NULL, NULL, NULL},
 };
 
 static dk_status ob_open(const dk_variant *v, void **out)
 {
+    const char *core = dk_variant_get(v, "core");
+    if (core && strcmp(core, "auto") && strcasecmp(core, openblas_get_corename()))
+        return dk__error(DK_ERR_UNAVAILABLE,
+                         "core=%s: OpenBLAS loaded its %s kernels when the process started; run "
+                         "with OPENBLAS_CORETYPE=%s in the environment", core,
+                         openblas_get_corename(), core);
     ob_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return dk__error(DK_ERR_NOMEM, "openblas: out of memory");
     const char *conv = dk_variant_get(v, "conv");

@@ -34,6 +34,7 @@
 #include <cblas.h>
 
 #include "kernels/openblas/openblas_internal.h"
+#include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/ref_omp.h"
 
 static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor *w,
@@ -294,8 +295,8 @@ static void depthwise_plane_flat(const ob_conv_geom *c, const float *x, const fl
         }
 }
 
-dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
-                       const dk_tensor *const *in, dk_tensor *const *out)
+static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                           const dk_tensor *const *in, dk_tensor *const *out)
 {
     const ob_conv_geom *c = &p->conv;
     const dk_tensor *xt = in[0], *wt = in[1], *bt = n->p.conv.has_bias ? in[2] : NULL;
@@ -345,4 +346,13 @@ dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         conv_gemm_task(c, x, w, bias, y, t / c->group, t % c->group, col, 0);
     }
     return DK_OK;
+}
+
+/* The convolution, then its fused post-ops (sum, Relu/Clip) in one pass over
+ * the output, rounded like the unfused nodes. */
+dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                       const dk_tensor *const *in, dk_tensor *const *out)
+{
+    DK_TRY(conv_core(ctx, p, n, in, out));
+    return dk_ref_conv_post(n, in, out);
 }

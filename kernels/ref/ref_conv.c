@@ -302,5 +302,26 @@ dk_status dk_ref_conv(const dk_node *n, const dk_tensor *const *in, dk_tensor *c
     }
     free(rearranged);
     if (failed) return conv_error(n, DK_ERR_NOMEM, "cannot allocate the accumulators");
+    return dk_ref_conv_post(n, in, out);
+}
+
+dk_status dk_ref_conv_post(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
+{
+    const dk_post_ops *post = &n->post;
+    if (!post->has_sum && post->act == DK_OP_NONE) return DK_OK;
+    const float *sum = post->has_sum ? in[3]->data : NULL;
+    float *y = out[0]->data;
+    const int64_t count = dk_tensor_numel(out[0]);
+    const int act = post->act != DK_OP_NONE;
+    const float lo = post->min, hi = post->max; /* Relu: 0, +inf */
+#pragma omp parallel for schedule(static) if (count > 65536)
+    for (int64_t i = 0; i < count; i++) {
+        float v = sum ? y[i] + sum[i] : y[i];
+        if (act) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        y[i] = v;
+    }
     return DK_OK;
 }

@@ -16,6 +16,10 @@ dk_eval_fn dk_ref_kernel_for(dk_op op);
 
 /* ref_conv.c */
 DK_REF_KERNEL(dk_ref_conv);
+/* A Conv node's fused post-ops (dk_node.post) applied to its float32 output
+ * in place, rounded exactly as the unfused Add, Relu and Clip would round:
+ * every backend without post-ops of its own runs them this way. */
+DK_REF_KERNEL(dk_ref_conv_post);
 /* ref_pool.c */
 DK_REF_KERNEL(dk_ref_maxpool);
 DK_REF_KERNEL(dk_ref_avgpool);

@@ -5,9 +5,9 @@
 # identical, relative L2 error <= 1e-4; see tests/tools/compare_logits.py).
 # Skips (77) when python lacks torch/torchvision/onnx/numpy or the variant's
 # backend is unavailable in this build.
-# usage: model_e2e_variant.sh DELTAKERN SOURCE_DIR MODEL_DIR MODEL VARIANT
+# usage: model_e2e_variant.sh DELTAKERN SOURCE_DIR MODEL_DIR MODEL VARIANT [compare_logits.py flags]
 set -u
-DK=$1; SRC=$2; DIR=$3; MODEL=$4; VARIANT=$5
+DK=$1; SRC=$2; DIR=$3; MODEL=$4; VARIANT=$5; shift 5
 PY=/usr/bin/python3
 if ! $PY -c "import torch, torchvision, onnx, numpy" 2>/dev/null; then
     echo "SKIP: /usr/bin/python3 lacks torch, torchvision, onnx or numpy (Debian python3-torch python3-torchvision python3-onnx)"
@@ -31,4 +31,4 @@ OUT="$DIR/$MODEL.$TAG.deltakern.npy"
 start=$(date +%s%N)
 "$DK" run "$FILE" -i "$DIR/$MODEL.input.npy" -b "$VARIANT" --save-output "$OUT" --force || exit 1
 echo "run took $(( ($(date +%s%N) - start) / 1000000 )) ms (load, plan and run; variant $VARIANT)"
-$PY "$SRC/tests/tools/compare_logits.py" "$OUT" "$DIR/$MODEL.logits.npy"
+$PY "$SRC/tests/tools/compare_logits.py" "$OUT" "$DIR/$MODEL.logits.npy" "$@"

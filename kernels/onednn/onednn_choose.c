@@ -1,0 +1,149 @@
+/* opt=3 (pass choose_algorithm): the fastest algorithm and layout for each
+ * convolution, by timing at plan time (never inside a timed run).
+ *
+ * Candidates: oneDNN's own choice (algo=auto, layout=blocked), Winograd
+ * where the layer allows it (3x3, stride 1, undilated, ungrouped, float32),
+ * and channels blocked by 16 (layout=nchw16c); an option the variant sets
+ * explicitly is kept, not searched. Each candidate is planned, run once to
+ * warm up and then CHOOSE_RUNS times on inputs filled with small values; the
+ * fastest by its minimum time is planned again for real (a candidate's plan
+ * owns buffers the next one replaces) and the plan note says what was
+ * measured. */
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/onednn/onednn_internal.h"
+#include "runtime/timer.h"
+
+#define CHOOSE_RUNS 3
+#define MAX_CANDIDATES 3
+
+typedef struct candidate {
+    dk_onednn_algo algo;
+    int nchw16c;
+    const char *name;
+    double seconds;
+} candidate;
+
+static int winograd_possible(const dk_node *n)
+{
+    const dk_window *w = &n->p.conv.win;
+    if (w->nspatial != 2 || n->p.conv.group != 1) return 0;
+    for (int i = 0; i < 2; i++)
+        if (w->kernel[i] != 3 || w->stride[i] != 1 || w->dilation[i] != 1) return 0;
+    return 1;
+}
+
+/* Host tensors for the node's inputs and outputs: constants as they are,
+ * activations allocated and filled with small values (no denormals, no NaN:
+ * the timing must be the kernel's ordinary speed). */
+static dk_status scratch_io(const dk_graph *g, const dk_node *n, dk_tensor *own,
+                            const dk_tensor **in, dk_tensor **out)
+{
+    for (int i = 0; i < n->n_inputs && i < 8; i++) {
+        in[i] = NULL;
+        int v = n->inputs[i];
+        if (v < 0) continue;
+        if (g->values[v].kind == DK_VALUE_CONSTANT && g->values[v].t.data) {
+            in[i] = &g->values[v].t;
+            continue;
+        }
+        const dk_tensor *t = &g->values[v].t;
+        DK_TRY(dk_tensor_alloc(&own[i], t->dtype, t->ndim, t->dims));
+        if (t->dtype == DK_F32) {
+            float *d = own[i].data;
+            for (int64_t k = 0; k < dk_tensor_numel(t); k++) d[k] = (float)((k % 17) - 8) * 0.0625f;
+        }
+        in[i] = &own[i];
+    }
+    for (int o = 0; o < n->n_outputs && o < 8; o++) {
+        out[o] = NULL;
+        int v = n->outputs[o];
+        if (v < 0) continue;
+        const dk_tensor *t = &g->values[v].t;
+        DK_TRY(dk_tensor_alloc(&own[8 + o], t->dtype, t->ndim, t->dims));
+        out[o] = &own[8 + o];
+    }
+    return DK_OK;
+}
+
+/* Native inputs hold whatever memory held: small values instead. */
+static void fill_native_inputs(dk_onednn_ctx *ctx, const dk_node *n)
+{
+    for (int i = 0; i < n->n_inputs; i++) {
+        const dk_onednn_native *nat = dk_onednn_native_of(ctx, n->inputs[i]);
+        if (!nat) continue;
+        size_t count = dk_dnnl_md_size(&nat->md) / sizeof(float);
+        float *d = nat->buf;
+        for (size_t k = 0; k < count; k++) d[k] = (float)((int)(k % 17) - 8) * 0.0625f;
+    }
+}
+
+static dk_status time_candidate(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                const dk_tensor *const *in, dk_tensor *const *out, candidate *c)
+{
+    ctx->algo = c->algo;
+    ctx->nchw16c = c->nchw16c;
+    dk_onednn_plan *p = NULL;
+    DK_TRY(dk_onednn_plan_node(ctx, g, n, &p));
+    dk_status st = DK_OK;
+    c->seconds = DBL_MAX;
+    for (int r = 0; r <= CHOOSE_RUNS && st == DK_OK; r++) {
+        double t0 = dk__now();
+        st = dk_onednn_plan_run(ctx, p, g, n, in, out);
+        double dt = dk__now() - t0;
+        if (r > 0 && dt < c->seconds) c->seconds = dt; /* run 0 warms up */
+    }
+    dk_onednn_plan_free(p);
+    return st;
+}
+
+dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                      dk_onednn_plan **out)
+{
+    candidate cands[MAX_CANDIDATES];
+    int nc = 0;
+    const dk_onednn_algo algo0 = ctx->algo;
+    const int nchw16c0 = ctx->nchw16c;
+    cands[nc++] = (candidate){algo0, nchw16c0, "as given", 0};
+    if (!ctx->algo_given && winograd_possible(n) && !ctx->bf16)
+        cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, nchw16c0, "winograd", 0};
+    if (!ctx->layout_given && !ctx->plain)
+        cands[nc++] = (candidate){algo0, 1, "nchw16c", 0};
+    if (nc == 1) return dk_onednn_plan_node(ctx, g, n, out);
+
+    dk_tensor own[16];
+    memset(own, 0, sizeof own);
+    const dk_tensor *in[8] = {0};
+    dk_tensor *outs[8] = {0};
+    dk_status st = n->n_inputs <= 8 && n->n_outputs <= 8
+                       ? scratch_io(g, n, own, in, outs)
+                       : dk__error(DK_ERR_UNSUPPORTED, "node '%s': too many inputs", n->name);
+    if (st == DK_OK) st = dk_onednn_native_begin(ctx, g);
+    if (st == DK_OK) fill_native_inputs(ctx, n);
+    int best = 0;
+    for (int i = 0; i < nc && st == DK_OK; i++) {
+        st = time_candidate(ctx, g, n, in, outs, &cands[i]);
+        if (st == DK_OK && cands[i].seconds < cands[best].seconds) best = i;
+    }
+    for (int i = 0; i < 16; i++) dk_tensor_reset(&own[i]);
+    if (st == DK_OK) {
+        ctx->algo = cands[best].algo;
+        ctx->nchw16c = cands[best].nchw16c;
+        st = dk_onednn_plan_node(ctx, g, n, out);
+    }
+    ctx->algo = algo0;
+    ctx->nchw16c = nchw16c0;
+    if (st != DK_OK) return st;
+    /* the note: what was chosen, and the times behind the choice */
+    char times[96] = "";
+    size_t used = 0;
+    for (int i = 0; i < nc && used < sizeof times; i++)
+        used += (size_t)snprintf(times + used, sizeof times - used, "%s%s %.3f ms", i ? ", " : "",
+                                 cands[i].name, cands[i].seconds * 1e3);
+    size_t len = strlen((*out)->info.note);
+    snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; fastest of %s", times);
+    return DK_OK;
+}

@@ -1,0 +1,178 @@
+/* Layout propagation (opt=3): values a convolution wrote in the layout it
+ * chose stay in that layout, in buffers of the context, so that the next
+ * convolution reads them without a reorder to NCHW and back. Consumers that
+ * read NCHW (pools, concat, Gemm, ...) get a reorder step into their host
+ * input first; the session gets NCHW through to_canonical, outside timing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/onednn/onednn_internal.h"
+
+dk_status dk_onednn_native_begin(dk_onednn_ctx *ctx, const dk_graph *g)
+{
+    ctx->propagate = (g->hints & DK_HINT_PROPAGATE_LAYOUT) && !ctx->plain;
+    if (!ctx->propagate || ctx->n_native >= g->n_values) return DK_OK;
+    dk_onednn_native *t = realloc(ctx->native, sizeof *t * (size_t)g->n_values);
+    if (!t) return dk__error(DK_ERR_NOMEM, "onednn: out of memory");
+    memset(t + ctx->n_native, 0, sizeof *t * (size_t)(g->n_values - ctx->n_native));
+    ctx->native = t;
+    ctx->n_native = g->n_values;
+    return DK_OK;
+}
+
+const dk_onednn_native *dk_onednn_native_of(const dk_onednn_ctx *ctx, int v)
+{
+    if (!ctx->propagate || v < 0 || v >= ctx->n_native || !ctx->native[v].buf) return NULL;
+    return &ctx->native[v];
+}
+
+dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
+                                const dk_dnnl_md *md, dnnl_memory_t *mem)
+{
+    if (v < 0 || v >= ctx->n_native) return dk__error(DK_ERR_INTERNAL, "onednn: no native slot for a value");
+    dk_onednn_native *nat = &ctx->native[v];
+    size_t size = dk_dnnl_md_size(md);
+    size = (size + DK_ONEDNN_ALIGN - 1) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN;
+    free(nat->buf);
+    nat->buf = aligned_alloc(DK_ONEDNN_ALIGN, size ? size : DK_ONEDNN_ALIGN);
+    if (!nat->buf)
+        return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate %zu bytes", n->name,
+                         dk_op_name(n->op), size);
+    nat->md = *md;
+    return dk_onednn_mem_fixed(ctx, p, n, md, nat->buf, mem);
+}
+
+dk_status dk_onednn_native_mem(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
+                               dnnl_memory_t *mem)
+{
+    const dk_onednn_native *nat = dk_onednn_native_of(ctx, v);
+    if (!nat) return dk__error(DK_ERR_INTERNAL, "onednn: value %d is not native", v);
+    return dk_onednn_mem_fixed(ctx, p, n, &nat->md, nat->buf, mem);
+}
+
+dk_status dk_onednn_native_inputs_to_host(dk_onednn_ctx *ctx, dk_onednn_plan *p,
+                                          const dk_graph *g, const dk_node *n)
+{
+    for (int i = 0; i < n->n_inputs; i++) {
+        const dk_onednn_native *nat = dk_onednn_native_of(ctx, n->inputs[i]);
+        if (!nat) continue;
+        const dk_tensor *t = &g->values[n->inputs[i]].t;
+        dk_dnnl_md plain;
+        dnnl_status_t s = dk_dnnl_md_plain(&plain, t->ndim, t->dims);
+        if (s != dnnl_success) return dk_dnnl_error(s, n, "describing an input");
+        dnnl_memory_t from, to;
+        DK_TRY(dk_onednn_native_mem(ctx, p, n, n->inputs[i], &from));
+        DK_TRY(dk_onednn_mem_io(ctx, p, n, &plain, DK_ONEDNN_BIND_INPUT, i, &to));
+        DK_TRY(dk_onednn_reorder_step(ctx, p, n, &nat->md, from, &plain, to));
+    }
+    p->n_pre = p->n_steps;
+    return DK_OK;
+}
+
+/* One reorder between a native value and a host tensor, run now. */
+static dk_status convert(dk_onednn_ctx *ctx, const dk_graph *g, int v, const void *src,
+                         void *dst, int to_host)
+{
+    const dk_onednn_native *nat = dk_onednn_native_of(ctx, v);
+    const dk_tensor *t = &g->values[v].t;
+    dk_dnnl_md plain;
+    dnnl_memory_t a = NULL, b = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t s = dk_dnnl_md_plain(&plain, t->ndim, t->dims);
+    const dk_dnnl_md *from = to_host ? &nat->md : &plain, *to = to_host ? &plain : &nat->md;
+    if (s == dnnl_success) s = dnnl_primitive_attr_create(&attr);
+    if (s == dnnl_success) s = dk_dnnl_reorder_pd(&pd, ctx->engine, from, to, attr);
+    if (s == dnnl_success) s = dnnl_primitive_create(&prim, pd);
+    if (s == dnnl_success) s = dk_dnnl_memory(ctx->engine, from, (void *)src, &a);
+    if (s == dnnl_success) s = dk_dnnl_memory(ctx->engine, to, dst, &b);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, a}, {DNNL_ARG_TO, b}};
+        s = dnnl_primitive_execute(prim, ctx->stream, 2, args);
+        if (s == dnnl_success) s = dnnl_stream_wait(ctx->stream);
+    }
+    if (a) dnnl_memory_destroy(a);
+    if (b) dnnl_memory_destroy(b);
+    if (prim) dnnl_primitive_destroy(prim);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success)
+        return dk__error(DK_ERR_INTERNAL, "onednn: converting value '%s' %s NCHW: %s", t->name,
+                         to_host ? "to" : "from", dk_dnnl_status_str(s));
+    return DK_OK;
+}
+
+dk_status dk_onednn_to_canonical(void *vctx, const dk_graph *g, int v, dk_tensor *dst)
+{
+    dk_onednn_ctx *ctx = vctx;
+    const dk_onednn_native *nat = dk_onednn_native_of(ctx, v);
+    return nat ? convert(ctx, g, v, nat->buf, dst->data, 1) : DK_OK;
+}
+
+dk_status dk_onednn_from_canonical(void *vctx, const dk_graph *g, int v, const dk_tensor *src)
+{
+    dk_onednn_ctx *ctx = vctx;
+    const dk_onednn_native *nat = dk_onednn_native_of(ctx, v);
+    return nat ? convert(ctx, g, v, src->data, nat->buf, 0) : DK_OK;
+}
+
+void dk_onednn_native_free(dk_onednn_ctx *ctx)
+{
+    for (int v = 0; v < ctx->n_native; v++) free(ctx->native[v].buf);
+    free(ctx->native);
+    ctx->native = NULL;
+    ctx->n_native = 0;
+}
+
+/* opt=3: a Concat along channels of native values all in one layout runs on
+ * that layout and its output stays native (InceptionV3's branches meet at
+ * Concats, each read by several convolutions). *done = 0 leaves the node to
+ * the NCHW planner. */
+dk_status dk_onednn_plan_concat_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                       dk_onednn_plan *p, int *done)
+{
+    *done = 0;
+    if (!ctx->propagate || n->p.axis.axis != 1 || n->n_inputs < 1 || n->n_inputs > 64 ||
+        !dk_onednn_all_f32(g, n))
+        return DK_OK;
+    dk_dnnl_md mds[64];
+    for (int i = 0; i < n->n_inputs; i++) {
+        const dk_onednn_native *nat = dk_onednn_native_of(ctx, n->inputs[i]);
+        if (!nat) return DK_OK;
+        mds[i] = nat->md;
+    }
+    const dk_tensor *y = &g->values[n->outputs[0]].t;
+    dk_dnnl_md y_any, y_got;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dk_dnnl_md_any(&y_any, y->ndim, y->dims, dnnl_f32);
+    DK_TRY(dk_onednn_attr(ctx, n, NULL, 0, &attr));
+    if (s == dnnl_success) s = dk_dnnl_concat_pd(&pd, ctx->engine, &y_any, n->n_inputs, 1, mds, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) return DK_OK; /* no such concat: the NCHW way */
+    if (!strncmp(dk_dnnl_impl_str(pd), "ref", 3)) { /* mixed layouts: reorders beat it */
+        dnnl_primitive_desc_destroy(pd);
+        return DK_OK;
+    }
+    dk_dnnl_pd_md(pd, dnnl_query_dst_md, 0, &y_got);
+    dk_onednn_arg args[65];
+    dk_status st = DK_OK;
+    for (int i = 0; i < n->n_inputs && st == DK_OK; i++) {
+        args[i].arg = DNNL_ARG_MULTIPLE_SRC + i;
+        st = dk_onednn_native_mem(ctx, p, n, n->inputs[i], &args[i].mem);
+    }
+    if (st == DK_OK) {
+        args[n->n_inputs].arg = DNNL_ARG_DST;
+        st = dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_got, &args[n->n_inputs].mem);
+    }
+    if (st == DK_OK) {
+        snprintf(p->info.note, sizeof p->info.note, "%s, in its inputs' layout (kept)",
+                 dk_dnnl_impl_str(pd));
+        st = dk_onednn_add_step(ctx, p, n, pd, args, n->n_inputs + 1);
+        pd = NULL;
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    *done = st == DK_OK;
+    return st;
+}
