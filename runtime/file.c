@@ -1,10 +1,12 @@
-/* Whole-file reading. */
+/* Whole-file reading, and atomic writing (include/deltakern/file.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "deltakern/file.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 
@@ -36,4 +38,48 @@ dk_status dk__read_file(const char *path, size_t max_bytes, unsigned char **data
     *data = buf;
     *size = got;
     return DK_OK;
+}
+
+dk_status dk_file_write_atomic(const char *path, const void *data, size_t n)
+{
+    size_t len = strlen(path) + 32;
+    char *tmp = malloc(len);
+    if (!tmp) return dk__error(DK_ERR_NOMEM, "%s: out of memory", path);
+    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        dk_status s = dk__error(DK_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    int ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        saved = errno;
+    }
+    dk_status s = DK_OK;
+    if (!ok) {
+        s = dk__error(DK_ERR_IO, "%s: cannot write: %s", path, strerror(saved));
+        remove(tmp);
+    }
+    free(tmp);
+    return s;
+}
+
+dk_status dk_file_write_text(const char *path, const char *text)
+{
+    size_t n = strlen(text);
+    if (n && text[n - 1] == '\n') return dk_file_write_atomic(path, text, n);
+    char *copy = malloc(n + 2);
+    if (!copy) return dk__error(DK_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(copy, text, n);
+    copy[n] = '\n';
+    dk_status s = dk_file_write_atomic(path, copy, n + 1);
+    free(copy);
+    return s;
 }

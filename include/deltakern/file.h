@@ -1,0 +1,22 @@
+/* deltakern — writing result files atomically: a temporary file beside the
+ * target, flushed to disk, then renamed over it, so a reader (or a crash)
+ * never sees a half-written result. */
+#ifndef DELTAKERN_FILE_H
+#define DELTAKERN_FILE_H
+
+#include <stddef.h>
+#include "deltakern/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes n bytes to path atomically. Errors name the file and the reason. */
+dk_status dk_file_write_atomic(const char *path, const void *data, size_t n);
+/* Writes text, ending it with a newline when it lacks one. */
+dk_status dk_file_write_text(const char *path, const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

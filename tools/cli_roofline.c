@@ -1,0 +1,110 @@
+/* deltakern roofline: the machine's fp32 peak and memory bandwidth, measured
+ * with kernels of our own and cached (runtime/roofline.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "runtime/fingerprint.h"
+#include "runtime/roofline.h"
+#include "runtime/topology.h"
+#include "tools/cli.h"
+
+static void help(void)
+{
+    printf(
+        "usage: deltakern roofline [--force] [--json]\n"
+        "\n"
+        "Prints the fp32 peak (GFLOP/s) and memory bandwidth (GB/s) that `bench`\n"
+        "judges attainment against. Measured once with an FMA-bound loop (AVX-512,\n"
+        "AVX2 or plain C, chosen at run time) on every OpenMP thread and the STREAM\n"
+        "triad over arrays much larger than the last-level cache, then cached in\n"
+        "$XDG_CACHE_HOME/deltakern/roofline.json (~/.cache/... without it) per CPU\n"
+        "model and thread count (OMP_NUM_THREADS). The peak sums each thread's rate\n"
+        "over its own CPU time, so other load on the host does not lower it; the\n"
+        "bandwidth is timed by the wall clock: measure it on an idle machine.\n"
+        "\n"
+        "options:\n"
+        "      --force   measure again and replace the cached entry\n"
+        "      --json    print the result as JSON\n");
+}
+
+int dk_cmd_roofline(int argc, char **argv)
+{
+    enum { OPT_FORCE = 256, OPT_JSON };
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
+                                              {"force", no_argument, NULL, OPT_FORCE},
+                                              {"json", no_argument, NULL, OPT_JSON},
+                                              {0, 0, 0, 0}};
+    int force = 0, json = 0, c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': help(); return DK_EXIT_OK;
+        case OPT_FORCE: force = 1; break;
+        case OPT_JSON: json = 1; break;
+        default: return dk_cli_bad_option("roofline", argc, argv);
+        }
+    }
+    if (optind < argc) {
+        dk_cli_error("roofline: unexpected argument '%s' (see deltakern roofline --help)", argv[optind]);
+        return DK_EXIT_USAGE;
+    }
+    dk_roofline r;
+    dk_status st;
+    if (force) {
+        st = dk_roofline_measure(&r);
+        if (st == DK_OK) st = dk_roofline_store(&r);
+    } else {
+        st = dk_roofline_get(1, &r);
+    }
+    if (st != DK_OK) return dk_cli_fail(st);
+    int threads = 1;
+#ifdef _OPENMP
+    threads = omp_get_max_threads();
+#endif
+    double ghz = dk_roofline_clock_ghz();
+    double per_cycle = ghz > 0 ? r.peak_gflops / (threads * ghz) : 0;
+    char path[1024] = "", model[256];
+    dk_roofline_cache_path(path, sizeof path);
+    dk_cpu_model(model, sizeof model);
+    if (json) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "cpu_model", model);
+        cJSON_AddNumberToObject(j, "peak_gflops", r.peak_gflops);
+        cJSON_AddNumberToObject(j, "bandwidth_gbs", r.bandwidth_gbs);
+        cJSON_AddNumberToObject(j, "ridge_flops_per_byte", r.peak_gflops / r.bandwidth_gbs);
+        cJSON_AddNumberToObject(j, "threads", threads);
+        if (ghz > 0) {
+            cJSON_AddNumberToObject(j, "clock_ghz", ghz);
+            cJSON_AddNumberToObject(j, "flops_per_cycle_per_core", per_cycle);
+        }
+        cJSON_AddStringToObject(j, "source", r.source);
+        cJSON_AddStringToObject(j, "cache", path);
+        cJSON_AddItemToObject(j, "topology", dk_topology_json());
+        char *text = cJSON_Print(j);
+        cJSON_Delete(j);
+        if (!text) {
+            dk_cli_error("roofline: out of memory");
+            return DK_EXIT_FAILURE;
+        }
+        printf("%s\n", text);
+        cJSON_free(text);
+    } else {
+        printf("cpu:               %s\n", model);
+        printf("fp32 peak:         %.1f GFLOP/s\n", r.peak_gflops);
+        printf("memory bandwidth:  %.1f GB/s\n", r.bandwidth_gbs);
+        printf("ridge point:       %.1f flop/byte\n", r.peak_gflops / r.bandwidth_gbs);
+        if (ghz > 0)
+            printf("core clock now:    %.2f GHz (dependent adds): the peak is %.1f flop/cycle on each of %d threads\n",
+                   ghz, per_cycle, threads);
+        printf("source:            %s\n", r.source);
+    }
+    return DK_EXIT_OK;
+}
