@@ -90,6 +90,36 @@ if(NOT DK_WITH_ONEDNN STREQUAL "OFF")
 endif()
 dk_resolve_dep(ONEDNN dnnl_FOUND "oneDNN ${dnnl_VERSION}")
 
+# cuDNN 9 and cuBLAS with the CUDA runtime (/usr/local/cuda). Only headers and
+# libraries are needed to build: where no GPU or driver exists the backend
+# stays listed as unavailable, with the reason cudaGetDeviceCount gives.
+dk_option_dep(CUDNN)
+set(DK_CUDNN_FOUND FALSE)
+set(DK_CUDNN_DETAIL "CUDA toolkit with cuDNN and cuBLAS (looked in /usr/local/cuda)")
+if(NOT DK_WITH_CUDNN STREQUAL "OFF")
+  if(NOT CUDAToolkit_ROOT AND EXISTS /usr/local/cuda)
+    set(CUDAToolkit_ROOT /usr/local/cuda)
+  endif()
+  find_package(CUDAToolkit QUIET)
+  if(CUDAToolkit_FOUND)
+    find_path(DK_CUDNN_INCLUDE cudnn.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+    find_library(DK_CUDNN_LIB cudnn HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
+  endif()
+  if(CUDAToolkit_FOUND AND TARGET CUDA::cublas AND DK_CUDNN_INCLUDE AND DK_CUDNN_LIB)
+    file(STRINGS ${DK_CUDNN_INCLUDE}/cudnn_version.h DK_CUDNN_VERSION_LINES
+         REGEX "#define CUDNN_(MAJOR|MINOR|PATCHLEVEL) ")
+    string(REGEX REPLACE ".*CUDNN_MAJOR ([0-9]+).*CUDNN_MINOR ([0-9]+).*CUDNN_PATCHLEVEL ([0-9]+).*"
+           "\\1.\\2.\\3" DK_CUDNN_VERSION "${DK_CUDNN_VERSION_LINES}")
+    if(DK_CUDNN_VERSION VERSION_LESS 9)
+      set(DK_CUDNN_DETAIL "cuDNN ${DK_CUDNN_VERSION} found, 9 or later needed")
+    else()
+      set(DK_CUDNN_FOUND TRUE)
+      set(DK_CUDNN_DETAIL "cuDNN ${DK_CUDNN_VERSION}, CUDA ${CUDAToolkit_VERSION} in ${CUDAToolkit_LIBRARY_DIR}")
+    endif()
+  endif()
+endif()
+dk_resolve_dep(CUDNN DK_CUDNN_FOUND "${DK_CUDNN_DETAIL}")
+
 # PAPI (libpapi-dev): counters read around every node. This host's
 # hypervisor hides the PMU; PAPI then counts perf software events only.
 dk_option_dep(PAPI)

@@ -1,0 +1,26 @@
+/* The cudnn backend when the CUDA toolkit or cuDNN was not found or was
+ * disabled at build time: listed, never available, and says why. */
+#include <stdio.h>
+
+#include "runtime/backend_iface.h"
+#include "runtime/error.h"
+
+static dk_status stub_probe(char *reason, size_t n)
+{
+    snprintf(reason, n, "built without cuDNN (DK_WITH_CUDNN=OFF, or the CUDA toolkit, cuDNN or cuBLAS not "
+                        "found at configure time)");
+    return DK_ERR_UNAVAILABLE;
+}
+
+static dk_status stub_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
+                              const dk_tensor *const *in, dk_tensor *const *out)
+{
+    return dk__error(DK_ERR_UNAVAILABLE, "cudnn: built without cuDNN");
+}
+
+const dk_backend_iface dk_backend_cudnn = {
+    .name = "cudnn",
+    .description = "cuDNN and cuBLAS (not built)",
+    .probe = stub_probe,
+    .execute = stub_execute,
+};
