@@ -1,8 +1,10 @@
-# The op suite (tests/ops/): every float32 op of the reference on random shapes
-# and data, on the reference and on every backend, judged with the tolerance
-# table (harness/tolerance.c). Seeds are printed; rerun a case with the repro
-# line the suite prints for it.
-add_executable(dk_ops_suite ops/dk_ops_suite.c ops/ops_cases.c ops/ops_graph.c)
+# The op suite: every float32 op of the reference on random shapes and data,
+# on the reference and on every backend, judged with the tolerance table
+# (harness/tolerance.c). The suite and its cases live in the library
+# (harness/selftest_ops.c, harness/selftest_cases.c), shared with `deltakern
+# selftest`; tests/ops/dk_ops_suite.c is its command line. Seeds are printed;
+# rerun a case with the repro line the suite prints for it.
+add_executable(dk_ops_suite ops/dk_ops_suite.c)
 target_include_directories(dk_ops_suite PRIVATE ${PROJECT_SOURCE_DIR})
 target_compile_definitions(dk_ops_suite PRIVATE _POSIX_C_SOURCE=200809L)
 target_link_libraries(dk_ops_suite PRIVATE deltakern m)

@@ -1,5 +1,5 @@
-/* The op suite's one-node graph builder; see ops_graph.h. */
-#include "ops_graph.h"
+/* The op suite's one-node graph builder; see harness/selftest_graph.h. */
+#include "harness/selftest_graph.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 /* ---- random numbers --------------------------------------------------------- */
 
-uint64_t og_mix(uint64_t *x)
+uint64_t dk__rng_mix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -19,14 +19,14 @@ uint64_t og_mix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
-void og_rng_seed(og_rng *r, uint64_t seed)
+void dk__rng_seed(dk__rng *r, uint64_t seed)
 {
     uint64_t x = seed;
-    r->s = og_mix(&x);
+    r->s = dk__rng_mix(&x);
     if (!r->s) r->s = 1;
 }
 
-uint64_t og_next(og_rng *r)
+uint64_t dk__rng_next(dk__rng *r)
 {
     r->s ^= r->s >> 12;
     r->s ^= r->s << 25;
@@ -34,26 +34,26 @@ uint64_t og_next(og_rng *r)
     return r->s * 0x2545F4914F6CDD1Dull;
 }
 
-double og_uniform(og_rng *r, double lo, double hi)
+double dk__rng_uniform(dk__rng *r, double lo, double hi)
 {
-    return lo + (hi - lo) * (double)(og_next(r) >> 11) * 0x1p-53;
+    return lo + (hi - lo) * (double)(dk__rng_next(r) >> 11) * 0x1p-53;
 }
 
-int64_t og_int(og_rng *r, int64_t lo, int64_t hi)
+int64_t dk__rng_int(dk__rng *r, int64_t lo, int64_t hi)
 {
     if (hi <= lo) return lo;
-    return lo + (int64_t)(og_next(r) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(dk__rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
-int og_chance(og_rng *r, double p) { return og_uniform(r, 0, 1) < p; }
+int dk__rng_chance(dk__rng *r, double p) { return dk__rng_uniform(r, 0, 1) < p; }
 
 /* ---- building ------------------------------------------------------------------- */
 
-void og_begin(og_case *c, uint64_t seed, int64_t opset)
+void dk__op_case_begin(dk__op_case *c, uint64_t seed, int64_t opset)
 {
     memset(c, 0, sizeof *c);
     c->node = -1;
-    og_rng_seed(&c->rng, seed);
+    dk__rng_seed(&c->rng, seed);
     c->st = dk_graph_create(&c->g);
     if (c->st != DK_OK) return;
     c->g->opset = opset;
@@ -61,20 +61,20 @@ void og_begin(og_case *c, uint64_t seed, int64_t opset)
     if (!c->g->source) c->st = dk__error(DK_ERR_NOMEM, "out of memory");
 }
 
-void og_end(og_case *c)
+void dk__op_case_end(dk__op_case *c)
 {
     dk_graph_destroy(c->g);
     for (int i = 0; i < c->n_data; i++) dk_tensor_reset(&c->data[i]);
     memset(c, 0, sizeof *c);
 }
 
-static void fill_uniform(og_case *c, dk_tensor *t, double lo, double hi)
+static void fill_uniform(dk__op_case *c, dk_tensor *t, double lo, double hi)
 {
     float *d = t->data;
-    for (int64_t i = 0; i < dk_tensor_numel(t); i++) d[i] = (float)og_uniform(&c->rng, lo, hi);
+    for (int64_t i = 0; i < dk_tensor_numel(t); i++) d[i] = (float)dk__rng_uniform(&c->rng, lo, hi);
 }
 
-static int add_value(og_case *c, const char *name, dk_value_kind kind)
+static int add_value(dk__op_case *c, const char *name, dk_value_kind kind)
 {
     int v = -1;
     if (c->st == DK_OK) c->st = dk_graph_add_value(c->g, name, kind, &v);
@@ -88,11 +88,12 @@ static void set_shape(dk_tensor *t, dk_dtype dt, int ndim, const int64_t *dims)
     for (int d = 0; d < ndim; d++) t->dims[d] = dims[d];
 }
 
-static int add_graph_input(og_case *c, int v)
+static int add_graph_input(dk__op_case *c, int v)
 {
     if (c->st != DK_OK) return -1;
-    if (c->n_data == OG_MAX_IN) {
-        c->st = dk__error(DK_ERR_INTERNAL, "ops suite: more than %d graph inputs", OG_MAX_IN);
+    if (c->n_data == DK__OP_CASE_MAX_IN) {
+        c->st =
+            dk__error(DK_ERR_INTERNAL, "ops suite: more than %d graph inputs", DK__OP_CASE_MAX_IN);
         return -1;
     }
     int *inputs = realloc(c->g->inputs, sizeof(int) * (size_t)(c->g->n_inputs + 1));
@@ -106,7 +107,8 @@ static int add_graph_input(og_case *c, int v)
     return c->n_data++;
 }
 
-int og_input(og_case *c, const char *name, int ndim, const int64_t *dims, double lo, double hi)
+int dk__op_case_input(dk__op_case *c, const char *name, int ndim, const int64_t *dims, double lo,
+                      double hi)
 {
     int v = add_value(c, name, DK_VALUE_INPUT);
     if (v < 0) return -1;
@@ -119,7 +121,8 @@ int og_input(og_case *c, const char *name, int ndim, const int64_t *dims, double
     return v;
 }
 
-int og_const(og_case *c, const char *name, int ndim, const int64_t *dims, double lo, double hi)
+int dk__op_case_const(dk__op_case *c, const char *name, int ndim, const int64_t *dims, double lo,
+                      double hi)
 {
     int v = add_value(c, name, DK_VALUE_CONSTANT);
     if (v < 0) return -1;
@@ -129,7 +132,8 @@ int og_const(og_case *c, const char *name, int ndim, const int64_t *dims, double
     return v;
 }
 
-int og_const_ints(og_case *c, const char *name, int ndim, int64_t count, const int64_t *vals)
+int dk__op_case_const_ints(dk__op_case *c, const char *name, int ndim, int64_t count,
+                           const int64_t *vals)
 {
     int v = add_value(c, name, DK_VALUE_CONSTANT);
     if (v < 0) return -1;
@@ -140,19 +144,19 @@ int og_const_ints(og_case *c, const char *name, int ndim, int64_t count, const i
     return v;
 }
 
-int og_scalar(og_case *c, const char *name, float val, int as_input)
+int dk__op_case_scalar(dk__op_case *c, const char *name, float val, int as_input)
 {
     if (as_input) {
-        int v = og_input(c, name, 0, NULL, 0, 0);
+        int v = dk__op_case_input(c, name, 0, NULL, 0, 0);
         if (v >= 0) ((float *)c->data[c->n_data - 1].data)[0] = val;
         return v;
     }
-    int v = og_const(c, name, 0, NULL, 0, 0);
+    int v = dk__op_case_const(c, name, 0, NULL, 0, 0);
     if (v >= 0) ((float *)c->g->values[v].t.data)[0] = val;
     return v;
 }
 
-dk_tensor *og_tensor(og_case *c, int v)
+dk_tensor *dk__op_case_tensor(dk__op_case *c, int v)
 {
     if (c->st != DK_OK || v < 0) return NULL;
     for (int i = 0; i < c->n_data; i++)
@@ -160,18 +164,18 @@ dk_tensor *og_tensor(og_case *c, int v)
     return c->g->values[v].t.data ? &c->g->values[v].t : NULL;
 }
 
-void og_away_from_zero(og_case *c, int v, double lo, double hi, int random_sign)
+void dk__op_case_away_from_zero(dk__op_case *c, int v, double lo, double hi, int random_sign)
 {
-    dk_tensor *t = og_tensor(c, v);
+    dk_tensor *t = dk__op_case_tensor(c, v);
     if (!t || t->dtype != DK_F32) return;
     float *d = t->data;
     for (int64_t i = 0; i < dk_tensor_numel(t); i++) {
-        double mag = og_uniform(&c->rng, lo, hi);
-        d[i] = (float)(random_sign && og_chance(&c->rng, 0.5) ? -mag : mag);
+        double mag = dk__rng_uniform(&c->rng, lo, hi);
+        d[i] = (float)(random_sign && dk__rng_chance(&c->rng, 0.5) ? -mag : mag);
     }
 }
 
-void og_node(og_case *c, dk_op op, const int *ins, int n_in, int n_out)
+void dk__op_case_node(dk__op_case *c, dk_op op, const int *ins, int n_in, int n_out)
 {
     if (c->st != DK_OK) return;
     char name[64];
@@ -199,7 +203,7 @@ void og_node(og_case *c, dk_op op, const int *ins, int n_in, int n_out)
     }
 }
 
-static dk_attr *add_attr(og_case *c, const char *name, dk_attr_type type)
+static dk_attr *add_attr(dk__op_case *c, const char *name, dk_attr_type type)
 {
     if (c->st != DK_OK || c->node < 0) return NULL;
     dk_node *n = &c->g->nodes[c->node];
@@ -220,19 +224,19 @@ static dk_attr *add_attr(og_case *c, const char *name, dk_attr_type type)
     return a;
 }
 
-void og_attr_int(og_case *c, const char *name, int64_t v)
+void dk__op_case_attr_int(dk__op_case *c, const char *name, int64_t v)
 {
     dk_attr *a = add_attr(c, name, DK_ATTR_INT);
     if (a) a->i = v;
 }
 
-void og_attr_float(og_case *c, const char *name, float v)
+void dk__op_case_attr_float(dk__op_case *c, const char *name, float v)
 {
     dk_attr *a = add_attr(c, name, DK_ATTR_FLOAT);
     if (a) a->f = v;
 }
 
-void og_attr_ints(og_case *c, const char *name, int count, const int64_t *v)
+void dk__op_case_attr_ints(dk__op_case *c, const char *name, int count, const int64_t *v)
 {
     dk_attr *a = add_attr(c, name, DK_ATTR_INTS);
     if (!a) return;
@@ -245,13 +249,13 @@ void og_attr_ints(og_case *c, const char *name, int count, const int64_t *v)
     if (count > 0) memcpy(a->ints, v, sizeof(int64_t) * (size_t)count);
 }
 
-void og_attr_string(og_case *c, const char *name, const char *s)
+void dk__op_case_attr_string(dk__op_case *c, const char *name, const char *s)
 {
     dk_attr *a = add_attr(c, name, DK_ATTR_STRING);
     if (a && !(a->s = strdup(s))) c->st = dk__error(DK_ERR_NOMEM, "out of memory");
 }
 
-void og_desc(og_case *c, const char *fmt, ...)
+void dk__op_case_desc(dk__op_case *c, const char *fmt, ...)
 {
     size_t used = strlen(c->desc);
     if (used + 1 >= sizeof c->desc) return;
@@ -261,7 +265,7 @@ void og_desc(og_case *c, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *og_shape(int ndim, const int64_t *dims)
+const char *dk__op_case_shape(int ndim, const int64_t *dims)
 {
     static char buf[8][96];
     static int next;
@@ -269,7 +273,7 @@ const char *og_shape(int ndim, const int64_t *dims)
     return dk_shape_str(ndim, dims, b, sizeof buf[0]);
 }
 
-dk_status og_finish(og_case *c)
+dk_status dk__op_case_finish(dk__op_case *c)
 {
     if (c->st != DK_OK) return c->st;
     if ((c->st = dk_graph_finalize(c->g)) != DK_OK) return c->st;
@@ -278,11 +282,11 @@ dk_status og_finish(og_case *c)
                                  "finalisation, expected 1 (folded or removed?)", c->g->n_nodes);
     c->node = 0;
     const dk_node *n = &c->g->nodes[0];
-    if (n->n_inputs > OG_MAX_IN)
+    if (n->n_inputs > DK__OP_CASE_MAX_IN)
         return c->st = dk__error(DK_ERR_INTERNAL, "ops suite: node has %d inputs", n->n_inputs);
     for (int i = 0; i < n->n_inputs; i++) {
         int v = n->inputs[i];
-        c->in[i] = v < 0 ? NULL : og_tensor(c, v);
+        c->in[i] = v < 0 ? NULL : dk__op_case_tensor(c, v);
         if (v >= 0 && !c->in[i])
             return c->st = dk__error(DK_ERR_INTERNAL, "ops suite: input %d has no data", i);
     }
