@@ -9,7 +9,8 @@
 static void print_option(const dk_option_spec *o)
 {
     const char *values = !strncmp(o->values, "int:", 4) ? o->values + 4 : o->values;
-    printf("%-10s   %s=%s (default %s): %s\n", "", o->key, values, o->def, o->help);
+    if (o->def) printf("%-10s   %s=%s (default %s): %s\n", "", o->key, values, o->def, o->help);
+    else printf("%-10s   %s=%s (required): %s\n", "", o->key, values, o->help);
 }
 
 int dk_cmd_backends(int argc, char **argv)
@@ -33,6 +34,13 @@ int dk_cmd_backends(int argc, char **argv)
         printf("%-10s %-12s %s — %s\n", dk_backend_name(b), ok ? "available" : "unavailable",
                dk_backend_version(b), dk_backend_description(b));
         if (!ok) printf("%-10s %-12s reason: %s\n", "", "", reason);
+        for (int k = 0; dk_backend_option_at(b, k); k++) print_option(dk_backend_option_at(b, k));
+    }
+    printf("\nwrappers (run the backend named by base=, which takes its own options too):\n");
+    for (int i = 0; i < dk_wrapper_count(); i++) {
+        const dk_backend_iface *b = dk_wrapper_at(i);
+        printf("%-10s %-12s %s — %s\n", dk_backend_name(b), "available", dk_backend_version(b),
+               dk_backend_description(b));
         for (int k = 0; dk_backend_option_at(b, k); k++) print_option(dk_backend_option_at(b, k));
     }
     printf("\noptions every backend accepts:\n");

@@ -17,6 +17,12 @@ typedef struct dk_backend_iface dk_backend_iface;
 
 int dk_backend_count(void);
 const dk_backend_iface *dk_backend_at(int i);
+/* Wrappers: backends that run another one (option base=) with a change, such
+ * as "fault" (a corrupted or slowed-down node). dk_backend_find finds them;
+ * dk_backend_count/at list the kernel libraries only, so that loops over
+ * "every backend" need not know about wrappers. */
+int dk_wrapper_count(void);
+const dk_backend_iface *dk_wrapper_at(int i);
 /* NULL and an error naming the valid backends when the name is unknown. */
 const dk_backend_iface *dk_backend_find(const char *name);
 

@@ -16,9 +16,9 @@
 extern "C" {
 #endif
 
-#define DK_VARIANT_MAX_OPTIONS 16
+#define DK_VARIANT_MAX_OPTIONS 24 /* a wrapper's own, its base's and the common ones */
 #define DK_VARIANT_KEY_MAX 32
-#define DK_VARIANT_VALUE_MAX 64
+#define DK_VARIANT_VALUE_MAX 128   /* node names of exported models reach ~60 */
 
 typedef struct dk_variant {
     const dk_backend_iface *backend;
@@ -31,8 +31,12 @@ typedef struct dk_variant {
 } dk_variant;
 
 /* One option a backend (or every backend) accepts. `values` is a
- * '|'-separated list ("blocked|plain"), "int:LO..HI", or "str" (any text
- * without ',', checked by the option's user). */
+ * '|'-separated list ("blocked|plain"), "int:LO..HI", "str" (any text
+ * without ',', checked by the option's user), "name" (the same, but taken
+ * literally by dk_variant_expand: '/' in a node name does not expand) or
+ * "backend" (the backend a wrapper runs, e.g. fault:base=onednn: the wrapped
+ * backend's options are then accepted too, with their defaults). `def` NULL
+ * marks an option that must be given. */
 typedef struct dk_option_spec {
     const char *key;
     const char *values;
@@ -47,6 +51,11 @@ const dk_option_spec *dk_common_options(void);
 const dk_option_spec *dk_backend_option_at(const dk_backend_iface *b, int i);
 
 dk_status dk_variant_parse(const char *text, dk_variant *out);
+
+/* dk_backend_probe for the variant: its backend and, for a wrapper such as
+ * fault:base=cudnn, the backend it wraps. DK_ERR_UNAVAILABLE with the reason
+ * when either cannot run here. */
+dk_status dk_variant_probe(const dk_variant *v, char *reason, size_t n);
 
 /* The value of key (given or default), NULL for a key the variant lacks. */
 const char *dk_variant_get(const dk_variant *v, const char *key);
