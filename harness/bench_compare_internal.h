@@ -1,0 +1,33 @@
+/* Internal: a comparison of two benchmark results, shared by the analysis
+ * (bench_compare.c) and its JSON writer (bench_compare_json.c). */
+#ifndef DK_HARNESS_BENCH_COMPARE_INTERNAL_H
+#define DK_HARNESS_BENCH_COMPARE_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "deltakern/bench.h"
+
+/* One result file: its parsed JSON (rows point into it) and the variant
+ * compared. */
+typedef struct dk__compare_side {
+    const char *path;
+    cJSON *root;
+    const cJSON *variant;
+    const char *name;
+} dk__compare_side;
+
+struct dk_compare {
+    dk__compare_side base, cand;
+    dk_compare_row e2e;
+    dk_compare_row *rows;
+    char **covers;        /* per row: the joined covers of a fused node, owned */
+    int n_rows, cap_rows;
+    const char **only[2]; /* node names only in base [0] or only in cand [1] */
+    int n_only[2];
+    char story[1024];
+    int n_regressions;
+    double common;        /* time-weighted median of the node ratios */
+    dk_compare_options opts;
+};
+
+#endif

@@ -1,0 +1,23 @@
+# deltakern bench and compare (tests/cli/bench_compare.sh):
+#   cli.bench_compare.aa       A/A: one variant benchmarked twice and compared,
+#                              10 times; no node may ever be flagged
+#   cli.bench_compare.planted  a 1.5x slowdown planted on a random heavy node by
+#                              the fault wrapper is flagged and carries the
+#                              largest share
+#   cli.bench_compare.io       result and trace files, counters per node, verdicts
+#                              on crafted results, bad input
+# The timing tests run alone (RUN_SERIAL): other tests on the same two cores
+# would be the very noise they must not mistake for a regression. They use
+# ResNet-50 in every build, sanitised ones included (about a minute each):
+# MobileNetV2 under AddressSanitizer spends much of its time in instrumented
+# element-wise kernels and a memory-bound classifier, whose medians swing by
+# 1.5-2.5x with the load of other processes between two runs.
+set(DK_BENCH_MODEL resnet50)
+foreach(mode aa planted io)
+  add_test(NAME cli.bench_compare.${mode}
+    COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/bench_compare.sh $<TARGET_FILE:deltakern_cli>
+            ${CMAKE_CURRENT_BINARY_DIR}/cli_bench_${mode} ${DK_MODEL_DIR} ${DK_BENCH_MODEL} ${mode})
+  set_tests_properties(cli.bench_compare.${mode} PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+set_tests_properties(cli.bench_compare.aa cli.bench_compare.planted PROPERTIES
+                     RUN_SERIAL TRUE RESOURCE_LOCK model_${DK_BENCH_MODEL})

@@ -1,0 +1,201 @@
+/* deltakern compare: two benchmark results, node by node; the story in one
+ * line, then the table. Exit code 1 when a regression is found (a CI gate). */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deltakern/bench.h"
+#include "tools/cli.h"
+
+static void help(void)
+{
+    printf(
+        "usage: deltakern compare BASE.json CAND.json [options]\n"
+        "\n"
+        "Compares two results of deltakern bench on the same model. Nodes are matched\n"
+        "by name; per node: the ratio of medians (candidate/base) with a 95%% interval\n"
+        "(Hodges-Lehmann on log times), the Mann-Whitney test on the repetitions\n"
+        "(Holm-adjusted over all nodes), the node's share of the total change and its\n"
+        "counter changes. A node regression is significant after the adjustment AND\n"
+        "larger than the threshold with confidence: the lower end of its simultaneous\n"
+        "interval, over the common factor of all nodes when they all got slower, above\n"
+        "1 + threshold AND adds at least --min-share of the base's node time. The end\n"
+        "to end is reported; with --gate-end-to-end it is a regression too when it is\n"
+        "significant and the common factor or its own interval is beyond the threshold.\n"
+        "\n"
+        "options:\n"
+        "      --threshold PCT    smallest slowdown that counts as a regression (default 15)\n"
+        "      --alpha A          family-wise significance level (default 0.05)\n"
+        "      --min-share PCT    a node must add this %% of the base's node time (default 1)\n"
+        "      --top N            table rows, largest contributions first (default 20)\n"
+        "      --base-variant V   variant of BASE by name or index (default: the first)\n"
+        "      --cand-variant V   variant of CAND by name or index (default: the first)\n"
+        "      --gate-end-to-end  the end to end can fail the gate too (for a quiet host:\n"
+        "                         on a shared one the load moves every node together)\n"
+        "      --json FILE        also write the comparison as JSON\n"
+        "      --force            overwrite an existing --json file\n"
+        "\n"
+        "exit codes: 0 no regression, 1 a regression, 2 bad usage or input.\n");
+}
+
+static int bad_value(const char *opt, const char *val, const char *want)
+{
+    dk_cli_error("compare: %s '%s': expected %s", opt, val, want);
+    return DK_EXIT_USAGE;
+}
+
+/* "10" or "10%" */
+static int parse_pct(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || (*end && strcmp(end, "%")) || !(v >= lo && v <= hi)) return 0;
+    *out = v / 100;
+    return 1;
+}
+
+enum { OPT_THRESHOLD = 256, OPT_ALPHA, OPT_MIN_SHARE, OPT_TOP, OPT_BASE_VARIANT, OPT_CAND_VARIANT, OPT_JSON,
+       OPT_FORCE, OPT_GATE_E2E };
+
+static const char *verdict(dk_change c)
+{
+    switch (c) {
+    case DK_CHANGE_REGRESSION: return "REGRESSION";
+    case DK_CHANGE_SLOWER: return "slower";
+    case DK_CHANGE_FASTER: return "faster";
+    default: return "=";
+    }
+}
+
+/* s in `width` terminal columns (UTF-8 aware: × and → are one column). */
+static void print_cell(const char *s, int width)
+{
+    int cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p & 0xC0) == 0x80) {
+            putchar(*p);
+            continue;
+        }
+        if (cols == width) break;
+        putchar(*p);
+        cols++;
+    }
+    printf("%*s", width - cols, "");
+}
+
+static void print_row(const dk_compare_row *r)
+{
+    char shown[48];
+    size_t len = strlen(r->name);
+    /* long ONNX names differ at their end: keep the end */
+    if (len > 40) snprintf(shown, sizeof shown, "...%s", r->name + len - 37);
+    else snprintf(shown, sizeof shown, "%s", r->name);
+    print_cell(shown, 40);
+    putchar(' ');
+    print_cell(r->desc && r->desc[0] ? r->desc : r->op, 24);
+    printf(" %10.4f %10.4f %6.3f [%6.3f, %6.3f] %8.2g %7.1f%%  %-10s",
+           r->base_median * 1e3, r->cand_median * 1e3, r->ratio, r->ratio_lo, r->ratio_hi, r->p_adj,
+           r->share * 100, verdict(r->change));
+    for (int e = 0; e < r->n_counters; e++) {
+        const char *name = strstr(r->counter_names[e], "::");
+        name = name ? name + 2 : r->counter_names[e];
+        if (r->counter_base[e] != 0)
+            printf(" %s %+.0f%%", name, (r->counter_cand[e] / r->counter_base[e] - 1) * 100);
+        else
+            printf(" %s %.0f→%.0f", name, r->counter_base[e], r->counter_cand[e]);
+    }
+    if (r->covers && r->covers[0]) printf("  covers %s", r->covers);
+    printf("\n");
+}
+
+static void print_report(const dk_compare *c, const char *base, const char *cand, int top)
+{
+    printf("%s\n\n", dk_compare_story(c));
+    printf("base %s (%s), candidate %s (%s)\n", base, dk_compare_base_variant(c), cand, dk_compare_cand_variant(c));
+    printf("%-40s %-24s %10s %10s %6s %16s %8s %8s  %-10s counters\n", "node", "op", "base ms", "cand ms",
+           "ratio", "95% CI", "p (Holm)", "share", "verdict");
+    print_row(dk_compare_end_to_end(c));
+    int n = dk_compare_row_count(c);
+    for (int i = 0; i < n && i < top; i++) print_row(dk_compare_row_at(c, i));
+    int regressions_hidden = 0;
+    for (int i = top; i < n; i++) regressions_hidden += dk_compare_row_at(c, i)->change == DK_CHANGE_REGRESSION;
+    if (n > top)
+        printf("... %d more node%s (%d of them regressions; --top %d shows all)\n", n - top, n - top > 1 ? "s" : "",
+               regressions_hidden, n);
+    for (int side = 0; side < 2; side++) {
+        int m = dk_compare_unmatched_count(c, side);
+        if (!m) continue;
+        printf("only in %s (%d):", side ? "candidate" : "base", m);
+        for (int i = 0; i < m && i < 6; i++) printf(" %s", dk_compare_unmatched_at(c, side, i));
+        printf("%s\n", m > 6 ? " ... (--json lists all)" : "");
+    }
+}
+
+int dk_cmd_compare(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"threshold", required_argument, NULL, OPT_THRESHOLD},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"min-share", required_argument, NULL, OPT_MIN_SHARE},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"base-variant", required_argument, NULL, OPT_BASE_VARIANT},
+        {"cand-variant", required_argument, NULL, OPT_CAND_VARIANT},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"force", no_argument, NULL, OPT_FORCE},
+        {"gate-end-to-end", no_argument, NULL, OPT_GATE_E2E},
+        {0, 0, 0, 0}};
+    dk_compare_options o;
+    dk_compare_options_default(&o);
+    int top = 20, ch, force = 0;
+    const char *json = NULL;
+    char *end;
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'h': help(); return DK_EXIT_OK;
+        case OPT_THRESHOLD:
+            if (!parse_pct(optarg, 0, 10000, &o.threshold)) return bad_value("--threshold", optarg, "a percentage, 0 to 10000");
+            break;
+        case OPT_ALPHA:
+            o.alpha = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) return bad_value("--alpha", optarg, "a number in (0, 1)");
+            break;
+        case OPT_MIN_SHARE:
+            if (!parse_pct(optarg, 0, 99.99, &o.min_share)) return bad_value("--min-share", optarg, "a percentage below 100");
+            break;
+        case OPT_TOP: {
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end || v < 0 || v > 1000000) return bad_value("--top", optarg, "a non-negative integer");
+            top = (int)v;
+            break;
+        }
+        case OPT_BASE_VARIANT: o.base_variant = optarg; break;
+        case OPT_CAND_VARIANT: o.cand_variant = optarg; break;
+        case OPT_JSON: json = optarg; break;
+        case OPT_FORCE: force = 1; break;
+        case OPT_GATE_E2E: o.gate_end_to_end = 1; break;
+        default: return dk_cli_bad_option("compare", argc, argv);
+        }
+    }
+    if (argc - optind != 2) {
+        dk_cli_error("compare: expected two result files BASE.json CAND.json, got %d (see deltakern compare --help)",
+                     argc - optind);
+        return DK_EXIT_USAGE;
+    }
+    const char *base = argv[optind], *cand = argv[optind + 1];
+    dk_compare *c;
+    dk_status st = dk_compare_files(base, cand, &o, &c);
+    if (st != DK_OK) return dk_cli_fail(st);
+    print_report(c, base, cand, top);
+    if (json && (st = dk_compare_write_json(c, json, force)) != DK_OK) {
+        dk_compare_destroy(c);
+        return dk_cli_fail(st);
+    }
+    int rc = dk_compare_regressions(c) > 0 ? DK_EXIT_FAILURE : DK_EXIT_OK;
+    dk_compare_destroy(c);
+    return rc;
+}
