@@ -1,0 +1,110 @@
+/* Internal: the pieces of the differential harness (harness/diff_*.c). */
+#ifndef DK_HARNESS_DIFF_INTERNAL_H
+#define DK_HARNESS_DIFF_INTERNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "deltakern/diff.h"
+#include "deltakern/graph.h"
+#include "deltakern/session.h"
+#include "deltakern/tolerance.h"
+
+/* ---- metrics (diff_metrics.c) ---- */
+
+typedef struct dk__diff_err {
+    double max_abs;  /* max |y - ref| over finite pairs (inf for a NaN/inf mismatch) */
+    double rel_l2;   /* ||y - ref|| / ||ref|| */
+    double cosine;   /* <y, ref> / (||y|| ||ref||); 1 when both are zero */
+    double ratio;    /* max |y - ref| / (scale * tol), NAN without a bound */
+} dk__diff_err;
+
+/* Compares y with ref (float32, same element count). tol may be NULL (no
+ * bound: ratio NAN); it is multiplied by scale. */
+void dk__diff_compare(const dk_tensor *ref, const dk_tensor *y, const double *tol, double scale,
+                      dk__diff_err *e);
+
+/* ---- labels (diff_labels.c) ---- */
+
+#define DK_DIFF_TOP 5
+
+typedef struct dk__diff_top {
+    int n;
+    int idx[DK_DIFF_TOP];
+    double val[DK_DIFF_TOP];
+} dk__diff_top;
+
+void dk__diff_top_of(const dk_tensor *logits, dk__diff_top *top);
+
+typedef struct dk__diff_labels {
+    int top1_agree;
+    double top5_overlap; /* |top5(a) & top5(b)| / 5 */
+    double tau;          /* Kendall's tau of b's order of a's top-5 classes against a's */
+} dk__diff_labels;
+
+void dk__diff_compare_labels(const dk_tensor *a, const dk_tensor *b, dk__diff_labels *out);
+cJSON *dk__diff_top_json(const dk__diff_top *t);
+
+/* ---- values by name (diff_engine.c, diff_bundle.c) ---- */
+
+typedef struct dk__diff_store {
+    int n;
+    char **names;
+    dk_tensor *t;   /* shapes always; data once an image is loaded */
+} dk__diff_store;
+
+int dk__store_find(const dk__diff_store *s, const char *name);
+dk_status dk__store_add(dk__diff_store *s, const char *name, const dk_tensor *shape_of);
+void dk__store_free(dk__diff_store *s);
+
+/* ---- bundles (diff_bundle.c) ---- */
+
+typedef struct dk__bundle {
+    char *dir;
+    char *model_hash;
+    char *model_file;
+    char *variant;         /* the variant that made it */
+    char *input_name;      /* the graph input's value name */
+    char *output_name;     /* graph output 0's value name */
+    dk__diff_store values; /* every saved value (the input included), shapes only */
+    char **files;          /* per value: its file name inside an image's folder */
+    int n_images, cap_images;
+    char **image_names;    /* source file of each image */
+    char **image_hashes;   /* hash of each image's input tensor */
+    char **image_dirs;     /* folder of each image inside dir */
+    cJSON *environment;
+} dk__bundle;
+
+/* Reads dir/manifest.json. */
+dk_status dk__bundle_open(const char *dir, dk__bundle *b);
+/* Loads image i's values into store (same order as b->values). */
+dk_status dk__bundle_load_image(const dk__bundle *b, int i, dk__diff_store *store);
+/* Image with this input hash, or -1. */
+int dk__bundle_find(const dk__bundle *b, const char *hash);
+/* Starts a bundle in dir (must not exist or be empty unless force). */
+dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_file,
+                           const char *model_hash, const char *variant, cJSON *environment,
+                           const char *input_name, const char *output_name,
+                           const dk__diff_store *shapes);
+/* Writes one image's values and rewrites the manifest. */
+dk_status dk__bundle_add_image(dk__bundle *b, const char *name, const char *hash,
+                               const dk__diff_store *store);
+void dk__bundle_free(dk__bundle *b);
+
+/* ---- counterfactual (diff_localise.c) ---- */
+
+typedef struct dk__cf_result {
+    int reproduced;  /* the candidate on every node flips the label in mixed runs */
+    int runs;        /* mixed runs used */
+    int n_set;
+    int *set;        /* node indices of the minimal set found (malloc'ed) */
+    int top1_none, top1_all, top1_set;
+    int exhausted;   /* the run budget ran out before the set was 1-minimal */
+} dk__cf_result;
+
+/* Mixed runs on graph g: nodes in the set run on `cand`, the others on
+ * `base` (both sessions on g). order: node indices, most suspect first. */
+dk_status dk__diff_counterfactual(dk_session *cand, dk_session *base, const dk_tensor *input,
+                                  const int *order, int n_order, int budget, dk__cf_result *r);
+
+
+#endif

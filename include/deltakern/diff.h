@@ -1,0 +1,101 @@
+/* deltakern — the differential harness: one model, a baseline and several
+ * variants, image by image; every node compared propagated and isolated,
+ * labels compared, label flips and failing kernels localised.
+ *
+ * Per image, dk_diff_image() returns a record (a cJSON object, schema in
+ * docs/diff.md): per variant its labels against the baseline, every compared
+ * node's errors (max abs, relative L2, cosine, ratio to the tolerance bound)
+ * propagated and isolated, the first faulty kernel, the nodes that amplify the
+ * error most, and for every label flip its cause and the minimal set of nodes
+ * found by mixed runs. A dk_diff_summary aggregates records, streaming
+ * (memory independent of the number of images), into summary.json,
+ * summary.csv, layers.csv and flips.csv.
+ *
+ * Ownership: records belong to the caller (cJSON_Delete). The engine owns its
+ * graphs and sessions; the configuration's strings must outlive it. */
+#ifndef DELTAKERN_DIFF_H
+#define DELTAKERN_DIFF_H
+
+#include <stdint.h>
+
+#include "deltakern/status.h"
+#include "deltakern/tensor.h"
+#include "deltakern/variant.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cJSON;
+
+#define DK_DIFF_MAX_VARIANTS 16
+
+typedef struct dk_diff_config {
+    const char *model;            /* ONNX file */
+    dk_variant baseline;          /* used unless `against` is set */
+    const char *against;          /* bundle directory used as the baseline, or NULL */
+    int n_variants;
+    dk_variant variants[DK_DIFF_MAX_VARIANTS];
+    const char *save;             /* write the baseline's values as a bundle here, or NULL */
+    int counterfactual;           /* 1: localise every flip with mixed runs */
+    int max_mixed_runs;           /* budget of mixed runs per flip (0: 64) */
+} dk_diff_config;
+
+typedef struct dk_diff dk_diff;
+
+/* Loads the model once per distinct graph optimisation, opens every session
+ * (an unavailable variant is an error naming it and the reason) and, with
+ * `against`, reads the bundle's manifest and checks its names and shapes
+ * against the model (mismatches are listed in the error). */
+dk_status dk_diff_create(const dk_diff_config *c, dk_diff **out);
+void dk_diff_destroy(dk_diff *d);
+
+/* The model's input shape (for image preprocessing): first graph input. */
+const dk_tensor *dk_diff_input_shape(const dk_diff *d);
+/* The number of inputs a bundle (`against`) holds, 0 without one. */
+int dk_diff_bundle_inputs(const dk_diff *d);
+/* Input i of the bundle and its source name (owned by the engine until the
+ * next call). */
+dk_status dk_diff_bundle_input(dk_diff *d, int i, const char **name, const dk_tensor **t);
+
+/* With a bundle: DK_OK when it holds this input (by the hash of the tensor),
+ * else an error naming `name` and listing the bundle's inputs. */
+dk_status dk_diff_bundle_check(const dk_diff *d, const char *name, const dk_tensor *input);
+
+/* One image: `name` labels it in the results (file name), `input` feeds the
+ * model's only input. *record receives a new cJSON object. */
+dk_status dk_diff_image(dk_diff *d, const char *name, const dk_tensor *input,
+                        struct cJSON **record);
+
+/* The run's identity for resuming: model hash, baseline, variants (a cJSON
+ * object owned by the caller). */
+struct cJSON *dk_diff_identity(const dk_diff *d);
+
+/* FNV-1a 64-bit hash, as 16 hex digits, of a file's bytes or of a tensor's
+ * dtype, shape and data. */
+dk_status dk_diff_hash_file(const char *path, char hex[17]);
+void dk_diff_hash_tensor(const dk_tensor *t, char hex[17]);
+
+/* --- the summary ------------------------------------------------------------ */
+
+typedef struct dk_diff_summary dk_diff_summary;
+
+/* identity: as dk_diff_identity (copied). */
+dk_status dk_diff_summary_create(const struct cJSON *identity, dk_diff_summary **out);
+void dk_diff_summary_destroy(dk_diff_summary *s);
+/* Adds one image record (dk_diff_image's). */
+dk_status dk_diff_summary_add(dk_diff_summary *s, const struct cJSON *record);
+int dk_diff_summary_images(const dk_diff_summary *s);
+/* Writes summary.json, summary.csv, layers.csv and flips.csv into dir, each
+ * atomically. complete = 0 marks an interrupted run. timing (may be NULL) is
+ * stored under "timing" (it alone differs between identical runs). */
+dk_status dk_diff_summary_write(const dk_diff_summary *s, const char *dir, int complete,
+                                const struct cJSON *timing);
+/* The dataset table as text (malloc'ed, caller frees). */
+char *dk_diff_summary_table(const dk_diff_summary *s);
+
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,54 @@
+# deltakern diff: planted faults, no false alarms, bundles, resume, bad input.
+# Under sanitizers (several times slower) the ResNet-50 and InceptionV3 runs
+# skip; MobileNetV2 covers the same code there.
+set(DK_DIFF_WORK ${CMAKE_CURRENT_BINARY_DIR}/diff_work)
+foreach(spec mobilenet_v2:2:onednn resnet50:1:onednn inception_v3:1:openblas)
+  string(REPLACE ":" ";" parts ${spec})
+  list(GET parts 0 model)
+  list(GET parts 1 images)
+  list(GET parts 2 base)
+  set(heavy OFF)
+  if(DK_SANITIZE AND NOT model STREQUAL "mobilenet_v2")
+    set(heavy ON)
+  endif()
+  foreach(kind planted clean)
+    set(name e2e.diff.${kind}.${model})
+    if(heavy)
+      add_test(NAME ${name} COMMAND bash -c "echo 'SKIP: ${model} is too slow under sanitizers; the normal build runs this test'; exit 77")
+    elseif(kind STREQUAL "planted")
+      if(DK_SANITIZE)
+        set(images 1)
+      endif()
+      add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_planted.sh $<TARGET_FILE:deltakern_cli>
+               ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${model} ${images} ${base} ${DK_DIFF_WORK}/${kind}_${model})
+    else()
+      set(n ${images})
+      if(DK_SANITIZE)
+        set(n 1)
+      elseif(model STREQUAL "mobilenet_v2")
+        set(n 5)
+      endif()
+      add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_clean.sh $<TARGET_FILE:deltakern_cli>
+               ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${model} ${n} ${DK_DIFF_WORK}/${kind}_${model})
+    endif()
+    set_tests_properties(${name} PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900 DEPENDS e2e.${model})
+  endforeach()
+endforeach()
+# A near-tie input (found by 40 runs of the model) flips without a faulty kernel.
+if(DK_SANITIZE)
+  add_test(NAME e2e.diff.margin COMMAND bash -c "echo 'SKIP: the near-tie search is too slow under sanitizers; the normal build runs this test'; exit 77")
+else()
+  add_test(NAME e2e.diff.margin COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_margin.sh
+           $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/margin)
+endif()
+set_tests_properties(e2e.diff.margin PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900
+                     DEPENDS e2e.mobilenet_v2)
+foreach(kind bundle resume)
+  add_test(NAME e2e.diff.${kind} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_${kind}.sh
+           $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/${kind})
+  set_tests_properties(e2e.diff.${kind} PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900
+                       DEPENDS e2e.mobilenet_v2)
+endforeach()
+add_test(NAME cli.diff_bad_input COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_bad_input.sh
+         $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/bad_input)
+set_tests_properties(cli.diff_bad_input PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Checks the results of `deltakern diff` (OUTDIR/state.jsonl, summary.json,
+*.csv, bundles). Exits 1 with a message on the first failed check.
+
+  check_diff.py planted OUTDIR NODE...   variant i plants a fault in NODE i:
+        in every image it is the first faulty kernel (isolated), and the
+        counterfactual set of every flip it causes reproduces and contains it
+  check_diff.py flips OUTDIR             at least one flip was localised
+  check_diff.py clean OUTDIR             no variant has a faulty kernel
+  check_diff.py margin OUTDIR            an input with a near-tie: flips happen,
+        no kernel is blamed, each flip says tiny margin (or amplified rounding)
+        and its counterfactual set reproduces it
+  check_diff.py same OUTDIR1 OUTDIR2     identical results (timing and the
+        run's provenance aside)
+  check_diff.py bundle DIR               numpy.load reads every value with the
+        manifest's shape and dtype"""
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def records(out):
+    with open(os.path.join(out, "state.jsonl")) as f:
+        lines = f.read().splitlines()
+    return [json.loads(x) for x in lines[1:]]
+
+
+def summary(out):
+    with open(os.path.join(out, "summary.json")) as f:
+        return json.load(f)
+
+
+def planted(out, nodes):
+    recs = records(out)
+    if not recs:
+        fail("no image records")
+    if not summary(out)["complete"]:
+        fail("the run is not complete")
+    for r in recs:
+        if len(r["variants"]) != len(nodes):
+            fail("%d variants for %d planted nodes" % (len(r["variants"]), len(nodes)))
+        for v, node in zip(r["variants"], nodes):
+            ff = v["first_faulty"]
+            got = ff["node"] if ff else None
+            if got != node:
+                fail("%s, %s: first faulty kernel %s, planted %s" % (r["image"], v["variant"], got, node))
+            print("ok: %s: planted %s named first faulty (isolated ratio %.3g, %s %s on %s)"
+                  % (r["image"], node, ff["iso_ratio"], ff["op"], ff["shape"], ff["backend"]))
+            flip = v.get("flip")
+            if flip:
+                cf = flip.get("counterfactual")
+                if not cf or not cf["reproduced"] or node not in cf["set"]:
+                    fail("%s: flip %d -> %d: counterfactual %s does not contain %s"
+                         % (r["image"], flip["baseline_top1"], flip["variant_top1"], cf, node))
+                print("ok: %s: flip %d -> %d reproduced by {%s} in %d mixed runs"
+                      % (r["image"], flip["baseline_top1"], flip["variant_top1"],
+                         ", ".join(cf["set"]), cf["runs"]))
+
+
+def flips(out):
+    s = summary(out)
+    n = sum(v["flips"] for v in s["variants"])
+    if n == 0:
+        fail("no label flip")
+    with open(os.path.join(out, "flips.csv")) as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != n:
+        fail("flips.csv has %d rows for %d flips" % (len(rows), n))
+    print("ok: %d flip(s) localised" % n)
+
+
+def clean(out):
+    s = summary(out)
+    if not s["complete"]:
+        fail("the run is not complete")
+    for v in s["variants"]:
+        if v["faulty_kernel_images"]:
+            worst = [b["node"] for b in v["most_blamed"]]
+            fail("%s: a faulty kernel in %d image(s): %s" % (v["variant"], v["faulty_kernel_images"], worst))
+        print("ok: %s: no faulty kernel in %d image(s), %d flip(s)" % (v["variant"], v["images"], v["flips"]))
+    with open(os.path.join(out, "layers.csv")) as f:
+        rows = list(csv.DictReader(f))
+    ratios = [float(r["iso_ratio_max"]) for r in rows if r["iso_ratio_max"]]
+    if not ratios:
+        fail("layers.csv has no isolated ratio")
+    print("ok: %d node rows, worst isolated ratio %.3g" % (len(rows), max(ratios)))
+
+
+def margin(out):
+    recs = records(out)
+    n = 0
+    for r in recs:
+        for v in r["variants"]:
+            if v["first_faulty"]:
+                fail("%s: a faulty kernel on the near-tie input: %s" % (v["variant"], v["first_faulty"]))
+            f = v.get("flip")
+            if not f:
+                continue
+            n += 1
+            if f["cause"] not in ("tiny_margin", "amplified_rounding"):
+                fail("%s: cause %s" % (v["variant"], f["cause"]))
+            cf = f["counterfactual"]
+            if not cf["reproduced"] or not cf["set"]:
+                fail("%s: the counterfactual did not reproduce the flip: %s" % (v["variant"], cf))
+            print("ok: %s: flip %d -> %d at margin %.3g: %s; mixed runs reproduce it with {%s} (%d runs)"
+                  % (v["variant"], f["baseline_top1"], f["variant_top1"], f["margin"], f["cause"],
+                     ", ".join(cf["set"]), cf["runs"]))
+    if n == 0:
+        fail("no flip on the near-tie input")
+
+
+def comparable(s):
+    s = dict(s)
+    s.pop("timing", None)
+    s.pop("run", None)
+    return s
+
+
+def same(a, b):
+    if comparable(summary(a)) != comparable(summary(b)):
+        fail("summary.json differs between %s and %s" % (a, b))
+    for name in ("summary.csv", "layers.csv", "flips.csv"):
+        with open(os.path.join(a, name)) as fa, open(os.path.join(b, name)) as fb:
+            if fa.read() != fb.read():
+                fail("%s differs between %s and %s" % (name, a, b))
+    if records(a) != records(b):
+        fail("the image records differ between %s and %s" % (a, b))
+    print("ok: %s and %s hold the same results (%d images)" % (a, b, len(records(a))))
+
+
+def bundle(d):
+    with open(os.path.join(d, "manifest.json")) as f:
+        m = json.load(f)
+    n = 0
+    for im in m["images"]:
+        for v in m["values"]:
+            a = np.load(os.path.join(d, im["dir"], v["file"]))
+            if list(a.shape) != v["shape"] or str(a.dtype) != v["dtype"]:
+                fail("%s/%s: %s %s, manifest %s %s" % (im["dir"], v["file"], a.shape, a.dtype, v["shape"], v["dtype"]))
+            if not np.isfinite(a).all():
+                fail("%s/%s: not finite" % (im["dir"], v["file"]))
+            n += 1
+    print("ok: numpy.load read %d arrays of %d images (model hash %s, variant %s)"
+          % (n, len(m["images"]), m["model"]["hash"], m["variant"]))
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"planted": lambda: planted(args[0], args[1:]), "flips": lambda: flips(args[0]),
+     "clean": lambda: clean(args[0]), "margin": lambda: margin(args[0]), "same": lambda: same(args[0], args[1]),
+     "bundle": lambda: bundle(args[0])}[cmd]()
+
+
+if __name__ == "__main__":
+    main()
