@@ -15,7 +15,13 @@ typedef struct dk_command {
 
 int dk_cmd_info(int argc, char **argv);
 int dk_cmd_run(int argc, char **argv);
+int dk_cmd_diff(int argc, char **argv);
 int dk_cmd_backends(int argc, char **argv);
+int dk_cmd_bench(int argc, char **argv);
+int dk_cmd_compare(int argc, char **argv);
+int dk_cmd_selftest(int argc, char **argv);
+int dk_cmd_sweep(int argc, char **argv);
+int dk_cmd_roofline(int argc, char **argv);
 
 /* Prints "deltakern: error: <message>" on one line to stderr. */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -9,7 +9,13 @@
 static const dk_command commands[] = {
     {"info", "print the layer table of a model: shapes, parameters, MFLOPs", dk_cmd_info},
     {"run", "run a model on images or tensors and print the top-k labels", dk_cmd_run},
+    {"diff", "compare variants node by node on an image set and localise label flips", dk_cmd_diff},
     {"backends", "list the backends compiled in, their versions and availability", dk_cmd_backends},
+    {"bench", "time every node and the whole network per variant, interleaved, into JSON", dk_cmd_bench},
+    {"compare", "compare two bench results node by node; exit 1 on a regression", dk_cmd_compare},
+    {"selftest", "check every backend against the reference: op suite and ONNX conformance", dk_cmd_selftest},
+    {"sweep", "time and check every convolution under every algorithm a backend offers", dk_cmd_sweep},
+    {"roofline", "measure (once, then cached) the fp32 peak and memory bandwidth", dk_cmd_roofline},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -68,7 +74,12 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < N_COMMANDS; i++)
         if (!strcmp(cmd, commands[i].name)) return commands[i].main(argc - 1, argv + 1);
-    dk_cli_error("unknown command '%s' (commands: info, run, backends; see deltakern --help)", cmd);
+    char names[256] = ""; /* from the table, so that the list stays complete */
+    for (int i = 0; i < N_COMMANDS; i++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", commands[i].name);
+    }
+    dk_cli_error("unknown command '%s' (commands: %s; see deltakern --help)", cmd, names);
     return DK_EXIT_USAGE;
 }
 
