@@ -8,21 +8,7 @@ mkdir -p "$WORK"
 fail=0; n=0
 PY=/usr/bin/python3
 
-# expect_error NAME EXPECTED_SUBSTRING COMMAND...
-expect_error() {
-    local name=$1 want=$2; shift 2
-    n=$((n + 1))
-    "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"
-    local rc=$? lines
-    lines=$(wc -l < "$WORK/err.txt")
-    if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q "^deltakern: error: " "$WORK/err.txt" \
-        || ! grep -qF -- "$want" "$WORK/err.txt"; then
-        echo "FAIL $name: exit $rc, $lines stderr lines, wanted '$want':"; sed 's/^/    /' "$WORK/err.txt"
-        fail=$((fail + 1))
-    else
-        echo "ok   $name: $(cat "$WORK/err.txt")"
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/expect_error.sh"
 
 MODEL=/usr/share/libonnx-testdata/data/node/test_basic_conv_with_padding/model.onnx
 IMG=$(ls "$SRC"/data/images/*.jpg "$SRC"/data/images/*.png 2>/dev/null | head -1)

@@ -39,20 +39,7 @@ check() {  # check NAME COMMAND...: the command must succeed
     if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fail=$((fail + 1)); fi
 }
 
-# expect_error NAME EXPECTED_SUBSTRING COMMAND...: one error line, exit 2
-expect_error() {
-    local name=$1 want=$2; shift 2
-    "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"
-    local rc=$? lines
-    lines=$(wc -l < "$WORK/err.txt")
-    if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q "^deltakern: error: " "$WORK/err.txt" \
-        || ! grep -qF -- "$want" "$WORK/err.txt"; then
-        echo "FAIL $name: exit $rc, $lines stderr lines, wanted '$want':"; sed 's/^/    /' "$WORK/err.txt"
-        fail=$((fail + 1))
-    else
-        echo "ok   $name: $(cat "$WORK/err.txt")"
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/expect_error.sh"
 
 need_model() {
     if [ ! -f "$MODEL_DIR/$MODEL.onnx" ]; then

@@ -54,30 +54,20 @@ sys.exit(0 if np.array_equal(np.load('$WORK/ob_plain.npy'), np.load('$WORK/ob_sl
         || { echo "FAIL openblas base with conv=im2col"; fail=$((fail + 1)); }
 fi
 
-# expect_error NAME EXPECTED_SUBSTRING VARIANT
-expect_error() {
-    "$DK" run "$MODEL" -i "$IMG" -b "$3" > "$WORK/out.txt" 2> "$WORK/err.txt"
-    local rc=$? lines
-    lines=$(wc -l < "$WORK/err.txt")
-    if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q "^deltakern: error: " "$WORK/err.txt" \
-        || ! grep -qF -- "$2" "$WORK/err.txt"; then
-        echo "FAIL $1: exit $rc, $lines stderr lines, wanted '$2':"; sed 's/^/    /' "$WORK/err.txt"
-        fail=$((fail + 1))
-    else
-        echo "ok   $1: $(cat "$WORK/err.txt")"
-    fi
-}
-expect_error "unknown node" "node=/features/Conv_typo: $MODEL has no node of that name (closest: " \
+source "$(dirname "${BASH_SOURCE[0]}")/expect_error.sh"
+# expect_variant_error NAME EXPECTED_SUBSTRING VARIANT: `run` with VARIANT fails so
+expect_variant_error() { expect_error "$1" "$2" "$DK" run "$MODEL" -i "$IMG" -b "$3"; }
+expect_variant_error "unknown node" "node=/features/Conv_typo: $MODEL has no node of that name (closest: " \
     "fault:base=ref,node=/features/Conv_typo"
-expect_error "missing base" "needs option 'base'" "fault:node=$NODE"
-expect_error "missing node" "needs option 'node'" "fault:base=ref"
-expect_error "wrapper as base" "cannot wrap a wrapper" "fault:base=fault,node=$NODE"
-expect_error "unknown base" "unknown backend 'nosuch'" "fault:base=nosuch,node=$NODE"
-expect_error "unknown kind" "kind=melt is not valid (allowed: noise|bias|zero|swap-channels|slow)" \
+expect_variant_error "missing base" "needs option 'base'" "fault:node=$NODE"
+expect_variant_error "missing node" "needs option 'node'" "fault:base=ref"
+expect_variant_error "wrapper as base" "cannot wrap a wrapper" "fault:base=fault,node=$NODE"
+expect_variant_error "unknown base" "unknown backend 'nosuch'" "fault:base=nosuch,node=$NODE"
+expect_variant_error "unknown kind" "kind=melt is not valid (allowed: noise|bias|zero|swap-channels|slow)" \
     "fault:base=ref,node=$NODE,kind=melt"
-expect_error "option of another base" "has no option 'fpmath'" "fault:base=ref,node=$NODE,fpmath=bf16"
-expect_error "bad scale" "scale=big: expected a finite number" "fault:base=ref,node=$NODE,scale=big"
-expect_error "factor below 1" "factor=0.5: expected a number >= 1" "fault:base=ref,node=$NODE,kind=slow,factor=0.5"
+expect_variant_error "option of another base" "has no option 'fpmath'" "fault:base=ref,node=$NODE,fpmath=bf16"
+expect_variant_error "bad scale" "scale=big: expected a finite number" "fault:base=ref,node=$NODE,scale=big"
+expect_variant_error "factor below 1" "factor=0.5: expected a number >= 1" "fault:base=ref,node=$NODE,kind=slow,factor=0.5"
 
 [ $fail -eq 0 ] && echo "all fault CLI checks passed" || echo "$fail fault CLI checks failed"
 exit $((fail > 0))

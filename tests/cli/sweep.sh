@@ -57,19 +57,8 @@ else
     echo "FAIL planted error not flagged:"; cat "$WORK/table_fault.txt" "$WORK/err_fault.txt"; fail=1
 fi
 
-# expect_error NAME EXPECTED_SUBSTRING COMMAND...: one error line, exit 2
-expect_error() {
-    local name=$1 want=$2; shift 2
-    "$@" > "$WORK/out.txt" 2> "$WORK/err.txt"
-    local rc=$? lines
-    lines=$(grep -c "^deltakern: error: " "$WORK/err.txt")
-    if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$want" "$WORK/err.txt"; then
-        echo "FAIL $name: exit $rc, $lines error lines, wanted '$want':"; sed 's/^/    /' "$WORK/err.txt"
-        fail=1
-    else
-        echo "ok   $name: $(grep "^deltakern: error: " "$WORK/err.txt")"
-    fi
-}
+EXPECT_ERROR_ALLOW_PROGRESS=1
+source "$(dirname "${BASH_SOURCE[0]}")/expect_error.sh"
 expect_error "unknown backend" "unknown backend 'nosuch'" "$DK" sweep "$MODEL" -b nosuch
 if "$DK" backends | awk '$1 == "cudnn" && $2 != "available" { f = 1 } END { exit !f }'; then
     expect_error "unavailable backend" "backend 'cudnn' is unavailable" "$DK" sweep "$MODEL" -b cudnn
