@@ -170,8 +170,8 @@ dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_fil
 {
     memset(b, 0, sizeof *b);
     b->environment = environment;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return dk__error(DK_ERR_IO, "--save %s: cannot create: %s", dir, strerror(errno));
+    dk_status made = dk_file_mkdirs(dir);
+    if (made != DK_OK) return dk__error_prefix(made, "--save");
     b->dir = strdup(dir);
     const char *base = strrchr(model_file, '/');
     b->model_file = strdup(base ? base + 1 : model_file);

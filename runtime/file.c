@@ -83,3 +83,25 @@ dk_status dk_file_write_text(const char *path, const char *text)
     free(copy);
     return s;
 }
+
+dk_status dk_file_mkdirs(const char *path)
+{
+    size_t len = strlen(path);
+    char *p = malloc(len + 1);
+    if (!p) return dk__error(DK_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(p, path, len + 1);
+    dk_status st = DK_OK;
+    for (size_t i = 1; i <= len && st == DK_OK; i++) {
+        if (p[i] != '/' && p[i] != '\0') continue;
+        char saved = p[i];
+        p[i] = '\0';
+        struct stat sb;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            st = dk__error(DK_ERR_IO, "%s: cannot create: %s", p, strerror(errno));
+        else if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = dk__error(DK_ERR_IO, "%s: cannot create: exists and is not a directory", p);
+        p[i] = saved;
+    }
+    free(p);
+    return st;
+}

@@ -261,8 +261,9 @@ static int collect_variants(diff_opts *o)
 static int prepare_out(const diff_opts *o, int act)
 {
     static const char *files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv"};
-    if (act && mkdir(o->out, 0777) != 0 && errno != EEXIST) {
-        dk_cli_error("diff: %s: cannot create: %s", o->out, strerror(errno));
+    dk_status made = act ? dk_file_mkdirs(o->out) : DK_OK;
+    if (made != DK_OK) {
+        dk_cli_error("diff: %s", dk_last_error());
         return DK_EXIT_USAGE;
     }
     int found = 0;

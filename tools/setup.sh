@@ -1,6 +1,7 @@
 #!/bin/bash
 # deltakern set-up on a fresh Debian 12 machine, in one command each:
-#   tools/setup.sh run    install what is missing, build, run the main job on bundled data
+#   tools/setup.sh run    install what is missing, build, classify the bundled photos and
+#                         diff them across the CPU variants (the main job)
 #   tools/setup.sh test   install what is missing, build, run the whole test suite
 #                         (a normal build, then the suite again under ASan and UBSan)
 # Runs apt-get as root (directly, or through sudo when not root).
@@ -56,6 +57,10 @@ if [ "$MODE" = run ]; then
     [ -f models/mobilenet_v2.onnx ] || /usr/bin/python3 tools/export_models.py --model mobilenet_v2 --out models
     ./build/deltakern info models/mobilenet_v2.onnx | tail -n 4
     ./build/deltakern run models/mobilenet_v2.onnx $(for f in data/images/*; do case $f in *.png|*.jpg) printf -- '-i %s ' "$f";; esac; done)
+    # the main job: the bundled photos on the CPU variants against the reference,
+    # every layer compared and any label difference localised (results/diff/)
+    ./build/deltakern diff models/mobilenet_v2.onnx -i data/images -v openblas -v onednn \
+        -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/diff --force
     exit 0
 fi
 

@@ -15,6 +15,9 @@ extern "C" {
 dk_status dk_file_write_atomic(const char *path, const void *data, size_t n);
 /* Writes text, ending it with a newline when it lacks one. */
 dk_status dk_file_write_text(const char *path, const char *text);
+/* Creates directory path and any missing parents (mkdir -p); an existing
+ * directory is fine, an existing file of that name is an error. */
+dk_status dk_file_mkdirs(const char *path);
 
 #ifdef __cplusplus
 }
