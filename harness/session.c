@@ -268,6 +268,14 @@ dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
                          dk_shape_str(dst->ndim, dst->dims, want, sizeof want), dk_dtype_name(t->dtype),
                          dk_shape_str(t->ndim, t->dims, got, sizeof got));
     }
+    /* backends prepare weights at plan time (reordered, uploaded): a new
+     * constant would silently not reach them */
+    if (g->values[v].kind == DK_VALUE_CONSTANT) {
+        if (memcmp(dst->data, t->data, dk_tensor_nbytes(dst)) == 0) return DK_OK;
+        return dk__error(DK_ERR_INVALID, "%s: value '%s' is a constant (weights are prepared when "
+                         "the session is planned); load a graph with other weights instead",
+                         g->source, g->values[v].t.name);
+    }
     memcpy(dst->data, t->data, dk_tensor_nbytes(dst));
     if (native(s)) DK_TRY(s->b->from_canonical(s->ctx, g, v, dst));
     s->host_stale[v] = 0;

@@ -61,7 +61,8 @@ const dk_variant *dk_session_variant(const dk_session *s);
 const dk_tensor *dk_session_value(dk_session *s, int v);
 
 /* Overwrites value v with t (dtype and shape must match; an error names
- * both otherwise). Constants may be overwritten too. */
+ * both otherwise). A constant (weights) cannot change after planning: setting
+ * it to its own data is accepted, to other data is an error. */
 dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t);
 
 /* Runs node k alone on the values the session holds now (the observer and

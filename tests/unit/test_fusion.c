@@ -234,6 +234,24 @@ static void test_isolated_within_tolerance(void **state)
     }
 }
 
+/* Weights are prepared at plan time: a session refuses new data for a
+ * constant instead of silently ignoring it, and accepts its own data. */
+static void test_constants_fixed(void **state)
+{
+    dk_graph *g = load("mobilenet_v2", 2);
+    dk_session *s = session(g, "onednn");
+    if (!s) s = session(g, "ref");
+    int w = g->nodes[0].inputs[1];
+    dk_tensor t = {0};
+    assert_int_equal(dk_tensor_copy(&t, &g->values[w].t), DK_OK);
+    assert_int_equal(dk_session_set_value(s, w, &t), DK_OK);
+    ((float *)t.data)[0] += 1.0f;
+    tu_assert_status(dk_session_set_value(s, w, &t), DK_ERR_INVALID, "is a constant");
+    dk_tensor_reset(&t);
+    dk_session_destroy(s);
+    dk_graph_destroy(g);
+}
+
 /* A Conv with a fourth input that no pass made a residual is malformed. */
 static void test_four_inputs_rejected(void **state)
 {
@@ -263,6 +281,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_four_inputs_rejected),
+        cmocka_unit_test(test_constants_fixed),
         cmocka_unit_test(test_covers_and_chains),
         cmocka_unit_test(test_reference_unchanged),
         cmocka_unit_test(test_isolated_within_tolerance),

@@ -91,15 +91,7 @@ static dk_status run_variant_with(const char *text, const dk_graph *g, int k, dk
     dk_tensor *outs[MAX_OUT] = {0};
     for (int i = 0; i < n->n_inputs; i++)
         in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
-    for (int o = 0; o < n_out; o++) {
-        const dk_tensor *t = tu_output(g, k, o);
-        assert_int_equal(dk_tensor_alloc(&ys[o], t->dtype, t->ndim, t->dims), DK_OK);
-        if (dk_dtype_is_float(t->dtype))
-            for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(&ys[o], i, NAN);
-        else
-            memset(ys[o].data, 0xA5, dk_tensor_nbytes(&ys[o]));
-        outs[o] = &ys[o];
-    }
+    tu_alloc_poisoned(g, k, ys, n_out, outs);
     if (st == DK_OK) st = b->execute(ctx, plan, g, n, in, outs);
     if (plan && b->plan_destroy) b->plan_destroy(ctx, plan);
     if (b->close) b->close(ctx);

@@ -156,14 +156,8 @@ const dk_tensor *tu_output(const dk_graph *g, int k, int o)
 
 /* ---- running kernels and checking results ------------------------------------- */
 
-dk_status tu_run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *ys, int n_out)
+void tu_alloc_poisoned(const dk_graph *g, int k, dk_tensor *ys, int n_out, dk_tensor **outs)
 {
-    const dk_node *n = &g->nodes[k];
-    const dk_tensor *in[8] = {0};
-    dk_tensor *outs[4] = {0};
-    assert_true(n->n_inputs <= 8 && n_out <= 4);
-    for (int i = 0; i < n->n_inputs; i++)
-        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
     for (int o = 0; o < n_out; o++) {
         const dk_tensor *t = tu_output(g, k, o);
         assert_int_equal(dk_tensor_alloc(&ys[o], t->dtype, t->ndim, t->dims), DK_OK);
@@ -173,6 +167,17 @@ dk_status tu_run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *ys, int n_
             memset(ys[o].data, 0xA5, dk_tensor_nbytes(&ys[o]));
         outs[o] = &ys[o];
     }
+}
+
+dk_status tu_run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *ys, int n_out)
+{
+    const dk_node *n = &g->nodes[k];
+    const dk_tensor *in[8] = {0};
+    dk_tensor *outs[4] = {0};
+    assert_true(n->n_inputs <= 8 && n_out <= 4);
+    for (int i = 0; i < n->n_inputs; i++)
+        in[i] = n->inputs[i] >= 0 ? &g->values[n->inputs[i]].t : NULL;
+    tu_alloc_poisoned(g, k, ys, n_out, outs);
     return fn(n, in, outs);
 }
 

@@ -61,6 +61,9 @@ const dk_tensor *tu_output(const dk_graph *g, int k, int o);
 
 /* ---- running kernels and checking results --------------------------------- */
 
+/* Allocates ys[0..n_out) like node k's outputs and poisons them (NaN; 0xA5
+ * bytes for integers); outs[o] = &ys[o]. */
+void tu_alloc_poisoned(const dk_graph *g, int k, dk_tensor *ys, int n_out, dk_tensor **outs);
 /* Allocates ys[0..n_out) like node k's outputs, poisons them (NaN; 0xA5 bytes
  * for integers) and runs fn on the node's inputs. */
 dk_status tu_run_kernel(dk_graph *g, int k, dk_eval_fn fn, dk_tensor *ys, int n_out);
