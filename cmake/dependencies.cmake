@@ -83,12 +83,33 @@ else()
 endif()
 dk_resolve_dep(OPENBLAS DK_OPENBLAS_FOUND "OpenMP build ${DK_OPENBLAS_LIB}")
 
-# oneDNN (Debian libdnnl-dev 2.6, C API).
+# oneDNN (Debian libdnnl-dev 2.6, C API). Found by its header and library,
+# not by its CMake config: Debian builds oneDNN with the OpenCL GPU runtime,
+# so dnnl-config.cmake requires the OpenCL development files, which
+# libdnnl-dev only recommends. deltakern uses the CPU engine alone.
 dk_option_dep(ONEDNN)
+set(DK_ONEDNN_FOUND FALSE)
+set(DK_ONEDNN_DETAIL "dnnl.h and libdnnl (libdnnl-dev)")
 if(NOT DK_WITH_ONEDNN STREQUAL "OFF")
-  find_package(dnnl QUIET CONFIG)
+  find_path(DK_ONEDNN_INCLUDE oneapi/dnnl/dnnl.h)
+  find_library(DK_ONEDNN_LIB dnnl)
+  if(DK_ONEDNN_INCLUDE AND DK_ONEDNN_LIB)
+    file(STRINGS ${DK_ONEDNN_INCLUDE}/oneapi/dnnl/dnnl_version.h DK_ONEDNN_VERSION_LINES
+         REGEX "#define DNNL_VERSION_(MAJOR|MINOR|PATCH) ")
+    string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*PATCH ([0-9]+).*" "\\1.\\2.\\3"
+           DK_ONEDNN_VERSION "${DK_ONEDNN_VERSION_LINES}")
+    if(DK_ONEDNN_VERSION VERSION_LESS 2.6 OR NOT DK_ONEDNN_VERSION VERSION_LESS 3)
+      set(DK_ONEDNN_DETAIL "oneDNN ${DK_ONEDNN_VERSION} found, 2.x (2.6 or later) needed")
+    else()
+      set(DK_ONEDNN_FOUND TRUE)
+      set(DK_ONEDNN_DETAIL "oneDNN ${DK_ONEDNN_VERSION}, ${DK_ONEDNN_LIB}")
+      add_library(dk_dnnl INTERFACE IMPORTED)
+      target_include_directories(dk_dnnl INTERFACE ${DK_ONEDNN_INCLUDE})
+      target_link_libraries(dk_dnnl INTERFACE ${DK_ONEDNN_LIB})
+    endif()
+  endif()
 endif()
-dk_resolve_dep(ONEDNN dnnl_FOUND "oneDNN ${dnnl_VERSION}")
+dk_resolve_dep(ONEDNN DK_ONEDNN_FOUND "${DK_ONEDNN_DETAIL}")
 
 # cuDNN 9 and cuBLAS with the CUDA runtime (/usr/local/cuda). Only headers and
 # libraries are needed to build: where no GPU or driver exists the backend
