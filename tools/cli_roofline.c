@@ -1,5 +1,5 @@
 /* deltakern roofline: the machine's fp32 peak and memory bandwidth, measured
- * with kernels of our own and cached (runtime/roofline.h). */
+ * with kernels of our own and cached (measure/roofline.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,9 +10,9 @@
 #include <omp.h>
 #endif
 
-#include "runtime/fingerprint.h"
-#include "runtime/roofline.h"
-#include "runtime/topology.h"
+#include "deltakern/fingerprint.h"
+#include "deltakern/roofline.h"
+#include "deltakern/topology.h"
 #include "tools/cli.h"
 
 static void help(void)

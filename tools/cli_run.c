@@ -14,7 +14,6 @@
 #include "deltakern/session.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
-#include "tools/labels.h"
 
 #define MAX_INPUTS 4096
 #define DK_CLI_TRY(expr)                  \
@@ -355,7 +354,7 @@ int dk_cmd_run(int argc, char **argv)
     }
     dk_labels labels = {0};
     if ((st = dk_labels_load(o.labels, &labels)) != DK_OK && o.labels) {
-        dk_cli_error("run: labels %s", dk_labels_error());
+        dk_cli_error("run: %s", dk_last_error());
         return DK_EXIT_USAGE;
     }
     for (int i = 0; i < n_variants && rc < 0; i++) {

@@ -3,7 +3,7 @@
  * table) and the ONNX node conformance cases (the reference against their
  * expected outputs, each variant against the reference with the table) and
  * prints one row per variant. The suites live in the library
- * (harness/selftest.h); this file parses options and prints. */
+ * (drivers/selftest/selftest.h); this file parses options and prints. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,7 @@
 
 #include "deltakern/backend.h"
 #include "deltakern/variant.h"
-#include "harness/selftest.h"
+#include "drivers/selftest/selftest.h"
 #include "tools/cli.h"
 
 #define MAX_TARGETS 32

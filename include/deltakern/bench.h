@@ -6,7 +6,7 @@
  * of its own memory each, and then runs repetitions round by round: each
  * round runs every variant once (repetition r on session r mod sessions), so
  * drift of the host falls on all alike. Every node is timed on its own; counters
- * (runtime/counters.h) are read around every node outside its timed region.
+ * (measure/counters.h) are read around every node outside its timed region.
  * The result (statistics, GFLOP/s, GB/s, roofline attainment, topology,
  * binding, environment) is written as JSON by dk_bench_write_json(); the
  * schema is described in docs/bench.md.

@@ -131,6 +131,14 @@ dk_status dk_graph_finalize(dk_graph *g);
 double dk_graph_total_flops(const dk_graph *g);
 int64_t dk_graph_total_params(const dk_graph *g);
 
+/* A finalized graph whose only node is a copy of node k of g (attributes,
+ * opset, fused post-ops, covered ONNX nodes, the graph's hints): its constant
+ * inputs (weights) are copied with their data, its other inputs become graph
+ * inputs in the node's input order (a value read twice once), its outputs
+ * graph outputs. Values keep their names. For planning and running one node
+ * alone under many variants (deltakern sweep). The caller destroys *out. */
+dk_status dk_graph_extract_node(const dk_graph *g, int k, dk_graph **out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,6 +83,19 @@ dk_status dk_npy_save(const char *path, const dk_tensor *t);
  * files are returned as stored, and p is not used. */
 dk_status dk_input_load(const char *path, const dk_preprocess *p, dk_tensor *out);
 
+/* Class names for printing labels: one name per line, line i is class i. */
+typedef struct dk_labels {
+    int n;
+    char **names;
+} dk_labels;
+
+/* path NULL: the ImageNet labels shipped in data/ ($DELTAKERN_DATA overrides
+ * the data directory). Errors name the file. */
+dk_status dk_labels_load(const char *path, dk_labels *out);
+void dk_labels_free(dk_labels *l);
+/* Name of class i, or NULL when unknown. */
+const char *dk_labels_name(const dk_labels *l, int i);
+
 #ifdef __cplusplus
 }
 #endif

@@ -20,13 +20,26 @@ extern "C" {
 #define DK_VARIANT_KEY_MAX 32
 #define DK_VARIANT_VALUE_MAX 128   /* node names of exported models reach ~60 */
 
+/* What an option decides, declared beside it in the backend's option table
+ * so that code outside the backend never names a backend's keys: the
+ * tolerance table reads the precision; sweep varies precision, convolution
+ * implementation and layout. */
+typedef enum dk_option_role {
+    DK_ROLE_NONE = 0,
+    DK_ROLE_PRECISION, /* values name precisions (fp32, bf16, tf32, fp16); any other
+                          value (oneDNN's "strict") means float32 */
+    DK_ROLE_CONV_IMPL, /* how a convolution is computed: algorithm, lowering */
+    DK_ROLE_LAYOUT,    /* the memory layout of activations and weights */
+} dk_option_role;
+
 typedef struct dk_variant {
     const dk_backend_iface *backend;
     int n_options;
     struct {
         char key[DK_VARIANT_KEY_MAX];
         char value[DK_VARIANT_VALUE_MAX];
-        int is_default; /* 1 when not given in the string */
+        int is_default;      /* 1 when not given in the string */
+        dk_option_role role; /* from the option's spec */
     } options[DK_VARIANT_MAX_OPTIONS];
 } dk_variant;
 
@@ -42,6 +55,7 @@ typedef struct dk_option_spec {
     const char *values;
     const char *def;
     const char *help;
+    dk_option_role role;
 } dk_option_spec;
 
 /* Options every backend accepts (threads, opt, disable), NULL-terminated by key. */
@@ -61,6 +75,10 @@ dk_status dk_variant_probe(const dk_variant *v, char *reason, size_t n);
 const char *dk_variant_get(const dk_variant *v, const char *key);
 /* The value of an integer option, or def when absent. */
 long dk_variant_get_int(const dk_variant *v, const char *key, long def);
+/* The value of the variant's option with this role (given or default; for a
+ * wrapper such as fault:base=onednn, the wrapped backend's), NULL when its
+ * backend declares none. */
+const char *dk_variant_get_role(const dk_variant *v, dk_option_role role);
 
 /* Expands a variant pattern into variant strings: a value written as a/b/c
  * stands for each of a, b and c, so "onednn:fpmath=strict/bf16,layout=blocked/plain"

@@ -6,25 +6,25 @@
 #include "kernels/cudnn/cudnn_internal.h"
 
 const dk_option_spec dk__cudnn_options[] = {
-    {"device", "int:0..63", "0", "CUDA device ordinal"},
+    {"device", "int:0..63", "0", "CUDA device ordinal", DK_ROLE_NONE},
     {"algo",
      "heuristic|find|IMPLICIT_GEMM|IMPLICIT_PRECOMP_GEMM|GEMM|DIRECT|FFT|FFT_TILING|WINOGRAD|"
      "WINOGRAD_NONFUSED",
      "heuristic",
      "convolution forward algorithm: cuDNN's heuristics, a timed search at plan time (find), or "
-     "one by name for every convolution (a layer it does not support fails, naming the node)"},
+     "one by name for every convolution (a layer it does not support fails, naming the node)", DK_ROLE_CONV_IMPL},
     {"math", "fp32|tf32|fp16", "fp32",
      "fp32: FMA kernels only; tf32: tensor cores on float32 (operands rounded to TF32); fp16: "
      "convolution operands converted to float16, Gemm/MatMul with float16 tensor cores, "
-     "float32 accumulation"},
-    {"layout", "nchw|nhwc", "nchw", "device layout of 4-D float32 activations and filters"},
+     "float32 accumulation", DK_ROLE_PRECISION},
+    {"layout", "nchw|nhwc", "nchw", "device layout of 4-D float32 activations and filters", DK_ROLE_LAYOUT},
     {"fuse", "on|off", "off",
      "on: a convolution's bias, its fused residual and Relu (opt=2) run with it as one "
      "cudnnConvolutionBiasActivationForward call (without a Relu, only with IMPLICIT_PRECOMP_GEMM); "
-     "off: separate cuDNN calls"},
+     "off: separate cuDNN calls", DK_ROLE_NONE},
     {"deterministic", "on|off", "off",
-     "on: only algorithms cuDNN marks deterministic, no atomics in cuBLAS"},
-    {NULL, NULL, NULL, NULL},
+     "on: only algorithms cuDNN marks deterministic, no atomics in cuBLAS", DK_ROLE_NONE},
+    {0},
 };
 
 static const struct {

@@ -24,7 +24,7 @@
 #include <cudnn.h>
 
 #include "kernels/cudnn/cudnn_plan_info.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "runtime/error.h"
 
 /* ---- configuration: the variant's options (cudnn_config.c) ------------------------ */

@@ -43,18 +43,18 @@ static const dk_option_spec onednn_options[] = {
     {"layout", "blocked|nchw16c|plain", "blocked",
      "blocked: convolutions use the layout oneDNN chooses (reordered from and to NCHW at each "
      "node); nchw16c: convolutions on channels blocked by 16 (cheaper reorders); plain: "
-     "NCHW/OIHW everywhere"},
+     "NCHW/OIHW everywhere", DK_ROLE_LAYOUT},
     {"fpmath", "strict|bf16", "strict",
-     "oneDNN fpmath mode: bf16 allows float32 operands to be rounded to bfloat16 internally"},
+     "oneDNN fpmath mode: bf16 allows float32 operands to be rounded to bfloat16 internally", DK_ROLE_PRECISION},
     {"algo", "auto|direct|winograd", "auto",
-     "convolution algorithm; winograd where oneDNN implements it for the layer, auto elsewhere"},
+     "convolution algorithm; winograd where oneDNN implements it for the layer, auto elsewhere", DK_ROLE_CONV_IMPL},
     {"fuse", "on|off", "on",
      "a Conv's fused residual Add and Relu/Clip (graph passes of opt=2) as oneDNN post-ops "
-     "(sum, eltwise) of the convolution primitive; off: in plain C after it"},
+     "(sum, eltwise) of the convolution primitive; off: in plain C after it", DK_ROLE_NONE},
     {"isa", "all|avx512_core_bf16|avx512_core_vnni|avx512_core|avx2|avx|sse41", "all",
      "maximum CPU ISA; process-wide: the first onednn session fixes it and a later one asking "
-     "for another fails (run that variant in its own process)"},
-    {NULL, NULL, NULL, NULL},
+     "for another fails (run that variant in its own process)", DK_ROLE_NONE},
+    {0},
 };
 
 /* ---- the process-wide ISA limit ---------------------------------------------- */
@@ -144,7 +144,7 @@ static dk_status onednn_open(const dk_variant *v, void **out)
                 : !strcmp(algo, "direct")        ? DK_ONEDNN_ALGO_DIRECT
                                                  : DK_ONEDNN_ALGO_WINOGRAD;
     ctx->verbose = getenv("DK_ONEDNN_VERBOSE") != NULL;
-    ctx->ref = dk_backend_find("ref");
+    ctx->ref = &dk_backend_ref;
     dnnl_status_t s = dnnl_engine_create(&ctx->engine, dnnl_cpu, 0);
     if (s == dnnl_success) s = dnnl_stream_create(&ctx->stream, ctx->engine, dnnl_stream_default_flags);
     if (s != dnnl_success || !ctx->ref) {
@@ -161,7 +161,7 @@ static dk_status onednn_open(const dk_variant *v, void **out)
 static int onednn_supports(void *vctx, const dk_graph *g, const dk_node *n)
 {
     dk_onednn_ctx *ctx = vctx;
-    const dk_backend_iface *ref = ctx ? ctx->ref : dk_backend_find("ref");
+    const dk_backend_iface *ref = ctx ? ctx->ref : &dk_backend_ref;
     return ref && (!ref->supports || ref->supports(NULL, g, n));
 }
 

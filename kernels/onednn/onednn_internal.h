@@ -22,7 +22,7 @@
 
 #include "kernels/onednn/onednn_api.h"
 #include "kernels/onednn/onednn_plan_info.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "runtime/error.h"
 
 typedef enum dk_onednn_algo {

@@ -2,7 +2,7 @@
  * listed, never available, and says why. */
 #include <stdio.h>
 
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "runtime/error.h"
 
 static dk_status stub_probe(char *reason, size_t n)

@@ -40,7 +40,7 @@
 #endif
 
 #include "kernels/openblas/openblas_internal.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 
 int ob_max_threads(void)
 {
@@ -101,13 +101,13 @@ static const dk_option_spec ob_options[] = {
     {"conv", "auto|im2col", "auto",
      "convolution lowering: auto = 1x1 stride-1 unpadded as one GEMM on the input, depthwise "
      "as a direct float loop, the rest im2col + sgemm; im2col = every convolution through "
-     "im2col + sgemm (depthwise as one GEMM per channel)"},
+     "im2col + sgemm (depthwise as one GEMM per channel)", DK_ROLE_CONV_IMPL},
     {"core", "auto|Haswell|SkylakeX|Cooperlake|Zen", "auto",
      "OpenBLAS kernel set, fixed when the library loads (environment OPENBLAS_CORETYPE): "
      "auto accepts the one loaded, a name requires it (OpenBLAS 0.3.21 does not know AMD "
      "family 25/26 CPUs and loads Haswell's AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX selects "
-     "its AVX-512 kernels). Process-wide, like onednn's isa"},
-    {NULL, NULL, NULL, NULL},
+     "its AVX-512 kernels). Process-wide, like onednn's isa", DK_ROLE_NONE},
+    {0},
 };
 
 static dk_status ob_open(const dk_variant *v, void **out)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "kernels/ref/ref_kernels.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "runtime/error.h"
 
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {

@@ -23,7 +23,7 @@
 
 #include "deltakern/backend.h"
 #include "deltakern/variant.h"
-#include "harness/selftest.h"
+#include "drivers/selftest/selftest.h"
 
 static int usage(FILE *f)
 {

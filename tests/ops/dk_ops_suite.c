@@ -26,9 +26,9 @@
 #include "deltakern/backend.h"
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
-#include "harness/selftest.h"
-#include "harness/tolerance.h"
-#include "runtime/backend_iface.h"
+#include "drivers/selftest/selftest.h"
+#include "check/tolerance.h"
+#include "kernels/backend_iface.h"
 
 #define MAX_VARIANTS 32
 

@@ -16,7 +16,7 @@
 #include "deltakern/onnx.h"
 #include "deltakern/session.h"
 #include "deltakern/variant.h"
-#include "runtime/counters.h"
+#include "measure/counters.h"
 #include "test_util.h"
 
 #define CONV_MODEL "/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/diff_internal.h"
+#include "drivers/diff/diff_internal.h"
 #include "tests/unit/test_util.h"
 
 #define N_CLASSES 1000

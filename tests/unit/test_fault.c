@@ -13,7 +13,7 @@
 #include "deltakern/session.h"
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
-#include "harness/fault_backend.h"
+#include "fault/fault_backend.h"
 #include "test_util.h"
 
 /* x[1,3,8,8] -> conv1 (3x3, pad 1) -> relu1 -> conv2 (1x1) -> pool (global average) -> flat */
@@ -329,7 +329,7 @@ static void test_native_base(void **state)
         printf("  onednn unavailable (%s): skipped\n", reason);
         skip();
     }
-    /* oneDNN keeps propagated values in its own memory (runtime/backend_iface.h) */
+    /* oneDNN keeps propagated values in its own memory (kernels/backend_iface.h) */
     dk_graph *g3 = build_graph();
     /* choose_algorithm times algorithms: two sessions could pick different ones */
     assert_int_equal(dk_graph_optimize(g3, 3, "choose_algorithm"), DK_OK);

@@ -6,7 +6,7 @@
 
 #include "deltakern/backend.h"
 #include "deltakern/variant.h"
-#include "runtime/fingerprint.h"
+#include "deltakern/fingerprint.h"
 #include "test_util.h"
 
 static const char *str(const cJSON *j, const char *key)

@@ -31,7 +31,7 @@
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
 #include "kernels/onednn/onednn_plan_info.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "test_util.h"
 
 #define WINOGRAD_GROWTH 16.0

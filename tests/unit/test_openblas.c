@@ -42,7 +42,7 @@
 #include "deltakern/backend.h"
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
-#include "runtime/backend_iface.h"
+#include "kernels/backend_iface.h"
 #include "test_util.h"
 
 #define TOL_RELL2 1e-5

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/roofline.h"
+#include "deltakern/roofline.h"
 #include "test_util.h"
 
 static void test_roofline_measures_and_caches(void **state)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "runtime/stats.h"
 #include "test_util.h"
 
 static void assert_near(const char *what, double got, double want, double tol)

@@ -11,7 +11,7 @@
 
 #include "deltakern/backend.h"
 #include "deltakern/tolerance.h"
-#include "harness/tolerance.h"
+#include "check/tolerance.h"
 #include "test_util.h"
 
 #define U32 0x1p-24
@@ -91,13 +91,15 @@ static void test_precisions(void **state)
     dk_variant v;
     assert_int_equal(dk_variant_parse("ref", &v), DK_OK);
     assert_int_equal(dk_variant_precision(&v), DK_PREC_FP32);
-    /* a variant with fpmath=bf16 (filled by hand: whether the onednn backend
-     * is built and declares fpmath is not this test's concern) */
+    /* a variant with fpmath=bf16, the option of the precision role (filled by
+     * hand: whether the onednn backend is built and declares fpmath is not
+     * this test's concern) */
     memset(&v, 0, sizeof v);
     v.backend = dk_backend_find("onednn");
     v.n_options = 1;
     strcpy(v.options[0].key, "fpmath");
     strcpy(v.options[0].value, "bf16");
+    v.options[0].role = DK_ROLE_PRECISION;
     assert_int_equal(dk_variant_precision(&v), DK_PREC_BF16);
     strcpy(v.options[0].value, "strict");
     assert_int_equal(dk_variant_precision(&v), DK_PREC_FP32);

@@ -11,7 +11,7 @@
 #include <omp.h>
 #endif
 
-#include "runtime/topology.h"
+#include "deltakern/topology.h"
 #include "test_util.h"
 
 static double num(const cJSON *j, const char *key)

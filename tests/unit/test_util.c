@@ -1,5 +1,6 @@
 /* Helpers shared by the unit tests; see test_util.h. */
 #include "test_util.h"
+#include "runtime/rng.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -12,7 +13,7 @@
 /* ---- random numbers ----------------------------------------------------------- */
 
 static const char *test_name = "unit";
-static uint64_t rng_state;
+static dk_rng rng; /* the library's generator (runtime/rng.h), seeded per test */
 
 void tu_init(const char *name)
 {
@@ -20,26 +21,14 @@ void tu_init(const char *name)
     const char *env = getenv("DK_TEST_SEED");
     uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
     printf("%s: seed %llu (set DK_TEST_SEED to repeat)\n", name, (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
+    dk_rng_seed(&rng, seed);
 }
 
-uint64_t tu_rng_next(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+uint64_t tu_rng_next(void) { return dk_rng_next(&rng); }
 
-double tu_rng_uniform(double lo, double hi)
-{
-    return lo + (hi - lo) * (double)(tu_rng_next() >> 11) / 9007199254740992.0;
-}
+double tu_rng_uniform(double lo, double hi) { return dk_rng_uniform(&rng, lo, hi); }
 
-int64_t tu_rng_int(int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(tu_rng_next() % (uint64_t)(hi - lo + 1));
-}
+int64_t tu_rng_int(int64_t lo, int64_t hi) { return dk_rng_int(&rng, lo, hi); }
 
 void tu_fill_uniform(dk_tensor *t, double lo, double hi)
 {

@@ -23,7 +23,7 @@
 
 /* Names the test and seeds the generator from DK_TEST_SEED or the clock, printing the seed. */
 void tu_init(const char *test_name);
-/* Next 64 random bits (xorshift64). */
+/* Next 64 random bits (runtime/rng.h). */
 uint64_t tu_rng_next(void);
 /* Uniform double in [lo, hi). */
 double tu_rng_uniform(double lo, double hi);

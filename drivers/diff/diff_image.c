@@ -1,0 +1,447 @@
+/* Differential harness: one image. The baseline runs once (or its values
+ * come from a bundle); every variant runs propagated, then isolated node by
+ * node on the baseline's inputs; outputs are compared against the tolerance
+ * bound; label flips are explained and checked with mixed runs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/diff/diff_engine.h"
+#include "runtime/error.h"
+
+/* ---- one image ---- */
+
+static void add_num(cJSON *o, const char *key, double x)
+{
+    /* JSON has no NaN or infinity: unknown is null, infinite a huge number */
+    if (isnan(x)) cJSON_AddNullToObject(o, key);
+    else if (isinf(x)) cJSON_AddNumberToObject(o, key, x > 0 ? 1e308 : -1e308);
+    else cJSON_AddNumberToObject(o, key, x);
+}
+
+dk_status dk_diff_bundle_check(const dk_diff *d, const char *name, const dk_tensor *input)
+{
+    if (!d->have_against) return DK_OK;
+    char hash[17];
+    dk_diff_hash_tensor(input, hash);
+    if (dk__bundle_find(&d->against, hash) >= 0) return DK_OK;
+    char list[1024] = "";
+    for (int k = 0; k < d->against.n_images && strlen(list) < 900; k++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", d->against.image_names[k]);
+    return dk__error(DK_ERR_INVALID, "%s: this input (hash %s) is not in the bundle %s, which holds: %s", name, hash,
+                     d->c.against, list);
+}
+
+static dk_status baseline_values(dk_diff *d, const char *name, const char *hash, const dk_tensor *input)
+{
+    if (d->have_against) {
+        DK_TRY(dk_diff_bundle_check(d, name, input));
+        return dk__bundle_load_image(&d->against, dk__bundle_find(&d->against, hash), &d->store);
+    }
+    dk_status st = dk_session_run(d->bs, input, 1);
+    if (st != DK_OK) return dk__error_prefix(st, "baseline '%s' on %s", d->base_name, name);
+    for (int s = 0; s < d->store.n; s++) {
+        const dk_tensor *t = dk_session_value(d->bs, d->base_value[s]);
+        if (!t) return DK_ERR_INTERNAL;
+        DK_TRY(dk_tensor_copy(&d->store.t[s], t));
+    }
+    return DK_OK;
+}
+
+typedef struct node_eval {
+    dk__diff_err iso, prop;
+    double amp;
+    int compared;
+} node_eval;
+
+static const char *node_options(const vrun *r, char *buf, size_t n)
+{
+    const char *colon = strchr(r->name, ':');
+    snprintf(buf, n, "%s", colon ? colon + 1 : "");
+    return buf;
+}
+
+static cJSON *node_json(const vrun *r, const dk_node *nd, const node_eval *e, int boundary, const char *group)
+{
+    const dk_graph *g = r->g;
+    char shape[128];
+    const dk_tensor *t = &g->values[nd->outputs[0]].t;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "node", nd->name);
+    cJSON_AddStringToObject(o, "op", dk_op_name(nd->op));
+    cJSON_AddStringToObject(o, "shape", dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    if (nd->covers) cJSON_AddStringToObject(o, "covers", nd->covers);
+    if (boundary) cJSON_AddStringToObject(o, "group", group);
+    add_num(o, "iso_max_abs", e->iso.max_abs);
+    add_num(o, "iso_rel_l2", e->iso.rel_l2);
+    add_num(o, "iso_cos", e->iso.cosine);
+    add_num(o, "iso_ratio", e->iso.ratio);
+    add_num(o, "prop_max_abs", e->prop.max_abs);
+    add_num(o, "prop_rel_l2", e->prop.rel_l2);
+    add_num(o, "prop_cos", e->prop.cosine);
+    add_num(o, "prop_ratio", e->prop.ratio);
+    add_num(o, "amp", e->amp);
+    return o;
+}
+
+static cJSON *finding_json(const vrun *r, const dk_node *nd, const node_eval *e)
+{
+    char shape[128], opts[256];
+    const dk_tensor *t = &r->g->values[nd->outputs[0]].t;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "node", nd->name);
+    cJSON_AddStringToObject(o, "op", dk_op_name(nd->op));
+    cJSON_AddStringToObject(o, "shape", dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    if (nd->covers) cJSON_AddStringToObject(o, "covers", nd->covers);
+    cJSON_AddStringToObject(o, "backend", dk_backend_name(r->v.backend));
+    cJSON_AddStringToObject(o, "options", node_options(r, opts, sizeof opts));
+    add_num(o, "iso_ratio", e->iso.ratio);
+    add_num(o, "iso_max_abs", e->iso.max_abs);
+    add_num(o, "iso_rel_l2", e->iso.rel_l2);
+    return o;
+}
+
+/* Input pointers of node k as the isolated run fed them. */
+static void fed_inputs(dk_diff *d, vrun *r, const dk_node *nd, const dk_tensor **in)
+{
+    const dk_graph *g = r->g;
+    for (int i = 0; i < nd->n_inputs; i++) {
+        int v = nd->inputs[i];
+        if (v < 0) in[i] = NULL;
+        else if (g->values[v].kind == DK_VALUE_CONSTANT) in[i] = &g->values[v].t;
+        else if (r->slot[v] >= 0) in[i] = &d->store.t[r->slot[v]];
+        else in[i] = dk_session_value(r->s, v);
+    }
+}
+
+/* The bound of the baseline graph's node bk on the baseline's values. */
+static dk_status base_bounds(dk_diff *d, int bk, dk_precision p, const dk_tensor *ref, double *tol, double *S)
+{
+    const dk_graph *bg = d->bg;
+    const dk_node *bn = &bg->nodes[bk];
+    const dk_tensor *in[64];
+    if (bn->n_inputs > 64) return DK_ERR_UNSUPPORTED;
+    for (int i = 0; i < bn->n_inputs; i++) {
+        int v = bn->inputs[i], s = v >= 0 ? dk__store_find(&d->store, bg->values[v].t.name) : -1;
+        in[i] = v < 0 ? NULL : bg->values[v].kind == DK_VALUE_CONSTANT ? &bg->values[v].t : s >= 0 ? &d->store.t[s] : NULL;
+        if (v >= 0 && !in[i]) return DK_ERR_UNSUPPORTED;
+    }
+    return dk_tolerance_bounds(bg, bn, p, in, ref, tol, S);
+}
+
+typedef struct walk {
+    node_eval *ev;         /* per node */
+    double *prop_rel;      /* per value */
+    dk_tensor *prop;       /* per value: the propagated copy (mapped values only) */
+    int first_faulty;
+    double tol_top[2];     /* the final node's bound at the baseline's top-1 and top-2 */
+} walk;
+
+/* Node k isolated: inputs from the baseline where it has them, the node run,
+ * its output compared with the baseline's, isolated and propagated, against
+ * the bound for its inputs. */
+static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, const dk__diff_top *btop)
+{
+    const dk_graph *g = r->g;
+    const dk_node *nd = &g->nodes[k];
+    *chain = 0;
+    for (int i = 0; i < nd->n_inputs; i++) {
+        int v = nd->inputs[i];
+        if (v < 0 || g->values[v].kind == DK_VALUE_CONSTANT) continue;
+        if (r->slot[v] >= 0) DK_TRY(dk_session_set_value(r->s, v, &d->store.t[r->slot[v]]));
+        else *chain = 1;
+    }
+    DK_TRY(dk_session_run_node(r->s, k, NULL));
+    int o = nd->outputs[0];
+    node_eval *e = &w->ev[k];
+    if (o < 0 || r->slot[o] < 0 || !dk__diff_is_f32(g, o)) return DK_OK;
+    const dk_tensor *ref = &d->store.t[r->slot[o]];
+    const dk_tensor *in[64];
+    if (nd->n_inputs > 64) return dk__error(DK_ERR_UNSUPPORTED, "node '%s': too many inputs", nd->name);
+    fed_inputs(d, r, nd, in);
+    int64_t count = dk_tensor_numel(ref);
+    double *tol = malloc(sizeof(double) * (size_t)(count + 1));
+    double *S = malloc(sizeof(double) * (size_t)(count + 1));
+    if (!tol || !S) {
+        free(tol);
+        free(S);
+        return dk__error(DK_ERR_NOMEM, "out of memory");
+    }
+    if (*chain) {
+        /* the comparison spans nodes the baseline fuses: the bound is that of
+         * the baseline's node computing this value, on the baseline's inputs
+         * (none with a bundle, which has no graph) */
+        int bk = d->bg ? d->base_producer[r->slot[o]] : -1;
+        dk_status bst = bk >= 0 ? base_bounds(d, bk, r->prec, ref, tol, S) : DK_ERR_UNSUPPORTED;
+        if (bst != DK_OK) {
+            dk__error_clear();
+            free(tol);
+            tol = NULL;
+        }
+    } else if (dk_tolerance_bounds(g, nd, r->prec, in, ref, tol, S) != DK_OK) {
+        /* an op without a row in the table: compared, without a bound */
+        dk__error_clear();
+        free(tol);
+        tol = NULL;
+    }
+    const dk_tensor *y = dk_session_value(r->s, o);
+    if (!y) {
+        free(tol);
+        free(S);
+        return DK_ERR_INTERNAL;
+    }
+    dk__diff_compare(ref, y, tol, r->scale, &e->iso);
+    /* an exact op's bound is 0: its propagated error has no meaningful ratio */
+    dk_tolerance tinfo;
+    int exact = !*chain && dk_tolerance_for_node(g, nd, r->prec, &tinfo) == DK_OK && tinfo.exact;
+    dk__error_clear();
+    dk__diff_compare(ref, &w->prop[o], exact ? NULL : tol, r->scale, &e->prop);
+    if (tol && o == g->outputs[0] && btop->n >= 2) {
+        w->tol_top[0] = r->scale * tol[btop->idx[0]];
+        w->tol_top[1] = r->scale * tol[btop->idx[1]];
+    }
+    free(tol);
+    free(S);
+    e->compared = 1;
+    w->prop_rel[o] = e->prop.rel_l2;
+    /* amplification: the propagated relative error out over the largest in */
+    double in_rel = 0;
+    int known = 1;
+    for (int i = 0; i < nd->n_inputs; i++) {
+        int v = nd->inputs[i];
+        if (v < 0 || g->values[v].kind == DK_VALUE_CONSTANT) continue;
+        if (isnan(w->prop_rel[v])) known = 0;
+        else if (w->prop_rel[v] > in_rel) in_rel = w->prop_rel[v];
+    }
+    e->amp = known && in_rel > 0 && isfinite(in_rel) ? e->prop.rel_l2 / in_rel : NAN;
+    if (w->first_faulty < 0 && e->iso.ratio > 1) w->first_faulty = k;
+    return DK_OK;
+}
+
+/* Copies of the propagated run's mapped values. */
+static dk_status keep_propagated(vrun *r, walk *w)
+{
+    const dk_graph *g = r->g;
+    for (int v = 0; v < g->n_values; v++) {
+        w->prop_rel[v] = NAN;
+        if (r->slot[v] < 0 || !dk__diff_is_f32(g, v)) continue;
+        const dk_tensor *t = dk_session_value(r->s, v);
+        if (!t) return DK_ERR_INTERNAL;
+        DK_TRY(dk_tensor_copy(&w->prop[v], t));
+    }
+    return DK_OK;
+}
+
+typedef struct suspect {
+    int k;
+    double ratio, amp;
+} suspect;
+
+static int cmp_suspect(const void *pa, const void *pb)
+{
+    const suspect *a = pa, *b = pb;
+    if (a->ratio != b->ratio) return a->ratio > b->ratio ? -1 : 1;
+    if (a->amp != b->amp) return a->amp > b->amp ? -1 : 1;
+    return a->k - b->k;
+}
+
+static int cmp_amp(const void *pa, const void *pb)
+{
+    const suspect *a = pa, *b = pb;
+    if (a->amp != b->amp) return a->amp > b->amp ? -1 : 1;
+    return a->k - b->k;
+}
+
+/* The nodes ordered for amplification (amp desc) or suspicion (isolated ratio
+ * desc, then amplification): every node of the graph. */
+static suspect *rank(const vrun *r, const walk *w, int by_amp)
+{
+    int n = r->g->n_nodes;
+    suspect *s = malloc(sizeof *s * (size_t)(n + 1));
+    if (!s) return NULL;
+    for (int k = 0; k < n; k++) {
+        s[k].k = k;
+        s[k].ratio = w->ev[k].compared && !isnan(w->ev[k].iso.ratio) ? w->ev[k].iso.ratio : 0;
+        s[k].amp = w->ev[k].compared && !isnan(w->ev[k].amp) ? w->ev[k].amp : 0;
+    }
+    qsort(s, (size_t)n, sizeof *s, by_amp ? cmp_amp : cmp_suspect);
+    return s;
+}
+
+static dk_status counterfactual(dk_diff *d, vrun *r, const walk *w, const dk_tensor *input, cJSON *flip)
+{
+    if (!r->mixed_base) {
+        dk_status st = dk_session_create(r->g, &d->mixed_variant, &r->mixed_base);
+        if (st != DK_OK) return dk__error_prefix(st, "mixed runs for '%s'", r->name);
+    }
+    suspect *s = rank(r, w, 0);
+    int *order = malloc(sizeof(int) * ((size_t)r->g->n_nodes + 1));
+    if (!s || !order) {
+        free(s);
+        free(order);
+        return dk__error(DK_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < r->g->n_nodes; i++) order[i] = s[i].k;
+    dk__cf_result cf;
+    dk_status st = dk__diff_counterfactual(r->s, r->mixed_base, input, order, r->g->n_nodes, d->c.max_mixed_runs, &cf);
+    free(s);
+    free(order);
+    if (st != DK_OK) {
+        free(cf.set);
+        return st;
+    }
+    cJSON *c = cJSON_AddObjectToObject(flip, "counterfactual");
+    char name[256];
+    cJSON_AddStringToObject(c, "mixed_baseline", dk_variant_canonical(&d->mixed_variant, 0, name, sizeof name));
+    cJSON_AddBoolToObject(c, "reproduced", cf.reproduced);
+    cJSON_AddNumberToObject(c, "runs", cf.runs);
+    cJSON_AddNumberToObject(c, "top1_none", cf.top1_none);
+    cJSON_AddNumberToObject(c, "top1_all", cf.top1_all);
+    cJSON *set = cJSON_AddArrayToObject(c, "set");
+    for (int i = 0; i < cf.n_set; i++) cJSON_AddItemToArray(set, cJSON_CreateString(r->g->nodes[cf.set[i]].name));
+    if (cf.reproduced) cJSON_AddNumberToObject(c, "top1_set", cf.top1_set);
+    cJSON_AddBoolToObject(c, "budget_exhausted", cf.exhausted);
+    free(cf.set);
+    return DK_OK;
+}
+
+/* The flip's cause: the first faulty kernel, a tiny margin, or rounding
+ * amplified by the network (its strongest amplifiers). */
+static dk_status explain_flip(dk_diff *d, vrun *r, const walk *w, const dk_tensor *input,
+                              const dk__diff_top *btop, const dk__diff_top *vtop, cJSON *vj)
+{
+    cJSON *flip = cJSON_AddObjectToObject(vj, "flip");
+    cJSON_AddNumberToObject(flip, "baseline_top1", btop->idx[0]);
+    cJSON_AddNumberToObject(flip, "variant_top1", vtop->idx[0]);
+    double margin = btop->n >= 2 ? btop->val[0] - btop->val[1] : INFINITY;
+    int tiny = w->tol_top[0] + w->tol_top[1] >= margin;
+    add_num(flip, "margin", margin);
+    cJSON *blamed = cJSON_AddArrayToObject(flip, "blamed");
+    if (w->first_faulty >= 0) {
+        cJSON_AddStringToObject(flip, "cause", "faulty_kernel");
+        cJSON_AddItemToArray(blamed, cJSON_CreateString(r->g->nodes[w->first_faulty].name));
+    } else if (tiny) {
+        cJSON_AddStringToObject(flip, "cause", "tiny_margin");
+    } else {
+        cJSON_AddStringToObject(flip, "cause", "amplified_rounding");
+        suspect *s = rank(r, w, 1);
+        if (!s) return dk__error(DK_ERR_NOMEM, "out of memory");
+        for (int i = 0; i < N_AMPLIFIERS && i < r->g->n_nodes && s[i].amp > 0; i++)
+            cJSON_AddItemToArray(blamed, cJSON_CreateString(r->g->nodes[s[i].k].name));
+        free(s);
+    }
+    cJSON_AddBoolToObject(flip, "tiny_margin", tiny);
+    if (!d->c.counterfactual) return DK_OK;
+    return counterfactual(d, r, w, input, flip);
+}
+
+static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_tensor *input,
+                              const dk__diff_top *btop, cJSON *vj)
+{
+    const dk_graph *g = r->g;
+    dk_status st = dk_session_run(r->s, input, 1);
+    if (st != DK_OK) return dk__error_prefix(st, "variant '%s' on %s", r->name, name);
+    DK_TRY(dk_tensor_copy(&r->logits, dk_session_output(r->s, 0)));
+    walk w = {0};
+    w.first_faulty = -1;
+    w.ev = calloc((size_t)g->n_nodes + 1, sizeof *w.ev);
+    w.prop_rel = calloc((size_t)g->n_values + 1, sizeof *w.prop_rel);
+    w.prop = calloc((size_t)g->n_values + 1, sizeof *w.prop);
+    st = w.ev && w.prop_rel && w.prop ? keep_propagated(r, &w) : dk__error(DK_ERR_NOMEM, "out of memory");
+    if (st == DK_OK) w.prop_rel[g->inputs[0]] = 0;
+    cJSON *nodes = cJSON_AddArrayToObject(vj, "nodes");
+    char group[2048] = "";
+    for (int k = 0; k < g->n_nodes && st == DK_OK; k++) {
+        int chain;
+        w.ev[k].amp = NAN;
+        st = eval_node(d, r, k, &w, &chain, btop);
+        if (st != DK_OK) break;
+        const dk_node *nd = &g->nodes[k];
+        size_t used = strlen(group);
+        snprintf(group + used, sizeof group - used, "%s%s", used ? "," : "", nd->name);
+        if (!w.ev[k].compared) continue; /* inside a group the baseline does not observe */
+        cJSON_AddItemToArray(nodes, node_json(r, nd, &w.ev[k], chain, group));
+        group[0] = 0;
+    }
+    if (st == DK_OK) {
+        if (w.first_faulty >= 0)
+            cJSON_AddItemToObject(vj, "first_faulty", finding_json(r, &g->nodes[w.first_faulty], &w.ev[w.first_faulty]));
+        else
+            cJSON_AddNullToObject(vj, "first_faulty");
+        dk__diff_top vtop;
+        dk__diff_top_of(&r->logits, &vtop);
+        dk__diff_labels lab;
+        dk__diff_compare_labels(&d->store.t[d->slot_output], &r->logits, &lab);
+        cJSON_AddItemToObject(vj, "top5", dk__diff_top_json(&vtop));
+        cJSON_AddBoolToObject(vj, "top1_agree", lab.top1_agree);
+        add_num(vj, "top5_overlap", lab.top5_overlap);
+        add_num(vj, "kendall_tau", lab.tau);
+        cJSON *amps = cJSON_AddArrayToObject(vj, "amplifiers");
+        suspect *s = rank(r, &w, 1);
+        for (int i = 0; s && i < N_AMPLIFIERS && i < g->n_nodes && s[i].amp > 0; i++)
+            cJSON_AddItemToArray(amps, cJSON_CreateString(g->nodes[s[i].k].name));
+        free(s);
+        if (!lab.top1_agree) st = explain_flip(d, r, &w, input, btop, &vtop, vj);
+    }
+    for (int v = 0; w.prop && v < g->n_values; v++) dk_tensor_reset(&w.prop[v]);
+    free(w.prop);
+    free(w.prop_rel);
+    free(w.ev);
+    return st;
+}
+
+static cJSON *pairs_json(const dk_diff *d)
+{
+    cJSON *pairs = cJSON_CreateArray();
+    int n = d->n + 1;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            const dk_tensor *ta = a == 0 ? &d->store.t[d->slot_output] : &d->v[a - 1].logits;
+            const dk_tensor *tb = &d->v[b - 1].logits;
+            dk__diff_labels lab;
+            dk__diff_compare_labels(ta, tb, &lab);
+            cJSON *p = cJSON_CreateObject();
+            cJSON_AddStringToObject(p, "a", a == 0 ? d->base_name : d->v[a - 1].name);
+            cJSON_AddStringToObject(p, "b", d->v[b - 1].name);
+            cJSON_AddBoolToObject(p, "top1_agree", lab.top1_agree);
+            add_num(p, "top5_overlap", lab.top5_overlap);
+            add_num(p, "kendall_tau", lab.tau);
+            cJSON_AddItemToArray(pairs, p);
+        }
+    return pairs;
+}
+
+dk_status dk_diff_image(dk_diff *d, const char *name, const dk_tensor *input, cJSON **record)
+{
+    *record = NULL;
+    char hash[17];
+    dk_diff_hash_tensor(input, hash);
+    DK_TRY(baseline_values(d, name, hash, input));
+    if (d->saving) DK_TRY(dk__bundle_add_image(&d->save, name, hash, &d->store));
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec) return dk__error(DK_ERR_NOMEM, "out of memory");
+    const char *base = strrchr(name, '/');
+    cJSON_AddStringToObject(rec, "image", base ? base + 1 : name);
+    cJSON_AddStringToObject(rec, "input_hash", hash);
+    dk__diff_top btop;
+    dk__diff_top_of(&d->store.t[d->slot_output], &btop);
+    cJSON_AddItemToObject(rec, "baseline_top5", dk__diff_top_json(&btop));
+    add_num(rec, "margin", btop.n >= 2 ? btop.val[0] - btop.val[1] : NAN);
+    add_num(rec, "relative_margin", btop.n >= 2 && btop.val[0] != 0 ? (btop.val[0] - btop.val[1]) / fabs(btop.val[0]) : NAN);
+    cJSON *vars = cJSON_AddArrayToObject(rec, "variants");
+    dk_status st = DK_OK;
+    for (int i = 0; i < d->n && st == DK_OK; i++) {
+        cJSON *vj = cJSON_CreateObject();
+        cJSON_AddItemToArray(vars, vj);
+        cJSON_AddStringToObject(vj, "variant", d->v[i].name);
+        st = diff_variant(d, &d->v[i], name, input, &btop, vj);
+    }
+    if (st != DK_OK) {
+        cJSON_Delete(rec);
+        return st;
+    }
+    cJSON_AddItemToObject(rec, "pairs", pairs_json(d));
+    *record = rec;
+    return DK_OK;
+}

@@ -1,0 +1,726 @@
+/* The op suite's case generators; see drivers/selftest/selftest_cases.h.
+ *
+ * Data: uniform in [-1, 1) unless the op needs otherwise (divisors and
+ * variances kept away from zero; Sigmoid, Softmax and the clamps over a wider
+ * range so that their tails and bounds are exercised). Weights are constants,
+ * as in exported models; activations are graph inputs. Sizes are kept small
+ * enough that the whole suite runs in seconds on the reference. */
+#include "drivers/selftest/selftest_cases.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define R (&c->rng)
+
+static void ints_desc(dk__op_case *c, const char *name, int count, const int64_t *v)
+{
+    dk__op_case_desc(c, " %s=", name);
+    for (int i = 0; i < count; i++) dk__op_case_desc(c, "%s%lld", i ? "," : "", (long long)v[i]);
+}
+
+/* ---- Conv -------------------------------------------------------------------- */
+
+static void gen_conv(dk__op_case *c, int cls)
+{
+    int64_t N = dk_rng_int(R, 1, 2), C = dk_rng_int(R, 2, 24), M = dk_rng_int(R, 2, 32),
+            group = 1;
+    int ns = 2;
+    int64_t k[3] = {3, 3, 3}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+    int64_t pb[3] = {1, 1, 1}, pe[3] = {1, 1, 1}; /* padding at the beginning / end per axis */
+    int64_t sp[3] = {dk_rng_int(R, 5, 18), dk_rng_int(R, 5, 18), dk_rng_int(R, 3, 8)};
+    const char *auto_pad = NULL;
+    switch (cls) {
+    case 0: /* 1x1 (pointwise) */
+        k[0] = k[1] = 1;
+        pb[0] = pb[1] = pe[0] = pe[1] = 0;
+        C = dk_rng_int(R, 4, 64);
+        M = dk_rng_int(R, 4, 64);
+        break;
+    case 1: /* 3x3 same */
+        break;
+    case 2: /* 3x3 stride 2 */
+        s[0] = s[1] = 2;
+        if (dk_rng_chance(R, 0.3)) pb[0] = pb[1] = pe[0] = pe[1] = 0;
+        break;
+    case 3: /* grouped */
+        group = dk_rng_chance(R, 0.5) ? 2 : 4;
+        C = group * dk_rng_int(R, 1, 8);
+        M = group * dk_rng_int(R, 1, 8);
+        s[0] = s[1] = dk_rng_int(R, 1, 2);
+        break;
+    case 4: /* depthwise, channel multiplier 1 or 2 */
+        C = dk_rng_int(R, 2, 32);
+        group = C;
+        M = C * (dk_rng_chance(R, 0.3) ? 2 : 1);
+        s[0] = s[1] = dk_rng_int(R, 1, 2);
+        break;
+    case 5: /* 7x7 stride 2 stem */
+        C = 3;
+        M = dk_rng_int(R, 4, 32);
+        k[0] = k[1] = 7;
+        s[0] = s[1] = 2;
+        pb[0] = pb[1] = pe[0] = pe[1] = 3;
+        sp[0] = dk_rng_int(R, 16, 40);
+        sp[1] = dk_rng_int(R, 16, 40);
+        break;
+    case 6: /* 1x7 or 7x1 (Inception) */
+        if (dk_rng_chance(R, 0.5)) {
+            k[0] = 1, k[1] = 7;
+            pb[0] = pe[0] = 0, pb[1] = pe[1] = 3;
+        } else {
+            k[0] = 7, k[1] = 1;
+            pb[0] = pe[0] = 3, pb[1] = pe[1] = 0;
+        }
+        break;
+    case 7: /* 5x5, dilated 3x3 or asymmetric padding */
+        switch (dk_rng_int(R, 0, 2)) {
+        case 0:
+            k[0] = k[1] = 5;
+            pb[0] = pb[1] = pe[0] = pe[1] = 2;
+            break;
+        case 1:
+            d[0] = d[1] = 2;
+            pb[0] = pb[1] = pe[0] = pe[1] = 2;
+            break;
+        default:
+            for (int i = 0; i < 2; i++) pb[i] = dk_rng_int(R, 0, 2), pe[i] = dk_rng_int(R, 0, 2);
+            s[0] = dk_rng_int(R, 1, 2);
+            break;
+        }
+        break;
+    case 8: /* 1x1 stride 2 (ResNet downsampling) */
+        k[0] = k[1] = 1;
+        s[0] = s[1] = 2;
+        pb[0] = pb[1] = pe[0] = pe[1] = 0;
+        break;
+    case 9: /* 1-D or 3-D */
+        ns = dk_rng_chance(R, 0.5) ? 1 : 3;
+        if (ns == 1) {
+            sp[0] = dk_rng_int(R, 8, 40);
+            k[0] = dk_rng_int(R, 1, 5);
+            pb[0] = pe[0] = k[0] / 2;
+            s[0] = dk_rng_int(R, 1, 2);
+        } else {
+            sp[0] = dk_rng_int(R, 3, 6), sp[1] = dk_rng_int(R, 3, 8),
+            sp[2] = dk_rng_int(R, 3, 8);
+            C = dk_rng_int(R, 2, 8), M = dk_rng_int(R, 2, 8);
+        }
+        break;
+    case 10: /* auto_pad SAME_UPPER / SAME_LOWER, stride 2 */
+        s[0] = s[1] = 2;
+        auto_pad = dk_rng_chance(R, 0.5) ? "SAME_UPPER" : "SAME_LOWER";
+        break;
+    default: /* long reduction: 3x3 over many channels */
+        C = dk_rng_int(R, 64, 160);
+        M = dk_rng_int(R, 4, 16);
+        sp[0] = dk_rng_int(R, 3, 8);
+        sp[1] = dk_rng_int(R, 3, 8);
+        break;
+    }
+    int bias = dk_rng_chance(R, 0.7);
+    int64_t xd[5] = {N, C}, wd[5] = {M, C / group}, p[6];
+    for (int i = 0; i < ns; i++) {
+        xd[2 + i] = sp[i], wd[2 + i] = k[i];
+        p[i] = pb[i], p[ns + i] = pe[i];
+    }
+    int ins[3] = {dk__op_case_input(c, "x", ns + 2, xd, -1, 1),
+                  dk__op_case_const(c, "w", ns + 2, wd, -1, 1), -1};
+    if (bias) ins[2] = dk__op_case_const(c, "b", 1, &M, -1, 1);
+    dk__op_case_node(c, DK_OP_CONV, ins, bias ? 3 : 2, 1);
+    dk__op_case_attr_ints(c, "kernel_shape", ns, k);
+    dk__op_case_attr_ints(c, "strides", ns, s);
+    dk__op_case_attr_ints(c, "dilations", ns, d);
+    if (group != 1) dk__op_case_attr_int(c, "group", group);
+    if (auto_pad) dk__op_case_attr_string(c, "auto_pad", auto_pad);
+    else dk__op_case_attr_ints(c, "pads", 2 * ns, p);
+    dk__op_case_desc(c, "x %s w %s", dk__op_case_shape(ns + 2, xd), dk__op_case_shape(ns + 2, wd));
+    ints_desc(c, "s", ns, s);
+    ints_desc(c, "d", ns, d);
+    if (auto_pad) dk__op_case_desc(c, " auto_pad=%s", auto_pad);
+    else ints_desc(c, "pads", 2 * ns, p);
+    dk__op_case_desc(c, " group=%lld%s", (long long)group, bias ? " bias" : "");
+}
+
+/* ---- pools --------------------------------------------------------------------- */
+
+static void gen_pool(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t N = dk_rng_int(R, 1, 2), C = dk_rng_int(R, 1, 16);
+    int ns = 2;
+    int64_t k[2] = {3, 3}, s[2] = {2, 2}, d[2] = {1, 1}, p[4] = {0, 0, 0, 0};
+    int64_t sp[2] = {dk_rng_int(R, 5, 24), dk_rng_int(R, 5, 24)};
+    int ceil_mode = 0, include_pad = -1;
+    int is_max = op == DK_OP_MAXPOOL;
+    switch (cls) {
+    case 0: /* 3x3 s2 p1 (ResNet max) / 3x3 s1 p1 exclude pad (Inception avg) */
+        if (is_max) {
+            for (int i = 0; i < 4; i++) p[i] = 1;
+        } else {
+            s[0] = s[1] = 1;
+            for (int i = 0; i < 4; i++) p[i] = 1;
+            include_pad = 0;
+        }
+        break;
+    case 1: /* 3x3 s2 ceil_mode, no padding (Inception) */
+        ceil_mode = 1;
+        break;
+    case 2: /* 2x2 s2 */
+        k[0] = k[1] = 2;
+        break;
+    case 3: /* 3x3 s1 p1, count_include_pad=1 for average */
+        s[0] = s[1] = 1;
+        for (int i = 0; i < 4; i++) p[i] = 1;
+        if (!is_max) include_pad = 1;
+        break;
+    case 4: /* ceil_mode with padding */
+        ceil_mode = 1;
+        for (int i = 0; i < 4; i++) p[i] = dk_rng_int(R, 0, 1);
+        if (!is_max) include_pad = (int)dk_rng_int(R, 0, 1);
+        break;
+    default: /* large window, dilation (max), or 1-D */
+        if (dk_rng_chance(R, 0.5)) {
+            ns = 1;
+            k[0] = dk_rng_int(R, 2, 4);
+            s[0] = dk_rng_int(R, 1, 3);
+            p[0] = dk_rng_int(R, 0, 1), p[1] = dk_rng_int(R, 0, 1);
+            sp[0] = dk_rng_int(R, 8, 30);
+        } else if (is_max) {
+            k[0] = k[1] = 2;
+            d[0] = d[1] = 2;
+            s[0] = s[1] = 1;
+        } else {
+            k[0] = k[1] = dk_rng_int(R, 5, 7);
+            s[0] = s[1] = dk_rng_int(R, 1, 3);
+            sp[0] = dk_rng_int(R, 7, 20), sp[1] = dk_rng_int(R, 7, 20);
+        }
+        break;
+    }
+    int64_t xd[4] = {N, C, sp[0], sp[1]};
+    int64_t pads[4];
+    if (ns == 2) memcpy(pads, p, sizeof pads);
+    else pads[0] = p[0], pads[1] = p[1];
+    int ins[1] = {dk__op_case_input(c, "x", ns + 2, xd, -1, 1)};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_attr_ints(c, "kernel_shape", ns, k);
+    dk__op_case_attr_ints(c, "strides", ns, s);
+    dk__op_case_attr_ints(c, "pads", 2 * ns, pads);
+    if (d[0] != 1) dk__op_case_attr_ints(c, "dilations", ns, d);
+    if (ceil_mode) dk__op_case_attr_int(c, "ceil_mode", 1);
+    if (include_pad >= 0) dk__op_case_attr_int(c, "count_include_pad", include_pad);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(ns + 2, xd));
+    ints_desc(c, "k", ns, k);
+    ints_desc(c, "s", ns, s);
+    ints_desc(c, "pads", 2 * ns, pads);
+    if (d[0] != 1) ints_desc(c, "d", ns, d);
+    dk__op_case_desc(c, "%s", ceil_mode ? " ceil_mode" : "");
+    if (include_pad >= 0) dk__op_case_desc(c, " count_include_pad=%d", include_pad);
+}
+
+static void gen_maxpool(dk__op_case *c, int cls) { gen_pool(c, DK_OP_MAXPOOL, cls); }
+static void gen_avgpool(dk__op_case *c, int cls) { gen_pool(c, DK_OP_AVGPOOL, cls); }
+
+static void gen_global(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t xd[5] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 64)};
+    int rank = cls == 0 ? 4 : cls == 1 ? 3 : 5;
+    for (int i = 2; i < rank; i++) xd[i] = dk_rng_int(R, 1, rank == 5 ? 6 : 14);
+    if (cls == 0 && dk_rng_chance(R, 0.3)) xd[2] = xd[3] = 7; /* the classifier head */
+    int ins[1] = {dk__op_case_input(c, "x", rank, xd, -1, 1)};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+}
+
+static void gen_gap(dk__op_case *c, int cls) { gen_global(c, DK_OP_GLOBALAVGPOOL, cls); }
+static void gen_gmp(dk__op_case *c, int cls) { gen_global(c, DK_OP_GLOBALMAXPOOL, cls); }
+
+/* ---- dense -------------------------------------------------------------------- */
+
+static void gen_gemm(dk__op_case *c, int cls)
+{
+    int64_t M = dk_rng_int(R, 1, 8), K = dk_rng_int(R, 16, 512), N = dk_rng_int(R, 4, 160);
+    int ta = cls == 1 || (cls == 3 && dk_rng_chance(R, 0.5)), tb = cls == 0 || cls == 3;
+    int has_c = cls != 4;
+    float alpha = 1, beta = 1;
+    if (cls == 3) {
+        alpha = (float)dk_rng_uniform(R, -2, 2);
+        beta = (float)dk_rng_uniform(R, -2, 2);
+    }
+    if (cls == 0) K = dk_rng_int(R, 256, 2048); /* the classifier: [1, 2048] x [1000, 2048]^T */
+    int64_t ad[2] = {ta ? K : M, ta ? M : K}, bd[2] = {tb ? N : K, tb ? K : N};
+    int64_t cd[2] = {N, 0};
+    int crank = 1;
+    if (cls == 2) crank = 2, cd[0] = M, cd[1] = N;
+    if (cls == 3) {
+        switch (dk_rng_int(R, 0, 2)) {
+        case 0: crank = 2, cd[0] = 1, cd[1] = N; break;
+        case 1: crank = 2, cd[0] = M, cd[1] = 1; break;
+        default: crank = 0; break;
+        }
+    }
+    int ins[3] = {dk__op_case_input(c, "a", 2, ad, -1, 1), dk__op_case_const(c, "b", 2, bd, -1, 1),
+                  -1};
+    if (has_c) ins[2] = dk__op_case_const(c, "c", crank, cd, -1, 1);
+    dk__op_case_node(c, DK_OP_GEMM, ins, has_c ? 3 : 2, 1);
+    if (ta) dk__op_case_attr_int(c, "transA", 1);
+    if (tb) dk__op_case_attr_int(c, "transB", 1);
+    if (alpha != 1) dk__op_case_attr_float(c, "alpha", alpha);
+    if (beta != 1) dk__op_case_attr_float(c, "beta", beta);
+    dk__op_case_desc(c, "A %s B %s", dk__op_case_shape(2, ad), dk__op_case_shape(2, bd));
+    if (has_c) dk__op_case_desc(c, " C %s", dk__op_case_shape(crank, cd));
+    dk__op_case_desc(c, " transA=%d transB=%d alpha=%g beta=%g", ta, tb, alpha, beta);
+}
+
+static void gen_matmul(dk__op_case *c, int cls)
+{
+    int64_t M = dk_rng_int(R, 1, 24), K = dk_rng_int(R, 4, 256), N = dk_rng_int(R, 1, 48),
+            B = dk_rng_int(R, 2, 4);
+    int64_t ad[4], bd[4];
+    int ar, br, b_const = 0;
+    switch (cls) {
+    case 0: ar = br = 2, ad[0] = M, ad[1] = K, bd[0] = K, bd[1] = N, b_const = 1; break;
+    case 1: ar = br = 3, ad[0] = bd[0] = B, ad[1] = M, ad[2] = K, bd[1] = K, bd[2] = N; break;
+    case 2:
+        ar = 3, br = 2, ad[0] = B, ad[1] = M, ad[2] = K, bd[0] = K, bd[1] = N, b_const = 1;
+        break;
+    case 3:
+        ar = br = 4;
+        ad[0] = 2, ad[1] = 3, ad[2] = M, ad[3] = K;
+        bd[0] = 1, bd[1] = 3, bd[2] = K, bd[3] = N;
+        break;
+    default:
+        if (dk_rng_chance(R, 0.5)) ar = 1, br = 2, ad[0] = K, bd[0] = K, bd[1] = N;
+        else ar = 2, br = 1, ad[0] = M, ad[1] = K, bd[0] = K;
+        b_const = 1;
+        break;
+    }
+    int ins[2] = {dk__op_case_input(c, "a", ar, ad, -1, 1),
+                  b_const ? dk__op_case_const(c, "b", br, bd, -1, 1)
+                          : dk__op_case_input(c, "b", br, bd, -1, 1)};
+    dk__op_case_node(c, DK_OP_MATMUL, ins, 2, 1);
+    dk__op_case_desc(c, "A %s B %s%s", dk__op_case_shape(ar, ad), dk__op_case_shape(br, bd),
+                     b_const ? " (B constant)" : "");
+}
+
+/* ---- normalisations ------------------------------------------------------------- */
+
+static void gen_batchnorm(dk__op_case *c, int cls)
+{
+    int64_t C = dk_rng_int(R, 1, 48), xd[5] = {dk_rng_int(R, 1, 2), C};
+    int rank = cls == 0 ? 4 : cls == 1 ? 2 : 3;
+    for (int i = 2; i < rank; i++) xd[i] = dk_rng_int(R, 1, 16);
+    int ins[5] = {
+        dk__op_case_input(c, "x", rank, xd, -2, 2), dk__op_case_const(c, "scale", 1, &C, -1.5, 1.5),
+        dk__op_case_const(c, "B", 1, &C, -1, 1), dk__op_case_const(c, "mean", 1, &C, -1, 1),
+        dk__op_case_const(c, "var", 1, &C, 0.05, 2)};
+    dk__op_case_node(c, DK_OP_BATCHNORM, ins, 5, 1);
+    float eps = (float)dk_rng_uniform(R, 1e-5, 1e-3);
+    dk__op_case_attr_float(c, "epsilon", eps);
+    dk__op_case_desc(c, "x %s epsilon=%g", dk__op_case_shape(rank, xd), eps);
+}
+
+static void gen_lrn(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 2, 32), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 1, 12)};
+    int64_t size = cls == 0 ? 5 : cls == 1 ? 3 : dk_rng_int(R, 1, 7);
+    float alpha = cls == 0 ? 1e-4f : (float)dk_rng_uniform(R, 1e-4, 1.0);
+    float beta = cls == 0 ? 0.75f : (float)dk_rng_uniform(R, 0.5, 1.5);
+    float bias = cls == 0 ? 1.0f : (float)dk_rng_uniform(R, 0.5, 2.0);
+    double range = cls == 0 ? 4 : 2;
+    int ins[1] = {dk__op_case_input(c, "x", 4, xd, -range, range)};
+    dk__op_case_node(c, DK_OP_LRN, ins, 1, 1);
+    dk__op_case_attr_int(c, "size", size);
+    dk__op_case_attr_float(c, "alpha", alpha);
+    dk__op_case_attr_float(c, "beta", beta);
+    dk__op_case_attr_float(c, "bias", bias);
+    dk__op_case_desc(c, "x %s size=%lld alpha=%g beta=%g bias=%g", dk__op_case_shape(4, xd),
+                     (long long)size, alpha, beta, bias);
+}
+
+/* ---- reductions ----------------------------------------------------------------- */
+
+static void gen_softmax(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = 2, axis = -1;
+    double range = 5;
+    switch (cls) {
+    case 0: /* classifier output */
+        xd[0] = dk_rng_int(R, 1, 4), xd[1] = dk_rng_int(R, 10, 1000);
+        break;
+    case 1: /* channels of a feature map */
+        rank = 4, axis = 1;
+        xd[0] = dk_rng_int(R, 1, 2), xd[1] = dk_rng_int(R, 2, 32), xd[2] = dk_rng_int(R, 1, 8),
+        xd[3] = dk_rng_int(R, 1, 8);
+        break;
+    case 2: /* any axis, wide range */
+        rank = (int)dk_rng_int(R, 1, 4);
+        for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 12);
+        axis = (int)dk_rng_int(R, -rank, rank - 1);
+        range = 20;
+        break;
+    default: /* opset 11: coerced to 2-D at axis */
+        rank = 4, axis = (int)dk_rng_int(R, 0, 3);
+        xd[0] = dk_rng_int(R, 1, 3), xd[1] = dk_rng_int(R, 1, 8), xd[2] = dk_rng_int(R, 1, 6),
+        xd[3] = dk_rng_int(R, 1, 6);
+        c->g->opset = 11;
+        break;
+    }
+    int ins[1] = {dk__op_case_input(c, "x", rank, xd, -range, range)};
+    dk__op_case_node(c, DK_OP_SOFTMAX, ins, 1, 1);
+    dk__op_case_attr_int(c, "axis", axis);
+    dk__op_case_desc(c, "x %s axis=%d opset=%lld range=%g", dk__op_case_shape(rank, xd), axis,
+            (long long)c->g->opset, range);
+}
+
+static void gen_reducemean(dk__op_case *c, int cls)
+{
+    int rank = (int)dk_rng_int(R, 2, 4);
+    int64_t xd[4], axes[4];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 12);
+    int naxes = 0, keepdims = (int)dk_rng_int(R, 0, 1), as_input = 0;
+    switch (cls) {
+    case 0: /* spatial mean, i.e. global average pooling */
+        rank = 4, xd[0] = dk_rng_int(R, 1, 2), xd[1] = dk_rng_int(R, 1, 32);
+        xd[2] = dk_rng_int(R, 1, 14), xd[3] = dk_rng_int(R, 1, 14);
+        axes[0] = 2, axes[1] = 3, naxes = 2;
+        break;
+    case 1: axes[0] = -1, naxes = 1; break;
+    case 2: naxes = 0; break; /* all axes */
+    case 3: /* opset 18: axes as input */
+        axes[0] = dk_rng_int(R, 0, rank - 1), naxes = 1;
+        as_input = 1;
+        c->g->opset = 18;
+        break;
+    default:
+        for (int i = 0; i < rank; i++)
+            if (dk_rng_chance(R, 0.5)) axes[naxes++] = i;
+        if (!naxes) axes[naxes++] = 0;
+        break;
+    }
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1};
+    if (as_input) ins[1] = dk__op_case_const_ints(c, "axes", 1, naxes, axes);
+    dk__op_case_node(c, DK_OP_REDUCEMEAN, ins, as_input ? 2 : 1, 1);
+    if (!as_input && naxes) dk__op_case_attr_ints(c, "axes", naxes, axes);
+    dk__op_case_attr_int(c, "keepdims", keepdims);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    if (naxes) ints_desc(c, "axes", naxes, axes);
+    else dk__op_case_desc(c, " axes=all");
+    dk__op_case_desc(c, " keepdims=%d%s", keepdims, as_input ? " (axes input, opset 18)" : "");
+}
+
+/* ---- elementwise ---------------------------------------------------------------- */
+
+static void gen_binary(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t N = dk_rng_int(R, 1, 2), C = dk_rng_int(R, 1, 24), H = dk_rng_int(R, 1, 12),
+            W = dk_rng_int(R, 1, 12);
+    int64_t ad[4] = {N, C, H, W}, bd[4];
+    int ar = 4, br = 4, b_const = 0, swap = 0;
+    switch (cls) {
+    case 0: memcpy(bd, ad, sizeof bd); break;                     /* residual */
+    case 1: br = 3, bd[0] = C, bd[1] = 1, bd[2] = 1, b_const = 1; break; /* per channel */
+    case 2: bd[0] = 1, bd[1] = C, bd[2] = 1, bd[3] = 1, b_const = dk_rng_chance(R, 0.5); break;
+    case 3: br = 0, b_const = 1; break;                           /* scalar */
+    case 4: /* bidirectional */
+        ad[2] = 1;
+        bd[0] = 1, bd[1] = 1, bd[2] = H, bd[3] = 1;
+        break;
+    case 5: ar = 2, br = 1, ad[0] = N, ad[1] = C, bd[0] = C, b_const = 1; break;
+    default: /* the smaller operand first */
+        bd[0] = 1, bd[1] = C, bd[2] = 1, bd[3] = W;
+        swap = 1;
+        break;
+    }
+    int a = dk__op_case_input(c, "a", ar, ad, -1, 1);
+    int b = b_const ? dk__op_case_const(c, "b", br, bd, -1, 1)
+                    : dk__op_case_input(c, "b", br, bd, -1, 1);
+    if (op == DK_OP_DIV) dk__op_case_away_from_zero(c, b, 0.25, 2, 1);
+    int ins[2] = {swap ? b : a, swap ? a : b};
+    dk__op_case_node(c, op, ins, 2, 1);
+    dk__op_case_desc(c, "A %s B %s%s", dk__op_case_shape(swap ? br : ar, swap ? bd : ad),
+            dk__op_case_shape(swap ? ar : br, swap ? ad : bd), b_const ? " (constant)" : "");
+}
+
+static void gen_add(dk__op_case *c, int cls) { gen_binary(c, DK_OP_ADD, cls); }
+static void gen_sub(dk__op_case *c, int cls) { gen_binary(c, DK_OP_SUB, cls); }
+static void gen_mul(dk__op_case *c, int cls) { gen_binary(c, DK_OP_MUL, cls); }
+static void gen_div(dk__op_case *c, int cls) { gen_binary(c, DK_OP_DIV, cls); }
+
+/* A random activation shape: rank 1 to 4 (mostly NCHW). */
+static int act_shape(dk__op_case *c, int cls, int64_t *dims)
+{
+    int rank = cls == 0 ? 4 : (int)dk_rng_int(R, 1, 4);
+    int64_t hi = rank == 4 ? 12 : 40;
+    for (int i = 0; i < rank; i++) dims[i] = dk_rng_int(R, 1, hi);
+    if (rank == 4) dims[0] = dk_rng_int(R, 1, 2);
+    return rank;
+}
+
+static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    int ins[1] = {dk__op_case_input(c, "x", rank, xd, -range, range)};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_desc(c, "x %s range=%g", dk__op_case_shape(rank, xd), range);
+    if (op == DK_OP_LEAKYRELU) {
+        float alpha = (float)dk_rng_uniform(R, 0.01, 0.5);
+        dk__op_case_attr_float(c, "alpha", alpha);
+        dk__op_case_desc(c, " alpha=%g", alpha);
+    } else if (op == DK_OP_HARDSIGMOID) {
+        float alpha = (float)dk_rng_uniform(R, 0.1, 0.5),
+              beta = (float)dk_rng_uniform(R, 0.2, 0.8);
+        dk__op_case_attr_float(c, "alpha", alpha);
+        dk__op_case_attr_float(c, "beta", beta);
+        dk__op_case_desc(c, " alpha=%g beta=%g", alpha, beta);
+    }
+}
+
+static void gen_relu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_RELU, cls, 1); }
+static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYRELU, cls, 1); }
+static void gen_sigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SIGMOID, cls, cls ? 16 : 4); }
+static void gen_hardsigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_HARDSIGMOID, cls, 5); }
+static void gen_hardswish(dk__op_case *c, int cls)
+{
+    c->g->opset = 14;
+    gen_unary(c, DK_OP_HARDSWISH, cls, 6);
+}
+
+static void gen_clip(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls == 0 ? 0 : 1, xd);
+    float lo = (float)dk_rng_uniform(R, -4, 0), hi = (float)dk_rng_uniform(R, 0.5, 4);
+    if (cls == 0 && dk_rng_chance(R, 0.5)) lo = 0, hi = 6; /* ReLU6 */
+    int x = dk__op_case_input(c, "x", rank, xd, -8, 8);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    if (cls == 0) { /* opset 6: attributes */
+        c->g->opset = 6;
+        int ins[1] = {x};
+        dk__op_case_node(c, DK_OP_CLIP, ins, 1, 1);
+        dk__op_case_attr_float(c, "min", lo);
+        dk__op_case_attr_float(c, "max", hi);
+        dk__op_case_desc(c, " min=%g max=%g (attributes)", lo, hi);
+        return;
+    }
+    c->g->opset = 13;
+    int runtime = cls == 4;
+    int ins[3] = {x, -1, -1}, n_in = 3;
+    if (cls != 3) ins[1] = dk__op_case_scalar(c, "min", lo, runtime);
+    if (cls != 2) ins[2] = dk__op_case_scalar(c, "max", hi, runtime);
+    else n_in = 2;
+    dk__op_case_node(c, DK_OP_CLIP, ins, n_in, 1);
+    if (cls != 3) dk__op_case_desc(c, " min=%g", lo);
+    if (cls != 2) dk__op_case_desc(c, " max=%g", hi);
+    dk__op_case_desc(c, runtime ? " (graph inputs)" : " (constant inputs)");
+}
+
+/* ---- data movement --------------------------------------------------------------- */
+
+static void gen_flatten(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    int axis = (int)dk_rng_int(R, 0, rank);
+    int ins[1] = {dk__op_case_input(c, "x", rank, xd, -1, 1)};
+    dk__op_case_node(c, DK_OP_FLATTEN, ins, 1, 1);
+    dk__op_case_attr_int(c, "axis", axis);
+    dk__op_case_desc(c, "x %s axis=%d", dk__op_case_shape(rank, xd), axis);
+}
+
+static void gen_reshape(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 16), dk_rng_int(R, 1, 8),
+                     dk_rng_int(R, 1, 8)};
+    int64_t shape[4];
+    int count;
+    switch (cls) {
+    case 0: shape[0] = xd[0], shape[1] = -1, count = 2; break;
+    case 1: shape[0] = 0, shape[1] = xd[1] * xd[2], shape[2] = xd[3], count = 3; break;
+    default: shape[0] = -1, count = 1; break;
+    }
+    c->g->opset = 14;
+    int ins[2] = {dk__op_case_input(c, "x", 4, xd, -1, 1),
+                  dk__op_case_const_ints(c, "shape", 1, count, shape)};
+    dk__op_case_node(c, DK_OP_RESHAPE, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(4, xd));
+    ints_desc(c, "shape", count, shape);
+}
+
+static void gen_transpose(dk__op_case *c, int cls)
+{
+    int rank = (int)dk_rng_int(R, 2, 5);
+    int64_t xd[5], perm[5];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 8), perm[i] = i;
+    if (cls == 0 && rank >= 4) perm[1] = 2, perm[2] = 3, perm[3] = 1; /* NCHW -> NHWC */
+    else
+        for (int i = rank - 1; i > 0; i--) {
+            int j = (int)dk_rng_int(R, 0, i);
+            int64_t t = perm[i];
+            perm[i] = perm[j], perm[j] = t;
+        }
+    int ins[1] = {dk__op_case_input(c, "x", rank, xd, -1, 1)};
+    dk__op_case_node(c, DK_OP_TRANSPOSE, ins, 1, 1);
+    dk__op_case_attr_ints(c, "perm", rank, perm);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    ints_desc(c, "perm", rank, perm);
+}
+
+static void gen_squeeze(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 4), 1, dk_rng_int(R, 1, 8), 1}, axes[2] = {1, 3};
+    int naxes = cls == 0 ? 2 : 1;
+    if (cls == 1) axes[0] = -1;
+    c->g->opset = 13;
+    int ins[2] = {dk__op_case_input(c, "x", 4, xd, -1, 1),
+                  dk__op_case_const_ints(c, "axes", 1, naxes, axes)};
+    dk__op_case_node(c, DK_OP_SQUEEZE, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(4, xd));
+    ints_desc(c, "axes", naxes, axes);
+}
+
+static void gen_unsqueeze(dk__op_case *c, int cls)
+{
+    int64_t xd[2] = {dk_rng_int(R, 1, 8), dk_rng_int(R, 1, 8)}, axes[2] = {0, 3};
+    int naxes = cls == 0 ? 2 : 1;
+    if (cls == 1) axes[0] = -1;
+    c->g->opset = 13;
+    int ins[2] = {dk__op_case_input(c, "x", 2, xd, -1, 1),
+                  dk__op_case_const_ints(c, "axes", 1, naxes, axes)};
+    dk__op_case_node(c, DK_OP_UNSQUEEZE, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(2, xd));
+    ints_desc(c, "axes", naxes, axes);
+}
+
+static void gen_concat(dk__op_case *c, int cls)
+{
+    int rank = cls == 0 ? 4 : (int)dk_rng_int(R, 1, 4);
+    int axis = cls == 0 ? 1 : (int)dk_rng_int(R, 0, rank - 1);
+    int count = (int)dk_rng_int(R, 2, 4), ins[4];
+    int64_t base[4];
+    for (int i = 0; i < rank; i++) base[i] = dk_rng_int(R, 1, 8);
+    dk__op_case_desc(c, "axis=%d", axis);
+    for (int k = 0; k < count; k++) {
+        int64_t d[4];
+        memcpy(d, base, sizeof d);
+        d[axis] = dk_rng_int(R, 1, 8);
+        char name[16];
+        snprintf(name, sizeof name, "x%d", k);
+        /* one operand may be a constant, but never all of them (that would fold) */
+        ins[k] = k > 0 && dk_rng_chance(R, 0.25) ? dk__op_case_const(c, name, rank, d, -1, 1)
+                                             : dk__op_case_input(c, name, rank, d, -1, 1);
+        dk__op_case_desc(c, " %s", dk__op_case_shape(rank, d));
+    }
+    dk__op_case_node(c, DK_OP_CONCAT, ins, count, 1);
+    dk__op_case_attr_int(c, "axis", axis);
+}
+
+static void gen_pad(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 6), dk_rng_int(R, 3, 10),
+                     dk_rng_int(R, 3, 10)};
+    int64_t pads[8] = {0};
+    for (int i = 2; i < 4; i++) pads[i] = dk_rng_int(R, 0, 2), pads[4 + i] = dk_rng_int(R, 0, 2);
+    const char *mode = cls == 0 ? "constant" : cls == 1 ? "reflect" : "edge";
+    if (cls == 0 && dk_rng_chance(R, 0.5)) pads[3] = -1; /* cropping */
+    c->g->opset = 13;
+    int ins[3] = {dk__op_case_input(c, "x", 4, xd, -1, 1),
+                  dk__op_case_const_ints(c, "pads", 1, 8, pads), -1};
+    float value = (float)dk_rng_uniform(R, -2, 2);
+    if (cls == 0) ins[2] = dk__op_case_scalar(c, "value", value, 0);
+    dk__op_case_node(c, DK_OP_PAD, ins, cls == 0 ? 3 : 2, 1);
+    dk__op_case_attr_string(c, "mode", mode);
+    dk__op_case_desc(c, "x %s mode=%s", dk__op_case_shape(4, xd), mode);
+    ints_desc(c, "pads", 8, pads);
+    if (cls == 0) dk__op_case_desc(c, " value=%g", value);
+}
+
+static void gen_gather(dk__op_case *c, int cls)
+{
+    int rank = (int)dk_rng_int(R, 1, 3);
+    int64_t xd[3];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 10);
+    int axis = (int)dk_rng_int(R, 0, rank - 1);
+    int64_t count = cls == 0 ? 1 : dk_rng_int(R, 1, 6), idx[6];
+    for (int64_t i = 0; i < count; i++) idx[i] = dk_rng_int(R, -xd[axis], xd[axis] - 1);
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1),
+                  dk__op_case_const_ints(c, "indices", cls == 0 ? 0 : 1, count, idx)};
+    dk__op_case_node(c, DK_OP_GATHER, ins, 2, 1);
+    dk__op_case_attr_int(c, "axis", axis);
+    dk__op_case_desc(c, "x %s axis=%d", dk__op_case_shape(rank, xd), axis);
+    ints_desc(c, cls == 0 ? "index" : "indices", (int)count, idx);
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+static const dk__op_gen generators[] = {
+    {DK_OP_CONV, 12, gen_conv,
+     "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
+     "1-D|3-D;auto_pad SAME;long reduction"},
+    {DK_OP_MAXPOOL, 6, gen_maxpool,
+     "3x3/s2 p1;3x3/s2 ceil_mode;2x2/s2;3x3/s1 p1;ceil_mode+pads;1-D|dilated"},
+    {DK_OP_AVGPOOL, 6, gen_avgpool,
+     "3x3/s1 p1 exclude pad;3x3/s2 ceil_mode;2x2/s2;3x3/s1 p1 include pad;ceil_mode+pads;"
+     "1-D|large window"},
+    {DK_OP_GLOBALAVGPOOL, 3, gen_gap, "2-D;1-D;3-D"},
+    {DK_OP_GLOBALMAXPOOL, 3, gen_gmp, "2-D;1-D;3-D"},
+    {DK_OP_GEMM, 5, gen_gemm, "classifier transB;transA;C MxN;alpha/beta, C broadcast;no C"},
+    {DK_OP_MATMUL, 5, gen_matmul, "2-D;batched 3-D;broadcast B;4-D broadcast;vector"},
+    {DK_OP_BATCHNORM, 3, gen_batchnorm, "NCHW;NC;NCL"},
+    {DK_OP_LRN, 3, gen_lrn, "AlexNet (5, 1e-4, 0.75, 1);size 3 random;random"},
+    {DK_OP_SOFTMAX, 4, gen_softmax, "classifier;channels;any axis, wide range;opset 11 coerced"},
+    {DK_OP_REDUCEMEAN, 5, gen_reducemean,
+     "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_ADD, 7, gen_add,
+     "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_SUB, 7, gen_sub,
+     "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_MUL, 7, gen_mul,
+     "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_DIV, 7, gen_div,
+     "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},
+    {DK_OP_LEAKYRELU, 2, gen_leakyrelu, "NCHW;any rank"},
+    {DK_OP_SIGMOID, 2, gen_sigmoid, "NCHW [-4,4];any rank [-16,16]"},
+    {DK_OP_HARDSIGMOID, 2, gen_hardsigmoid, "NCHW;any rank"},
+    {DK_OP_HARDSWISH, 2, gen_hardswish, "NCHW;any rank"},
+    {DK_OP_CLIP, 5, gen_clip,
+     "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
+    {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},
+    {DK_OP_RESHAPE, 3, gen_reshape, "[N,-1];[0,C*H,W];[-1]"},
+    {DK_OP_TRANSPOSE, 2, gen_transpose, "NCHW->NHWC;random"},
+    {DK_OP_SQUEEZE, 2, gen_squeeze, "two axes;negative axis"},
+    {DK_OP_UNSQUEEZE, 2, gen_unsqueeze, "two axes;negative axis"},
+    {DK_OP_CONCAT, 2, gen_concat, "channels;any axis"},
+    {DK_OP_PAD, 3, gen_pad, "constant (cropping);reflect;edge"},
+    {DK_OP_GATHER, 2, gen_gather, "scalar index;index vector"},
+};
+
+const dk__op_gen *dk__op_gen_at(int i)
+{
+    return i >= 0 && i < (int)(sizeof generators / sizeof generators[0]) ? &generators[i] : NULL;
+}
+
+const dk__op_gen *dk__op_gen_find(const char *name)
+{
+    for (int i = 0; dk__op_gen_at(i); i++)
+        if (!strcasecmp(dk_op_name(generators[i].op), name)) return &generators[i];
+    return NULL;
+}
+
+const char *dk__op_gen_class_name(const dk__op_gen *gen, int cls, char *buf, size_t n)
+{
+    const char *p = gen->class_names;
+    for (int i = 0; i < cls % gen->classes && p; i++) {
+        p = strchr(p, ';');
+        if (p) p++;
+    }
+    if (!p) p = "?";
+    size_t len = strcspn(p, ";");
+    if (len >= n) len = n - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return buf;
+}

@@ -1,0 +1,31 @@
+/* Variants under test, opened once so that single nodes can be driven
+ * through the backend interface (plan, execute) without a session. */
+#include <stdio.h>
+#include <string.h>
+
+#include "drivers/selftest/selftest.h"
+#include "runtime/error.h"
+
+dk_status dk__st_target_open(dk__st_target *t, const char *text)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->text, sizeof t->text, "%s", text);
+    DK_TRY(dk_variant_parse(text, &t->v));
+    t->b = t->v.backend;
+    t->prec = dk_variant_precision(&t->v);
+    t->threads = (int)dk_variant_get_int(&t->v, "threads", 0);
+    if (dk_backend_probe(t->b, t->reason, sizeof t->reason) != DK_OK) return DK_OK;
+    if (t->b->open && t->b->open(&t->v, &t->ctx) != DK_OK) {
+        snprintf(t->reason, sizeof t->reason, "cannot open: %s", dk_last_error());
+        return DK_OK;
+    }
+    t->available = 1;
+    return DK_OK;
+}
+
+void dk__st_target_close(dk__st_target *t)
+{
+    if (t->available && t->b->close) t->b->close(t->ctx);
+    t->available = 0;
+    t->ctx = NULL;
+}

@@ -1,0 +1,136 @@
+/* The environment fingerprint (measure/fingerprint.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "deltakern/backend.h"
+#include "measure/counters.h"
+#include "deltakern/fingerprint.h"
+#include "deltakern/topology.h"
+
+#ifndef DK_VERSION
+#define DK_VERSION "unknown"
+#endif
+
+/* ISA extensions that change which kernels the libraries pick, as
+ * /proc/cpuinfo spells them. */
+static const char *const isa_flags[] = {
+    "sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512dq", "avx512cd", "avx512bw",
+    "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni", "amx_tile",
+    "amx_bf16", "amx_int8", "asimd", "sve", "sve2",
+};
+
+/* The value of the first "key : value" line of /proc/cpuinfo. */
+static int cpuinfo_field(const char *key, char *buf, size_t n)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 0;
+    char line[8192];
+    size_t klen = strlen(key);
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, klen) != 0 || (line[klen] != ' ' && line[klen] != '\t' && line[klen] != ':'))
+            continue;
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        char *val = colon + 1;
+        while (*val == ' ') val++;
+        val[strcspn(val, "\n")] = '\0';
+        snprintf(buf, n, "%s", val);
+        found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+const char *dk_cpu_model(char *buf, size_t n)
+{
+    if (!cpuinfo_field("model name", buf, n)) snprintf(buf, n, "unknown");
+    return buf;
+}
+
+static int has_flag(const char *flags, const char *flag)
+{
+    size_t len = strlen(flag);
+    for (const char *p = flags; (p = strstr(p, flag)) != NULL; p += len)
+        if ((p == flags || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0')) return 1;
+    return 0;
+}
+
+static void add_cpu(cJSON *j)
+{
+    char buf[8192];
+    cJSON_AddStringToObject(j, "cpu_model", dk_cpu_model(buf, sizeof buf));
+    if (cpuinfo_field("vendor_id", buf, sizeof buf)) cJSON_AddStringToObject(j, "cpu_vendor", buf);
+    if (cpuinfo_field("cpu MHz", buf, sizeof buf)) cJSON_AddNumberToObject(j, "cpu_mhz", atof(buf));
+    cJSON *isa = cJSON_AddArrayToObject(j, "isa");
+    if (cpuinfo_field("flags", buf, sizeof buf) || cpuinfo_field("Features", buf, sizeof buf))
+        for (size_t i = 0; i < sizeof isa_flags / sizeof isa_flags[0]; i++)
+            if (has_flag(buf, isa_flags[i])) cJSON_AddItemToArray(isa, cJSON_CreateString(isa_flags[i]));
+}
+
+static void add_backends(cJSON *j)
+{
+    cJSON *arr = cJSON_AddArrayToObject(j, "backends");
+    for (int i = 0; i < dk_backend_count(); i++) {
+        const dk_backend_iface *b = dk_backend_at(i);
+        char reason[256], desc[512];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", dk_backend_name(b));
+        cJSON_AddStringToObject(e, "version", dk_backend_version(b));
+        int ok = dk_backend_probe(b, reason, sizeof reason) == DK_OK;
+        cJSON_AddBoolToObject(e, "available", ok);
+        if (!ok) cJSON_AddStringToObject(e, "reason", reason);
+        if (ok && dk_backend_describe(b, desc, sizeof desc) == DK_OK)
+            cJSON_AddStringToObject(e, "describe", desc);
+        cJSON_AddItemToArray(arr, e);
+    }
+}
+
+static void add_variant(cJSON *j, const dk_variant *v)
+{
+    char buf[1024];
+    cJSON_AddStringToObject(j, "variant", dk_variant_canonical(v, 1, buf, sizeof buf));
+    cJSON *opts = cJSON_AddObjectToObject(j, "options");
+    for (int i = 0; i < v->n_options; i++) cJSON_AddStringToObject(opts, v->options[i].key, v->options[i].value);
+}
+
+cJSON *dk_environment_json(const dk_variant *v)
+{
+    cJSON *j = cJSON_CreateObject();
+    if (!j) return NULL;
+    cJSON_AddStringToObject(j, "deltakern", DK_VERSION);
+#if defined(__GNUC__) && !defined(__clang__)
+    cJSON_AddStringToObject(j, "compiler", "gcc " __VERSION__);
+#elif defined(__VERSION__)
+    cJSON_AddStringToObject(j, "compiler", __VERSION__);
+#endif
+    struct utsname u;
+    if (uname(&u) == 0) {
+        char k[512];
+        snprintf(k, sizeof k, "%s %s %s", u.sysname, u.release, u.machine);
+        cJSON_AddStringToObject(j, "kernel", k);
+    }
+    add_cpu(j);
+#ifdef _OPENMP
+    cJSON_AddNumberToObject(j, "openmp", _OPENMP);
+    cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());
+#else
+    cJSON_AddNumberToObject(j, "threads", 1);
+#endif
+    cJSON *libs = cJSON_AddObjectToObject(j, "libraries");
+    cJSON_AddStringToObject(libs, "cjson", cJSON_Version());
+    cJSON_AddStringToObject(libs, "counters", dk_counters_library());
+    cJSON *topo = dk_topology_json();
+    cJSON *src = cJSON_GetObjectItem(topo, "source");
+    cJSON_AddStringToObject(libs, "topology", cJSON_IsString(src) ? src->valuestring : "unknown");
+    cJSON_Delete(topo);
+    add_backends(j);
+    if (v) add_variant(j, v);
+    return j;
+}
