@@ -53,8 +53,8 @@ void dk__ops_config_default(dk__ops_config *c)
     c->cases = 12;
     c->only_case = -1;
     c->max_ratio = 1.0;
-    c->repro = "dk_ops_suite";
-    c->variant_flag = "--variant";
+    c->repro = "deltakern selftest --no-conformance";
+    c->variant_flag = "--backend";
 }
 
 static void apply_threads(const suite *S, const dk__st_target *t)

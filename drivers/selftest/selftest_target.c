@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "deltakern/backend.h"
 #include "drivers/selftest/selftest.h"
 #include "runtime/error.h"
 
@@ -10,11 +11,23 @@ dk_status dk__st_target_open(dk__st_target *t, const char *text)
 {
     memset(t, 0, sizeof *t);
     snprintf(t->text, sizeof t->text, "%s", text);
+    /* the backend first: one compiled out or unusable here is skipped before
+     * its options are parsed (a stub declares none) */
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(text, ":"), text);
+    if (!(t->b = dk_backend_find(name))) return dk__error_prefix(DK_ERR_INVALID, "variant '%s'", text);
+    if (dk_backend_probe(t->b, t->reason, sizeof t->reason) != DK_OK) {
+        dk__error_clear();
+        return DK_OK;
+    }
     DK_TRY(dk_variant_parse(text, &t->v));
     t->b = t->v.backend;
     t->prec = dk_variant_precision(&t->v);
     t->threads = (int)dk_variant_get_int(&t->v, "threads", 0);
-    if (dk_backend_probe(t->b, t->reason, sizeof t->reason) != DK_OK) return DK_OK;
+    if (dk_variant_probe(&t->v, t->reason, sizeof t->reason) != DK_OK) {
+        dk__error_clear();
+        return DK_OK;
+    }
     if (t->b->open && t->b->open(&t->v, &t->ctx) != DK_OK) {
         snprintf(t->reason, sizeof t->reason, "cannot open: %s", dk_last_error());
         return DK_OK;

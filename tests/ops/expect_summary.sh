@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs dk_ops_suite and checks its exit status and summary line.
-#   expect_summary.sh all-fail|all-pass SUITE [suite arguments...]
+# Runs the op suite (a `deltakern selftest` command line) and checks its exit
+# status and summary line.
+#   expect_summary.sh all-fail|all-pass COMMAND...
 # all-fail: exit status 1 and no case passed or was mistrusted (every
 #           compared case failed): an injected error must never slip through;
 # all-pass: exit status 0 and no case failed.
