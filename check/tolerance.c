@@ -81,7 +81,7 @@
 #include <string.h>
 
 #include "check/tolerance.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 #include "runtime/error.h"
 
 /* ---- precisions ------------------------------------------------------------ */
@@ -507,25 +507,16 @@ dk_status dk_tolerance_abs_reference(const dk_graph *g, const dk_node *n,
         }
     }
     /* The reference backend: no options, no plans; its life cycle is followed
-     * anyway so that this stays correct if it ever gains them. */
+     * anyway (through the call layer) so that this stays correct if it ever
+     * gains them. */
     dk_variant v;
-    void *ctx = NULL, *plan = NULL;
+    memset(&v, 0, sizeof v);
+    v.backend = b;
+    void *ctx = NULL;
     int opened = 0;
-    if (st == DK_OK) st = dk_variant_parse("ref", &v);
-    if (st == DK_OK && b->open) {
-        st = b->open(&v, &ctx);
-        opened = st == DK_OK;
-    }
-    int index = (int)(n - g->nodes);
-    if (st == DK_OK && b->plan) {
-        if (index < 0 || index >= g->n_nodes)
-            st = dk__error(DK_ERR_INTERNAL, "tolerance: node '%s' is not in the graph", n->name);
-        else
-            st = b->plan(ctx, g, index, &plan);
-    }
-    if (st == DK_OK) st = b->execute(ctx, plan, g, &node, xin, outs);
-    if (plan && b->plan_destroy) b->plan_destroy(ctx, plan);
-    if (opened && b->close) b->close(ctx);
+    if (st == DK_OK) opened = (st = dk__backend_open(b, &v, &ctx)) == DK_OK;
+    if (st == DK_OK) st = dk__backend_run_node(b, ctx, g, (int)(n - g->nodes), &node, xin, outs, NULL);
+    if (opened) dk__backend_close(b, ctx);
     for (int i = 0; i < 8; i++) {
         dk_tensor_reset(&copies[i]);
         dk_tensor_reset(&extra_out[i]);

@@ -44,3 +44,18 @@ function(dk_room name folder)
     target_link_libraries(dk_${name} PUBLIC dk_${dep})
   endforeach()
 endfunction()
+
+# dk_rooms_manifest(FILE): one line per room, "NAME ARCHIVE BELOW...", for the
+# link-level check of the floors (tests/tools/check_rooms.sh: a room may call
+# only functions defined in itself or below it, which includes cannot show
+# for functions declared in the public headers).
+function(dk_rooms_manifest file)
+  get_property(rooms GLOBAL PROPERTY DK_ROOMS)
+  set(content "")
+  foreach(room IN LISTS rooms)
+    get_property(below GLOBAL PROPERTY DK_ROOM_BELOW_${room})
+    string(REPLACE ";" " " below "${below}")
+    string(APPEND content "${room} $<TARGET_FILE:dk_${room}> ${below}\n")
+  endforeach()
+  file(GENERATE OUTPUT ${file} CONTENT "${content}")
+endfunction()

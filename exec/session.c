@@ -8,7 +8,7 @@
 #endif
 
 #include "deltakern/session.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 #include "runtime/error.h"
 #include "runtime/timer.h"
 
@@ -31,14 +31,14 @@ struct dk_session {
 };
 
 /* Does the backend keep values in its own memory (see backend_iface.h)? */
-static int native(const dk_session *s) { return s->b->to_canonical && s->b->from_canonical; }
+static int native(const dk_session *s) { return dk__backend_native(s->b); }
 
 static dk_status check_node(const dk_session *s, const dk_node *n)
 {
     if (n->n_inputs > DK_SESSION_MAX_IO || n->n_outputs > DK_SESSION_MAX_IO)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' has more than %d inputs or outputs",
                          s->g->source, n->name, DK_SESSION_MAX_IO);
-    if (s->b->supports && !s->b->supports(s->ctx, s->g, n))
+    if (!dk__backend_supports(s->b, s->ctx, s->g, n))
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' (%s) is not supported by backend '%s'",
                          s->g->source, n->name, dk_op_name(n->op), s->b->name);
     return DK_OK;
@@ -109,23 +109,21 @@ dk_status dk_session_create(const dk_graph *g, const dk_variant *v, dk_session *
     s->variant = *v;
     s->threads = (int)dk_variant_get_int(v, "threads", 0);
     apply_threads(s);
-    if (b->open) {
-        dk_status st = b->open(v, &s->ctx);
-        if (st != DK_OK) {
-            free(s);
-            return dk__error_prefix(st, "backend '%s'", b->name);
-        }
+    dk_status st = dk__backend_open(b, v, &s->ctx);
+    if (st != DK_OK) {
+        free(s);
+        return dk__error_prefix(st, "backend '%s'", b->name);
     }
     s->values = calloc((size_t)g->n_values + 1, sizeof *s->values);
     s->plans = calloc((size_t)g->n_nodes + 1, sizeof *s->plans);
     s->host_stale = calloc((size_t)g->n_values + 1, 1);
-    dk_status st = (!s->values || !s->plans || !s->host_stale) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
+    st = (!s->values || !s->plans || !s->host_stale) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
     if (st == DK_OK) st = alloc_values(s);
-    if (st == DK_OK && b->prepare && (st = b->prepare(s->ctx, g)) != DK_OK)
+    if (st == DK_OK && (st = dk__backend_prepare(b, s->ctx, g)) != DK_OK)
         st = dk__error_prefix(st, "backend '%s'", b->name);
-    for (int k = 0; k < g->n_nodes && st == DK_OK && b->plan; k++) {
-        st = b->plan(s->ctx, g, k, &s->plans[k]);
+    for (int k = 0; k < g->n_nodes && st == DK_OK; k++) {
+        st = dk__backend_plan(b, s->ctx, g, k, &s->plans[k]);
         if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, g->nodes[k].name, b->name);
     }
     if (st != DK_OK) {
@@ -140,12 +138,12 @@ void dk_session_destroy(dk_session *s)
 {
     if (!s) return;
     for (int k = 0; s->plans && k < s->g->n_nodes; k++)
-        if (s->plans[k] && s->b->plan_destroy) s->b->plan_destroy(s->ctx, s->plans[k]);
+        dk__backend_plan_destroy(s->b, s->ctx, s->plans[k]);
     for (int v = 0; s->values && v < s->g->n_values; v++) dk_tensor_reset(&s->values[v]);
     free(s->values);
     free(s->plans);
     free(s->host_stale);
-    if (s->b->close) s->b->close(s->ctx);
+    dk__backend_close(s->b, s->ctx);
     free(s);
 }
 
@@ -174,7 +172,7 @@ static dk_status feed_inputs(dk_session *s, const dk_tensor *inputs, int n_input
                              dk_dtype_name(src->dtype), dk_shape_str(src->ndim, src->dims, got, sizeof got));
         }
         memcpy(dst->data, src->data, dk_tensor_nbytes(dst));
-        if (native(s)) DK_TRY(s->b->from_canonical(s->ctx, g, g->inputs[i], dst));
+        DK_TRY(dk__backend_from_canonical(s->b, s->ctx, g, g->inputs[i], dst));
         s->host_stale[g->inputs[i]] = 0;
     }
     return DK_OK;
@@ -184,7 +182,7 @@ static dk_status feed_inputs(dk_session *s, const dk_tensor *inputs, int n_input
 static dk_status refresh_host(dk_session *s, int v)
 {
     if (v < 0 || !s->host_stale[v]) return DK_OK;
-    DK_TRY(s->b->to_canonical(s->ctx, s->g, v, &s->values[v]));
+    DK_TRY(dk__backend_to_canonical(s->b, s->ctx, s->g, v, &s->values[v]));
     s->host_stale[v] = 0;
     return DK_OK;
 }
@@ -199,14 +197,13 @@ static dk_status exec_node(dk_session *s, int k, double *seconds)
     for (int o = 0; o < n->n_outputs; o++) out[o] = n->outputs[o] >= 0 ? &s->values[n->outputs[o]] : NULL;
     if (s->before) s->before(s->hook_user, k);
     double t0 = dk__now();
-    dk_status st = s->b->execute(s->ctx, s->plans[k], g, n, in, out);
-    if (st == DK_OK && s->b->sync) st = s->b->sync(s->ctx);
+    dk_status st = dk__backend_execute(s->b, s->ctx, s->plans[k], g, n, in, out);
     double dt = dk__now() - t0;
     if (s->after) s->after(s->hook_user, k);
     if (st != DK_OK)
         return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,
                                 dk_op_name(n->op), s->b->name);
-    if (s->b->node_seconds) dt = s->b->node_seconds(s->ctx, s->plans[k]);
+    dt = dk__backend_node_seconds(s->b, s->ctx, s->plans[k], dt);
     *seconds = dt;
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0) s->host_stale[n->outputs[o]] = (char)native(s);
@@ -277,7 +274,7 @@ dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
                          g->source, g->values[v].t.name);
     }
     memcpy(dst->data, t->data, dk_tensor_nbytes(dst));
-    if (native(s)) DK_TRY(s->b->from_canonical(s->ctx, g, v, dst));
+    DK_TRY(dk__backend_from_canonical(s->b, s->ctx, g, v, dst));
     s->host_stale[v] = 0;
     return DK_OK;
 }

@@ -22,7 +22,7 @@
 #include "deltakern/tolerance.h"
 #include "fault/fault_backend.h"
 #include "fault/fault_internal.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 #include "runtime/error.h"
 #include "runtime/timer.h"
 
@@ -112,7 +112,7 @@ static dk_status fault_open(const dk_variant *v, void **out)
     dk_status st = read_options(v, c);
     char reason[256];
     if (st == DK_OK) st = dk_backend_probe(c->base, reason, sizeof reason);
-    if (st == DK_OK && c->base->open && (st = c->base->open(&c->base_variant, &c->base_ctx)) != DK_OK)
+    if (st == DK_OK && (st = dk__backend_open(c->base, &c->base_variant, &c->base_ctx)) != DK_OK)
         st = dk__error_prefix(st, "base '%s'", c->base->name);
     if (st != DK_OK) {
         free(c);
@@ -127,14 +127,14 @@ static void fault_close(void *ctx)
 {
     fault_ctx *c = ctx;
     if (!c) return;
-    if (c->base->close) c->base->close(c->base_ctx);
+    dk__backend_close(c->base, c->base_ctx);
     free(c);
 }
 
 static int fault_supports(void *ctx, const dk_graph *g, const dk_node *n)
 {
     fault_ctx *c = ctx;
-    return c->base->supports ? c->base->supports(c->base_ctx, g, n) : 1;
+    return dk__backend_supports(c->base, c->base_ctx, g, n);
 }
 
 /* The target node is looked up once per graph, before planning, so an
@@ -146,7 +146,7 @@ static dk_status fault_prepare(void *ctx, const dk_graph *g)
         DK_TRY(dk__fault_find_target(c, g));
         c->g = g;
     }
-    return c->base->prepare ? c->base->prepare(c->base_ctx, g) : DK_OK;
+    return dk__backend_prepare(c->base, c->base_ctx, g);
 }
 
 static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
@@ -157,19 +157,13 @@ static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
         DK_TRY(dk__fault_find_target(c, g));
         c->g = g;
     }
-    return c->base->plan ? c->base->plan(c->base_ctx, g, node, plan) : DK_OK;
+    return dk__backend_plan(c->base, c->base_ctx, g, node, plan);
 }
 
 static void fault_plan_destroy(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
-    if (c->base->plan_destroy) c->base->plan_destroy(c->base_ctx, plan);
-}
-
-/* The base's time for the node just executed (synchronised). */
-static double base_seconds(fault_ctx *c, void *plan, double t0)
-{
-    return c->base->node_seconds ? c->base->node_seconds(c->base_ctx, plan) : dk__now() - t0;
+    dk__backend_plan_destroy(c->base, c->base_ctx, plan);
 }
 
 static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
@@ -178,10 +172,10 @@ static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const d
     fault_ctx *c = ctx;
     int target = c->g == g && n == &g->nodes[c->target];
     double t0 = dk__now();
-    dk_status st = c->base->execute(c->base_ctx, plan, g, n, in, out);
-    if (st == DK_OK && c->base->sync) st = c->base->sync(c->base_ctx);
+    dk_status st = dk__backend_execute(c->base, c->base_ctx, plan, g, n, in, out);
     if (st != DK_OK) return st;
-    c->seconds = base_seconds(c, plan, t0);
+    /* the base's time for the node just executed (synchronised) */
+    c->seconds = dk__backend_node_seconds(c->base, c->base_ctx, plan, dk__now() - t0);
     if (!target) return DK_OK;
     dk__fault_event ev = {.node = c->target, .kind = c->kind_name, .base_seconds = c->seconds};
     if (c->kind == FAULT_SLOW) {
@@ -206,7 +200,7 @@ static double fault_node_seconds(void *ctx, void *plan)
 static dk_status fault_sync(void *ctx)
 {
     fault_ctx *c = ctx;
-    return c->base->sync ? c->base->sync(c->base_ctx) : DK_OK;
+    return dk__backend_sync(c->base, c->base_ctx);
 }
 
 /* A base that keeps values on the host reads and writes the session's
@@ -214,13 +208,13 @@ static dk_status fault_sync(void *ctx)
 static dk_status fault_from_canonical(void *ctx, const dk_graph *g, int value, const dk_tensor *src)
 {
     fault_ctx *c = ctx;
-    return c->base->from_canonical ? c->base->from_canonical(c->base_ctx, g, value, src) : DK_OK;
+    return dk__backend_from_canonical(c->base, c->base_ctx, g, value, src);
 }
 
 static dk_status fault_to_canonical(void *ctx, const dk_graph *g, int value, dk_tensor *dst)
 {
     fault_ctx *c = ctx;
-    return c->base->to_canonical ? c->base->to_canonical(c->base_ctx, g, value, dst) : DK_OK;
+    return dk__backend_to_canonical(c->base, c->base_ctx, g, value, dst);
 }
 
 static const char *fault_version(void) { return "deltakern " DK_VERSION; }

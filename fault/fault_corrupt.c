@@ -21,7 +21,7 @@
 #define FALLBACK_ABS 1e-6
 
 /* Does the base keep values in its own memory (see backend_iface.h)? */
-static int native(const fault_ctx *c) { return c->base->to_canonical && c->base->from_canonical; }
+static int native(const fault_ctx *c) { return dk__backend_native(c->base); }
 
 /* tol[i] for every element of y; counts the elements that took the fallback. */
 static dk_status bounds(const fault_ctx *c, const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
@@ -99,7 +99,7 @@ static dk_status host_inputs(const fault_ctx *c, const dk_graph *g, const dk_nod
         int v = n->inputs[i];
         if (!native(c) || v < 0 || !in[i] || g->values[v].kind != DK_VALUE_ACTIVATION) continue;
         DK_TRY(dk_tensor_copy(&copies[i], in[i]));
-        DK_TRY(c->base->to_canonical(c->base_ctx, g, v, &copies[i]));
+        DK_TRY(dk__backend_to_canonical(c->base, c->base_ctx, g, v, &copies[i]));
         hin[i] = &copies[i];
     }
     return DK_OK;
@@ -135,11 +135,11 @@ dk_status dk__fault_corrupt(fault_ctx *c, const dk_graph *g, const dk_node *n, c
     dk_tensor y = {0};
     int v = n->outputs[0];
     dk_status st = dk_tensor_copy(&y, out[0]);
-    if (st == DK_OK) st = c->base->to_canonical(c->base_ctx, g, v, &y);
+    if (st == DK_OK) st = dk__backend_to_canonical(c->base, c->base_ctx, g, v, &y);
     if (st == DK_OK) st = corrupt_host(c, g, n, in, &y, ev);
     if (st == DK_OK) {
         memcpy(out[0]->data, y.data, dk_tensor_nbytes(&y));
-        st = c->base->from_canonical(c->base_ctx, g, v, &y);
+        st = dk__backend_from_canonical(c->base, c->base_ctx, g, v, &y);
     }
     dk_tensor_reset(&y);
     return st;

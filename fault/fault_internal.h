@@ -8,7 +8,7 @@
 
 #include "deltakern/tolerance.h"
 #include "fault/fault_backend.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 
 extern const dk_backend_iface dk_backend_fault;
 

@@ -24,7 +24,7 @@
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
 #include "drivers/selftest/selftest_cases.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 
 /* Receives one line of text (no trailing newline). */
 typedef void (*dk__st_log_fn)(void *user, const char *line);

@@ -123,61 +123,12 @@ static void check_guards(const outputs *o, char *why, size_t n)
 
 typedef enum run_state { RUN_OK, RUN_SKIPPED, RUN_FAILED } run_state;
 
-/* Does the backend keep values in its own memory (a device, a propagated
- * layout)? Its execute then reads and writes its own copies: the suite feeds
- * it through from_canonical and reads it back through to_canonical, as the
- * session does, and gives every case a context of its own (such a context
- * may serve one graph only). */
-static int is_native(const dk__st_target *s) { return s->b->to_canonical && s->b->from_canonical; }
-
-/* Execute (with the native backends' conversions around it), then the
- * sentinels and the inputs. */
-static run_state execute_checked(const suite *S, dk__st_target *s, void *ctx, void *plan,
-                                 dk__op_case *c, outputs *o, char *why, size_t n)
-{
-    const dk_graph *g = c->g;
-    const dk_node *node = &g->nodes[c->node];
-    run_state state = RUN_OK;
-    /* snapshot of the inputs, to catch a backend writing into them */
-    void *copy[DK__OP_CASE_MAX_IN] = {0};
-    for (int i = 0; i < node->n_inputs; i++)
-        if (c->in[i] && (copy[i] = malloc(dk_tensor_nbytes(c->in[i]) + 1)))
-            memcpy(copy[i], c->in[i]->data, dk_tensor_nbytes(c->in[i]));
-    dk_status st = DK_OK;
-    const char *step = "execute";
-    if (outputs_alloc(g, node, o) != 0) {
-        snprintf(why, n, "out of memory");
-        state = RUN_FAILED;
-    } else {
-        dk_tensor *outs[MAX_OUT] = {0};
-        for (int i = 0; i < o->n; i++) outs[i] = o->buf[i] ? &o->view[i] : NULL;
-        for (int i = 0; is_native(s) && st == DK_OK && i < node->n_inputs; i++) {
-            int v = node->inputs[i];
-            if (v >= 0 && c->in[i] && g->values[v].kind != DK_VALUE_CONSTANT)
-                st = s->b->from_canonical(ctx, g, v, c->in[i]), step = "from_canonical";
-        }
-        apply_threads(S, s);
-        if (st == DK_OK) st = s->b->execute(ctx, plan, g, node, c->in, outs), step = "execute";
-        if (st == DK_OK && s->b->sync) st = s->b->sync(ctx), step = "sync";
-        for (int i = 0; is_native(s) && st == DK_OK && i < o->n; i++)
-            if (outs[i]) st = s->b->to_canonical(ctx, g, node->outputs[i], outs[i]), step = "to_canonical";
-        if (st != DK_OK) {
-            snprintf(why, n, "%s failed (%s): %s", step, dk_status_name(st), dk_last_error());
-            state = RUN_FAILED;
-        }
-        if (state == RUN_OK) check_guards(o, why, n);
-        for (int i = 0; state == RUN_OK && !why[0] && i < node->n_inputs; i++)
-            if (copy[i] && memcmp(copy[i], c->in[i]->data, dk_tensor_nbytes(c->in[i])))
-                snprintf(why, n, "modified input %d", i);
-        if (why[0]) state = RUN_FAILED;
-    }
-    for (int i = 0; i < DK__OP_CASE_MAX_IN; i++) free(copy[i]);
-    return state;
-}
-
-/* Runs the case's node on a variant: supports, plan, execute (poisoned and
- * guarded outputs), plan_destroy; checks the sentinels and that inputs stayed
- * the same. why receives the reason of a skip or failure. */
+/* Runs the case's node on a variant through the call layer (supports, plan,
+ * the conversions of a backend that keeps values in its own memory, execute,
+ * plan_destroy) on poisoned and guarded outputs; then checks the sentinels
+ * and that the inputs stayed the same. A backend that keeps values in its own
+ * memory gets a context of its own per case (such a context may serve one
+ * graph only). why receives the reason of a skip or failure. */
 static run_state run_on(const suite *S, dk__st_target *s, dk__op_case *c, outputs *o, char *why,
                         size_t n)
 {
@@ -191,29 +142,41 @@ static run_state run_on(const suite *S, dk__st_target *s, dk__op_case *c, output
         return RUN_FAILED;
     }
     void *ctx = s->ctx;
-    int own_ctx = is_native(s) && s->b->open;
-    if (own_ctx && s->b->open(&s->v, &ctx) != DK_OK) {
+    int own_ctx = dk__backend_native(s->b);
+    if (own_ctx && dk__backend_open(s->b, &s->v, &ctx) != DK_OK) {
         snprintf(why, n, "cannot open a context: %s", dk_last_error());
         return RUN_FAILED;
     }
+    /* snapshot of the inputs, to catch a backend writing into them */
+    void *copy[DK__OP_CASE_MAX_IN] = {0};
+    for (int i = 0; i < node->n_inputs; i++)
+        if (c->in[i] && (copy[i] = malloc(dk_tensor_nbytes(c->in[i]) + 1)))
+            memcpy(copy[i], c->in[i]->data, dk_tensor_nbytes(c->in[i]));
     run_state state = RUN_OK;
-    void *plan = NULL;
-    if (s->b->supports && !s->b->supports(ctx, g, node)) {
-        snprintf(why, n, "%s does not support this node", s->b->name);
-        state = RUN_SKIPPED;
-    } else if (s->b->plan) {
-        dk_status st = s->b->plan(ctx, g, c->node, &plan);
-        if (st == DK_ERR_UNSUPPORTED) {
-            snprintf(why, n, "plan: %s", dk_last_error());
+    if (outputs_alloc(g, node, o) != 0) {
+        snprintf(why, n, "out of memory");
+        state = RUN_FAILED;
+    } else {
+        dk_tensor *outs[MAX_OUT] = {0};
+        for (int i = 0; i < o->n; i++) outs[i] = o->buf[i] ? &o->view[i] : NULL;
+        apply_threads(S, s);
+        dk__call_step step;
+        dk_status st = dk__backend_run_node(s->b, ctx, g, c->node, NULL, c->in, outs, &step);
+        if (st != DK_OK && (step == DK_STEP_SUPPORTS || (step == DK_STEP_PLAN && st == DK_ERR_UNSUPPORTED))) {
+            snprintf(why, n, "%s: %s", dk__call_step_name(step), dk_last_error());
             state = RUN_SKIPPED;
         } else if (st != DK_OK) {
-            snprintf(why, n, "plan failed (%s): %s", dk_status_name(st), dk_last_error());
+            snprintf(why, n, "%s failed (%s): %s", dk__call_step_name(step), dk_status_name(st), dk_last_error());
             state = RUN_FAILED;
         }
+        if (state == RUN_OK) check_guards(o, why, n);
+        for (int i = 0; state == RUN_OK && !why[0] && i < node->n_inputs; i++)
+            if (copy[i] && memcmp(copy[i], c->in[i]->data, dk_tensor_nbytes(c->in[i])))
+                snprintf(why, n, "modified input %d", i);
+        if (state == RUN_OK && why[0]) state = RUN_FAILED;
     }
-    if (state == RUN_OK) state = execute_checked(S, s, ctx, plan, c, o, why, n);
-    if (plan && s->b->plan_destroy) s->b->plan_destroy(ctx, plan);
-    if (own_ctx && s->b->close) s->b->close(ctx);
+    for (int i = 0; i < DK__OP_CASE_MAX_IN; i++) free(copy[i]);
+    if (own_ctx) dk__backend_close(s->b, ctx);
     return state;
 }
 

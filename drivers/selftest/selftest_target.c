@@ -28,7 +28,7 @@ dk_status dk__st_target_open(dk__st_target *t, const char *text)
         dk__error_clear();
         return DK_OK;
     }
-    if (t->b->open && t->b->open(&t->v, &t->ctx) != DK_OK) {
+    if (dk__backend_open(t->b, &t->v, &t->ctx) != DK_OK) {
         snprintf(t->reason, sizeof t->reason, "cannot open: %s", dk_last_error());
         return DK_OK;
     }
@@ -38,7 +38,7 @@ dk_status dk__st_target_open(dk__st_target *t, const char *text)
 
 void dk__st_target_close(dk__st_target *t)
 {
-    if (t->available && t->b->close) t->b->close(t->ctx);
+    if (t->available) dk__backend_close(t->b, t->ctx);
     t->available = 0;
     t->ctx = NULL;
 }

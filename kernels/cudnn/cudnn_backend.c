@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "kernels/cudnn/cudnn_internal.h"
-#include "kernels/ref/ref_kernels.h"
+#include "kernels/fallback.h"
 
 static void library_versions(char *buf, size_t n)
 {
@@ -128,7 +128,7 @@ static dk_status cudnn_open(const dk_variant *v, void **out)
 }
 
 /* Every op with a reference kernel: what has no GPU path runs there. */
-static int cudnn_supports(void *ctx, const dk_graph *g, const dk_node *n) { return dk_ref_kernel_for(n->op) != NULL; }
+static int cudnn_supports(void *ctx, const dk_graph *g, const dk_node *n) { return dk__fallback_supports(n); }
 
 static dk_status cudnn_plan(void *ctx, const dk_graph *g, int node, void **out)
 {

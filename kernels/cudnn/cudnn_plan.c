@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "kernels/cudnn/cudnn_internal.h"
-#include "kernels/ref/ref_kernels.h"
+#include "kernels/fallback.h"
 #include "runtime/timer.h"
 
 int dk__cudnn_all_f32(const dk_graph *g, const dk_node *n)
@@ -129,7 +129,7 @@ dk_status dk__cudnn_plan_choose(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_n
         if (st == DK_ERR_UNSUPPORTED && n->op != DK_OP_CONV) st = dk__cudnn_fallback_last(p);
     } else
         st = dk__cudnn_fallback(p, "no GPU path for %s", dk_op_name(n->op));
-    if (st == DK_OK && !p->run && !dk_ref_kernel_for(n->op))
+    if (st == DK_OK && !p->run && !dk__fallback_supports(n))
         st = dk__error(DK_ERR_UNSUPPORTED, "cudnn: no GPU path and no reference kernel for %s", dk_op_name(n->op));
     p->info.host = p->run == NULL;
     return st;
@@ -173,9 +173,7 @@ static dk_status run_on_host(dk_cudnn_ctx *ctx, dk_cudnn_plan *p, const dk_graph
         if (v < 0 || !in[i] || g->values[v].kind == DK_VALUE_CONSTANT) continue;
         DK_TRY(dk__cudnn_download(ctx, g, v, (dk_tensor *)in[i]));
     }
-    dk_eval_fn fn = dk_ref_kernel_for(n->op);
-    if (!fn) return dk__error(DK_ERR_UNSUPPORTED, "cudnn: no reference kernel for %s", dk_op_name(n->op));
-    DK_TRY(fn(n, in, out));
+    DK_TRY(dk__fallback_run("cudnn", n, in, out));
     for (int o = 0; o < n->n_outputs; o++)
         if (n->outputs[o] >= 0 && out[o]) DK_TRY(dk__cudnn_upload(ctx, g, n->outputs[o], out[o]));
     p->host_seconds = dk__now() - t0;

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "kernels/onednn/onednn_internal.h"
+#include "kernels/fallback.h"
 #include "kernels/ref/ref_kernels.h"
 #include "runtime/error.h"
 
@@ -144,12 +145,10 @@ static dk_status onednn_open(const dk_variant *v, void **out)
                 : !strcmp(algo, "direct")        ? DK_ONEDNN_ALGO_DIRECT
                                                  : DK_ONEDNN_ALGO_WINOGRAD;
     ctx->verbose = getenv("DK_ONEDNN_VERBOSE") != NULL;
-    ctx->ref = &dk_backend_ref;
     dnnl_status_t s = dnnl_engine_create(&ctx->engine, dnnl_cpu, 0);
     if (s == dnnl_success) s = dnnl_stream_create(&ctx->stream, ctx->engine, dnnl_stream_default_flags);
-    if (s != dnnl_success || !ctx->ref) {
-        dk_status st = !ctx->ref ? dk__error(DK_ERR_INTERNAL, "onednn: the reference backend is missing")
-                                 : dk_dnnl_error(s, NULL, "creating the CPU engine and stream");
+    if (s != dnnl_success) {
+        dk_status st = dk_dnnl_error(s, NULL, "creating the CPU engine and stream");
         onednn_close(ctx);
         return st;
     }
@@ -158,12 +157,7 @@ static dk_status onednn_open(const dk_variant *v, void **out)
 }
 
 /* Every node the reference backend runs: what oneDNN lacks runs there. */
-static int onednn_supports(void *vctx, const dk_graph *g, const dk_node *n)
-{
-    dk_onednn_ctx *ctx = vctx;
-    const dk_backend_iface *ref = ctx ? ctx->ref : &dk_backend_ref;
-    return ref && (!ref->supports || ref->supports(NULL, g, n));
-}
+static int onednn_supports(void *vctx, const dk_graph *g, const dk_node *n) { return dk__fallback_supports(n); }
 
 typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
                                 dk_onednn_plan *p);

@@ -53,7 +53,6 @@ typedef struct dk_onednn_ctx {
     int n_native;
     dk_onednn_native *native;     /* per graph value, allocated at the first plan */
     int verbose;                  /* DK_ONEDNN_VERBOSE set: one line per planned node */
-    const dk_backend_iface *ref;  /* runs the fallback nodes */
     unsigned char *work;          /* shared workspace, DK_ONEDNN_ALIGN aligned */
     size_t work_size;
 } dk_onednn_ctx;

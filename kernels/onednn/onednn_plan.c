@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/fallback.h"
 #include "kernels/onednn/onednn_internal.h"
 #include "runtime/error.h"
 
@@ -252,7 +253,7 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
             dnnl_status_t s = dnnl_stream_wait(ctx->stream);
             if (s != dnnl_success) return dk_dnnl_error(s, n, "waiting for the stream");
         }
-        return ctx->ref->execute(NULL, NULL, g, n, in, out);
+        return dk__fallback_run("onednn", n, in, out);
     }
     dnnl_status_t s = dnnl_stream_wait(ctx->stream);
     return s == dnnl_success ? DK_OK : dk_dnnl_error(s, n, "waiting for the stream");

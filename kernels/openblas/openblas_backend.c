@@ -41,6 +41,7 @@
 
 #include "kernels/openblas/openblas_internal.h"
 #include "kernels/backend_iface.h"
+#include "kernels/fallback.h"
 
 int ob_max_threads(void)
 {
@@ -140,7 +141,7 @@ static void ob_close(void *vctx)
  * rest (other dtypes included) on the reference kernel. */
 static int ob_supports(void *ctx, const dk_graph *g, const dk_node *n)
 {
-    return dk_ref_kernel_for(n->op) != NULL;
+    return dk__fallback_supports(n);
 }
 
 static const dk_tensor *value(const dk_graph *g, const dk_node *n, int i, int output)
@@ -198,7 +199,7 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
         break;
     default: break;
     }
-    if (st == DK_OK && !p->exec && !(p->ref = dk_ref_kernel_for(n->op)))
+    if (st == DK_OK && !p->exec && !(p->fallback = dk__fallback_supports(n)))
         st = ob_error(n, DK_ERR_UNSUPPORTED, "no kernel for this op");
     if (st != DK_OK) {
         ob_plan_destroy(ctx, p);
@@ -214,7 +215,7 @@ static dk_status ob_execute(void *vctx, void *plan, const dk_graph *g, const dk_
     const ob_plan *p = plan;
     if (!p) return ob_error(n, DK_ERR_INTERNAL, "executed without a plan");
     if (p->exec) return p->exec(vctx, p, n, in, out);
-    return p->ref(n, in, out);
+    return dk__fallback_run("openblas", n, in, out);
 }
 
 const dk_backend_iface dk_backend_openblas = {

@@ -81,7 +81,7 @@ typedef dk_status (*ob_exec_fn)(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
 
 struct ob_plan {
     ob_exec_fn exec;          /* float32 kernel of this backend, or NULL... */
-    dk_eval_fn ref;           /* ...the reference kernel the node is delegated to */
+    int fallback;             /* ...or the node runs on the reference kernels (kernels/fallback.h) */
     int threads;              /* OpenMP threads at plan time: scratch holds this many buffers */
     size_t scratch_floats;    /* per thread */
     ob_conv_geom conv;

@@ -31,7 +31,7 @@
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
 #include "kernels/onednn/onednn_plan_info.h"
-#include "kernels/backend_iface.h"
+#include "kernels/backend_call.h"
 #include "test_util.h"
 
 #define WINOGRAD_GROWTH 16.0
@@ -99,12 +99,10 @@ static dk_status run_on(const dk_backend_iface *b, const char *text, dk_graph *g
     dk_tensor *sets[2] = {ys, ys2};
     void *ctx = NULL, *plan = NULL;
     dk_status st = DK_OK;
-    if (b->open) {
-        dk_variant v;
-        if (dk_variant_parse(text, &v) != DK_OK) fail_msg("%s: %s", text, dk_last_error());
-        st = b->open(&v, &ctx);
-    }
-    if (st == DK_OK && b->plan) st = b->plan(ctx, g, k, &plan);
+    dk_variant v;
+    if (dk_variant_parse(text ? text : dk_backend_name(b), &v) != DK_OK) fail_msg("%s: %s", text, dk_last_error());
+    st = dk__backend_open(b, &v, &ctx);
+    if (st == DK_OK) st = dk__backend_plan(b, ctx, g, k, &plan);
     if (st == DK_OK && plan && fallback) {
         const dk_onednn_plan_info *p = plan; /* every onednn plan starts with its info */
         *fallback = p->fallback;
@@ -123,10 +121,10 @@ static dk_status run_on(const dk_backend_iface *b, const char *text, dk_graph *g
                 memset(sets[run][o].data, 0xA5, dk_tensor_nbytes(t));
             out[o] = &sets[run][o];
         }
-        st = b->execute(ctx, plan, g, n, in, out);
+        st = dk__backend_execute(b, ctx, plan, g, n, in, out);
     }
-    if (plan && b->plan_destroy) b->plan_destroy(ctx, plan);
-    if (b->close) b->close(ctx);
+    dk__backend_plan_destroy(b, ctx, plan);
+    dk__backend_close(b, ctx);
     return st;
 }
 
