@@ -30,6 +30,36 @@ typedef struct dk_op_info {
 
 const dk_op_info *dk__op_info(dk_op op);
 
+/* ---- the checklist of an op (docs/adding-an-op.md) --------------------------
+ *
+ * Beside every per-op table: stops the build when an op is added or removed
+ * until that table has been visited and the count raised (ggml's
+ * static_assert(GGML_OP_COUNT == N)). The tables: this op table
+ * (layers/op_table.c), the reference kernels (kernels/ref/ref_backend.c), the
+ * tolerance table (check/tolerance.c), the op suite's generators
+ * (drivers/selftest/selftest_cases.c), and the native paths of oneDNN
+ * (kernels/onednn/onednn_backend.c) and cuDNN (kernels/cudnn/cudnn_plan.c),
+ * where an op without a row falls back to the reference kernels. */
+#define DK_OP_COUNT_CHECKED 34
+#define DK_OP_TABLE_VISITED(table)                                                                 \
+    _Static_assert(DK_OP_COUNT == DK_OP_COUNT_CHECKED,                                             \
+                   "an op was added or removed: give it a row in " table " (or an exemption in "   \
+                   "layers/op_checklist.c), then raise DK_OP_COUNT_CHECKED (docs/adding-an-op.md)")
+
+/* Tables an op must have a row in, unless exempt. */
+typedef enum dk_op_table_kind {
+    DK_OPTAB_REF_KERNEL = 0, /* kernels/ref: the oracle runs every op */
+    DK_OPTAB_TOLERANCE,      /* check/tolerance.c: how far another backend may be */
+    DK_OPTAB_OP_SUITE,       /* drivers/selftest/selftest_cases.c: random cases */
+    DK_OPTAB_COUNT
+} dk_op_table_kind;
+
+/* NULL when op must have a row in table t; otherwise why it deliberately has
+ * none. The exemptions, all in one place: layers/op_checklist.c; each is
+ * tested to be needed (tests/unit/test_op_checklist.c). */
+const char *dk__op_exemption(dk_op op, dk_op_table_kind t);
+const char *dk__op_table_kind_name(dk_op_table_kind t);
+
 /* Per-family infer/eval functions, defined in layers/op_<family>.c */
 #define DK_DECLARE_INFER(fn) dk_status fn(dk_graph *g, dk_node *n)
 #define DK_DECLARE_EVAL(fn) \

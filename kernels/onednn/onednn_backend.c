@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "layers/op_table.h"
 #include "kernels/onednn/onednn_internal.h"
 #include "kernels/fallback.h"
 #include "kernels/ref/ref_kernels.h"
@@ -162,6 +163,8 @@ static int onednn_supports(void *vctx, const dk_graph *g, const dk_node *n) { re
 typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
                                 dk_onednn_plan *p);
 
+/* Ops without a planner run on the reference kernels (kernels/fallback.h). */
+DK_OP_TABLE_VISITED("oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
     [DK_OP_BATCHNORM] = dk_onednn_plan_batchnorm,
