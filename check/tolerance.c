@@ -210,7 +210,7 @@ static dk_status mag_lrn(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED("the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(34, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED("the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(34, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),

@@ -32,19 +32,19 @@ const dk_op_info *dk__op_info(dk_op op);
 
 /* ---- the checklist of an op (docs/adding-an-op.md) --------------------------
  *
- * Beside every per-op table: stops the build when an op is added or removed
- * until that table has been visited and the count raised (ggml's
- * static_assert(GGML_OP_COUNT == N)). The tables: this op table
- * (layers/op_table.c), the reference kernels (kernels/ref/ref_backend.c), the
- * tolerance table (check/tolerance.c), the op suite's generators
+ * Beside every per-op table, with the op count written there: stops the
+ * build when an op is added or removed until each table has been visited
+ * and its count raised (ggml's static_assert(GGML_OP_COUNT == N) beside each
+ * table). The tables: this op table (layers/op_table.c), the reference
+ * kernels (kernels/ref/ref_backend.c), the tolerance table
+ * (check/tolerance.c), the op suite's generators
  * (drivers/selftest/selftest_cases.c), and the native paths of oneDNN
  * (kernels/onednn/onednn_backend.c) and cuDNN (kernels/cudnn/cudnn_plan.c),
  * where an op without a row falls back to the reference kernels. */
-#define DK_OP_COUNT_CHECKED 34
-#define DK_OP_TABLE_VISITED(table)                                                                 \
-    _Static_assert(DK_OP_COUNT == DK_OP_COUNT_CHECKED,                                             \
+#define DK_OP_TABLE_VISITED(count, table)                                                          \
+    _Static_assert(DK_OP_COUNT == (count),                                                         \
                    "an op was added or removed: give it a row in " table " (or an exemption in "   \
-                   "layers/op_checklist.c), then raise DK_OP_COUNT_CHECKED (docs/adding-an-op.md)")
+                   "layers/op_checklist.c), then update the count here (docs/adding-an-op.md)")
 
 /* Tables an op must have a row in, unless exempt. */
 typedef enum dk_op_table_kind {

@@ -656,7 +656,7 @@ static void gen_gather(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED("the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(34, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
