@@ -210,7 +210,7 @@ static dk_status mag_lrn(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(34, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(35, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -298,6 +298,9 @@ static const tol_row table[] = {
      {DK_OP_RELU, "-", "0", 1, "|y|", "select: exact"}},
     {DK_OP_CLIP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_FN, {0}, 0, mag_clip, 1, 0,
      {DK_OP_CLIP, "-", "0", 1, "|y|", "two selects: exact"}},
+    /* Neg: a sign flip, exact; a rounded input moves y by u_in |y| (m = 1). */
+    {DK_OP_NEG, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_NEG, "-", "0", 1, "|y|", "sign flip: exact"}},
     /* LeakyRelu: alpha x for negative x, one rounding (alpha stays float32). */
     {DK_OP_LEAKYRELU, K_NONE, 0, 1, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
      {DK_OP_LEAKYRELU, "-", "1", 1, "|y|", "one multiplication"}},

@@ -41,7 +41,7 @@ dk_status dk__infer_unary(dk_graph *g, dk_node *n)
         DK_TRY(dk__attr_float(g, n, "alpha", 0.2f, &p->alpha));
         DK_TRY(dk__attr_float(g, n, "beta", 0.5f, &p->beta));
         break;
-    case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH:
+    case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH: case DK_OP_NEG:
         break;
     default:
         return dk__node_error(g, n, DK_ERR_INTERNAL, "not an activation op");

@@ -480,6 +480,7 @@ static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
 }
 
 static void gen_relu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_RELU, cls, 1); }
+static void gen_neg(dk__op_case *c, int cls) { gen_unary(c, DK_OP_NEG, cls, 8); }
 static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYRELU, cls, 1); }
 static void gen_sigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SIGMOID, cls, cls ? 16 : 4); }
 static void gen_hardsigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_HARDSIGMOID, cls, 5); }
@@ -656,7 +657,7 @@ static void gen_gather(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(34, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(35, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -688,6 +689,7 @@ static const dk__op_gen generators[] = {
     {DK_OP_SIGMOID, 2, gen_sigmoid, "NCHW [-4,4];any rank [-16,16]"},
     {DK_OP_HARDSIGMOID, 2, gen_hardsigmoid, "NCHW;any rank"},
     {DK_OP_HARDSWISH, 2, gen_hardswish, "NCHW;any rank"},
+    {DK_OP_NEG, 2, gen_neg, "NCHW;any rank"},
     {DK_OP_CLIP, 5, gen_clip,
      "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
     {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},

@@ -48,6 +48,7 @@ typedef enum dk_op {
     DK_OP_DROPOUT,
     DK_OP_SHAPE,
     DK_OP_GATHER,
+    DK_OP_NEG,
     DK_OP_COUNT
 } dk_op;
 

@@ -27,6 +27,7 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
     case DK_OP_HARDSIGMOID: return clamp((double)p->alpha * x + (double)p->beta, 0.0, 1.0);
     case DK_OP_HARDSWISH: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
     case DK_OP_CLIP: return clamp(x, (double)p->min, (double)p->max);
+    case DK_OP_NEG: return -x;
     default: return NAN;
     }
 }
@@ -34,7 +35,7 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
 static int is_unary_op(dk_op op)
 {
     return op == DK_OP_RELU || op == DK_OP_LEAKYRELU || op == DK_OP_SIGMOID ||
-           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP;
+           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG;
 }
 
 /* float32 on a span: one loop per op with the parameters in locals. The
@@ -84,6 +85,9 @@ static void unary_span_f32(dk_op op, const dk_act_params *p, double zero, double
             v = v < lo ? lo : v;
             y[i] = v > hi ? hi : v;
         }
+        break;
+    case DK_OP_NEG: /* a sign flip: exact */
+        for (int64_t i = 0; i < count; i++) y[i] = -x[i];
         break;
     default:
         break;
