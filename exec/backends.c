@@ -7,6 +7,7 @@
 #include "deltakern/backend.h"
 #include "kernels/backend_iface.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 extern const dk_backend_iface dk_backend_fault;
 
@@ -22,13 +23,11 @@ const dk_backend_iface *dk_wrapper_at(int i) { return i >= 0 && i < N_WRAPPERS ?
 const dk_backend_iface *dk_backend_find(const char *name)
 {
     char names[256] = "";
-    size_t used = 0;
     int n_kernels = dk_backend_count();
     for (int i = 0; i < n_kernels + N_WRAPPERS; i++) {
         const dk_backend_iface *b = i < n_kernels ? dk_backend_at(i) : wrappers[i - n_kernels];
         if (strcmp(b->name, name) == 0) return b;
-        used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0, "%s%s",
-                                 i ? ", " : "", b->name);
+        dk_join(names, sizeof names, ", ", b->name);
     }
     dk__error(DK_ERR_INVALID, "unknown backend '%s' (available: %s)", name, names);
     return NULL;

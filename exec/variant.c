@@ -8,6 +8,7 @@
 #include "deltakern/variant.h"
 #include "kernels/backend_iface.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 /* A key's spec among the common options, the backend's own and, for a wrapper
  * (an option of type "backend", e.g. fault:base=onednn), the wrapped backend's. */
@@ -25,16 +26,11 @@ static const dk_option_spec *find_spec(const dk_backend_iface *b, const dk_backe
 
 static void list_keys(const dk_backend_iface *b, const dk_backend_iface *inner, char *buf, size_t n)
 {
-    size_t used = 0;
     buf[0] = '\0';
-    for (const dk_option_spec *s = dk_common_options(); s->key && used < n; s++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "", s->key);
-    for (int i = 0; dk_backend_option_at(b, i) && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-                                 dk_backend_option_at(b, i)->key);
-    for (int i = 0; inner && dk_backend_option_at(inner, i) && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-                                 dk_backend_option_at(inner, i)->key);
+    for (const dk_option_spec *s = dk_common_options(); s->key; s++) dk_join(buf, n, ", ", s->key);
+    for (int i = 0; dk_backend_option_at(b, i); i++) dk_join(buf, n, ", ", dk_backend_option_at(b, i)->key);
+    for (int i = 0; inner && dk_backend_option_at(inner, i); i++)
+        dk_join(buf, n, ", ", dk_backend_option_at(inner, i)->key);
 }
 
 /* The backend's option naming the backend it wraps (values "backend"), if any. */
@@ -98,12 +94,10 @@ static dk_status check_passes(const char *text, const char *list)
         size_t len = plus ? (size_t)(plus - p) : strlen(p);
         snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), p);
         int known = 0;
-        size_t used = 0;
         names[0] = '\0';
         for (int i = 0; i < dk_pass_count(); i++) {
             known |= !strcmp(dk_pass_at(i)->name, word);
-            used += (size_t)snprintf(names + used, used < sizeof names ? sizeof names - used : 0, "%s%s",
-                                     i ? ", " : "", dk_pass_at(i)->name);
+            dk_join(names, sizeof names, ", ", dk_pass_at(i)->name);
         }
         if (!known)
             return dk__error(DK_ERR_INVALID, "variant '%s': disable=%s names no graph pass (passes: %s)",

@@ -7,6 +7,7 @@
 
 #include "fault/fault_internal.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 #define CLOSEST 3
 
@@ -69,9 +70,7 @@ static dk_status not_found(const fault_ctx *c, const dk_graph *g)
         }
     }
     char names[256] = "";
-    size_t used = 0;
-    for (int i = 0; i < found && used < sizeof names; i++)
-        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", g->nodes[best[i]].name);
+    for (int i = 0; i < found; i++) dk_join(names, sizeof names, ", ", g->nodes[best[i]].name);
     return dk__error(DK_ERR_INVALID, "node=%s: %s has no node of that name (closest: %s)", c->node,
                      g->source ? g->source : "the model", found ? names : "the model has no nodes");
 }

@@ -14,6 +14,7 @@
 
 #include "deltakern/input.h"
 #include "runtime/error.h"
+#include "runtime/file.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -358,11 +359,6 @@ static size_t format_header(const dk_tensor *t, const char *descr, char *buf, si
     return 10 + header_len;
 }
 
-static int write_all(FILE *f, const void *data, size_t n)
-{
-    return n == 0 || fwrite(data, 1, n, f) == n;
-}
-
 dk_status dk_npy_save(const char *path, const dk_tensor *t)
 {
     if (!path || !t) return dk__error(DK_ERR_INVALID, "dk_npy_save: NULL argument");
@@ -379,35 +375,7 @@ dk_status dk_npy_save(const char *path, const dk_tensor *t)
     size_t header_len = format_header(t, descr, header, sizeof header);
     if (header_len == 0) return dk__error(DK_ERR_INTERNAL, "%s: .npy header too long", path);
 
-    /* Written beside the target, then renamed over it: readers never see a
-     * half-written file, and a failure leaves any previous file intact. */
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
-    if (!tmp) return dk__error(DK_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
-
-    dk_status s = DK_OK;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        s = dk__error(DK_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return s;
-    }
-    int ok = write_all(f, header, header_len) && write_all(f, t->data, dk_tensor_nbytes(t)) &&
-             fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved_errno = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = 0;
-        saved_errno = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-        saved_errno = errno;
-    }
-    if (!ok) {
-        s = dk__error(DK_ERR_IO, "%s: cannot write: %s", path, strerror(saved_errno));
-        remove(tmp);
-    }
-    free(tmp);
-    return s;
+    const void *parts[2] = {header, t->data};
+    size_t sizes[2] = {header_len, dk_tensor_nbytes(t)};
+    return dk__file_write_parts(path, parts, sizes, 2);
 }

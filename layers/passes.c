@@ -5,6 +5,7 @@
 #include "deltakern/passes.h"
 #include "layers/passes_internal.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 typedef struct pass {
     dk_pass_info info;
@@ -53,10 +54,7 @@ static dk_status check_disabled(const char *disabled)
         for (int i = 0; i < N_PASSES; i++) known |= !strcmp(passes[i].info.name, word);
         if (!known) {
             char names[256] = "";
-            size_t used = 0;
-            for (int i = 0; i < N_PASSES && used < sizeof names; i++)
-                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
-                                         passes[i].info.name);
+            for (int i = 0; i < N_PASSES; i++) dk_join(names, sizeof names, ", ", passes[i].info.name);
             return dk__error(DK_ERR_INVALID, "unknown graph pass '%s' (passes: %s)", word, names);
         }
         p += plen + (plus ? 1 : 0);

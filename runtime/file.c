@@ -40,7 +40,10 @@ dk_status dk__read_file(const char *path, size_t max_bytes, unsigned char **data
     return DK_OK;
 }
 
-dk_status dk_file_write_atomic(const char *path, const void *data, size_t n)
+/* The one atomic write: the parts, in order, into "<path>.tmp.<pid>" beside
+ * the target, flushed to disk, then renamed over it; readers never see a
+ * half-written file and a failure leaves any previous file intact. */
+dk_status dk__file_write_parts(const char *path, const void *const *parts, const size_t *sizes, int n_parts)
 {
     size_t len = strlen(path) + 32;
     char *tmp = malloc(len);
@@ -52,7 +55,9 @@ dk_status dk_file_write_atomic(const char *path, const void *data, size_t n)
         free(tmp);
         return s;
     }
-    int ok = fwrite(data, 1, n, f) == n && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int ok = 1;
+    for (int i = 0; ok && i < n_parts; i++) ok = fwrite(parts[i], 1, sizes[i], f) == sizes[i];
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
     int saved = errno;
     if (fclose(f) != 0 && ok) {
         ok = 0;
@@ -69,6 +74,11 @@ dk_status dk_file_write_atomic(const char *path, const void *data, size_t n)
     }
     free(tmp);
     return s;
+}
+
+dk_status dk_file_write_atomic(const char *path, const void *data, size_t n)
+{
+    return dk__file_write_parts(path, &data, &n, 1);
 }
 
 dk_status dk_file_write_text(const char *path, const char *text)

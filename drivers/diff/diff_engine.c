@@ -12,6 +12,7 @@
 #include "deltakern/passes.h"
 #include "drivers/diff/diff_engine.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 #include "deltakern/fingerprint.h"
 
 /* ---- set-up ---- */
@@ -94,12 +95,11 @@ static dk_status check_overlap(dk_diff *d, const vrun *r)
         if (v < 0 || v == g->outputs[0]) continue;
         total++;
         matched += r->slot[v] >= 0;
-        if (strlen(ours) < 400) snprintf(ours + strlen(ours), sizeof ours - strlen(ours), "%s'%s'", total > 1 ? ", " : "", g->values[v].t.name);
+        dk_joinf(ours, sizeof ours, ", ", "'%s'", g->values[v].t.name);
     }
-    for (int i = 0; i < d->store.n && strlen(theirs) < 400; i++)
-        snprintf(theirs + strlen(theirs), sizeof theirs - strlen(theirs), "%s'%s'", i ? ", " : "", d->store.names[i]);
+    for (int i = 0; i < d->store.n; i++) dk_joinf(theirs, sizeof theirs, ", ", "'%s'", d->store.names[i]);
     if (total > 0 && matched == 0)
-        return dk__error(DK_ERR_INVALID, "%s: no node output of the model is in the bundle %s (the model's: %s...; the bundle's: %s...)",
+        return dk__error(DK_ERR_INVALID, "%s: no node output of the model is in the bundle %s (the model's: %s; the bundle's: %s)",
                          d->c.model, d->c.against, ours, theirs);
     char msg[400];
     snprintf(msg, sizeof msg, "%s: %d of %d node outputs found in the bundle by name and shape", r->name, matched, total);

@@ -9,6 +9,7 @@
 
 #include "drivers/diff/diff_engine.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 /* ---- one image ---- */
 
@@ -27,8 +28,7 @@ dk_status dk_diff_bundle_check(const dk_diff *d, const char *name, const dk_tens
     dk_diff_hash_tensor(input, hash);
     if (dk__bundle_find(&d->against, hash) >= 0) return DK_OK;
     char list[1024] = "";
-    for (int k = 0; k < d->against.n_images && strlen(list) < 900; k++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "", d->against.image_names[k]);
+    for (int k = 0; k < d->against.n_images; k++) dk_join(list, sizeof list, ", ", d->against.image_names[k]);
     return dk__error(DK_ERR_INVALID, "%s: this input (hash %s) is not in the bundle %s, which holds: %s", name, hash,
                      d->c.against, list);
 }

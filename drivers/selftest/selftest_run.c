@@ -11,6 +11,7 @@
 #include "drivers/selftest/selftest.h"
 #include "drivers/selftest/selftest_print.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 #define MAX_TARGETS 64
 
@@ -143,11 +144,7 @@ static dk_status ops_config(const dk_selftest_options *o, FILE *out, dk__ops_con
         const dk__op_gen *gen = dk__op_gen_find(o->ops[i]);
         if (!gen) {
             char names[1024] = "";
-            for (int k = 0; dk__op_gen_at(k); k++) {
-                size_t used = strlen(names);
-                snprintf(names + used, sizeof names - used, "%s%s", k ? ", " : "",
-                         dk_op_name(dk__op_gen_at(k)->op));
-            }
+            for (int k = 0; dk__op_gen_at(k); k++) dk_join(names, sizeof names, ", ", dk_op_name(dk__op_gen_at(k)->op));
             return dk__error(DK_ERR_INVALID, "selftest: --op '%s': the op suite has no cases for it (ops: %s)",
                              o->ops[i], names);
         }

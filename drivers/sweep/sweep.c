@@ -22,6 +22,7 @@
 #include "runtime/error.h"
 #include "runtime/rng.h"
 #include "runtime/stats.h"
+#include "runtime/text.h"
 
 #define MAX_NODES 512
 #define MAX_COMBOS 256
@@ -201,8 +202,7 @@ static dk_status select_nodes(sweep_state *s)
                 if (g->nodes[k].op != DK_OP_CONV) continue;
                 total++;
                 if (shown < 5) {
-                    size_t used = strlen(some);
-                    snprintf(some + used, sizeof some - used, "%s%s", shown ? ", " : "", g->nodes[k].name);
+                    dk_join(some, sizeof some, ", ", g->nodes[k].name);
                     shown++;
                 }
             }

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "kernels/cudnn/cudnn_internal.h"
+#include "runtime/text.h"
 
 #define ALIGN 256
 #define FIND_WORKSPACE_CAP ((size_t)1 << 30) /* largest workspace an algorithm may ask for */
@@ -45,12 +46,10 @@ static int acceptable(const dk_cudnn_ctx *ctx, const cudnnConvolutionFwdAlgoPerf
 
 static void describe_results(const cudnnConvolutionFwdAlgoPerf_t *r, int n, char *buf, size_t size)
 {
-    size_t used = 0;
     buf[0] = '\0';
-    for (int i = 0; i < n && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s(%s%s)", i ? ", " : "",
-                                 dk__cudnn_algo_name((int)r[i].algo), cudnnGetErrorString(r[i].status),
-                                 r[i].determinism == CUDNN_DETERMINISTIC ? "" : ", non-deterministic");
+    for (int i = 0; i < n; i++)
+        dk_joinf(buf, size, ", ", "%s(%s%s)", dk__cudnn_algo_name((int)r[i].algo), cudnnGetErrorString(r[i].status),
+                 r[i].determinism == CUDNN_DETERMINISTIC ? "" : ", non-deterministic");
 }
 
 /* The timed search: algo=find, or opt=3's choose_algorithm where no

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kernels/onednn/onednn_internal.h"
+#include "runtime/text.h"
 #include "runtime/timer.h"
 
 #define CHOOSE_RUNS 3
@@ -139,10 +140,7 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     if (st != DK_OK) return st;
     /* the note: what was chosen, and the times behind the choice */
     char times[96] = "";
-    size_t used = 0;
-    for (int i = 0; i < nc && used < sizeof times; i++)
-        used += (size_t)snprintf(times + used, sizeof times - used, "%s%s %.3f ms", i ? ", " : "",
-                                 cands[i].name, cands[i].seconds * 1e3);
+    for (int i = 0; i < nc; i++) dk_joinf(times, sizeof times, ", ", "%s %.3f ms", cands[i].name, cands[i].seconds * 1e3);
     size_t len = strlen((*out)->info.note);
     snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; fastest of %s", times);
     return DK_OK;

@@ -43,7 +43,7 @@
 #include "kernels/backend_iface.h"
 #include "kernels/fallback.h"
 
-int ob_max_threads(void)
+int dk__ob_max_threads(void)
 {
 #ifdef _OPENMP
     return omp_get_max_threads();
@@ -52,7 +52,7 @@ int ob_max_threads(void)
 #endif
 }
 
-int ob_thread_num(void)
+int dk__ob_thread_num(void)
 {
 #ifdef _OPENMP
     return omp_get_thread_num();
@@ -61,7 +61,7 @@ int ob_thread_num(void)
 #endif
 }
 
-dk_status ob_error(const dk_node *n, dk_status s, const char *fmt, ...)
+dk_status dk__ob_error(const dk_node *n, dk_status s, const char *fmt, ...)
 {
     char what[384];
     va_list ap;
@@ -71,12 +71,12 @@ dk_status ob_error(const dk_node *n, dk_status s, const char *fmt, ...)
     return dk__error(s, "openblas: node '%s' (%s): %s", n->name, dk_op_name(n->op), what);
 }
 
-dk_status ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats)
+dk_status dk__ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats)
 {
     if (floats <= ctx->scratch_floats) return DK_OK;
     float *s = realloc(ctx->scratch, floats * sizeof *s);
     if (!s)
-        return ob_error(n, DK_ERR_NOMEM, "cannot allocate %zu bytes of scratch",
+        return dk__ob_error(n, DK_ERR_NOMEM, "cannot allocate %zu bytes of scratch",
                         floats * sizeof *s);
     ctx->scratch = s;
     ctx->scratch_floats = floats;
@@ -168,39 +168,39 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
     const dk_node *n = &g->nodes[node];
     *out = NULL;
     ob_plan *p = calloc(1, sizeof *p);
-    if (!p) return ob_error(n, DK_ERR_NOMEM, "out of memory for the plan");
-    p->threads = ob_max_threads() > 0 ? ob_max_threads() : 1;
+    if (!p) return dk__ob_error(n, DK_ERR_NOMEM, "out of memory for the plan");
+    p->threads = dk__ob_max_threads() > 0 ? dk__ob_max_threads() : 1;
     const dk_tensor *x = value(g, n, 0, 0), *y = value(g, n, 0, 1);
     int f32 = is_f32(x) && is_f32(y);
     dk_status st = DK_OK;
     switch (f32 ? n->op : DK_OP_NONE) {
     case DK_OP_CONV:
         if (is_f32(value(g, n, 1, 0)) && (!n->p.conv.has_bias || is_f32(value(g, n, 2, 0))))
-            st = ob_plan_conv(ctx, g, n, p);
+            st = dk__ob_plan_conv(ctx, g, n, p);
         break;
     case DK_OP_GEMM:
         if (is_f32(value(g, n, 1, 0)) && (!n->p.gemm.has_c || is_f32(value(g, n, 2, 0))))
-            st = ob_plan_gemm(ctx, g, n, p);
+            st = dk__ob_plan_gemm(ctx, g, n, p);
         break;
     case DK_OP_MATMUL:
-        if (is_f32(value(g, n, 1, 0))) st = ob_plan_matmul(ctx, g, n, p);
+        if (is_f32(value(g, n, 1, 0))) st = dk__ob_plan_matmul(ctx, g, n, p);
         break;
-    case DK_OP_AVGPOOL: st = ob_plan_avgpool(ctx, g, n, p); break;
-    case DK_OP_GLOBALAVGPOOL: p->exec = ob_exec_globalavgpool; break;
-    case DK_OP_SOFTMAX: p->exec = ob_exec_softmax; break;
-    case DK_OP_REDUCEMEAN: p->exec = ob_exec_reducemean; break;
-    case DK_OP_BATCHNORM: p->exec = ob_exec_batchnorm; break;
+    case DK_OP_AVGPOOL: st = dk__ob_plan_avgpool(ctx, g, n, p); break;
+    case DK_OP_GLOBALAVGPOOL: p->exec = dk__ob_exec_globalavgpool; break;
+    case DK_OP_SOFTMAX: p->exec = dk__ob_exec_softmax; break;
+    case DK_OP_REDUCEMEAN: p->exec = dk__ob_exec_reducemean; break;
+    case DK_OP_BATCHNORM: p->exec = dk__ob_exec_batchnorm; break;
     case DK_OP_LRN:
         /* per thread: the squared sums of one channel plane */
         p->scratch_floats = x->ndim > 2 ? (size_t)dk_shape_numel(x->ndim - 2, x->dims + 2) : 1;
         if (p->scratch_floats < 1) p->scratch_floats = 1;
-        st = ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)p->threads);
-        p->exec = ob_exec_lrn;
+        st = dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)p->threads);
+        p->exec = dk__ob_exec_lrn;
         break;
     default: break;
     }
     if (st == DK_OK && !p->exec && !(p->fallback = dk__fallback_supports(n)))
-        st = ob_error(n, DK_ERR_UNSUPPORTED, "no kernel for this op");
+        st = dk__ob_error(n, DK_ERR_UNSUPPORTED, "no kernel for this op");
     if (st != DK_OK) {
         ob_plan_destroy(ctx, p);
         return st;
@@ -213,7 +213,7 @@ static dk_status ob_execute(void *vctx, void *plan, const dk_graph *g, const dk_
                             const dk_tensor *const *in, dk_tensor *const *out)
 {
     const ob_plan *p = plan;
-    if (!p) return ob_error(n, DK_ERR_INTERNAL, "executed without a plan");
+    if (!p) return dk__ob_error(n, DK_ERR_INTERNAL, "executed without a plan");
     if (p->exec) return p->exec(vctx, p, n, in, out);
     return dk__fallback_run("openblas", n, in, out);
 }

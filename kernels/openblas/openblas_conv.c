@@ -43,7 +43,7 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
     const dk_window *win = &n->p.conv.win;
     int k = win->nspatial;
     if (k < 1 || k > 3 || x->ndim != k + 2 || w->ndim != k + 2 || y->ndim != k + 2)
-        return ob_error(n, DK_ERR_INTERNAL, "tensor ranks do not match the window");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "tensor ranks do not match the window");
     memset(c, 0, sizeof *c);
     c->batch = x->dims[0];
     c->in_c = x->dims[1];
@@ -51,7 +51,7 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
     c->group = n->p.conv.group;
     if (c->group < 1 || c->in_c % c->group || c->out_c % c->group ||
         w->dims[0] != c->out_c || w->dims[1] != c->in_c / c->group || y->dims[0] != c->batch)
-        return ob_error(n, DK_ERR_INTERNAL, "weights do not match input and group");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "weights do not match input and group");
     c->cpg = c->in_c / c->group;
     c->opg = c->out_c / c->group;
     c->taps = 1;
@@ -67,7 +67,7 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
         int64_t last = (c->out[a] - 1) * c->stride[a] + (c->kernel[a] - 1) * c->dilation[a];
         if (c->out[a] < 1 || c->stride[a] < 1 || c->dilation[a] < 1 || c->pad_begin[a] < 0 ||
             pad_end < 0 || last >= c->in[a] + c->pad_begin[a] + pad_end)
-            return ob_error(n, DK_ERR_INTERNAL, "output size does not match the window");
+            return dk__ob_error(n, DK_ERR_INTERNAL, "output size does not match the window");
         c->taps *= c->kernel[a];
     }
     c->in_plane = c->in[0] * c->in[1] * c->in[2];
@@ -85,14 +85,14 @@ static int is_pointwise(const ob_conv_geom *c, const dk_window *win)
     return 1;
 }
 
-dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
     const dk_tensor *x = &g->values[n->inputs[0]].t, *w = &g->values[n->inputs[1]].t;
     const dk_tensor *y = &g->values[n->outputs[0]].t;
     ob_conv_geom *c = &p->conv;
     DK_TRY(geometry(n, x, w, y, c));
     if (n->p.conv.has_bias && dk_tensor_numel(&g->values[n->inputs[2]].t) != c->out_c)
-        return ob_error(n, DK_ERR_INTERNAL, "bias does not have one value per output channel");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "bias does not have one value per output channel");
     if (ctx->conv == OB_CONV_AUTO && is_pointwise(c, &n->p.conv.win))
         c->lowering = OB_LOWER_GEMM;
     else if (ctx->conv == OB_CONV_AUTO && c->cpg == 1)
@@ -101,7 +101,7 @@ dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan
         c->lowering = OB_LOWER_IM2COL;
     /* sgemm's dimensions and leading dimensions are ints */
     if (c->opg > INT_MAX || c->k_len > INT_MAX || c->out_plane > INT_MAX)
-        return ob_error(n, DK_ERR_UNSUPPORTED, "GEMM of %lld x %lld x %lld exceeds OpenBLAS's "
+        return dk__ob_error(n, DK_ERR_UNSUPPORTED, "GEMM of %lld x %lld x %lld exceeds OpenBLAS's "
                         "int dimensions", (long long)c->opg, (long long)c->out_plane,
                         (long long)c->k_len);
     int64_t tasks = c->batch * c->group;
@@ -121,16 +121,16 @@ dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan
         int64_t planes = c->batch * c->out_c;
         int64_t buffers = planes < p->threads ? planes : p->threads;
         p->scratch_floats = (size_t)(c->padded_plane + c->acc_len);
-        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
         if (buffers < p->threads) p->threads = (int)buffers;
     }
     if (c->lowering == OB_LOWER_IM2COL) {
         int64_t buffers = c->tasks_parallel ? (tasks < p->threads ? tasks : p->threads) : 1;
         p->scratch_floats = (size_t)(c->k_len * c->out_plane);
-        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
         if (buffers < p->threads) p->threads = (int)buffers;
     }
-    p->exec = ob_exec_conv;
+    p->exec = dk__ob_exec_conv;
     return DK_OK;
 }
 
@@ -305,22 +305,22 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         dk_tensor_numel(wt) != c->out_c * c->k_len ||
         dk_tensor_numel(yt) != c->batch * c->out_c * c->out_plane ||
         (bt && dk_tensor_numel(bt) != c->out_c))
-        return ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
+        return dk__ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
     if (c->lowering == OB_LOWER_IM2COL &&
         ctx->scratch_floats < p->scratch_floats * (size_t)(c->tasks_parallel ? p->threads : 1))
-        return ob_error(n, DK_ERR_INTERNAL, "im2col scratch smaller than planned");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "im2col scratch smaller than planned");
     const float *x = xt->data, *w = wt->data, *bias = bt ? bt->data : NULL;
     float *y = yt->data;
     if (c->flat) {
         if (ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
-            return ob_error(n, DK_ERR_INTERNAL, "depthwise scratch smaller than planned");
+            return dk__ob_error(n, DK_ERR_INTERNAL, "depthwise scratch smaller than planned");
         const int64_t planes = c->batch * c->out_c;
-        int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+        int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
         (void)threads; /* unused without OpenMP */
         DK_OMP(parallel for num_threads(threads) schedule(static))
         for (int64_t t = 0; t < planes; t++)
             depthwise_plane_flat(c, x, w, bias, y, t / c->out_c, t % c->out_c,
-                                 ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats);
+                                 ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats);
         return DK_OK;
     }
     if (c->lowering == OB_LOWER_DEPTHWISE) {
@@ -337,12 +337,12 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         return DK_OK;
     }
     /* never more threads than col buffers were planned for */
-    int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+    int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
     const int64_t tasks = c->batch * c->group;
     (void)threads; /* unused without OpenMP */
     DK_OMP(parallel for num_threads(threads) schedule(dynamic, 1))
     for (int64_t t = 0; t < tasks; t++) {
-        float *col = ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats;
+        float *col = ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats;
         conv_gemm_task(c, x, w, bias, y, t / c->group, t % c->group, col, 0);
     }
     return DK_OK;
@@ -350,7 +350,7 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
 
 /* The convolution, then its fused post-ops (sum, Relu/Clip) in one pass over
  * the output, rounded like the unfused nodes. */
-dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                        const dk_tensor *const *in, dk_tensor *const *out)
 {
     DK_TRY(conv_core(ctx, p, n, in, out));

@@ -31,11 +31,11 @@ static dk_status exec_gemm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     dk_tensor *y = out[0];
     const dk_gemm_params gp = n->p.gemm;
     if (a->ndim != 2 || b->ndim != 2 || y->ndim != 2)
-        return ob_error(n, DK_ERR_SHAPE, "expects matrices");
+        return dk__ob_error(n, DK_ERR_SHAPE, "expects matrices");
     const int64_t m = y->dims[0], nn = y->dims[1], k = a->dims[gp.trans_a ? 0 : 1];
     if (a->dims[gp.trans_a ? 1 : 0] != m || b->dims[gp.trans_b ? 0 : 1] != nn ||
         b->dims[gp.trans_b ? 1 : 0] != k)
-        return ob_error(n, DK_ERR_SHAPE, "operands do not have the planned shapes");
+        return dk__ob_error(n, DK_ERR_SHAPE, "operands do not have the planned shapes");
     float *yp = y->data;
     float beta = 0.0f;
     if (c && gp.beta != 0.0f) {
@@ -59,14 +59,14 @@ static dk_status exec_gemm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     return DK_OK;
 }
 
-dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+dk_status dk__ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
     const dk_tensor *a = &g->values[n->inputs[0]].t, *b = &g->values[n->inputs[1]].t;
     if (a->ndim != 2 || b->ndim != 2)
-        return ob_error(n, DK_ERR_INTERNAL, "operands are not matrices");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "operands are not matrices");
     for (int d = 0; d < 2; d++)
         if (!fits_int(a->dims[d]) || !fits_int(b->dims[d]))
-            return ob_error(n, DK_ERR_UNSUPPORTED, "dimensions exceed OpenBLAS's int range");
+            return dk__ob_error(n, DK_ERR_UNSUPPORTED, "dimensions exceed OpenBLAS's int range");
     p->exec = exec_gemm;
     return DK_OK;
 }
@@ -76,19 +76,19 @@ dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan
 static dk_status exec_matmul(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out);
 
-dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+dk_status dk__ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
     const dk_tensor *a = &g->values[n->inputs[0]].t, *b = &g->values[n->inputs[1]].t;
     const dk_tensor *y = &g->values[n->outputs[0]].t;
     ob_matmul_geom *mm = &p->mm;
     if (a->ndim < 1 || b->ndim < 1)
-        return ob_error(n, DK_ERR_INTERNAL, "operands must have rank >= 1");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "operands must have rank >= 1");
     mm->m = a->ndim >= 2 ? a->dims[a->ndim - 2] : 1;
     mm->k = a->dims[a->ndim - 1];
     mm->n = b->ndim >= 2 ? b->dims[b->ndim - 1] : 1;
     mm->nb = y->ndim - (a->ndim >= 2) - (b->ndim >= 2);
     if (mm->nb < 0 || mm->nb > DK_MAX_DIMS)
-        return ob_error(n, DK_ERR_INTERNAL, "output rank %d does not fit the inputs", y->ndim);
+        return dk__ob_error(n, DK_ERR_INTERNAL, "output rank %d does not fit the inputs", y->ndim);
     for (int d = 0; d < mm->nb; d++) mm->dims[d] = y->dims[d];
     dk_ref_batch_strides(a, mm->nb, mm->dims, mm->sa);
     dk_ref_batch_strides(b, mm->nb, mm->dims, mm->sb);
@@ -98,7 +98,7 @@ dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_pl
     mm->collapse = b_shared && dk_tensor_numel(a) == mm->batches * mm->m * mm->k;
     if (!fits_int(mm->m * (mm->collapse ? mm->batches : 1)) || !fits_int(mm->n) ||
         !fits_int(mm->k))
-        return ob_error(n, DK_ERR_UNSUPPORTED, "dimensions exceed OpenBLAS's int range");
+        return dk__ob_error(n, DK_ERR_UNSUPPORTED, "dimensions exceed OpenBLAS's int range");
     p->exec = exec_matmul;
     return DK_OK;
 }
@@ -136,7 +136,7 @@ static dk_status exec_matmul(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     const float *a = in[0]->data, *b = in[1]->data;
     float *y = out[0]->data;
     if (dk_tensor_numel(out[0]) != mm->batches * mm->m * mm->n)
-        return ob_error(n, DK_ERR_SHAPE, "output does not have the planned shape");
+        return dk__ob_error(n, DK_ERR_SHAPE, "output does not have the planned shape");
     if (mm->batches * mm->m * mm->n == 0) return DK_OK;
     if (mm->collapse) {
         matmul_one(mm, mm->batches * mm->m, a, b, y);
@@ -144,7 +144,7 @@ static dk_status exec_matmul(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     }
     const int64_t per_y = mm->m * mm->n;
     /* many batches: one per thread at a time; few: sgemm's own threads */
-    int spread = mm->batches >= ob_max_threads() && ob_max_threads() > 1;
+    int spread = mm->batches >= dk__ob_max_threads() && dk__ob_max_threads() > 1;
     (void)spread; /* unused without OpenMP */
     DK_OMP(parallel for if (spread) schedule(static))
     for (int64_t bi = 0; bi < mm->batches; bi++) {

@@ -117,33 +117,33 @@ static inline void ob_valid_range(int64_t out, int64_t in, int64_t s, int64_t of
 #endif
 
 /* OpenMP helpers that also compile without OpenMP. */
-int ob_max_threads(void);
-int ob_thread_num(void);
+int dk__ob_max_threads(void);
+int dk__ob_thread_num(void);
 
 /* Grows ctx->scratch to at least `floats` floats (plan time only). */
-dk_status ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats);
+dk_status dk__ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats);
 
 /* openblas_conv.c */
-dk_status ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
-dk_status ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                        const dk_tensor *const *in, dk_tensor *const *out);
 /* openblas_dense.c */
-dk_status ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
-dk_status ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status dk__ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status dk__ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 /* openblas_ops.c: float32 kernels with float accumulation */
-dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
-dk_status ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status dk__ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                                 const dk_tensor *const *in, dk_tensor *const *out);
-dk_status ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                           const dk_tensor *const *in, dk_tensor *const *out);
-dk_status ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out);
-dk_status ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                       const dk_tensor *const *in, dk_tensor *const *out);
-dk_status ob_exec_batchnorm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_batchnorm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                             const dk_tensor *const *in, dk_tensor *const *out);
 
 /* Error for node n: "node 'NAME' (Op): what" (printf-style). */
-dk_status ob_error(const dk_node *n, dk_status s, const char *fmt, ...) DK_PRINTF(3, 4);
+dk_status dk__ob_error(const dk_node *n, dk_status s, const char *fmt, ...) DK_PRINTF(3, 4);
 
 #endif

@@ -108,18 +108,18 @@ static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     const int64_t out_plane = g->out[0] * g->out[1] * g->out[2];
     if (dk_tensor_numel(in[0]) != g->planes * in_plane ||
         dk_tensor_numel(out[0]) != g->planes * out_plane)
-        return ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
+        return dk__ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
     const float *x = in[0]->data;
     float *y = out[0]->data;
     if (g->flat) {
         if (ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
-            return ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
-        int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+            return dk__ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
+        int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
         (void)threads; /* unused without OpenMP */
         DK_OMP(parallel for num_threads(threads) schedule(static))
         for (int64_t pl = 0; pl < g->planes; pl++)
             avgpool_plane_flat(g, p->divisors, x + pl * in_plane, y + pl * out_plane,
-                               ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats);
+                               ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats);
         return DK_OK;
     }
     DK_OMP(parallel for schedule(static))
@@ -137,7 +137,7 @@ static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
  * The count factorises over the axes; each axis's factor per output index is
  * tabulated at plan time. A window with count 0 gives NaN. */
 
-dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
 {
     const dk_tensor *x = &g->values[n->inputs[0]].t, *y = &g->values[n->outputs[0]].t;
     const dk_pool_params *pp = &n->p.pool;
@@ -145,7 +145,7 @@ dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_p
     int k = pp->win.nspatial;
     if (k < 1 || k > 3 || x->ndim != k + 2 || y->ndim != k + 2 || y->dims[0] != x->dims[0] ||
         y->dims[1] != x->dims[1])
-        return ob_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
     pg->planes = x->dims[0] * x->dims[1];
     int64_t count_end[3], total = 0;
     for (int a = 0; a < 3; a++) {
@@ -158,11 +158,11 @@ dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_p
         pg->pad_begin[a] = i < 0 ? 0 : pp->win.pad_begin[i];
         count_end[a] = i < 0 ? 1 : pg->in[a] + pp->win.pad_end[i] - pp->ceil_extra[i];
         if (pg->kernel[a] < 1 || pg->stride[a] < 1 || pg->dilation[a] < 1)
-            return ob_error(n, DK_ERR_INTERNAL, "invalid window");
+            return dk__ob_error(n, DK_ERR_INTERNAL, "invalid window");
         total += pg->out[a];
     }
     p->divisors = malloc((size_t)total * sizeof *p->divisors);
-    if (!p->divisors) return ob_error(n, DK_ERR_NOMEM, "out of memory for the divisors");
+    if (!p->divisors) return dk__ob_error(n, DK_ERR_NOMEM, "out of memory for the divisors");
     float *d = p->divisors;
     for (int a = 0; a < 3; a++)
         for (int64_t o = 0; o < pg->out[a]; o++) {
@@ -189,7 +189,7 @@ dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_p
         pg->acc_len = (pg->out[0] - 1) * pg->pitch_d + (pg->out[1] - 1) * pg->pitch_h + pg->out[2];
         int64_t buffers = pg->planes < p->threads ? pg->planes : p->threads;
         p->scratch_floats = (size_t)(pg->padded_plane + pg->acc_len);
-        DK_TRY(ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+        DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
         if (buffers < p->threads) p->threads = (int)buffers;
     }
     p->exec = exec_avgpool;
@@ -198,12 +198,12 @@ dk_status ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_p
 
 /* ---- GlobalAveragePool ------------------------------------------------------- */
 
-dk_status ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                                 const dk_tensor *const *in, dk_tensor *const *out)
 {
     const dk_tensor *xt = in[0], *yt = out[0];
     if (xt->ndim < 3 || dk_tensor_numel(yt) != xt->dims[0] * xt->dims[1])
-        return ob_error(n, DK_ERR_INTERNAL, "output shape does not match the input");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "output shape does not match the input");
     const int64_t planes = xt->dims[0] * xt->dims[1];
     const int64_t size = dk_shape_numel(xt->ndim - 2, xt->dims + 2);
     const float *x = xt->data;
@@ -246,13 +246,13 @@ static void softmax_tile(const float *x, float *y, int64_t len, int64_t inner, i
         for (int64_t j = 0; j < width; j++) y[l * inner + j] /= sum[j];
 }
 
-dk_status ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                           const dk_tensor *const *in, dk_tensor *const *out)
 {
     const dk_tensor *x = in[0];
     const dk_softmax_params sp = n->p.softmax;
     if (sp.axis < 0 || sp.axis >= x->ndim || dk_tensor_numel(out[0]) != dk_tensor_numel(x))
-        return ob_error(n, DK_ERR_INTERNAL, "axis %d or output shape does not match rank %d",
+        return dk__ob_error(n, DK_ERR_INTERNAL, "axis %d or output shape does not match rank %d",
                         sp.axis, x->ndim);
     const int64_t outer = dk_shape_numel(sp.axis, x->dims);
     const int64_t len = sp.legacy ? dk_shape_numel(x->ndim - sp.axis, x->dims + sp.axis)
@@ -278,7 +278,7 @@ dk_status ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
  * Dims merged into runs all reduced or all kept; the input is read once in
  * order, each run added into the float output, which is divided at the end. */
 
-dk_status ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                              const dk_tensor *const *in, dk_tensor *const *out)
 {
     const dk_tensor *x = in[0];
@@ -287,7 +287,7 @@ dk_status ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     float *yp = out[0]->data;
     const float *xp = x->data;
     if (rp->naxes == 0) { /* noop_with_empty_axes: identity */
-        if (in_count != out_count) return ob_error(n, DK_ERR_INTERNAL, "output shape differs");
+        if (in_count != out_count) return dk__ob_error(n, DK_ERR_INTERNAL, "output shape differs");
         memcpy(yp, xp, sizeof(float) * (size_t)in_count);
         return DK_OK;
     }
@@ -336,27 +336,27 @@ dk_status ob_exec_reducemean(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
 
 /* ---- LRN ---------------------------------------------------------------------- */
 
-dk_status ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                       const dk_tensor *const *in, dk_tensor *const *out)
 {
     const dk_tensor *x = in[0];
     const dk_lrn_params lp = n->p.lrn;
     if (x->ndim < 2 || dk_tensor_numel(out[0]) != dk_tensor_numel(x) || lp.size < 1)
-        return ob_error(n, DK_ERR_INTERNAL, "output shape or size does not match the input");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "output shape or size does not match the input");
     const int64_t batch = x->dims[0], channels = x->dims[1];
     const int64_t size = dk_shape_numel(x->ndim - 2, x->dims + 2);
     if ((size_t)size > p->scratch_floats ||
         ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
-        return ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
     const int64_t before = (lp.size - 1) / 2, after = lp.size - 1 - before;
     const float scale = lp.alpha / (float)lp.size;
     const float *xd = x->data;
     float *yd = out[0]->data;
-    int threads = ob_max_threads() < p->threads ? ob_max_threads() : p->threads;
+    int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
     (void)threads; /* unused without OpenMP */
     DK_OMP(parallel for num_threads(threads) schedule(static))
     for (int64_t t = 0; t < batch * channels; t++) {
-        float *sq = ctx->scratch + (size_t)ob_thread_num() * p->scratch_floats;
+        float *sq = ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats;
         int64_t c = t % channels, image = t / channels * channels * size;
         int64_t lo = c - before < 0 ? 0 : c - before;
         int64_t hi = c + after > channels - 1 ? channels - 1 : c + after;
@@ -374,16 +374,16 @@ dk_status ob_exec_lrn(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
 
 /* ---- BatchNormalization --------------------------------------------------------- */
 
-dk_status ob_exec_batchnorm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+dk_status dk__ob_exec_batchnorm(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                             const dk_tensor *const *in, dk_tensor *const *out)
 {
     const dk_tensor *x = in[0];
     if (x->ndim < 2 || dk_tensor_numel(out[0]) != dk_tensor_numel(x))
-        return ob_error(n, DK_ERR_INTERNAL, "output shape does not match the input");
+        return dk__ob_error(n, DK_ERR_INTERNAL, "output shape does not match the input");
     const int64_t channels = x->dims[1];
     for (int i = 1; i < 5; i++)
         if (!in[i] || in[i]->dtype != DK_F32 || dk_tensor_numel(in[i]) != channels)
-            return ob_error(n, DK_ERR_INTERNAL, "input %d does not have one float per channel",
+            return dk__ob_error(n, DK_ERR_INTERNAL, "input %d does not have one float per channel",
                             i);
     const float *scale = in[1]->data, *shift = in[2]->data, *mean = in[3]->data,
                 *var = in[4]->data, *xd = x->data;

@@ -2,7 +2,9 @@
 # The floors at link level: every dk_ function a room's archive calls must be
 # defined in that room or in a room below it (cmake/rooms.cmake). Includes
 # are checked by the compiler; this catches calls through the public headers,
-# which every room can see.
+# which every room can see. Also: every symbol a room exports carries the dk_
+# prefix (protoc-c's generated onnx__ code aside), so none can collide with a
+# user's.
 #   check_rooms.sh MANIFEST   (lines "NAME ARCHIVE BELOW...", see dk_rooms_manifest)
 set -u
 manifest=$1
@@ -22,4 +24,11 @@ while read -r name file below; do
     done
     [ -z "$missing" ] && echo "ok: $name ($(wc -l < "$tmp/$name.use") dk_ functions used) calls only itself and ${below:-nothing}"
 done < "$manifest"
+unprefixed=$(cat "$tmp"/*.def | grep -v '^dk_\|^onnx__' | sort -u)
+if [ -n "$unprefixed" ]; then
+    echo "FAIL: exported symbols without the dk_ prefix:" $unprefixed
+    fail=1
+else
+    echo "ok: every exported symbol starts with dk_ (or is protoc-c's onnx__ code)"
+fi
 exit $fail
