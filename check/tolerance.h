@@ -1,14 +1,14 @@
-/* Internal: the rows of the tolerance table (harness/tolerance.c), for
+/* Internal: the rows of the tolerance table (check/tolerance.c), for
  * printing the table with its derivation and for the unit tests. The API that
  * applies the table is public: include/deltakern/tolerance.h. */
-#ifndef DK_HARNESS_TOLERANCE_H
-#define DK_HARNESS_TOLERANCE_H
+#ifndef DK_CHECK_TOLERANCE_H
+#define DK_CHECK_TOLERANCE_H
 
 #include "deltakern/tolerance.h"
 
 /* Relative error allowed for one transcendental evaluation (exp, log, pow), in
  * units of the arithmetic's unit roundoff: 4 ulps, and one ulp is at most 2u
- * relative. See the derivation in harness/tolerance.c. */
+ * relative. See the derivation in check/tolerance.c. */
 #define DK_TOL_TRANSCENDENTAL_U 8.0
 
 /* The reference's own arithmetic: double, unit roundoff 2^-53. */

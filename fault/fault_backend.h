@@ -1,8 +1,8 @@
 /* Internal: what the fault-injection wrapper (backend "fault",
- * harness/fault_backend.c) did last, for its tests: the amounts it applied
+ * fault/fault_backend.c) did last, for its tests: the amounts it applied
  * are checked against these rather than against wall-clock thresholds. */
-#ifndef DK_HARNESS_FAULT_BACKEND_H
-#define DK_HARNESS_FAULT_BACKEND_H
+#ifndef DK_FAULT_FAULT_BACKEND_H
+#define DK_FAULT_FAULT_BACKEND_H
 
 #include <stdint.h>
 

@@ -1,8 +1,8 @@
 /* Internal: the fault wrapper's state, shared by its files
  * (fault_backend.c: the backend table; fault_target.c: finding the node;
  * fault_corrupt.c: the corruptions). */
-#ifndef DK_HARNESS_FAULT_INTERNAL_H
-#define DK_HARNESS_FAULT_INTERNAL_H
+#ifndef DK_FAULT_FAULT_INTERNAL_H
+#define DK_FAULT_FAULT_INTERNAL_H
 
 #include <stdint.h>
 

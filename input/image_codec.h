@@ -2,8 +2,8 @@
  * format into 8-bit RGB (3 bytes a pixel, rows packed, *rgb malloc'ed). A
  * decoder compiled out (DK_WITH_PNG/JPEG=OFF or library missing) still exists
  * and returns DK_ERR_UNSUPPORTED, so callers never test for it. */
-#ifndef DK_HARNESS_IMAGE_CODEC_H
-#define DK_HARNESS_IMAGE_CODEC_H
+#ifndef DK_INPUT_IMAGE_CODEC_H
+#define DK_INPUT_IMAGE_CODEC_H
 
 #include "deltakern/status.h"
 

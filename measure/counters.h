@@ -31,8 +31,8 @@
  * Ownership: dk_counters_create() returns an object freed by
  * dk_counters_destroy(); names and the note belong to it. Use from one
  * thread (the one that runs the session). */
-#ifndef DK_RUNTIME_COUNTERS_H
-#define DK_RUNTIME_COUNTERS_H
+#ifndef DK_MEASURE_COUNTERS_H
+#define DK_MEASURE_COUNTERS_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /* Internal: the PAPI part of the counters (measure/counters.h). Built from
  * counters_papi.c, which compiles to a stub saying "built without PAPI" when
  * DK_HAVE_PAPI is absent. */
-#ifndef DK_RUNTIME_COUNTERS_PAPI_H
-#define DK_RUNTIME_COUNTERS_PAPI_H
+#ifndef DK_MEASURE_COUNTERS_PAPI_H
+#define DK_MEASURE_COUNTERS_PAPI_H
 
 #include <stddef.h>
 #include "deltakern/status.h"

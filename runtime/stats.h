@@ -7,8 +7,8 @@
  * inversion of that test). Ratios are shifts of log times.
  *
  * No function keeps the caller's arrays; those that need sorted data copy. */
-#ifndef DK_HARNESS_STATS_H
-#define DK_HARNESS_STATS_H
+#ifndef DK_RUNTIME_STATS_H
+#define DK_RUNTIME_STATS_H
 
 #include <stddef.h>
 #include "deltakern/status.h"

@@ -1,7 +1,7 @@
 /* Internal: a comparison of two benchmark results, shared by the analysis
  * (bench_compare.c) and its JSON writer (bench_compare_json.c). */
-#ifndef DK_HARNESS_BENCH_COMPARE_INTERNAL_H
-#define DK_HARNESS_BENCH_COMPARE_INTERNAL_H
+#ifndef DK_DRIVERS_BENCH_BENCH_COMPARE_INTERNAL_H
+#define DK_DRIVERS_BENCH_BENCH_COMPARE_INTERNAL_H
 
 #include <cjson/cJSON.h>
 

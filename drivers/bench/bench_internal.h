@@ -1,8 +1,8 @@
 /* Internal: what a benchmark run holds, shared by the measuring loop
  * (bench_run.c), the result writer (bench_json.c) and the trace writer
  * (bench_trace.c). */
-#ifndef DK_HARNESS_BENCH_INTERNAL_H
-#define DK_HARNESS_BENCH_INTERNAL_H
+#ifndef DK_DRIVERS_BENCH_BENCH_INTERNAL_H
+#define DK_DRIVERS_BENCH_BENCH_INTERNAL_H
 
 #include <cjson/cJSON.h>
 #include <stdint.h>

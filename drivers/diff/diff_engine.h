@@ -1,7 +1,7 @@
 /* Internal: the engine's state, shared by its set-up (diff_engine.c) and the
  * per-image work (diff_image.c). */
-#ifndef DK_HARNESS_DIFF_ENGINE_H
-#define DK_HARNESS_DIFF_ENGINE_H
+#ifndef DK_DRIVERS_DIFF_DIFF_ENGINE_H
+#define DK_DRIVERS_DIFF_DIFF_ENGINE_H
 
 #include "drivers/diff/diff_internal.h"
 

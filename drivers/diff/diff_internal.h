@@ -1,6 +1,6 @@
-/* Internal: the pieces of the differential harness (harness/diff_*.c). */
-#ifndef DK_HARNESS_DIFF_INTERNAL_H
-#define DK_HARNESS_DIFF_INTERNAL_H
+/* Internal: the pieces of the differential harness (drivers/diff/diff_*.c). */
+#ifndef DK_DRIVERS_DIFF_DIFF_INTERNAL_H
+#define DK_DRIVERS_DIFF_DIFF_INTERNAL_H
 
 #include <cjson/cJSON.h>
 

@@ -2,10 +2,10 @@
  * the test programs (tests/ops/dk_ops_suite, tests/conformance/dk_conformance)
  * and `deltakern selftest`.
  *
- *  - the op suite (harness/selftest_ops.c): every float32 op of the reference
- *    on random shapes and data (harness/selftest_cases.c), one node at a time,
+ *  - the op suite (drivers/selftest/selftest_ops.c): every float32 op of the reference
+ *    on random shapes and data (drivers/selftest/selftest_cases.c), one node at a time,
  *    on the reference and on each variant, judged with the tolerance table;
- *  - the ONNX node conformance runner (harness/selftest_conformance.c): the
+ *  - the ONNX node conformance runner (drivers/selftest/selftest_conformance.c): the
  *    ONNX backend node tests, the reference checked against their expected
  *    outputs, each candidate against the reference with the tolerance table.
  *
@@ -16,8 +16,8 @@
  * Ownership: dk__st_target holds an open backend context until
  * dk__st_target_close(); dk__ops_result owns its rows until
  * dk__ops_result_free(); dk__conf_result holds no memory. */
-#ifndef DK_HARNESS_SELFTEST_H
-#define DK_HARNESS_SELFTEST_H
+#ifndef DK_DRIVERS_SELFTEST_SELFTEST_H
+#define DK_DRIVERS_SELFTEST_SELFTEST_H
 
 #include <stdint.h>
 

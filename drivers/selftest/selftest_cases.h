@@ -4,8 +4,8 @@
  * shape classes taken from real models (1x1, 3x3, strided, grouped, depthwise,
  * 7x7 stride 2, 1x7/7x1, pools with ceil_mode, broadcasting binaries, ...);
  * case k of an op is class k % classes with sizes drawn from the case's seed. */
-#ifndef DK_HARNESS_SELFTEST_CASES_H
-#define DK_HARNESS_SELFTEST_CASES_H
+#ifndef DK_DRIVERS_SELFTEST_SELFTEST_CASES_H
+#define DK_DRIVERS_SELFTEST_SELFTEST_CASES_H
 
 #include "drivers/selftest/selftest_graph.h"
 

@@ -5,8 +5,8 @@
  *
  * A case owns its graph and the data of its graph inputs; dk__op_case_end()
  * frees both. */
-#ifndef DK_HARNESS_SELFTEST_GRAPH_H
-#define DK_HARNESS_SELFTEST_GRAPH_H
+#ifndef DK_DRIVERS_SELFTEST_SELFTEST_GRAPH_H
+#define DK_DRIVERS_SELFTEST_SELFTEST_GRAPH_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* The op suite: every float32 op of the reference on random shapes and data
- * (harness/selftest_cases.c), run on the reference and on each variant through
- * the backend interface, judged with the tolerance table (harness/tolerance.c).
+ * (drivers/selftest/selftest_cases.c), run on the reference and on each variant through
+ * the backend interface, judged with the tolerance table (check/tolerance.c).
  * After ggml's test-backend-ops and oneDNN's benchdnn: results have states
  * (PASSED, FAILED, SKIPPED, MISTRUSTED), each failure comes with a repro line,
  * outputs are poisoned with NaN before each run and guarded by sentinels

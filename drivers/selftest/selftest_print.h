@@ -1,6 +1,6 @@
 /* Internal: the report of deltakern selftest (drivers/selftest/selftest_print.c). */
-#ifndef DK_DRIVERS_SELFTEST_PRINT_H
-#define DK_DRIVERS_SELFTEST_PRINT_H
+#ifndef DK_DRIVERS_SELFTEST_SELFTEST_PRINT_H
+#define DK_DRIVERS_SELFTEST_SELFTEST_PRINT_H
 
 #include <stdio.h>
 

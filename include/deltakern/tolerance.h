@@ -3,7 +3,7 @@
  *
  * The error metric. For every output element i the allowed error is
  *
- *     |y_i - ref_i| <= tol_i = c * S_i  (+ small terms, see harness/tolerance.c)
+ *     |y_i - ref_i| <= tol_i = c * S_i  (+ small terms, see check/tolerance.c)
  *
  * where S_i is the same computation on absolute values (for a convolution
  * S = sum |w||x| + |b|, computed by the reference backend, which accumulates in
@@ -13,7 +13,7 @@
  * holds for every summation order, blocking and with or without FMA, so the
  * constant in front is 1 and no factor is fitted to measurements. The
  * derivation of every op's n and S is written beside the table in
- * harness/tolerance.c.
+ * check/tolerance.c.
  *
  * Reported per comparison: the worst normalised error max_i |y_i - ref_i| /
  * (u * S_i) (in units of the precision's unit roundoff u times the magnitude),

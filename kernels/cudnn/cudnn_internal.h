@@ -14,8 +14,8 @@
  * GPU path run as "host fallback": their inputs are copied to the session's
  * host tensors, the reference kernel runs, and the outputs are uploaded again
  * (plan->info.note says why). */
-#ifndef DK_KERNELS_CUDNN_INTERNAL_H
-#define DK_KERNELS_CUDNN_INTERNAL_H
+#ifndef DK_KERNELS_CUDNN_CUDNN_INTERNAL_H
+#define DK_KERNELS_CUDNN_CUDNN_INTERNAL_H
 
 #include <stddef.h>
 

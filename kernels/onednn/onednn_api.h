@@ -13,8 +13,8 @@
  * Creators of primitive descriptors return the oneDNN status so that the
  * caller can tell "oneDNN has no implementation for this case" (fall back)
  * from a real failure (report it). */
-#ifndef DK_KERNELS_ONEDNN_API_H
-#define DK_KERNELS_ONEDNN_API_H
+#ifndef DK_KERNELS_ONEDNN_ONEDNN_API_H
+#define DK_KERNELS_ONEDNN_ONEDNN_API_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -15,8 +15,8 @@
  * bounds, MaxPool indices, shapes without an implementation) are planned as
  * "fallback" and run by the reference backend's kernels, in plain C on the
  * same host tensors; plan->note says why. */
-#ifndef DK_KERNELS_ONEDNN_INTERNAL_H
-#define DK_KERNELS_ONEDNN_INTERNAL_H
+#ifndef DK_KERNELS_ONEDNN_ONEDNN_INTERNAL_H
+#define DK_KERNELS_ONEDNN_ONEDNN_INTERNAL_H
 
 #include <stdio.h>
 

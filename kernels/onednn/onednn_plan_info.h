@@ -2,8 +2,8 @@
  * says about itself. Every plan starts with this struct, so a plan pointer is
  * also a pointer to its info; the header needs no oneDNN, so tests compile
  * where oneDNN is absent (they then skip). */
-#ifndef DK_KERNELS_ONEDNN_PLAN_INFO_H
-#define DK_KERNELS_ONEDNN_PLAN_INFO_H
+#ifndef DK_KERNELS_ONEDNN_ONEDNN_PLAN_INFO_H
+#define DK_KERNELS_ONEDNN_ONEDNN_PLAN_INFO_H
 
 typedef struct dk_onednn_plan_info {
     int fallback;           /* run by the reference backend's kernels */

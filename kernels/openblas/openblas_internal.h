@@ -5,8 +5,8 @@
  * at plan time: the float32 kernel to run, or the reference kernel it
  * delegates to, the convolution geometry and lowering, the thread count the
  * scratch was sized for. */
-#ifndef DK_OPENBLAS_INTERNAL_H
-#define DK_OPENBLAS_INTERNAL_H
+#ifndef DK_KERNELS_OPENBLAS_OPENBLAS_INTERNAL_H
+#define DK_KERNELS_OPENBLAS_OPENBLAS_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,8 +1,8 @@
 /* Internal: the reference backend's kernels. Plain C, accumulation in double.
  * Same signature as dk_eval_fn: out tensors are allocated with the inferred
  * dtype and shape; in[i] is NULL for omitted optional inputs. */
-#ifndef DK_REF_KERNELS_H
-#define DK_REF_KERNELS_H
+#ifndef DK_KERNELS_REF_REF_KERNELS_H
+#define DK_KERNELS_REF_REF_KERNELS_H
 
 #include "layers/op_table.h"
 

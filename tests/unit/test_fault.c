@@ -1,4 +1,4 @@
-/* The fault-injection wrapper (backend "fault", harness/fault_backend.c) on a
+/* The fault-injection wrapper (backend "fault", fault/fault_backend.c) on a
  * small hand-built network: each kind changes the target node's output alone,
  * by the stated amount in units of the tolerance bound; slow only waits; bad
  * specifications give errors naming the culprit. Every other node is checked

@@ -1,4 +1,4 @@
-/* Unit tests for model inputs (harness/image_*.c, preprocess.c, input.c):
+/* Unit tests for model inputs (input/image_*.c, preprocess.c, input.c):
  * format detection; PNG decoding of every colour type, bit depth, palette,
  * tRNS and interlacing against pixels computed independently by
  * tests/tools/input_refs.py; JPEG decoding (grey, CMYK, progressive) and the

@@ -1,4 +1,4 @@
-/* Unit tests for .npy loading and saving (harness/npy.c): round trips of every
+/* Unit tests for .npy loading and saving (input/npy.c): round trips of every
  * dtype, interoperability with numpy itself (numpy reads what we write, we read
  * what numpy writes in format versions 1.0, 2.0 and 3.0), hand-written headers
  * and every error path. Random data and random corruptions use a printed seed

@@ -12,7 +12,7 @@
  * and precision is printed as a fraction of its bound.
  *
  * Tolerances: the project's table (include/deltakern/tolerance.h,
- * harness/tolerance.c), in the precision the variant names (fpmath=bf16:
+ * check/tolerance.c), in the precision the variant names (fpmath=bf16:
  * the bf16 row). The table has no row for transform-based convolutions; for
  * the variants with algo=winograd a convolution's table bound (float32) is
  * multiplied by WINOGRAD_GROWTH = 16: oneDNN 2.6 has Winograd F(2x2, 3x3)

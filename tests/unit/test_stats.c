@@ -1,4 +1,4 @@
-/* Unit tests for the benchmark statistics (harness/stats.c) against known
+/* Unit tests for the benchmark statistics (runtime/stats.c) against known
  * answers: R's documented examples, textbook tables and values enumerated
  * independently (all permutations, all pairwise differences) with plain
  * Python — never numbers produced by the code under test. */

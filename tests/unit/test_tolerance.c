@@ -1,4 +1,4 @@
-/* Unit tests for the tolerance table (harness/tolerance.c): the derivation
+/* Unit tests for the tolerance table (check/tolerance.c): the derivation
  * against numbers worked out by hand (gamma_n, the coefficients of a specific
  * convolution, the per-element bound of a Softmax), the magnitudes S against
  * naive double loops, the metric on crafted tensors, and the table checked

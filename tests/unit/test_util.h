@@ -2,8 +2,8 @@
  * generator, one-node graphs built by hand, kernels run on poisoned outputs,
  * tolerance and error checks, and a scratch directory. They report failures
  * through cmocka, so they are called from inside cmocka tests and fixtures. */
-#ifndef DK_TEST_UTIL_H
-#define DK_TEST_UTIL_H
+#ifndef DK_TESTS_UNIT_TEST_UTIL_H
+#define DK_TESTS_UNIT_TEST_UTIL_H
 
 #include <setjmp.h>
 #include <stdarg.h>
