@@ -26,6 +26,13 @@ const dk_onednn_native *dk_onednn_native_of(const dk_onednn_ctx *ctx, int v)
     return &ctx->native[v];
 }
 
+void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v)
+{
+    if (v < 0 || v >= ctx->n_native) return;
+    free(ctx->native[v].buf);
+    ctx->native[v].buf = NULL;
+}
+
 dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
                                 const dk_dnnl_md *md, dnnl_memory_t *mem)
 {
