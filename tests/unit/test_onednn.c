@@ -11,6 +11,10 @@
  * element with the project's tolerance table. The largest error seen per op
  * and precision is printed as a fraction of its bound.
  *
+ * One case is a small graph instead (test_opt3_layout_choice): a
+ * squeeze-and-excitation block at opt=3, in several sessions, every node
+ * output against the reference's.
+ *
  * Tolerances: the project's table (include/deltakern/tolerance.h,
  * check/tolerance.c), in the precision the variant names (fpmath=bf16:
  * the bf16 row). The table has no row for transform-based convolutions; for
@@ -28,6 +32,8 @@
 #include <unistd.h>
 
 #include "deltakern/backend.h"
+#include "deltakern/passes.h"
+#include "deltakern/session.h"
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
 #include "kernels/onednn/onednn_plan_info.h"
@@ -698,6 +704,131 @@ static void test_fallbacks(void **state)
     }
 }
 
+/* ---- opt=3: layouts chosen by timing -------------------------------------------------------- */
+
+/* A squeeze-and-excitation block as EfficientNet, MnasNet and RegNetY have it:
+ * x [1,3,8,8] -> Conv 3x3 + Relu -> a [1,C,8,8]; a -> GlobalAveragePool ->
+ * 1x1 Conv (C->R) -> Relu -> 1x1 Conv (R->C) -> Sigmoid -> Mul with a -> 1x1
+ * Conv (C->C) -> y. */
+static dk_graph *se_graph(int64_t C, int64_t R)
+{
+    dk_graph *g = tu_new_graph(13);
+    int x = tu_add_input(g, "x", DK_F32, 4, (int64_t[]){1, 3, 8, 8}, -1, 1);
+    g->inputs = malloc(sizeof(int));
+    assert_non_null(g->inputs);
+    g->inputs[g->n_inputs++] = x;
+    struct { const char *name; dk_op op; const char *in[2]; int64_t m, c, k; } nodes[] = {
+        {"conv", DK_OP_CONV, {"x"}, C, 3, 3},   {"relu", DK_OP_RELU, {"conv"}, 0, 0, 0},
+        {"gap", DK_OP_GLOBALAVGPOOL, {"relu"}, 0, 0, 0},
+        {"fc1", DK_OP_CONV, {"gap"}, R, C, 1},  {"relu1", DK_OP_RELU, {"fc1"}, 0, 0, 0},
+        {"fc2", DK_OP_CONV, {"relu1"}, C, R, 1}, {"sigmoid", DK_OP_SIGMOID, {"fc2"}, 0, 0, 0},
+        {"mul", DK_OP_MUL, {"relu", "sigmoid"}, 0, 0, 0}, {"out", DK_OP_CONV, {"mul"}, C, C, 1},
+    };
+    const int count = (int)(sizeof nodes / sizeof nodes[0]);
+    for (int i = 0; i < count; i++) {
+        const int conv = nodes[i].op == DK_OP_CONV;
+        int ins[3], n_in = 0, k;
+        ins[n_in++] = dk_graph_find_value(g, nodes[i].in[0]);
+        if (nodes[i].in[1]) ins[n_in++] = dk_graph_find_value(g, nodes[i].in[1]);
+        if (conv) {
+            char name[32];
+            const double r = 1 / sqrt((double)(nodes[i].c * nodes[i].k * nodes[i].k));
+            snprintf(name, sizeof name, "%s.w", nodes[i].name);
+            ins[n_in++] = tu_add_value(g, name, DK_VALUE_CONSTANT, DK_F32, 4,
+                                       (int64_t[]){nodes[i].m, nodes[i].c, nodes[i].k, nodes[i].k}, -r, r);
+            snprintf(name, sizeof name, "%s.b", nodes[i].name);
+            ins[n_in++] = tu_add_value(g, name, DK_VALUE_CONSTANT, DK_F32, 1, &nodes[i].m, -0.5, 0.5);
+        }
+        assert_int_equal(dk_graph_add_node(g, nodes[i].name, nodes[i].op, n_in, 1, &k), DK_OK);
+        memcpy(g->nodes[k].inputs, ins, sizeof(int) * (size_t)n_in);
+        assert_int_equal(dk_graph_add_value(g, nodes[i].name, DK_VALUE_ACTIVATION, &g->nodes[k].outputs[0]), DK_OK);
+        g->values[g->nodes[k].outputs[0]].producer = k;
+        if (conv && nodes[i].k == 3) tu_attr_ints(g, k, "pads", 4, (int64_t[]){1, 1, 1, 1});
+    }
+    g->outputs = malloc(sizeof(int));
+    assert_non_null(g->outputs);
+    g->outputs[g->n_outputs++] = dk_graph_find_value(g, "out");
+    if (dk_graph_finalize(g) != DK_OK) fail_msg("SE block: %s", dk_last_error());
+    assert_int_equal(dk_graph_optimize(g, 3, NULL), DK_OK);
+    return g;
+}
+
+/* opt=3 plans each convolution with every layout candidate, times them, and
+ * plans the fastest again. The fastest may write NCHW (oneDNN's NHWC of a
+ * 1x1 image is NCHW; a gemm convolution on NCHW) after a slower candidate
+ * kept its output in a blocked layout: nothing of that candidate may remain
+ * for the consumers or the session to read. Which candidate wins depends on
+ * the timing, so every case runs in several sessions; the values are
+ * poisoned with NaN (host tensors and the backend's own copies) before each
+ * run and every node output is compared with the reference's. The nodes run
+ * on their own inputs, so their errors add up along the block: relative L2
+ * within OPT3_REL_L2 (float32 roundings give ~1e-7; a stale or unwritten
+ * buffer gives O(1) or NaN). */
+#define OPT3_REL_L2 1e-5
+
+static void test_opt3_layout_choice(void **state)
+{
+    (void)state;
+    static const char *texts[] = {"onednn", "onednn:algo=direct"};
+    static const int64_t shapes[][2] = {{20, 8}, {32, 8}};
+    enum { SESSIONS = 4 };
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        dk_graph *g = se_graph(shapes[si][0], shapes[si][1]);
+        dk_tensor x = {0}, nan_t[64] = {{0}};
+        assert_true(g->n_values <= 64);
+        assert_int_equal(dk_tensor_copy(&x, &g->values[g->inputs[0]].t), DK_OK);
+        dk_variant var;
+        dk_session *ref_s;
+        assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
+        assert_int_equal(dk_session_create(g, &var, &ref_s), DK_OK);
+        assert_int_equal(dk_session_run(ref_s, &x, 1), DK_OK);
+        for (int v = 0; v < g->n_values; v++) {
+            const dk_tensor *t = &g->values[v].t;
+            if (g->values[v].kind != DK_VALUE_ACTIVATION || g->values[v].producer < 0) continue;
+            assert_int_equal(dk_tensor_alloc(&nan_t[v], t->dtype, t->ndim, t->dims), DK_OK);
+            for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(&nan_t[v], i, NAN);
+        }
+        for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++) {
+            assert_int_equal(dk_variant_parse(texts[ti], &var), DK_OK);
+            double largest = 0;
+            for (int rep = 0; rep < SESSIONS; rep++) {
+                dk_session *s;
+                if (dk_session_create(g, &var, &s) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
+                for (int v = 0; v < g->n_values; v++)
+                    if (nan_t[v].data) assert_int_equal(dk_session_set_value(s, v, &nan_t[v]), DK_OK);
+                if (dk_session_run(s, &x, 1) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
+                for (int k = 0; k < g->n_nodes; k++) {
+                    const dk_node *n = &g->nodes[k];
+                    const dk_tensor *want = dk_session_value(ref_s, n->outputs[0]);
+                    const dk_tensor *got = dk_session_value(s, n->outputs[0]);
+                    assert_non_null(want);
+                    assert_non_null(got);
+                    double err = 0, norm = 0;
+                    for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
+                        double a = dk_tensor_get(got, i), b = dk_tensor_get(want, i);
+                        err += (a - b) * (a - b);
+                        norm += b * b;
+                    }
+                    const double rel = sqrt(err / fmax(norm, 1e-300));
+                    if (!(rel <= OPT3_REL_L2))
+                        fail_msg("SE block C=%lld R=%lld on %s, graph at opt=3 (session %d): node '%s' (%s) "
+                                 "has relative L2 error %.3g against the reference (bound %g)",
+                                 (long long)shapes[si][0], (long long)shapes[si][1], texts[ti], rep + 1,
+                                 n->name, dk_op_name(n->op), rel, OPT3_REL_L2);
+                    if (rel > largest) largest = rel;
+                }
+                dk_session_destroy(s);
+            }
+            printf("  SE block C=%lld R=%lld on %s, graph at opt=3, %d sessions: largest relative L2 error %.3g\n",
+                   (long long)shapes[si][0], (long long)shapes[si][1], texts[ti], SESSIONS, largest);
+        }
+        for (int v = 0; v < 64; v++) dk_tensor_reset(&nan_t[v]);
+        dk_tensor_reset(&x);
+        dk_session_destroy(ref_s);
+        dk_graph_destroy(g);
+    }
+}
+
 /* ---- options, version and the process-wide ISA -------------------------------------------------------- */
 
 static void test_version_and_probe(void **state)
@@ -812,6 +943,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_reducemean),
         cmocka_unit_test(test_fallbacks),
+        cmocka_unit_test(test_opt3_layout_choice),
         cmocka_unit_test(test_isa),
     };
     return cmocka_run_group_tests(tests, NULL, print_worst);
