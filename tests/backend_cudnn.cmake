@@ -11,12 +11,12 @@ foreach(name test_cudnn test_cudnn_plans)
     add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/cudnn/${name}.c)
     target_link_libraries(${name} PRIVATE dk_test_util)
     add_test(NAME unit.${name} COMMAND ${name})
-    set_tests_properties(unit.${name} PROPERTIES LABELS unit SKIP_RETURN_CODE 77
+    set_tests_properties(unit.${name} PROPERTIES SKIP_RETURN_CODE 77
                          ENVIRONMENT DK_MODEL_DIR=${DK_MODEL_DIR})
   else()
     add_test(NAME unit.${name}
       COMMAND sh -c "echo 'SKIP: built without the cudnn backend or cmocka (see the configure summary)'; exit 77")
-    set_tests_properties(unit.${name} PROPERTIES LABELS unit SKIP_RETURN_CODE 77)
+    set_tests_properties(unit.${name} PROPERTIES SKIP_RETURN_CODE 77)
   endif()
 endforeach()
 

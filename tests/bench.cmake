@@ -17,7 +17,7 @@ foreach(mode aa planted io)
   add_test(NAME cli.bench_compare.${mode}
     COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/bench_compare.sh $<TARGET_FILE:deltakern_cli>
             ${CMAKE_CURRENT_BINARY_DIR}/cli_bench_${mode} ${DK_MODEL_DIR} ${DK_BENCH_MODEL} ${mode})
-  set_tests_properties(cli.bench_compare.${mode} PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 900)
+  set_tests_properties(cli.bench_compare.${mode} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 endforeach()
 set_tests_properties(cli.bench_compare.aa cli.bench_compare.planted PROPERTIES
                      RUN_SERIAL TRUE RESOURCE_LOCK model_${DK_BENCH_MODEL})

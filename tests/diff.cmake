@@ -31,7 +31,7 @@ foreach(spec mobilenet_v2:2:onednn resnet50:1:onednn inception_v3:1:openblas)
       add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_clean.sh $<TARGET_FILE:deltakern_cli>
                ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${model} ${n} ${DK_DIFF_WORK}/${kind}_${model})
     endif()
-    set_tests_properties(${name} PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900 DEPENDS e2e.${model})
+    set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 DEPENDS e2e.${model})
   endforeach()
 endforeach()
 # A near-tie input (found by 40 runs of the model) flips without a faulty kernel.
@@ -41,14 +41,14 @@ else()
   add_test(NAME e2e.diff.margin COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_margin.sh
            $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/margin)
 endif()
-set_tests_properties(e2e.diff.margin PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900
+set_tests_properties(e2e.diff.margin PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
                      DEPENDS e2e.mobilenet_v2)
 foreach(kind bundle resume)
   add_test(NAME e2e.diff.${kind} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_${kind}.sh
            $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/${kind})
-  set_tests_properties(e2e.diff.${kind} PROPERTIES LABELS e2e SKIP_RETURN_CODE 77 TIMEOUT 900
+  set_tests_properties(e2e.diff.${kind} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
                        DEPENDS e2e.mobilenet_v2)
 endforeach()
 add_test(NAME cli.diff_bad_input COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_bad_input.sh
          $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/bad_input)
-set_tests_properties(cli.diff_bad_input PROPERTIES LABELS cli SKIP_RETURN_CODE 77 TIMEOUT 600)
+set_tests_properties(cli.diff_bad_input PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

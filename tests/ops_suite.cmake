@@ -24,5 +24,5 @@ add_test(NAME ops.inject
 add_test(NAME ops.inject_below
   COMMAND bash ${DK_OPS_EXPECT} all-pass ${DK_CLI} selftest --no-conformance --backend ref --inject 0.9
           --cases 6)
-set_tests_properties(ops.suite ops.options ops.ref ops.inject ops.inject_below PROPERTIES LABELS ops
+set_tests_properties(ops.suite ops.options ops.ref ops.inject ops.inject_below PROPERTIES
                      TIMEOUT 900)
