@@ -23,11 +23,11 @@ int dk_cmd_selftest(int argc, char **argv);
 int dk_cmd_sweep(int argc, char **argv);
 int dk_cmd_roofline(int argc, char **argv);
 
-/* Prints "deltakern: error: <message>" on one line to stderr. */
+/* Prints "deltakern: error: <message>" on one line to stderr (cli_options.c). */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports the library's last error and returns the matching exit code. */
 int dk_cli_fail(dk_status s);
-/* Error for a bad or unknown option (exit code 2). */
+/* Error for a bad or unknown option after getopt (exit code 2; cli_options.c). */
 int dk_cli_bad_option(const char *cmd, int argc, char **argv);
 
 #endif

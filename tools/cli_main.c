@@ -1,5 +1,4 @@
 /* deltakern: entry point and the table of subcommands. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,16 +17,6 @@ static const dk_command commands[] = {
     {"roofline", "measure (once, then cached) the fp32 peak and memory bandwidth", dk_cmd_roofline},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
-
-void dk_cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("deltakern: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 int dk_cli_fail(dk_status s)
 {
@@ -80,19 +69,5 @@ int main(int argc, char **argv)
         snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", commands[i].name);
     }
     dk_cli_error("unknown command '%s' (commands: %s; see deltakern --help)", cmd, names);
-    return DK_EXIT_USAGE;
-}
-
-int dk_cli_bad_option(const char *cmd, int argc, char **argv)
-{
-    /* getopt leaves the offending word at optind - 1 */
-    extern int optind, optopt;
-    const char *word = optind - 1 < argc && optind >= 1 ? argv[optind - 1] : "?";
-    if (optopt && word[0] == '-' && word[1] != '-')
-        dk_cli_error("%s: option '-%c' is unknown or needs a value (see deltakern %s --help)", cmd,
-                     optopt, cmd);
-    else
-        dk_cli_error("%s: option '%s' is unknown or needs a value (see deltakern %s --help)", cmd,
-                     word, cmd);
     return DK_EXIT_USAGE;
 }
