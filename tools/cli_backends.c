@@ -5,6 +5,7 @@
 #include "deltakern/backend.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 
 static void print_option(const dk_option_spec *o)
 {
@@ -15,17 +16,14 @@ static void print_option(const dk_option_spec *o)
 
 int dk_cmd_backends(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: deltakern backends\n\n"
-                   "Lists every backend compiled into this build: name, version, whether it\n"
-                   "can run on this machine (and why not), what it is, and the options a\n"
-                   "variant string \"backend:key=value,...\" may set for it.\n");
-            return DK_EXIT_OK;
-        }
-        dk_cli_error("backends: unknown option '%s' (see deltakern backends --help)", argv[i]);
-        return DK_EXIT_USAGE;
-    }
+    const dk_cli_opt opts[] = {{0}};
+    const dk_cli_spec spec = {
+        .cmd = "backends", .opts = opts,
+        .about = "Lists every backend compiled into this build: name, version, whether it\n"
+                 "can run on this machine (and why not), what it is, and the options a\n"
+                 "variant string \"backend:key=value,...\" may set for it."};
+    int rc = dk_cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
     printf("%-10s %-12s %s\n", "backend", "status", "version / description");
     for (int i = 0; i < dk_backend_count(); i++) {
         const dk_backend_iface *b = dk_backend_at(i);

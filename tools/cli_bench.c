@@ -1,6 +1,5 @@
 /* deltakern bench: per-node and end-to-end timings of one or more variants,
  * interleaved round by round, into a JSON result (and a Chrome trace). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "deltakern/bench.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 
 #define MAX_PATTERNS 64
 #define MAX_VARIANTS 64
@@ -19,138 +19,63 @@ typedef struct bench_cli {
     const char *patterns[MAX_PATTERNS];
     int n_patterns;
     const char *out, *trace;
-    int force, seed_given;
+    int force;
     dk_bench_options o;
 } bench_cli;
 
-static void help(void)
-{
-    printf(
-        "usage: deltakern bench MODEL.onnx -v VARIANT [-v VARIANT]... -o RUN.json [options]\n"
-        "\n"
-        "Times every node and the whole network on each variant after a warm-up,\n"
-        "repeatedly, the variants interleaved round by round, and writes medians,\n"
-        "p10/p90, CV, 95%% confidence intervals of the medians, GFLOP/s, GB/s,\n"
-        "roofline attainment, counters, topology and environment as JSON.\n"
-        "Plan creation and host copies stay outside the timed regions.\n"
-        "\n"
-        "options:\n"
-        "  -v, --variant VARIANT  backend and options (as for run: onednn:fpmath=bf16);\n"
-        "                         a/b values expand; repeatable (-b is the same)\n"
-        "  -o, --output FILE      the result JSON (required; see docs/bench.md)\n"
-        "  -i, --input FILE       image, .npy or .pb input (default: random, seeded)\n"
-        "      --seed N           seed of the random input (default: from the clock, printed)\n"
-        "  -n, --reps N           repetitions per variant (default 10)\n"
-        "      --min-time S       repeat until each variant ran S seconds (at least --reps)\n"
-        "      --warmup N         unrecorded repetitions of every session first (default 2)\n"
-        "      --sessions K       sessions per variant, taken in turn, each with its own\n"
-        "                         memory: repetitions then sample memory placements as\n"
-        "                         separate runs would (default 3; 1 saves memory)\n"
-        "      --cold             flush the caches before every repetition\n"
-        "      --counters LIST    counters read around every node: PAPI presets or native\n"
-        "                         names, comma-separated, or 'default'\n"
-        "      --bind core|none   bind the worker threads to cores (default none)\n"
-        "      --trace FILE       Chrome trace-event JSON, one slice per node (Perfetto)\n"
-        "      --measure-roofline measure peak FLOP/s and bandwidth if none are cached\n"
-        "      --overhead         also time uninstrumented whole runs (interleaved)\n"
-        "      --force            overwrite existing output files\n");
-}
-
-static int bad_value(const char *opt, const char *val, const char *want)
-{
-    dk_cli_error("bench: %s '%s': expected %s", opt, val, want);
-    return DK_EXIT_USAGE;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
-}
-
-enum { OPT_SEED = 256, OPT_MIN_TIME, OPT_WARMUP, OPT_COLD, OPT_COUNTERS, OPT_BIND, OPT_TRACE, OPT_FORCE,
-       OPT_ROOFLINE, OPT_OVERHEAD, OPT_SESSIONS };
-
+/* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, bench_cli *c)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},           {"variant", required_argument, NULL, 'v'},
-        {"backend", required_argument, NULL, 'b'},  {"output", required_argument, NULL, 'o'},
-        {"input", required_argument, NULL, 'i'},    {"reps", required_argument, NULL, 'n'},
-        {"seed", required_argument, NULL, OPT_SEED}, {"min-time", required_argument, NULL, OPT_MIN_TIME},
-        {"warmup", required_argument, NULL, OPT_WARMUP}, {"cold", no_argument, NULL, OPT_COLD},
-        {"counters", required_argument, NULL, OPT_COUNTERS}, {"bind", required_argument, NULL, OPT_BIND},
-        {"trace", required_argument, NULL, OPT_TRACE}, {"force", no_argument, NULL, OPT_FORCE},
-        {"measure-roofline", no_argument, NULL, OPT_ROOFLINE},
-        {"overhead", no_argument, NULL, OPT_OVERHEAD},
-        {"sessions", required_argument, NULL, OPT_SESSIONS},
-        {0, 0, 0, 0}};
     dk_bench_options *o = &c->o;
     o->reps = 10;
     o->warmup = 2;
     o->sessions = 3;
+    o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16); /* printed; --seed repeats it */
     dk_preprocess_default(&o->pre);
-    opterr = 0;
-    optind = 1;
-    int ch;
-    char *end;
-    while ((ch = getopt_long(argc, argv, "hv:b:o:i:n:", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'h': help(); return DK_EXIT_OK;
-        case 'v':
-        case 'b':
-            if (c->n_patterns == MAX_PATTERNS) return bad_value("--variant", optarg, "at most 64 -v options");
-            c->patterns[c->n_patterns++] = optarg;
-            break;
-        case 'o': c->out = optarg; break;
-        case 'i': o->input = optarg; break;
-        case 'n': if (!parse_int(optarg, 1, 100000, &o->reps)) return bad_value("--reps", optarg, "1 to 100000"); break;
-        case OPT_SEED:
-            o->seed = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || optarg[0] == '-') return bad_value("--seed", optarg, "a non-negative integer");
-            c->seed_given = 1;
-            break;
-        case OPT_MIN_TIME:
-            o->min_time = strtod(optarg, &end);
-            if (end == optarg || *end || !(o->min_time > 0) || o->min_time > 1e6)
-                return bad_value("--min-time", optarg, "seconds, a positive number");
-            break;
-        case OPT_WARMUP: if (!parse_int(optarg, 0, 100000, &o->warmup)) return bad_value("--warmup", optarg, "0 to 100000"); break;
-        case OPT_COLD: o->cold = 1; break;
-        case OPT_SESSIONS: if (!parse_int(optarg, 1, 64, &o->sessions)) return bad_value("--sessions", optarg, "1 to 64"); break;
-        case OPT_COUNTERS:
-            if (!optarg[0]) return bad_value("--counters", optarg, "event names, comma-separated");
-            o->counters = optarg;
-            break;
-        case OPT_BIND:
-            if (strcmp(optarg, "core") && strcmp(optarg, "none")) return bad_value("--bind", optarg, "core or none");
-            o->bind = optarg;
-            break;
-        case OPT_TRACE: c->trace = optarg; break;
-        case OPT_FORCE: c->force = 1; break;
-        case OPT_ROOFLINE: o->measure_roofline = 1; break;
-        case OPT_OVERHEAD: o->overhead = 1; break;
-        default: return dk_cli_bad_option("bench", argc, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        dk_cli_error(optind >= argc ? "bench: missing MODEL argument (see deltakern bench --help)"
-                                    : "bench: unexpected argument '%s'", argv[argc - 1]);
-        return DK_EXIT_USAGE;
-    }
-    o->model = argv[optind];
-    if (c->n_patterns == 0) {
-        dk_cli_error("bench: no variant given (use -v VARIANT, e.g. -v onednn)");
-        return DK_EXIT_USAGE;
-    }
-    if (!c->out) {
-        dk_cli_error("bench: no output file given (use -o RUN.json)");
-        return DK_EXIT_USAGE;
-    }
-    return -1;
+    const dk_cli_opt opts[] = {
+        {"variant", 'v', DK_CLI_LIST, c->patterns, "VARIANT", .count = &c->n_patterns, .max = MAX_PATTERNS,
+         .flags = DK_CLI_REQUIRED, .missing = "no variant given (use -v VARIANT, e.g. -v onednn)",
+         .help = "backend and options (as for run: onednn:fpmath=bf16);\n"
+                 "a/b values expand; repeatable (-b is the same)"},
+        {"backend", 'b', .kind = DK_CLI_ALIAS},
+        {"output", 'o', DK_CLI_STRING, &c->out, "RUN.json", .flags = DK_CLI_REQUIRED,
+         .missing = "no output file given (use -o RUN.json)", .help = "the result JSON (required; see docs/bench.md)"},
+        {"input", 'i', DK_CLI_STRING, &o->input, "FILE",
+         .help = "image, .npy or .pb input (default: random, seeded)"},
+        {"seed", 0, DK_CLI_U64, &o->seed, "N", .help = "seed of the random input (default: from the clock, printed)"},
+        {"reps", 'n', DK_CLI_INT, &o->reps, "N", .min = 1, .max = 100000,
+         .help = "repetitions per variant (default 10)"},
+        {"min-time", 0, DK_CLI_DOUBLE, &o->min_time, "S", .lo = 0, .hi = 1e6, .flags = DK_CLI_OPEN_LO,
+         .expect = "seconds, a positive number", .help = "repeat until each variant ran S seconds (at least --reps)"},
+        {"warmup", 0, DK_CLI_INT, &o->warmup, "N", .min = 0, .max = 100000,
+         .help = "unrecorded repetitions of every session first (default 2)"},
+        {"sessions", 0, DK_CLI_INT, &o->sessions, "K", .min = 1, .max = 64,
+         .help = "sessions per variant, taken in turn, each with its own\n"
+                 "memory: repetitions then sample memory placements as\n"
+                 "separate runs would (default 3; 1 saves memory)"},
+        {"cold", 0, DK_CLI_FLAG, &o->cold, .help = "flush the caches before every repetition"},
+        {"counters", 0, DK_CLI_STRING, &o->counters, "LIST", .flags = DK_CLI_NONEMPTY,
+         .expect = "event names, comma-separated",
+         .help = "counters read around every node: PAPI presets or native\n"
+                 "names, comma-separated, or 'default'"},
+        {"bind", 0, DK_CLI_CHOICE_STR, &o->bind, .choices = "core|none",
+         .help = "bind the worker threads to cores (default none)"},
+        {"trace", 0, DK_CLI_STRING, &c->trace, "FILE",
+         .help = "Chrome trace-event JSON, one slice per node (Perfetto)"},
+        {"measure-roofline", 0, DK_CLI_FLAG, &o->measure_roofline,
+         .help = "measure peak FLOP/s and bandwidth if none are cached"},
+        {"overhead", 0, DK_CLI_FLAG, &o->overhead, .help = "also time uninstrumented whole runs (interleaved)"},
+        {"force", 0, DK_CLI_FLAG, &c->force, .help = "overwrite existing output files"},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "bench", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
+        .argv_out = &o->model,
+        .about = "Times every node and the whole network on each variant after a warm-up,\n"
+                 "repeatedly, the variants interleaved round by round, and writes medians,\n"
+                 "p10/p90, CV, 95% confidence intervals of the medians, GFLOP/s, GB/s,\n"
+                 "roofline attainment, counters, topology and environment as JSON.\n"
+                 "Plan creation and host copies stay outside the timed regions."};
+    return dk_cli_parse(&spec, argc, argv);
 }
 
 /* Refuses to start a long run whose result could not be written. */
@@ -202,7 +127,6 @@ int dk_cmd_bench(int argc, char **argv)
     c.o.variants = variants;
     c.o.n_variants = n;
     if (!c.o.input) {
-        if (!c.seed_given) c.o.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
         printf("input: random, uniform in [-1, 1), seed %llu (--seed %llu repeats it)\n",
                (unsigned long long)c.o.seed, (unsigned long long)c.o.seed);
     }

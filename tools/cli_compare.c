@@ -1,6 +1,5 @@
 /* deltakern compare: two benchmark results, node by node; the story in one
  * line, then the table. Exit code 1 when a regression is found (a CI gate). */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,56 +7,17 @@
 
 #include "deltakern/bench.h"
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 
-static void help(void)
-{
-    printf(
-        "usage: deltakern compare BASE.json CAND.json [options]\n"
-        "\n"
-        "Compares two results of deltakern bench on the same model. Nodes are matched\n"
-        "by name; per node: the ratio of medians (candidate/base) with a 95%% interval\n"
-        "(Hodges-Lehmann on log times), the Mann-Whitney test on the repetitions\n"
-        "(Holm-adjusted over all nodes), the node's share of the total change and its\n"
-        "counter changes. A node regression is significant after the adjustment AND\n"
-        "larger than the threshold with confidence: the lower end of its simultaneous\n"
-        "interval, over the common factor of all nodes when they all got slower, above\n"
-        "1 + threshold AND adds at least --min-share of the base's node time. The end\n"
-        "to end is reported; with --gate-end-to-end it is a regression too when it is\n"
-        "significant and the common factor or its own interval is beyond the threshold.\n"
-        "\n"
-        "options:\n"
-        "      --threshold PCT    smallest slowdown that counts as a regression (default 15)\n"
-        "      --alpha A          family-wise significance level (default 0.05)\n"
-        "      --min-share PCT    a node must add this %% of the base's node time (default 1)\n"
-        "      --top N            table rows, largest contributions first (default 20)\n"
-        "      --base-variant V   variant of BASE by name or index (default: the first)\n"
-        "      --cand-variant V   variant of CAND by name or index (default: the first)\n"
-        "      --gate-end-to-end  the end to end can fail the gate too (for a quiet host:\n"
-        "                         on a shared one the load moves every node together)\n"
-        "      --json FILE        also write the comparison as JSON\n"
-        "      --force            overwrite an existing --json file\n"
-        "\n"
-        "exit codes: 0 no regression, 1 a regression, 2 bad usage or input.\n");
-}
-
-static int bad_value(const char *opt, const char *val, const char *want)
-{
-    dk_cli_error("compare: %s '%s': expected %s", opt, val, want);
-    return DK_EXIT_USAGE;
-}
-
-/* "10" or "10%" */
-static int parse_pct(const char *s, double lo, double hi, double *out)
+/* A percentage, "10" or "10%", within .lo to .hi, stored as a fraction. */
+static int parse_pct(const dk_cli_opt *opt, const char *s)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || (*end && strcmp(end, "%")) || !(v >= lo && v <= hi)) return 0;
-    *out = v / 100;
-    return 1;
+    if (end == s || (*end && strcmp(end, "%")) || !(v >= opt->lo && v <= opt->hi)) return DK_CLI_BAD;
+    *(double *)opt->dest = v / 100;
+    return DK_EXIT_OK;
 }
-
-enum { OPT_THRESHOLD = 256, OPT_ALPHA, OPT_MIN_SHARE, OPT_TOP, OPT_BASE_VARIANT, OPT_CAND_VARIANT, OPT_JSON,
-       OPT_FORCE, OPT_GATE_E2E };
 
 static const char *verdict(dk_change c)
 {
@@ -135,58 +95,46 @@ static void print_report(const dk_compare *c, const char *base, const char *cand
 
 int dk_cmd_compare(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"threshold", required_argument, NULL, OPT_THRESHOLD},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"min-share", required_argument, NULL, OPT_MIN_SHARE},
-        {"top", required_argument, NULL, OPT_TOP},
-        {"base-variant", required_argument, NULL, OPT_BASE_VARIANT},
-        {"cand-variant", required_argument, NULL, OPT_CAND_VARIANT},
-        {"json", required_argument, NULL, OPT_JSON},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"gate-end-to-end", no_argument, NULL, OPT_GATE_E2E},
-        {0, 0, 0, 0}};
     dk_compare_options o;
     dk_compare_options_default(&o);
-    int top = 20, ch, force = 0;
-    const char *json = NULL;
-    char *end;
-    opterr = 0;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (ch) {
-        case 'h': help(); return DK_EXIT_OK;
-        case OPT_THRESHOLD:
-            if (!parse_pct(optarg, 0, 10000, &o.threshold)) return bad_value("--threshold", optarg, "a percentage, 0 to 10000");
-            break;
-        case OPT_ALPHA:
-            o.alpha = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.alpha > 0 && o.alpha < 1)) return bad_value("--alpha", optarg, "a number in (0, 1)");
-            break;
-        case OPT_MIN_SHARE:
-            if (!parse_pct(optarg, 0, 99.99, &o.min_share)) return bad_value("--min-share", optarg, "a percentage below 100");
-            break;
-        case OPT_TOP: {
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < 0 || v > 1000000) return bad_value("--top", optarg, "a non-negative integer");
-            top = (int)v;
-            break;
-        }
-        case OPT_BASE_VARIANT: o.base_variant = optarg; break;
-        case OPT_CAND_VARIANT: o.cand_variant = optarg; break;
-        case OPT_JSON: json = optarg; break;
-        case OPT_FORCE: force = 1; break;
-        case OPT_GATE_E2E: o.gate_end_to_end = 1; break;
-        default: return dk_cli_bad_option("compare", argc, argv);
-        }
-    }
-    if (argc - optind != 2) {
-        dk_cli_error("compare: expected two result files BASE.json CAND.json, got %d (see deltakern compare --help)",
-                     argc - optind);
-        return DK_EXIT_USAGE;
-    }
-    const char *base = argv[optind], *cand = argv[optind + 1];
+    int top = 20, force = 0;
+    const char *json = NULL, *files[2];
+    const dk_cli_opt opts[] = {
+        {"threshold", 0, DK_CLI_CUSTOM, &o.threshold, "PCT", .parse = parse_pct, .lo = 0, .hi = 10000,
+         .expect = "a percentage, 0 to 10000", .help = "smallest slowdown that counts as a regression (default 15)"},
+        {"alpha", 0, DK_CLI_DOUBLE, &o.alpha, "A", .lo = 0, .hi = 1, .flags = DK_CLI_OPEN_LO | DK_CLI_OPEN_HI,
+         .help = "family-wise significance level (default 0.05)"},
+        {"min-share", 0, DK_CLI_CUSTOM, &o.min_share, "PCT", .parse = parse_pct, .lo = 0, .hi = 99.99,
+         .expect = "a percentage below 100", .help = "a node must add this % of the base's node time (default 1)"},
+        {"top", 0, DK_CLI_INT, &top, "N", .min = 0, .max = 1000000,
+         .help = "table rows, largest contributions first (default 20)"},
+        {"base-variant", 0, DK_CLI_STRING, &o.base_variant, "V",
+         .help = "variant of BASE by name or index (default: the first)"},
+        {"cand-variant", 0, DK_CLI_STRING, &o.cand_variant, "V",
+         .help = "variant of CAND by name or index (default: the first)"},
+        {"gate-end-to-end", 0, DK_CLI_FLAG, &o.gate_end_to_end,
+         .help = "the end to end can fail the gate too (for a quiet host:\n"
+                 "on a shared one the load moves every node together)"},
+        {"json", 0, DK_CLI_STRING, &json, "FILE", .help = "also write the comparison as JSON"},
+        {"force", 0, DK_CLI_FLAG, &force, .help = "overwrite an existing --json file"},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "compare", .opts = opts, .args = "BASE.json CAND.json", .arg_name = "result files", .min_args = 2,
+        .max_args = 2, .argv_out = files,
+        .about = "Compares two results of deltakern bench on the same model. Nodes are matched\n"
+                 "by name; per node: the ratio of medians (candidate/base) with a 95% interval\n"
+                 "(Hodges-Lehmann on log times), the Mann-Whitney test on the repetitions\n"
+                 "(Holm-adjusted over all nodes), the node's share of the total change and its\n"
+                 "counter changes. A node regression is significant after the adjustment AND\n"
+                 "larger than the threshold with confidence: the lower end of its simultaneous\n"
+                 "interval, over the common factor of all nodes when they all got slower, above\n"
+                 "1 + threshold AND adds at least --min-share of the base's node time. The end\n"
+                 "to end is reported; with --gate-end-to-end it is a regression too when it is\n"
+                 "significant and the common factor or its own interval is beyond the threshold.",
+        .epilog = "exit codes: 0 no regression, 1 a regression, 2 bad usage or input."};
+    int rc = dk_cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
+    const char *base = files[0], *cand = files[1];
     dk_compare *c;
     dk_status st = dk_compare_files(base, cand, &o, &c);
     if (st != DK_OK) return dk_cli_fail(st);
@@ -195,7 +143,7 @@ int dk_cmd_compare(int argc, char **argv)
         dk_compare_destroy(c);
         return dk_cli_fail(st);
     }
-    int rc = dk_compare_regressions(c) > 0 ? DK_EXIT_FAILURE : DK_EXIT_OK;
+    rc = dk_compare_regressions(c) > 0 ? DK_EXIT_FAILURE : DK_EXIT_OK;
     dk_compare_destroy(c);
     return rc;
 }

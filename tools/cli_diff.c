@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +19,10 @@
 #include "deltakern/input.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 
 #define MAX_INPUTS 65536
+#define MAX_PATTERNS 64
 #define STATE_FILE "state.jsonl"
 #define STATE_FORMAT "deltakern-diff-state/1"
 #define STATE_LINE_MAX (64u << 20)
@@ -29,7 +30,7 @@
 
 typedef struct diff_opts {
     const char *model, *out, *save, *against, *baseline, *matrix;
-    const char *patterns[64];
+    const char *patterns[MAX_PATTERNS];
     int n_patterns;
     char **inputs;
     int n_inputs;
@@ -45,40 +46,6 @@ static void on_sigint(int sig)
     (void)sig;
     interrupted = 1;
     signal(SIGINT, SIG_DFL); /* a second Ctrl-C stops at once */
-}
-
-static void help(void)
-{
-    printf(
-        "usage: deltakern diff MODEL.onnx -i DIR|FILE... [-v VARIANT]... -o OUTDIR [options]\n"
-        "\n"
-        "Runs the baseline once per input and every variant propagated (on its own\n"
-        "outputs) and isolated (each node on the baseline's inputs); compares every\n"
-        "node output (max abs, relative L2, cosine, ratio to the tolerance bound) and\n"
-        "the labels (top-1, top-5 overlap, Kendall's tau, the baseline's margin);\n"
-        "names the first faulty kernel, the amplifying nodes and, for every label\n"
-        "flip, a minimal set of nodes that reproduces it in mixed runs. Writes\n"
-        "summary.json, summary.csv, layers.csv and flips.csv into OUTDIR (schema in\n"
-        "docs/diff.md) and prints the dataset table.\n"
-        "\n"
-        "options:\n"
-        "  -i, --input DIR|FILE   images (.png .jpg .jpeg) or tensors (.npy .pb); a\n"
-        "                         directory gives its files in name order; repeatable\n"
-        "      --baseline VARIANT the baseline (default ref)\n"
-        "  -v, --variant VARIANT  a variant to compare (a/b values expand); repeatable\n"
-        "      --variants FILE    variants from a matrix file, one pattern per line\n"
-        "  -o, --out OUTDIR       where the results go\n"
-        "      --force            overwrite the results in OUTDIR (and a --save bundle)\n"
-        "      --resume           continue an interrupted run in OUTDIR\n"
-        "      --save DIR         also write the baseline's node outputs as a bundle\n"
-        "                         (.npy files and manifest.json) for --against elsewhere\n"
-        "      --against DIR      use a bundle as the baseline (without -i: its inputs)\n"
-        "      --no-counterfactual  skip the mixed runs that localise label flips\n"
-        "      --max-runs N       mixed runs per flip at most (default 64)\n"
-        "  -q, --quiet            no progress line\n"
-        "\n"
-        "Ctrl-C finishes the current input, writes a partial result (complete: false)\n"
-        "and exits with 130; --resume continues it to the same final result.\n");
 }
 
 static int has_ext(const char *name)
@@ -143,75 +110,51 @@ static int add_path(diff_opts *o, const char *path)
     return S_ISDIR(st.st_mode) ? add_dir(o, path) : add_input(o, path);
 }
 
-enum { OPT_BASELINE = 256, OPT_MATRIX, OPT_FORCE, OPT_RESUME, OPT_SAVE, OPT_AGAINST, OPT_NO_CF, OPT_MAX_RUNS };
+/* -i DIR|FILE: a file, or a directory's files in name order. */
+static int parse_input(const dk_cli_opt *opt, const char *path) { return add_path(opt->dest, path); }
 
+/* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, diff_opts *o)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"input", required_argument, NULL, 'i'},
-        {"variant", required_argument, NULL, 'v'},
-        {"out", required_argument, NULL, 'o'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"baseline", required_argument, NULL, OPT_BASELINE},
-        {"variants", required_argument, NULL, OPT_MATRIX},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"resume", no_argument, NULL, OPT_RESUME},
-        {"save", required_argument, NULL, OPT_SAVE},
-        {"against", required_argument, NULL, OPT_AGAINST},
-        {"no-counterfactual", no_argument, NULL, OPT_NO_CF},
-        {"max-runs", required_argument, NULL, OPT_MAX_RUNS},
-        {0, 0, 0, 0}};
     o->cfg.counterfactual = 1;
-    opterr = 0;
-    optind = 1;
-    int c, rc;
-    char *end;
-    while ((c = getopt_long(argc, argv, "hi:v:o:q", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': help(); return DK_EXIT_OK;
-        case 'i':
-            if ((rc = add_path(o, optarg)) != DK_EXIT_OK) return rc;
-            break;
-        case 'v':
-            if (o->n_patterns == 64) {
-                dk_cli_error("diff: at most 64 -v options");
-                return DK_EXIT_USAGE;
-            }
-            o->patterns[o->n_patterns++] = optarg;
-            break;
-        case 'o': o->out = optarg; break;
-        case 'q': o->quiet = 1; break;
-        case OPT_BASELINE: o->baseline = optarg; break;
-        case OPT_MATRIX: o->matrix = optarg; break;
-        case OPT_FORCE: o->force = 1; break;
-        case OPT_RESUME: o->resume = 1; break;
-        case OPT_SAVE: o->save = optarg; break;
-        case OPT_AGAINST: o->against = optarg; break;
-        case OPT_NO_CF: o->cfg.counterfactual = 0; break;
-        case OPT_MAX_RUNS: {
-            long n = strtol(optarg, &end, 10);
-            if (end == optarg || *end || n < 2 || n > 100000) {
-                dk_cli_error("diff: --max-runs '%s': expected an integer from 2 to 100000", optarg);
-                return DK_EXIT_USAGE;
-            }
-            o->cfg.max_mixed_runs = (int)n;
-            break;
-        }
-        default: return dk_cli_bad_option("diff", argc, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        dk_cli_error(optind >= argc ? "diff: missing MODEL argument (see deltakern diff --help)"
-                                    : "diff: unexpected argument '%s' (inputs go after -i)",
-                     argv[argc - 1]);
-        return DK_EXIT_USAGE;
-    }
-    o->model = argv[optind];
-    if (!o->out) {
-        dk_cli_error("diff: no output directory (use -o OUTDIR)");
-        return DK_EXIT_USAGE;
-    }
+    const dk_cli_opt opts[] = {
+        {"input", 'i', DK_CLI_CUSTOM, o, "DIR|FILE", .parse = parse_input, .flags = DK_CLI_REQUIRED | DK_CLI_REPEATS,
+         .help = "images (.png .jpg .jpeg) or tensors (.npy .pb); a\n"
+                 "directory gives its files in name order; repeatable"},
+        {"baseline", 0, DK_CLI_STRING, &o->baseline, "VARIANT", .help = "the baseline (default ref)"},
+        {"variant", 'v', DK_CLI_LIST, o->patterns, "VARIANT", .count = &o->n_patterns, .max = MAX_PATTERNS,
+         .flags = DK_CLI_USAGE, .help = "a variant to compare (a/b values expand); repeatable"},
+        {"variants", 0, DK_CLI_STRING, &o->matrix, "FILE", .help = "variants from a matrix file, one pattern per line"},
+        {"out", 'o', DK_CLI_STRING, &o->out, "OUTDIR", .flags = DK_CLI_REQUIRED,
+         .missing = "no output directory (use -o OUTDIR)", .help = "where the results go"},
+        {"force", 0, DK_CLI_FLAG, &o->force, .help = "overwrite the results in OUTDIR (and a --save bundle)"},
+        {"resume", 0, DK_CLI_FLAG, &o->resume, .help = "continue an interrupted run in OUTDIR"},
+        {"save", 0, DK_CLI_STRING, &o->save, "DIR",
+         .help = "also write the baseline's node outputs as a bundle\n"
+                 "(.npy files and manifest.json) for --against elsewhere"},
+        {"against", 0, DK_CLI_STRING, &o->against, "DIR",
+         .help = "use a bundle as the baseline (without -i: its inputs)"},
+        {"no-counterfactual", 0, DK_CLI_FLAG, &o->cfg.counterfactual, .flags = DK_CLI_CLEAR,
+         .help = "skip the mixed runs that localise label flips"},
+        {"max-runs", 0, DK_CLI_INT, &o->cfg.max_mixed_runs, "N", .min = 2, .max = 100000,
+         .help = "mixed runs per flip at most (default 64)"},
+        {"quiet", 'q', DK_CLI_FLAG, &o->quiet, .help = "no progress line"},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "diff", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
+        .argv_out = &o->model, .extra_hint = "inputs go after -i",
+        .about = "Runs the baseline once per input and every variant propagated (on its own\n"
+                 "outputs) and isolated (each node on the baseline's inputs); compares every\n"
+                 "node output (max abs, relative L2, cosine, ratio to the tolerance bound) and\n"
+                 "the labels (top-1, top-5 overlap, Kendall's tau, the baseline's margin);\n"
+                 "names the first faulty kernel, the amplifying nodes and, for every label\n"
+                 "flip, a minimal set of nodes that reproduces it in mixed runs. Writes\n"
+                 "summary.json, summary.csv, layers.csv and flips.csv into OUTDIR (schema in\n"
+                 "docs/diff.md) and prints the dataset table.",
+        .epilog = "Ctrl-C finishes the current input, writes a partial result (complete: false)\n"
+                  "and exits with 130; --resume continues it to the same final result."};
+    int rc = dk_cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
     if (o->n_inputs == 0 && !o->against) {
         dk_cli_error("diff: no input given (use -i DIR or -i IMAGE)");
         return DK_EXIT_USAGE;

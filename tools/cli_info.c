@@ -1,24 +1,12 @@
 /* deltakern info: the layer table of a model. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "deltakern/graph.h"
 #include "deltakern/onnx.h"
 #include "deltakern/passes.h"
-#include <stdlib.h>
 #include "tools/cli.h"
-
-static void help(void)
-{
-    printf("usage: deltakern info MODEL.onnx [--opt N] [--disable PASS+PASS]\n\n"
-           "Loads the model (shape inference, constant folding, Identity/Dropout removed)\n"
-           "and prints one row per executed node: index, name, op, output shape, weight\n"
-           "parameters and MFLOPs (a multiply-add counts 2), then totals. A node that\n"
-           "graph passes made from several ONNX nodes lists them as name[+others].\n\n"
-           "  --opt N            graph optimisation level 0-3 (default 0)\n"
-           "  --disable LIST     graph passes to skip, '+'-separated\n");
-}
+#include "tools/cli_options.h"
 
 static void print_value_list(const dk_graph *g, const char *what, const int *vals, int n)
 {
@@ -32,44 +20,32 @@ static void print_value_list(const dk_graph *g, const char *what, const int *val
 
 int dk_cmd_info(int argc, char **argv)
 {
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-                                             {"opt", required_argument, NULL, 'O'},
-                                             {"disable", required_argument, NULL, 'D'},
-                                             {0, 0, 0, 0}};
-    opterr = 0;
-    optind = 1;
-    int c, opt = 0;
-    const char *disable = NULL;
-    char *end;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            help();
-            return DK_EXIT_OK;
-        } else if (c == 'O') {
-            opt = (int)strtol(optarg, &end, 10);
-            if (end == optarg || *end || opt < 0 || opt > DK_OPT_MAX) {
-                dk_cli_error("info: --opt '%s': expected 0 to %d", optarg, DK_OPT_MAX);
-                return DK_EXIT_USAGE;
-            }
-        } else if (c == 'D') {
-            disable = optarg;
-        } else {
-            return dk_cli_bad_option("info", argc, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        dk_cli_error("info: expected exactly one MODEL argument (see deltakern info --help)");
-        return DK_EXIT_USAGE;
-    }
+    int opt = 0;
+    const char *disable = NULL, *model = NULL;
+    const dk_cli_opt opts[] = {
+        {"opt", 0, DK_CLI_INT, &opt, "N", .help = "graph optimisation level 0-3 (default 0)",
+         .flags = DK_CLI_USAGE, .max = DK_OPT_MAX},
+        {"disable", 0, DK_CLI_STRING, &disable, "PASS+PASS", .help = "graph passes to skip, '+'-separated",
+         .flags = DK_CLI_USAGE},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "info", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
+        .argv_out = &model,
+        .about = "Loads the model (shape inference, constant folding, Identity/Dropout removed)\n"
+                 "and prints one row per executed node: index, name, op, output shape, weight\n"
+                 "parameters and MFLOPs (a multiply-add counts 2), then totals. A node that\n"
+                 "graph passes made from several ONNX nodes lists them as name[+others]."};
+    int rc = dk_cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
     dk_graph *g;
-    dk_status s = dk_onnx_load(argv[optind], &g);
+    dk_status s = dk_onnx_load(model, &g);
     if (s != DK_OK) return dk_cli_fail(s);
     if ((s = dk_graph_optimize(g, opt, disable)) != DK_OK) {
         dk_graph_destroy(g);
         return dk_cli_fail(s);
     }
 
-    printf("model    %s (opset %lld, %d nodes)\n", argv[optind], (long long)g->opset, g->n_nodes);
+    printf("model    %s (opset %lld, %d nodes)\n", model, (long long)g->opset, g->n_nodes);
     print_value_list(g, "inputs", g->inputs, g->n_inputs);
     print_value_list(g, "outputs", g->outputs, g->n_outputs);
     int w = 4; /* name column as wide as the longest name, within reason */

@@ -1,6 +1,5 @@
 /* deltakern roofline: the machine's fp32 peak and memory bandwidth, measured
  * with kernels of our own and cached (measure/roofline.h). */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,48 +13,27 @@
 #include "deltakern/roofline.h"
 #include "deltakern/topology.h"
 #include "tools/cli.h"
-
-static void help(void)
-{
-    printf(
-        "usage: deltakern roofline [--force] [--json]\n"
-        "\n"
-        "Prints the fp32 peak (GFLOP/s) and memory bandwidth (GB/s) that `bench`\n"
-        "judges attainment against. Measured once with an FMA-bound loop (AVX-512,\n"
-        "AVX2 or plain C, chosen at run time) on every OpenMP thread and the STREAM\n"
-        "triad over arrays much larger than the last-level cache, then cached in\n"
-        "$XDG_CACHE_HOME/deltakern/roofline.json (~/.cache/... without it) per CPU\n"
-        "model and thread count (OMP_NUM_THREADS). The peak sums each thread's rate\n"
-        "over its own CPU time, so other load on the host does not lower it; the\n"
-        "bandwidth is timed by the wall clock: measure it on an idle machine.\n"
-        "\n"
-        "options:\n"
-        "      --force   measure again and replace the cached entry\n"
-        "      --json    print the result as JSON\n");
-}
+#include "tools/cli_options.h"
 
 int dk_cmd_roofline(int argc, char **argv)
 {
-    enum { OPT_FORCE = 256, OPT_JSON };
-    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'},
-                                              {"force", no_argument, NULL, OPT_FORCE},
-                                              {"json", no_argument, NULL, OPT_JSON},
-                                              {0, 0, 0, 0}};
-    int force = 0, json = 0, c;
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': help(); return DK_EXIT_OK;
-        case OPT_FORCE: force = 1; break;
-        case OPT_JSON: json = 1; break;
-        default: return dk_cli_bad_option("roofline", argc, argv);
-        }
-    }
-    if (optind < argc) {
-        dk_cli_error("roofline: unexpected argument '%s' (see deltakern roofline --help)", argv[optind]);
-        return DK_EXIT_USAGE;
-    }
+    int force = 0, json = 0;
+    const dk_cli_opt opts[] = {
+        {"force", 0, DK_CLI_FLAG, &force, .flags = DK_CLI_USAGE, .help = "measure again and replace the cached entry"},
+        {"json", 0, DK_CLI_FLAG, &json, .flags = DK_CLI_USAGE, .help = "print the result as JSON"},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "roofline", .opts = opts,
+        .about = "Prints the fp32 peak (GFLOP/s) and memory bandwidth (GB/s) that `bench`\n"
+                 "judges attainment against. Measured once with an FMA-bound loop (AVX-512,\n"
+                 "AVX2 or plain C, chosen at run time) on every OpenMP thread and the STREAM\n"
+                 "triad over arrays much larger than the last-level cache, then cached in\n"
+                 "$XDG_CACHE_HOME/deltakern/roofline.json (~/.cache/... without it) per CPU\n"
+                 "model and thread count (OMP_NUM_THREADS). The peak sums each thread's rate\n"
+                 "over its own CPU time, so other load on the host does not lower it; the\n"
+                 "bandwidth is timed by the wall clock: measure it on an idle machine."};
+    int rc = dk_cli_parse(&spec, argc, argv);
+    if (rc >= 0) return rc;
     dk_roofline r;
     dk_status st;
     if (force) {

@@ -1,5 +1,4 @@
 /* deltakern run: a model on images or tensors, top-k labels per input. */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +13,10 @@
 #include "deltakern/session.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_options.h"
 
 #define MAX_INPUTS 4096
+#define MAX_PATTERNS 64
 #define DK_CLI_TRY(expr)                  \
     do {                                  \
         dk_status dk_s_ = (expr);         \
@@ -26,7 +27,7 @@ typedef struct run_opts {
     const char *model;
     const char *inputs[MAX_INPUTS];
     int n_inputs;
-    const char *patterns[64];  /* -b values, each possibly a/b expansion */
+    const char *patterns[MAX_PATTERNS]; /* -b values, each possibly a/b expansion */
     int n_patterns;
     const char *matrix;        /* --variants FILE */
     const char *label;         /* the variant being run, for output */
@@ -37,38 +38,6 @@ typedef struct run_opts {
     int softmax;
     dk_preprocess pre;
 } run_opts;
-
-static void help(void)
-{
-    printf(
-        "usage: deltakern run MODEL.onnx -i INPUT [-i INPUT]... [options]\n"
-        "\n"
-        "Runs the model on each input and prints the top-k classes with softmax\n"
-        "probabilities. INPUT is a PNG or JPEG image (preprocessed the ImageNet way),\n"
-        "a NumPy .npy array or an ONNX TensorProto .pb file of the model's input shape.\n"
-        "\n"
-        "options:\n"
-        "  -i, --input FILE       an input; repeat for more\n"
-        "  -b, --backend VARIANT  backend and its options, e.g. ref or onednn:fpmath=bf16;\n"
-        "                         a/b values expand (onednn:layout=blocked/plain is two\n"
-        "                         variants); repeatable (default ref; see deltakern backends)\n"
-        "      --variants FILE    variants from a matrix file, one pattern per line\n"
-        "  -k, --top K            classes to print per input (default 5)\n"
-        "      --labels FILE      class names, one per line (default: ImageNet, shipped)\n"
-        "      --no-softmax       print the raw outputs instead of softmax probabilities\n"
-        "      --save-output F    write the first output of the last input as .npy\n"
-        "      --force            overwrite an existing --save-output file\n"
-        "image preprocessing (defaults: torchvision's ImageNet evaluation transform):\n"
-        "      --size N|HxW       network input size = centre-crop size (default: read from\n"
-        "                         the model; --crop is the same option)\n"
-        "      --resize N         shorter side before the centre crop (default size/0.875)\n"
-        "      --resize-mode M    shorter (resize shorter side, centre crop; default) or\n"
-        "                         exact (resize straight to the input size, no crop)\n"
-        "      --mean R,G,B       per-channel mean (default 0.485,0.456,0.406)\n"
-        "      --std R,G,B        per-channel std (default 0.229,0.224,0.225)\n"
-        "      --scale X          pixel multiplier before mean/std (default 1/255)\n"
-        "      --order rgb|bgr    channel order the model expects (default rgb)\n");
-}
 
 static int parse_triplet(const char *s, float v[3])
 {
@@ -81,123 +50,92 @@ static int parse_triplet(const char *s, float v[3])
     return 1;
 }
 
-static int parse_size(const char *s, int *h, int *w)
+/* --size N|HxW into the preprocessing's height and width. */
+static int parse_size(const dk_cli_opt *opt, const char *s)
 {
+    dk_preprocess *p = opt->dest;
     char *end;
     long a = strtol(s, &end, 10), b = a;
-    if (end == s || a <= 0 || a > 16384) return 0;
+    if (end == s || a <= 0 || a > 16384) return DK_CLI_BAD;
     if (*end == 'x') {
-        const char *p = end + 1;
-        b = strtol(p, &end, 10);
-        if (end == p || b <= 0 || b > 16384) return 0;
+        const char *q = end + 1;
+        b = strtol(q, &end, 10);
+        if (end == q || b <= 0 || b > 16384) return DK_CLI_BAD;
     }
-    if (*end) return 0;
-    *h = (int)a;
-    *w = (int)b;
-    return 1;
+    if (*end) return DK_CLI_BAD;
+    p->height = (int)a;
+    p->width = (int)b;
+    return DK_EXIT_OK;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out)
+/* --mean R,G,B */
+static int parse_mean(const dk_cli_opt *opt, const char *s)
 {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return 0;
-    *out = (int)v;
-    return 1;
+    return parse_triplet(s, opt->dest) ? DK_EXIT_OK : DK_CLI_BAD;
 }
 
-enum { OPT_LABELS = 256, OPT_NO_SOFTMAX, OPT_SAVE, OPT_FORCE, OPT_SIZE, OPT_RESIZE, OPT_RESIZE_MODE,
-       OPT_MEAN, OPT_STD, OPT_SCALE, OPT_ORDER, OPT_MATRIX };
-
-static int bad_value(const char *opt, const char *val, const char *want)
+/* --std R,G,B: a division, so positive */
+static int parse_std(const dk_cli_opt *opt, const char *s)
 {
-    dk_cli_error("run: %s '%s': expected %s", opt, val, want);
-    return DK_EXIT_USAGE;
+    float v[3];
+    if (!parse_triplet(s, v) || !(v[0] > 0 && v[1] > 0 && v[2] > 0)) return DK_CLI_BAD;
+    memcpy(opt->dest, v, sizeof v);
+    return DK_EXIT_OK;
 }
 
 /* Returns -1 to continue, or an exit code. */
 static int parse(int argc, char **argv, run_opts *o)
 {
-    static const struct option longopts[] = {
-        {"help", no_argument, NULL, 'h'},         {"input", required_argument, NULL, 'i'},
-        {"backend", required_argument, NULL, 'b'}, {"top", required_argument, NULL, 'k'},
-        {"labels", required_argument, NULL, OPT_LABELS},
-        {"variants", required_argument, NULL, OPT_MATRIX},
-        {"no-softmax", no_argument, NULL, OPT_NO_SOFTMAX},
-        {"save-output", required_argument, NULL, OPT_SAVE},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"size", required_argument, NULL, OPT_SIZE},
-        {"crop", required_argument, NULL, OPT_SIZE},
-        {"resize", required_argument, NULL, OPT_RESIZE},
-        {"resize-mode", required_argument, NULL, OPT_RESIZE_MODE},
-        {"mean", required_argument, NULL, OPT_MEAN},
-        {"std", required_argument, NULL, OPT_STD},
-        {"scale", required_argument, NULL, OPT_SCALE},
-        {"order", required_argument, NULL, OPT_ORDER},
-        {0, 0, 0, 0}};
-    o->n_patterns = 0;
+    _Static_assert(sizeof o->pre.resize_mode == sizeof(int) && sizeof o->pre.order == sizeof(int),
+                   "choices are stored as int");
     o->top = 5;
     o->softmax = 1;
     dk_preprocess_default(&o->pre);
-    opterr = 0;
-    optind = 1;
-    int c;
-    char *end;
-    while ((c = getopt_long(argc, argv, "hi:b:k:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h': help(); return DK_EXIT_OK;
-        case 'i':
-            if (o->n_inputs == MAX_INPUTS) return bad_value("--input", optarg, "at most 4096 inputs");
-            o->inputs[o->n_inputs++] = optarg;
-            break;
-        case 'b':
-            if (o->n_patterns == 64) return bad_value("--backend", optarg, "at most 64 -b options");
-            o->patterns[o->n_patterns++] = optarg;
-            break;
-        case OPT_MATRIX: o->matrix = optarg; break;
-        case 'k': if (!parse_int(optarg, 1, 100000, &o->top)) return bad_value("--top", optarg, "a positive integer"); break;
-        case OPT_LABELS: o->labels = optarg; break;
-        case OPT_NO_SOFTMAX: o->softmax = 0; break;
-        case OPT_SAVE: o->save_output = optarg; break;
-        case OPT_FORCE: o->force = 1; break;
-        case OPT_SIZE:
-            if (!parse_size(optarg, &o->pre.height, &o->pre.width)) return bad_value("--size", optarg, "N or HxW");
-            break;
-        case OPT_RESIZE: if (!parse_int(optarg, 1, 16384, &o->pre.resize)) return bad_value("--resize", optarg, "a positive integer"); break;
-        case OPT_RESIZE_MODE:
-            if (!strcmp(optarg, "shorter")) o->pre.resize_mode = DK_RESIZE_SHORTER;
-            else if (!strcmp(optarg, "exact")) o->pre.resize_mode = DK_RESIZE_EXACT;
-            else return bad_value("--resize-mode", optarg, "shorter or exact");
-            break;
-        case OPT_MEAN: if (!parse_triplet(optarg, o->pre.mean)) return bad_value("--mean", optarg, "three numbers R,G,B"); break;
-        case OPT_STD:
-            if (!parse_triplet(optarg, o->pre.std) || o->pre.std[0] <= 0 || o->pre.std[1] <= 0 || o->pre.std[2] <= 0)
-                return bad_value("--std", optarg, "three positive numbers R,G,B");
-            break;
-        case OPT_SCALE:
-            o->pre.scale = strtof(optarg, &end);
-            if (end == optarg || *end || !(o->pre.scale > 0)) return bad_value("--scale", optarg, "a positive number");
-            break;
-        case OPT_ORDER:
-            if (!strcmp(optarg, "rgb")) o->pre.order = DK_CHANNELS_RGB;
-            else if (!strcmp(optarg, "bgr")) o->pre.order = DK_CHANNELS_BGR;
-            else return bad_value("--order", optarg, "rgb or bgr");
-            break;
-        default: return dk_cli_bad_option("run", argc, argv);
-        }
-    }
-    if (optind != argc - 1) {
-        dk_cli_error(optind >= argc ? "run: missing MODEL argument (see deltakern run --help)"
-                                    : "run: unexpected argument '%s' (inputs go after -i)",
-                     argv[argc - 1]);
-        return DK_EXIT_USAGE;
-    }
-    o->model = argv[optind];
-    if (o->n_inputs == 0) {
-        dk_cli_error("run: no input given (use -i IMAGE)");
-        return DK_EXIT_USAGE;
-    }
-    return -1;
+    const dk_cli_opt opts[] = {
+        {"input", 'i', DK_CLI_LIST, o->inputs, "INPUT", .help = "an input; repeat for more",
+         .count = &o->n_inputs, .max = MAX_INPUTS, .flags = DK_CLI_REQUIRED,
+         .missing = "no input given (use -i IMAGE)"},
+        {"backend", 'b', DK_CLI_LIST, o->patterns, "VARIANT",
+         .help = "backend and its options, e.g. ref or onednn:fpmath=bf16;\n"
+                 "a/b values expand (onednn:layout=blocked/plain is two\n"
+                 "variants); repeatable (default ref; see deltakern backends)",
+         .count = &o->n_patterns, .max = MAX_PATTERNS},
+        {"variants", 0, DK_CLI_STRING, &o->matrix, "FILE", .help = "variants from a matrix file, one pattern per line"},
+        {"top", 'k', DK_CLI_INT, &o->top, "K", .help = "classes to print per input (default 5)", .min = 1,
+         .max = 100000},
+        {"labels", 0, DK_CLI_STRING, &o->labels, "FILE",
+         .help = "class names, one per line (default: ImageNet, shipped)"},
+        {"no-softmax", 0, DK_CLI_FLAG, &o->softmax, .flags = DK_CLI_CLEAR,
+         .help = "print the raw outputs instead of softmax probabilities"},
+        {"save-output", 0, DK_CLI_STRING, &o->save_output, "F",
+         .help = "write the first output of the last input as .npy"},
+        {"force", 0, DK_CLI_FLAG, &o->force, .help = "overwrite an existing --save-output file"},
+        {.kind = DK_CLI_HEADING, .help = "image preprocessing (defaults: torchvision's ImageNet evaluation transform):"},
+        {"size", 0, DK_CLI_CUSTOM, &o->pre, "N|HxW", .parse = parse_size, .expect = "N or HxW",
+         .help = "network input size = centre-crop size (default: read from\n"
+                 "the model; --crop is the same option)"},
+        {"crop", .kind = DK_CLI_ALIAS},
+        {"resize", 0, DK_CLI_INT, &o->pre.resize, "N", .min = 1, .max = 16384,
+         .help = "shorter side before the centre crop (default size/0.875)"},
+        {"resize-mode", 0, DK_CLI_CHOICE, &o->pre.resize_mode, "M", .choices = "shorter|exact", /* dk_resize_mode */
+         .help = "shorter (resize shorter side, centre crop; default) or\n"
+                 "exact (resize straight to the input size, no crop)"},
+        {"mean", 0, DK_CLI_CUSTOM, o->pre.mean, "R,G,B", .parse = parse_mean, .expect = "three numbers R,G,B",
+         .help = "per-channel mean (default 0.485,0.456,0.406)"},
+        {"std", 0, DK_CLI_CUSTOM, o->pre.std, "R,G,B", .parse = parse_std, .expect = "three positive numbers R,G,B",
+         .help = "per-channel std (default 0.229,0.224,0.225)"},
+        {"scale", 0, DK_CLI_FLOAT, &o->pre.scale, "X", .lo = 0, .hi = INFINITY, .flags = DK_CLI_OPEN_LO,
+         .expect = "a positive number", .help = "pixel multiplier before mean/std (default 1/255)"},
+        {"order", 0, DK_CLI_CHOICE, &o->pre.order, .choices = "rgb|bgr", /* dk_channel_order */
+         .help = "channel order the model expects (default rgb)"},
+        {0}};
+    const dk_cli_spec spec = {
+        .cmd = "run", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
+        .argv_out = &o->model, .extra_hint = "inputs go after -i",
+        .about = "Runs the model on each input and prints the top-k classes with softmax\n"
+                 "probabilities. INPUT is a PNG or JPEG image (preprocessed the ImageNet way),\n"
+                 "a NumPy .npy array or an ONNX TensorProto .pb file of the model's input shape."};
+    return dk_cli_parse(&spec, argc, argv);
 }
 
 /* The network's input size from its first input when it is an NCHW RGB
