@@ -16,6 +16,7 @@
 #ifndef DELTAKERN_DIFF_H
 #define DELTAKERN_DIFF_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "deltakern/status.h"
@@ -94,6 +95,36 @@ dk_status dk_diff_summary_write(const dk_diff_summary *s, const char *dir, int c
 /* The dataset table as text (malloc'ed, caller frees). */
 char *dk_diff_summary_table(const dk_diff_summary *s);
 
+
+/* --- a whole run --------------------------------------------------------------- */
+
+/* A run over a list of inputs into an output directory, as `deltakern diff`
+ * does it: OUTDIR is created; earlier results in it are an error unless
+ * force (they are replaced) or resume (the run they belong to continues:
+ * the same model, variants, options and inputs, checked). A state file in
+ * OUTDIR gets one line per finished input, so a run stopped at any moment
+ * (o->stop set, a signal, a kill) loses at most the input in progress; the
+ * summary files are written at the end, complete or not. */
+typedef struct dk_diff_run_options {
+    dk_diff_config cfg;
+    const char *out;                 /* OUTDIR */
+    const char *const *inputs;       /* image and tensor files; none with cfg.against: the
+                                        bundle's own inputs */
+    int n_inputs;
+    int force, resume;
+    int progress;                    /* a progress line on stderr (when it is a terminal) */
+    volatile const sig_atomic_t *stop; /* set (e.g. by a SIGINT handler): finish the current
+                                        input, write a partial result */
+} dk_diff_run_options;
+
+typedef struct dk_diff_run_result {
+    int images, total;               /* inputs done (this run and before it), in all */
+    int complete;                    /* images == total */
+    double ms_per_input;             /* this run's mean */
+    char *table;                     /* the dataset table (malloc'ed, caller frees) */
+} dk_diff_run_result;
+
+dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r);
 
 #ifdef __cplusplus
 }

@@ -96,6 +96,14 @@ void dk_labels_free(dk_labels *l);
 /* Name of class i, or NULL when unknown. */
 const char *dk_labels_name(const dk_labels *l, int i);
 
+/* Adds the inputs a path names to the list *paths (malloc'ed, grown; *n
+ * entries, each malloc'ed): a file as it is, a directory's images and
+ * tensors (.png .jpg .jpeg .npy .pb) in name order. At most max entries in
+ * all. Errors name the path: missing, unreadable, or a directory with no
+ * inputs. Free with dk_input_list_free. */
+dk_status dk_input_list_add(const char *path, char ***paths, int *n, int max);
+void dk_input_list_free(char **paths, int n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,319 @@
+/* deltakern diff over a list of inputs into an output directory
+ * (dk_diff_run, include/deltakern/diff.h): the output directory's rules, the
+ * state file that makes a run resumable, the loop over the inputs and the
+ * summary files. Interruptible between inputs (o->stop). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "deltakern/diff.h"
+#include "deltakern/file.h"
+#include "deltakern/input.h"
+#include "runtime/error.h"
+#include "runtime/timer.h"
+
+#define STATE_FILE "state.jsonl"
+#define STATE_FORMAT "deltakern-diff-state/1"
+#define STATE_LINE_MAX (64u << 20)
+
+static const char *const result_files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv"};
+#define N_RESULT_FILES ((int)(sizeof result_files / sizeof result_files[0]))
+
+/* OUTDIR: created; holding earlier results only with force (cleared) or
+ * resume (kept). act = 0 only checks, before anything is opened. */
+static dk_status prepare_out(const dk_diff_run_options *o, int act)
+{
+    if (act) DK_TRY(dk_file_mkdirs(o->out));
+    int found = 0;
+    char path[4096];
+    for (int i = 0; i < N_RESULT_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", o->out, result_files[i]);
+        if (access(path, F_OK) == 0) found = 1;
+    }
+    if (o->resume) {
+        snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
+        if (access(path, F_OK) != 0)
+            return dk__error(DK_ERR_INVALID, "diff: --resume: %s holds no run to continue (no %s)", o->out, STATE_FILE);
+        return DK_OK;
+    }
+    if (found && !o->force)
+        return dk__error(DK_ERR_INVALID, "diff: %s holds results (use --force to overwrite or --resume to continue)",
+                         o->out);
+    for (int i = 0; act && found && i < N_RESULT_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", o->out, result_files[i]);
+        unlink(path);
+    }
+    if (!act && o->cfg.save && !o->force) {
+        snprintf(path, sizeof path, "%s/manifest.json", o->cfg.save);
+        if (access(path, F_OK) == 0)
+            return dk__error(DK_ERR_INVALID, "diff: --save %s holds a bundle (use --force to overwrite)", o->cfg.save);
+    }
+    return DK_OK;
+}
+
+/* The network's input size from its input when it is an image batch. */
+static void preprocessing(const dk_tensor *in, dk_preprocess *p)
+{
+    dk_preprocess_default(p);
+    if (in->ndim == 4 && in->dims[1] == 3) {
+        p->height = (int)in->dims[2];
+        p->width = (int)in->dims[3];
+    }
+}
+
+/* ---- the inputs ---------------------------------------------------------------- */
+
+typedef struct input_list {
+    int n;
+    char **names; /* files, or "bundle:I" for a bundle's own input I */
+} input_list;
+
+static void inputs_free(input_list *l)
+{
+    for (int i = 0; i < l->n; i++) free(l->names[i]);
+    free(l->names);
+}
+
+/* The files given, or with a bundle and none given, the bundle's own inputs. */
+static dk_status inputs_collect(const dk_diff_run_options *o, dk_diff *d, input_list *l)
+{
+    int n = o->n_inputs ? o->n_inputs : dk_diff_bundle_inputs(d);
+    l->n = 0;
+    if (!(l->names = calloc((size_t)n + 1, sizeof *l->names))) return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    for (int i = 0; i < n; i++) {
+        char bundle[32];
+        snprintf(bundle, sizeof bundle, "bundle:%d", i);
+        if (!(l->names[l->n] = strdup(o->n_inputs ? o->inputs[i] : bundle)))
+            return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+        l->n++;
+    }
+    if (l->n == 0) return dk__error(DK_ERR_INVALID, "diff: no input given (use -i DIR or -i IMAGE)");
+    return DK_OK;
+}
+
+/* Loads input i: a file, or the bundle's own input. */
+static dk_status load_input(const input_list *l, dk_diff *d, const dk_preprocess *pre, int i, dk_tensor *owned,
+                            const dk_tensor **t, const char **name)
+{
+    if (strncmp(l->names[i], "bundle:", 7) != 0) {
+        *name = l->names[i];
+        dk_status st = dk_input_load(l->names[i], pre, owned);
+        *t = owned;
+        return st;
+    }
+    return dk_diff_bundle_input(d, atoi(l->names[i] + 7), name, t);
+}
+
+/* With a bundle and inputs given: every input must be in the bundle before
+ * anything is written. */
+static dk_status check_bundle_inputs(const dk_diff_run_options *o, dk_diff *d, const input_list *l)
+{
+    if (!o->cfg.against) return DK_OK;
+    dk_preprocess pre;
+    preprocessing(dk_diff_input_shape(d), &pre);
+    for (int i = 0; i < l->n; i++) {
+        if (!strncmp(l->names[i], "bundle:", 7)) continue;
+        dk_tensor t = {0};
+        dk_status st = dk_input_load(l->names[i], &pre, &t);
+        if (st == DK_OK) st = dk_diff_bundle_check(d, l->names[i], &t);
+        dk_tensor_reset(&t);
+        DK_TRY(st);
+    }
+    return DK_OK;
+}
+
+/* ---- the state file: a header line (the run's identity and inputs) and one
+ * record line per finished input ------------------------------------------------ */
+
+static cJSON *state_header(cJSON *identity, const input_list *l)
+{
+    cJSON *h = cJSON_CreateObject();
+    cJSON_AddStringToObject(h, "format", STATE_FORMAT);
+    cJSON_AddItemToObject(h, "run", cJSON_Duplicate(identity, 1));
+    cJSON *in = cJSON_AddArrayToObject(h, "inputs");
+    for (int i = 0; i < l->n; i++) cJSON_AddItemToArray(in, cJSON_CreateString(l->names[i]));
+    return h;
+}
+
+/* One line, NULL at the end or for a line cut short by a crash (not a record). */
+static char *read_line(FILE *f)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        if (n + 1 >= cap) {
+            if (cap >= STATE_LINE_MAX) break;
+            char *t = realloc(s, cap *= 2);
+            if (!t) {
+                free(s);
+                return NULL;
+            }
+            s = t;
+        }
+        s[n++] = (char)c;
+    }
+    if (c != '\n') {
+        free(s);
+        return NULL;
+    }
+    s[n] = 0;
+    return s;
+}
+
+/* Replays the records of an interrupted run; *done receives their count and
+ * *good_end the end of the last whole record. */
+static dk_status resume_state(const char *path, const cJSON *header, int total, dk_diff_summary *sum, int *done,
+                              long *good_end)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return dk__error(DK_ERR_INVALID, "diff: --resume: %s: %s", path, strerror(errno));
+    char *line = read_line(f);
+    cJSON *h = line ? cJSON_Parse(line) : NULL;
+    free(line);
+    dk_status st = DK_OK;
+    if (!h || !cJSON_Compare(h, header, 1))
+        st = dk__error(DK_ERR_INVALID, "diff: --resume: %s was made by another run (model, baseline, variants, "
+                       "options or inputs differ)", path);
+    cJSON_Delete(h);
+    *done = 0;
+    *good_end = ftell(f);
+    while (st == DK_OK && (line = read_line(f))) {
+        cJSON *rec = cJSON_Parse(line);
+        free(line);
+        if (!rec || *done >= total) {
+            cJSON_Delete(rec);
+            break;
+        }
+        st = dk_diff_summary_add(sum, rec);
+        cJSON_Delete(rec);
+        if (st != DK_OK) break;
+        (*done)++;
+        *good_end = ftell(f);
+    }
+    fclose(f);
+    return st;
+}
+
+static dk_status start_state(const char *path, const cJSON *header)
+{
+    char *text = cJSON_PrintUnformatted(header);
+    if (!text) return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    dk_status st = dk_file_write_text(path, text);
+    free(text);
+    return st;
+}
+
+static dk_status append_record(FILE *state, const char *path, const cJSON *rec)
+{
+    char *text = cJSON_PrintUnformatted(rec);
+    if (!text) return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    int ok = fputs(text, state) >= 0 && fputc('\n', state) != EOF && fflush(state) == 0 && fsync(fileno(state)) == 0;
+    free(text);
+    return ok ? DK_OK : dk__error(DK_ERR_IO, "diff: writing %s: %s", path, strerror(errno));
+}
+
+/* Opens the state file for appending: a new one, or an interrupted run's
+ * with its records replayed into sum (a record cut short is dropped). */
+static dk_status open_state(const dk_diff_run_options *o, const cJSON *header, int total, dk_diff_summary *sum,
+                            int *done, FILE **state)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
+    *done = 0;
+    long good_end = 0;
+    DK_TRY(o->resume ? resume_state(path, header, total, sum, done, &good_end) : start_state(path, header));
+    if (o->resume && truncate(path, good_end) != 0) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
+    if (!(*state = fopen(path, "ab"))) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
+    return DK_OK;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static void progress(int done, int total, int this_run, double elapsed)
+{
+    double rate = elapsed > 0 ? this_run / elapsed : 0;
+    double left = rate > 0 ? (total - done) / rate : 0;
+    fprintf(stderr, "\rdiff: %d/%d inputs, %.2f inputs/s, %d:%02d left   ", done, total, rate, (int)(left / 60),
+            (int)left % 60);
+    fflush(stderr);
+}
+
+static dk_status run_inputs(const dk_diff_run_options *o, dk_diff *d, const input_list *l, dk_diff_summary *sum,
+                            FILE *state, int done, double *ms_per_input)
+{
+    dk_preprocess pre;
+    preprocessing(dk_diff_input_shape(d), &pre);
+    int tty = o->progress && isatty(2), this_run = 0;
+    double t0 = dk__now(), busy = 0;
+    dk_status st = DK_OK;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
+    for (int i = done; i < l->n && !(o->stop && *o->stop) && st == DK_OK; i++) {
+        dk_tensor owned = {0};
+        const dk_tensor *t = NULL;
+        const char *name = NULL;
+        double t1 = dk__now();
+        cJSON *rec = NULL;
+        st = load_input(l, d, &pre, i, &owned, &t, &name);
+        if (st == DK_OK) st = dk_diff_image(d, name, t, &rec);
+        dk_tensor_reset(&owned);
+        if (st == DK_OK) st = append_record(state, path, rec);
+        if (st == DK_OK) st = dk_diff_summary_add(sum, rec);
+        cJSON_Delete(rec);
+        if (st != DK_OK) break;
+        busy += dk__now() - t1;
+        this_run++;
+        if (tty) progress(i + 1, l->n, this_run, dk__now() - t0);
+    }
+    if (tty && this_run) fputc('\n', stderr);
+    *ms_per_input = this_run ? 1e3 * busy / this_run : 0;
+    return st;
+}
+
+dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (o->force && o->resume) return dk__error(DK_ERR_INVALID, "diff: --force and --resume contradict each other");
+    if (o->cfg.save && o->resume)
+        return dk__error(DK_ERR_INVALID, "diff: --save cannot continue a bundle; run --resume without --save (or "
+                         "redo the run with --force)");
+    DK_TRY(prepare_out(o, 0));
+    dk_diff *d = NULL;
+    DK_TRY(dk_diff_create(&o->cfg, &d));
+    input_list l = {0};
+    dk_status st = inputs_collect(o, d, &l);
+    if (st == DK_OK) st = check_bundle_inputs(o, d, &l);
+    if (st == DK_OK) st = prepare_out(o, 1);
+    cJSON *identity = st == DK_OK ? dk_diff_identity(d) : NULL;
+    cJSON *header = identity ? state_header(identity, &l) : NULL;
+    dk_diff_summary *sum = NULL;
+    if (st == DK_OK) st = dk_diff_summary_create(identity, &sum);
+    int done = 0;
+    FILE *state = NULL;
+    if (st == DK_OK) st = open_state(o, header, l.n, sum, &done, &state);
+    if (st == DK_OK) st = run_inputs(o, d, &l, sum, state, done, &r->ms_per_input);
+    if (state) fclose(state);
+    if (st == DK_OK) {
+        r->images = dk_diff_summary_images(sum);
+        r->total = l.n;
+        r->complete = r->images == l.n;
+        cJSON *timing = cJSON_CreateObject();
+        cJSON_AddNumberToObject(timing, "ms_per_input_this_run", r->ms_per_input);
+        st = dk_diff_summary_write(sum, o->out, r->complete, timing);
+        cJSON_Delete(timing);
+        if (st == DK_OK) r->table = dk_diff_summary_table(sum);
+    }
+    dk_diff_summary_destroy(sum);
+    cJSON_Delete(header);
+    cJSON_Delete(identity);
+    inputs_free(&l);
+    dk_diff_destroy(d);
+    return st;
+}
