@@ -1,0 +1,143 @@
+#!/bin/bash
+# tools/fresh_machine_test.sh [run|test] [--keep]
+#
+# Runs the README's set-up command (tools/setup.sh run, or test) on a pristine
+# Debian 12 root, as on a fresh machine, and exits with its status.
+#
+# Why: CI runs on machines that already hold the packages an earlier run or a
+# developer installed, so a package missing from setup.sh's list, or a build
+# step that assumes something only a developer machine has, goes unnoticed
+# there (oneDNN's CMake config needing ocl-icd-opencl-dev was one). Here the
+# same command runs where nothing is installed but Debian's minbase.
+#
+# How:
+#   1. mmdebstrap --variant=minbase bookworm builds the root in a temporary
+#      directory under ${TMPDIR:-/var/tmp}, from this machine's apt sources
+#      (the sources.list and sources.list.d files apt itself reads). Its
+#      output goes to a log, printed only when it fails.
+#   2. The repository this script lives in is cloned at its current HEAD
+#      (committed state only, as CI's clean clone) into /root/deltakern.
+#   3. tools/setup.sh MODE runs there as root, chrooted, in a private mount and
+#      PID namespace (unshare) with /proc, /sys, /dev (/dev/pts, a fresh
+#      /dev/shm) mounted and the host's resolv.conf, with a login-like
+#      environment (env -i). The mounts and any process left behind die with
+#      the namespace, also on Ctrl-C.
+#   4. The directory is removed (also on failure or Ctrl-C) unless --keep is
+#      given, then one summary line is printed.
+# Needs root (or sudo), mmdebstrap (installed with apt-get when missing),
+# git, and network access to the Debian mirror.
+set -euo pipefail
+
+MODE=
+KEEP=0
+for arg in "$@"; do
+    case "$arg" in
+        run|test) MODE=$arg ;;
+        --keep) KEEP=1 ;;
+        *) echo "usage: tools/fresh_machine_test.sh [run|test] [--keep]" >&2; exit 2 ;;
+    esac
+done
+MODE=${MODE:-run}
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+SHA=$(git -C "$REPO" rev-parse HEAD)
+if ! git -C "$REPO" diff --quiet HEAD -- 2>/dev/null; then
+    echo "fresh_machine_test: note: uncommitted changes in $REPO are not tested (HEAD ${SHA:0:12} is)"
+fi
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo > /dev/null && { sudo -n true 2>/dev/null || { [ -t 0 ] && sudo -v; }; }; then
+        SUDO=sudo
+    else
+        echo "fresh_machine_test: needs root (mmdebstrap, mount, chroot): run it as root or with sudo available" >&2
+        exit 1
+    fi
+fi
+
+if ! command -v mmdebstrap > /dev/null; then
+    echo "fresh_machine_test: installing mmdebstrap"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends mmdebstrap > /dev/null
+fi
+
+# This machine's apt sources, as apt reads them (*.list and *.sources only).
+SOURCES=()
+if [ -f /etc/apt/sources.list ] && grep -q '^[[:space:]]*deb' /etc/apt/sources.list; then
+    SOURCES+=(/etc/apt/sources.list)
+fi
+for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && SOURCES+=("$f")
+done
+if [ ${#SOURCES[@]} -eq 0 ]; then
+    echo "fresh_machine_test: no apt sources on this machine, using mmdebstrap's default mirror"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/fresh_machine_test.XXXXXX")
+ROOT=$WORK/root
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    # The mounts live in the namespace of the chroot's process and die with it;
+    # refuse to delete anything while something is still mounted below $WORK.
+    if [ "$KEEP" = 1 ]; then
+        echo "fresh_machine_test: kept $WORK (root in $ROOT)"
+    elif grep -q " ${WORK}/" /proc/self/mountinfo; then
+        echo "fresh_machine_test: something is still mounted under $WORK; not removing it" >&2
+    else
+        $SUDO rm -rf --one-file-system "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# 1. the root
+echo "fresh_machine_test: building a Debian 12 minbase root in $ROOT (${SOURCES[*]:-default mirror})"
+t0=$(date +%s)
+if ! $SUDO mmdebstrap --mode=root --variant=minbase --logfile="$WORK/mmdebstrap.log" \
+        bookworm "$ROOT" "${SOURCES[@]}" < /dev/null; then
+    tail -n 40 "$WORK/mmdebstrap.log" >&2 || true
+    echo "fresh_machine_test: building the root failed after $(( $(date +%s) - t0 )) s (mmdebstrap log above)" >&2
+    exit 1
+fi
+root_s=$(( $(date +%s) - t0 ))
+echo "fresh_machine_test: root built in $root_s s ($($SUDO du -sh --one-file-system "$ROOT" | cut -f1))"
+
+# 2. the repository, cloned by the invoking user (git refuses repositories of
+#    other users), then handed to root inside the root
+git clone --quiet --no-checkout "$REPO" "$WORK/src"
+git -C "$WORK/src" -c advice.detachedHead=false checkout --quiet --detach "$SHA"
+$SUDO mv "$WORK/src" "$ROOT/root/deltakern"
+$SUDO chown -R 0:0 "$ROOT/root/deltakern"
+$SUDO cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+echo "fresh_machine_test: cloned $REPO at ${SHA:0:12} into /root/deltakern"
+
+# 3. setup.sh in the root
+echo "fresh_machine_test: running tools/setup.sh $MODE in the root"
+t1=$(date +%s)
+set +e
+# shellcheck disable=SC2016  # expanded by the inner shell
+$SUDO unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -c '
+    set -e
+    r=$1; mode=$2; term=$3; ci=$4
+    mount -t proc -o nosuid,nodev,noexec proc "$r/proc"
+    mount -t sysfs -o ro,nosuid,nodev,noexec sys "$r/sys"
+    mount --rbind /dev "$r/dev"
+    mount -t tmpfs -o mode=1777,nosuid,nodev shm "$r/dev/shm"
+    trap "exit 130" INT; trap "exit 143" TERM
+    env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+         USER=root LOGNAME=root SHELL=/bin/bash TERM="$term")
+    [ -z "$ci" ] || env+=(CI="$ci")
+    chroot "$r" /usr/bin/env -i "${env[@]}" /bin/bash -c "cd /root/deltakern && tools/setup.sh $mode"
+' fresh_machine_chroot "$ROOT" "$MODE" "${TERM:-dumb}" "${CI:-}" < /dev/null
+rc=$?
+set -e
+setup_s=$(( $(date +%s) - t1 ))
+echo "fresh_machine_test: root at its largest: $($SUDO du -sh --one-file-system "$ROOT" | cut -f1)"
+
+# 4. the verdict (cleanup runs on exit)
+echo "fresh_machine_test: tools/setup.sh $MODE exited $rc in $setup_s s (root built in $root_s s)"
+exit "$rc"
