@@ -75,11 +75,18 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/fresh_machine_test.XXXXXX")
 ROOT=$WORK/root
+CHILD=         # the running mmdebstrap or chroot, stopped by cleanup on a signal
+SUMMARY="fresh_machine_test: stopped before tools/setup.sh $MODE ran"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
-    # The mounts live in the namespace of the chroot's process and die with it;
-    # refuse to delete anything while something is still mounted below $WORK.
+    if [ -n "$CHILD" ]; then
+        echo "fresh_machine_test: stopping pid $CHILD" >&2
+        kill -TERM "$CHILD" 2>/dev/null || true
+        wait "$CHILD" 2>/dev/null || true
+    fi
+    # The chroot's mounts live in its own mount namespace and die with it;
+    # still, never delete while anything is mounted below $WORK.
     if [ "$KEEP" = 1 ]; then
         echo "fresh_machine_test: kept $WORK (root in $ROOT)"
     elif grep -q " ${WORK}/" /proc/self/mountinfo; then
@@ -87,6 +94,7 @@ cleanup() {
     else
         $SUDO rm -rf --one-file-system "$WORK"
     fi
+    echo "$SUMMARY"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -94,13 +102,24 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
+# run_child CMD...: runs CMD in the background and waits for it, so that a
+# signal reaches the traps above at once (they stop CMD) instead of after CMD.
+run_child() {
+    "$@" < /dev/null &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=
+    return "$rc"
+}
+
 # 1. the root
 echo "fresh_machine_test: building a Debian 12 minbase root in $ROOT (${SOURCES[*]:-default mirror})"
 t0=$(date +%s)
-if ! $SUDO mmdebstrap --mode=root --variant=minbase --logfile="$WORK/mmdebstrap.log" \
-        bookworm "$ROOT" "${SOURCES[@]}" < /dev/null; then
+if ! run_child $SUDO mmdebstrap --mode=root --variant=minbase --logfile="$WORK/mmdebstrap.log" \
+        bookworm "$ROOT" "${SOURCES[@]}"; then
     tail -n 40 "$WORK/mmdebstrap.log" >&2 || true
-    echo "fresh_machine_test: building the root failed after $(( $(date +%s) - t0 )) s (mmdebstrap log above)" >&2
+    SUMMARY="fresh_machine_test: building the root failed after $(( $(date +%s) - t0 )) s (mmdebstrap's log above); tools/setup.sh $MODE did not run"
     exit 1
 fi
 root_s=$(( $(date +%s) - t0 ))
@@ -118,9 +137,9 @@ echo "fresh_machine_test: cloned $REPO at ${SHA:0:12} into /root/deltakern"
 # 3. setup.sh in the root
 echo "fresh_machine_test: running tools/setup.sh $MODE in the root"
 t1=$(date +%s)
-set +e
+rc=0
 # shellcheck disable=SC2016  # expanded by the inner shell
-$SUDO unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -c '
+run_child $SUDO unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -c '
     set -e
     r=$1; mode=$2; term=$3; ci=$4
     mount -t proc -o nosuid,nodev,noexec proc "$r/proc"
@@ -132,12 +151,10 @@ $SUDO unshare --mount --pid --fork --kill-child --propagation private -- /bin/ba
          USER=root LOGNAME=root SHELL=/bin/bash TERM="$term")
     [ -z "$ci" ] || env+=(CI="$ci")
     chroot "$r" /usr/bin/env -i "${env[@]}" /bin/bash -c "cd /root/deltakern && tools/setup.sh $mode"
-' fresh_machine_chroot "$ROOT" "$MODE" "${TERM:-dumb}" "${CI:-}" < /dev/null
-rc=$?
-set -e
+' fresh_machine_chroot "$ROOT" "$MODE" "${TERM:-dumb}" "${CI:-}" || rc=$?
 setup_s=$(( $(date +%s) - t1 ))
-echo "fresh_machine_test: root at its largest: $($SUDO du -sh --one-file-system "$ROOT" | cut -f1)"
+echo "fresh_machine_test: root after the run: $($SUDO du -sh --one-file-system "$ROOT" | cut -f1)"
 
-# 4. the verdict (cleanup runs on exit)
-echo "fresh_machine_test: tools/setup.sh $MODE exited $rc in $setup_s s (root built in $root_s s)"
+# 4. the verdict, printed last by cleanup once the root is removed
+SUMMARY="fresh_machine_test: tools/setup.sh $MODE exited $rc in $setup_s s (root built in $root_s s)"
 exit "$rc"
