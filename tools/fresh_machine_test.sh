@@ -76,7 +76,7 @@ fi
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/fresh_machine_test.XXXXXX")
 ROOT=$WORK/root
 CHILD=         # the running mmdebstrap or chroot: a process group of its own
-SUMMARY="fresh_machine_test: stopped before tools/setup.sh $MODE ran"
+SUMMARY="fresh_machine_test: stopped while building the root; tools/setup.sh $MODE did not run"
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -138,6 +138,7 @@ echo "fresh_machine_test: cloned $REPO at ${SHA:0:12} into /root/deltakern"
 # 3. setup.sh in the root
 echo "fresh_machine_test: running tools/setup.sh $MODE in the root"
 t1=$(date +%s)
+SUMMARY="fresh_machine_test: stopped while tools/setup.sh $MODE ran (root built in $root_s s)"
 rc=0
 # shellcheck disable=SC2016  # expanded by the inner shell
 run_child unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -c '
