@@ -17,6 +17,7 @@
 
 #include "drivers/selftest/selftest.h"
 #include "runtime/error.h"
+#include "runtime/stats.h"
 
 #define MAX_OUT 8
 #define GUARD 64              /* bytes of sentinel on each side of an output */
@@ -215,12 +216,6 @@ static void record(dk__ops_stats *st, ratios *r, const dk_tol_result *res)
     if (res->tol.K > st->k_max) st->k_max = res->tol.K;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Judges target v's output against the reference's and counts the verdict.
  * Returns 1 when the case failed. */
 static int judge(const suite *S, dk__op_case *c, int k, const char *cls, uint64_t seed, int v,
@@ -370,10 +365,8 @@ dk_status dk__ops_run(const dk__ops_config *cfg, dk__st_target *ref, dk__st_targ
         }
     }
     for (size_t i = 0; i + 1 < n_rows; i++) {
-        if (rr[i].n) {
-            qsort(rr[i].v, (size_t)rr[i].n, sizeof(double), cmp_double);
-            out->rows[i].median_ratio = rr[i].v[rr[i].n / 2];
-        }
+        dk_stats st;
+        if (rr[i].n && dk_stats_describe(rr[i].v, rr[i].n, &st) == DK_OK) out->rows[i].median_ratio = st.median;
         free(rr[i].v);
     }
     free(rr);
