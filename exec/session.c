@@ -1,5 +1,6 @@
 /* The executor: plans every node once, then runs the graph node by node on one
  * backend, timing each node and handing its outputs to an observer. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ struct dk_session {
     dk_variant variant;
     void *ctx;             /* the backend's context from open() */
     int threads;           /* 0: the OpenMP default */
-    dk_tensor *values;     /* one host tensor per graph value (constants copied) */
+    dk_tensor *values;     /* one host tensor per graph value; a constant's is a view of
+                              the graph's data (shared by every session of the graph) */
     void **plans;
     char *host_stale;      /* per value: the backend's copy is newer than the host's */
     dk_node_observer observer;
@@ -61,6 +63,21 @@ static char *used_values(const dk_graph *g)
     return used;
 }
 
+static int is_constant(const dk_session *s, int v) { return s->g->values[v].kind == DK_VALUE_CONSTANT; }
+
+/* NaN in every element of a float tensor: a read of an element that no node
+ * wrote shows in the results instead of passing as zero. */
+static void poison(dk_tensor *t)
+{
+    if (t->dtype == DK_F32)
+        for (int64_t i = 0; i < dk_tensor_numel(t); i++) ((float *)t->data)[i] = NAN;
+    else if (t->dtype == DK_F64)
+        for (int64_t i = 0; i < dk_tensor_numel(t); i++) ((double *)t->data)[i] = NAN;
+}
+
+/* Constants are views of the graph's data (backends never write their
+ * inputs), so sessions of one graph share the weights; every other value gets
+ * memory of its own, poisoned. */
 static dk_status alloc_values(dk_session *s)
 {
     const dk_graph *g = s->g;
@@ -70,12 +87,13 @@ static dk_status alloc_values(dk_session *s)
     for (int v = 0; v < g->n_values && st == DK_OK; v++) {
         const dk_tensor *t = &g->values[v].t;
         if (!used[v] || t->dtype == DK_DTYPE_UNDEFINED) continue;
-        if (g->values[v].kind == DK_VALUE_CONSTANT) {
-            st = dk_tensor_copy(&s->values[v], t);
-        } else {
-            st = dk_tensor_alloc(&s->values[v], t->dtype, t->ndim, t->dims);
-            if (st == DK_OK && !(s->values[v].name = strdup(t->name))) st = dk__error(DK_ERR_NOMEM, "out of memory");
+        if (is_constant(s, v)) {
+            s->values[v] = *t; /* a view: not freed by the session */
+            continue;
         }
+        st = dk_tensor_alloc(&s->values[v], t->dtype, t->ndim, t->dims);
+        if (st == DK_OK && !(s->values[v].name = strdup(t->name))) st = dk__error(DK_ERR_NOMEM, "out of memory");
+        if (st == DK_OK) poison(&s->values[v]);
     }
     free(used);
     return st;
@@ -139,7 +157,8 @@ void dk_session_destroy(dk_session *s)
     if (!s) return;
     for (int k = 0; s->plans && k < s->g->n_nodes; k++)
         dk__backend_plan_destroy(s->b, s->ctx, s->plans[k]);
-    for (int v = 0; s->values && v < s->g->n_values; v++) dk_tensor_reset(&s->values[v]);
+    for (int v = 0; s->values && v < s->g->n_values; v++)
+        if (!is_constant(s, v)) dk_tensor_reset(&s->values[v]);
     free(s->values);
     free(s->plans);
     free(s->host_stale);
@@ -277,6 +296,17 @@ dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
     DK_TRY(dk__backend_from_canonical(s->b, s->ctx, g, v, dst));
     s->host_stale[v] = 0;
     return DK_OK;
+}
+
+dk_status dk_session_poison(dk_session *s)
+{
+    for (int v = 0; v < s->g->n_values; v++)
+        if (s->values[v].data && !is_constant(s, v)) {
+            poison(&s->values[v]);
+            s->host_stale[v] = 0;
+        }
+    dk_status st = dk__backend_poison(s->b, s->ctx, s->g);
+    return st == DK_OK ? DK_OK : dk__error_prefix(st, "backend '%s'", s->b->name);
 }
 
 void dk_session_set_hooks(dk_session *s, dk_node_hook before, dk_node_hook after, void *user)

@@ -217,6 +217,12 @@ static dk_status fault_to_canonical(void *ctx, const dk_graph *g, int value, dk_
     return dk__backend_to_canonical(c->base, c->base_ctx, g, value, dst);
 }
 
+static dk_status fault_poison(void *ctx, const dk_graph *g)
+{
+    fault_ctx *c = ctx;
+    return dk__backend_poison(c->base, c->base_ctx, g);
+}
+
 static const char *fault_version(void) { return "deltakern " DK_VERSION; }
 
 static dk_status fault_describe(char *buf, size_t n)
@@ -243,4 +249,5 @@ const dk_backend_iface dk_backend_fault = {
     .sync = fault_sync,
     .node_seconds = fault_node_seconds,
     .describe = fault_describe,
+    .poison = fault_poison,
 };

@@ -62,6 +62,11 @@ dk_status dk__backend_to_canonical(const dk_backend_iface *b, void *ctx, const d
     return dk__backend_native(b) ? b->to_canonical(ctx, g, v, dst) : DK_OK;
 }
 
+dk_status dk__backend_poison(const dk_backend_iface *b, void *ctx, const dk_graph *g)
+{
+    return b->poison ? b->poison(ctx, g) : DK_OK;
+}
+
 const char *dk__call_step_name(dk__call_step s)
 {
     static const char *const names[] = {"supports", "plan", "from_canonical", "execute", "to_canonical"};

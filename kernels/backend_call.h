@@ -35,6 +35,9 @@ dk_status dk__backend_from_canonical(const dk_backend_iface *b, void *ctx, const
 dk_status dk__backend_to_canonical(const dk_backend_iface *b, void *ctx, const dk_graph *g, int v,
                                    dk_tensor *dst);
 
+/* NULL poison: nothing of the backend's own to poison. */
+dk_status dk__backend_poison(const dk_backend_iface *b, void *ctx, const dk_graph *g);
+
 /* The steps of dk__backend_run_node, to say which one failed. */
 typedef enum dk__call_step {
     DK_STEP_SUPPORTS = 0,

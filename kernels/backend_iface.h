@@ -57,6 +57,11 @@ struct dk_backend_iface {
     /* optional: the time of the node executed last as measured by the device
      * (CUDA events), in seconds; NULL: the session's host clock */
     double (*node_seconds)(void *ctx, void *plan);
+    /* optional: fills the memory the backend keeps for values (not weights)
+     * with NaN, so that a read of something no node wrote this run shows;
+     * NULL: the backend keeps no value memory of its own. The determinism
+     * check poisons before its second run (dk_session_poison). */
+    dk_status (*poison)(void *ctx, const dk_graph *g);
     /* optional: one line describing the device and libraries this backend
      * runs on (name, compute capability, driver/library versions, memory),
      * for the environment fingerprint of every result */

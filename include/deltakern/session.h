@@ -65,6 +65,12 @@ const dk_tensor *dk_session_value(dk_session *s, int v);
  * it to its own data is accepted, to other data is an error. */
 dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t);
 
+/* NaN in every value the session and its backend hold except the constants
+ * (weights) and until the next run or set_value: before a second run on
+ * the same input, so that anything it reads without writing it first shows
+ * (the determinism check). Values start poisoned when a session is made. */
+dk_status dk_session_poison(dk_session *s);
+
 /* Runs node k alone on the values the session holds now (the observer and
  * hooks are called as in a full run); *seconds (may be NULL) receives its
  * execution time. */

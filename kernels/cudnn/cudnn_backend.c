@@ -194,4 +194,5 @@ const dk_backend_iface dk_backend_cudnn = {
     .sync = cudnn_sync,
     .node_seconds = cudnn_node_seconds,
     .describe = cudnn_describe,
+    .poison = dk__cudnn_poison,
 };

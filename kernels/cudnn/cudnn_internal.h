@@ -145,7 +145,10 @@ typedef struct dk_cudnn_ctx {
     int cc_major;                /* the device's compute capability (major) */
 } dk_cudnn_ctx;
 
-/* Makes sure value v of g has a device buffer; a constant is uploaded the first time. */
+/* The backend's poison entry: every non-constant device value all-ones (NaN). */
+dk_status dk__cudnn_poison(void *ctx, const dk_graph *g);
+/* Makes sure value v of g has a device buffer; a constant is uploaded the first time,
+ * anything else starts as NaN. */
 dk_status dk__cudnn_value_ensure(dk_cudnn_ctx *ctx, const dk_graph *g, int v);
 /* Device pointer of value v (NULL when it has none: the caller planned wrong). */
 void *dk__cudnn_dev(dk_cudnn_ctx *ctx, int v);

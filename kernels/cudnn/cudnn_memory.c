@@ -101,6 +101,17 @@ dk_status dk__cudnn_value_ensure(dk_cudnn_ctx *ctx, const dk_graph *g, int v)
     /* an empty tensor still gets a (1-byte) buffer, so "has a copy" stays a pointer test */
     DK_CUDA(cudaMalloc(&dv->dev, dv->bytes ? dv->bytes : 1));
     if (gv->kind == DK_VALUE_CONSTANT && gv->t.data && dv->bytes) DK_TRY(dk__cudnn_upload(ctx, g, v, &gv->t));
+    else if (dv->bytes) DK_CUDA(cudaMemset(dv->dev, 0xFF, dv->bytes)); /* all-ones: NaN in float32 */
+    return DK_OK;
+}
+
+dk_status dk__cudnn_poison(void *vctx, const dk_graph *g)
+{
+    dk_cudnn_ctx *ctx = vctx;
+    for (int v = 0; ctx && v < ctx->n_values && v < g->n_values; v++)
+        if (ctx->values[v].dev && ctx->values[v].bytes && g->values[v].kind != DK_VALUE_CONSTANT)
+            DK_CUDA(cudaMemsetAsync(ctx->values[v].dev, 0xFF, ctx->values[v].bytes, ctx->stream));
+    DK_CUDA(cudaStreamSynchronize(ctx->stream));
     return DK_OK;
 }
 

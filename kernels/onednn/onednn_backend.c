@@ -273,4 +273,5 @@ const dk_backend_iface dk_backend_onednn = {
     .execute = onednn_execute,
     .to_canonical = dk_onednn_to_canonical,
     .from_canonical = dk_onednn_from_canonical,
+    .poison = dk_onednn_native_poison,
 };

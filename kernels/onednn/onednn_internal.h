@@ -162,6 +162,8 @@ dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_
 /* Forgets the native copy of value v, if any (frees its buffer): v lives in
  * its host tensor again. Every plan of a node starts so for its outputs. */
 void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v);
+/* The backend's poison entry: NaN in every native buffer. */
+dk_status dk_onednn_native_poison(void *ctx, const dk_graph *g);
 /* Memory in plan p over native value v's buffer. */
 dk_status dk_onednn_native_mem(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
                                dnnl_memory_t *mem);

@@ -3,6 +3,7 @@
  * convolution reads them without a reorder to NCHW and back. Consumers that
  * read NCHW (pools, concat, Gemm, ...) get a reorder step into their host
  * input first; the session gets NCHW through to_canonical, outside timing. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,22 @@ const dk_onednn_native *dk_onednn_native_of(const dk_onednn_ctx *ctx, int v)
     return &ctx->native[v];
 }
 
+/* NaN in every element of a native buffer (float32 data; padding too). */
+static void poison_buffer(void *buf, size_t bytes)
+{
+    float *f = buf;
+    for (size_t i = 0; i < bytes / sizeof(float); i++) f[i] = NAN;
+}
+
+dk_status dk_onednn_native_poison(void *vctx, const dk_graph *g)
+{
+    dk_onednn_ctx *ctx = vctx;
+    (void)g;
+    for (int v = 0; ctx && v < ctx->n_native; v++)
+        if (ctx->native[v].buf) poison_buffer(ctx->native[v].buf, dk_dnnl_md_size(&ctx->native[v].md));
+    return DK_OK;
+}
+
 void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v)
 {
     if (v < 0 || v >= ctx->n_native) return;
@@ -46,6 +63,7 @@ dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_
         return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate %zu bytes", n->name,
                          dk_op_name(n->op), size);
     nat->md = *md;
+    poison_buffer(nat->buf, dk_dnnl_md_size(md)); /* an unwritten read shows as NaN */
     return dk_onednn_mem_fixed(ctx, p, n, md, nat->buf, mem);
 }
 
