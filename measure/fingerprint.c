@@ -10,6 +10,7 @@
 
 #include "deltakern/backend.h"
 #include "measure/counters.h"
+#include "runtime/host.h"
 #include "deltakern/fingerprint.h"
 #include "deltakern/topology.h"
 
@@ -25,35 +26,6 @@ static const char *const isa_flags[] = {
     "amx_bf16", "amx_int8", "asimd", "sve", "sve2",
 };
 
-/* The value of the first "key : value" line of /proc/cpuinfo. */
-static int cpuinfo_field(const char *key, char *buf, size_t n)
-{
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return 0;
-    char line[8192];
-    size_t klen = strlen(key);
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, klen) != 0 || (line[klen] != ' ' && line[klen] != '\t' && line[klen] != ':'))
-            continue;
-        char *colon = strchr(line, ':');
-        if (!colon) continue;
-        char *val = colon + 1;
-        while (*val == ' ') val++;
-        val[strcspn(val, "\n")] = '\0';
-        snprintf(buf, n, "%s", val);
-        found = 1;
-    }
-    fclose(f);
-    return found;
-}
-
-const char *dk_cpu_model(char *buf, size_t n)
-{
-    if (!cpuinfo_field("model name", buf, n)) snprintf(buf, n, "unknown");
-    return buf;
-}
-
 static int has_flag(const char *flags, const char *flag)
 {
     size_t len = strlen(flag);
@@ -66,10 +38,10 @@ static void add_cpu(cJSON *j)
 {
     char buf[8192];
     cJSON_AddStringToObject(j, "cpu_model", dk_cpu_model(buf, sizeof buf));
-    if (cpuinfo_field("vendor_id", buf, sizeof buf)) cJSON_AddStringToObject(j, "cpu_vendor", buf);
-    if (cpuinfo_field("cpu MHz", buf, sizeof buf)) cJSON_AddNumberToObject(j, "cpu_mhz", atof(buf));
+    if (dk__cpuinfo_field("vendor_id", buf, sizeof buf)) cJSON_AddStringToObject(j, "cpu_vendor", buf);
+    if (dk__cpuinfo_field("cpu MHz", buf, sizeof buf)) cJSON_AddNumberToObject(j, "cpu_mhz", atof(buf));
     cJSON *isa = cJSON_AddArrayToObject(j, "isa");
-    if (cpuinfo_field("flags", buf, sizeof buf) || cpuinfo_field("Features", buf, sizeof buf))
+    if (dk__cpuinfo_field("flags", buf, sizeof buf) || dk__cpuinfo_field("Features", buf, sizeof buf))
         for (size_t i = 0; i < sizeof isa_flags / sizeof isa_flags[0]; i++)
             if (has_flag(buf, isa_flags[i])) cJSON_AddItemToArray(isa, cJSON_CreateString(isa_flags[i]));
 }

@@ -14,6 +14,7 @@
 #endif
 
 #include "runtime/error.h"
+#include "runtime/host.h"
 #include "runtime/file.h"
 #include "deltakern/fingerprint.h"
 #include "deltakern/file.h"
@@ -80,17 +81,7 @@ dk_status dk_roofline_measure(dk_roofline *out)
     return DK_OK;
 }
 
-dk_status dk_roofline_cache_path(char *buf, size_t n)
-{
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    int w;
-    if (xdg && xdg[0] == '/') w = snprintf(buf, n, "%s/deltakern/roofline.json", xdg);
-    else if (home && home[0]) w = snprintf(buf, n, "%s/.cache/deltakern/roofline.json", home);
-    else return dk__error(DK_ERR_IO, "roofline cache: neither XDG_CACHE_HOME nor HOME is set");
-    if (w < 0 || (size_t)w >= n) return dk__error(DK_ERR_IO, "roofline cache: path too long");
-    return DK_OK;
-}
+dk_status dk_roofline_cache_path(char *buf, size_t n) { return dk__cache_path("roofline.json", buf, n); }
 
 /* The cache file parsed (an empty one when the file is absent). */
 static dk_status read_cache(const char *path, cJSON **out)

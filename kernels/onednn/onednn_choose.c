@@ -9,7 +9,10 @@
  * fastest by its minimum time is planned again for real (a candidate's plan
  * owns buffers the next one replaces; each plan of the node first drops the
  * native copy of its output a previous candidate made, so a winner writing
- * NCHW leaves none behind) and the plan note says what was measured. */
+ * NCHW leaves none behind) and the plan note says what was measured.
+ * A convolution chosen for before (in this process, or in an earlier one on
+ * this machine: onednn_choices.c) takes that choice without timing, so that
+ * the same variant computes the same bits every run. */
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +119,21 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
         cands[nc++] = (candidate){algo0, 1, "nchw16c", 0};
     if (nc == 1) return dk_onednn_plan_node(ctx, g, n, out);
 
+    char names[64] = "", key[512], chosen[32];
+    for (int i = 0; i < nc; i++) dk_join(names, sizeof names, ",", cands[i].name);
+    dk_onednn_choice_key(ctx, g, n, names, key, sizeof key);
+    for (int i = 0; i < nc && dk_onednn_choice_find(key, chosen, sizeof chosen); i++)
+        if (!strcmp(chosen, cands[i].name)) {
+            ctx->algo = cands[i].algo;
+            ctx->nchw16c = cands[i].nchw16c;
+            dk_status st = dk_onednn_plan_node(ctx, g, n, out);
+            ctx->algo = algo0;
+            ctx->nchw16c = nchw16c0;
+            if (st != DK_OK) return st;
+            size_t len = strlen((*out)->info.note);
+            snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; %s, chosen before", chosen);
+            return DK_OK;
+        }
     dk_tensor own[16];
     memset(own, 0, sizeof own);
     const dk_tensor *in[8] = {0};
@@ -136,6 +154,7 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
         ctx->nchw16c = cands[best].nchw16c;
         st = dk_onednn_plan_node(ctx, g, n, out);
     }
+    if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name);
     ctx->algo = algo0;
     ctx->nchw16c = nchw16c0;
     if (st != DK_OK) return st;

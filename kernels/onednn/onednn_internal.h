@@ -237,4 +237,12 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
                              const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out);
 void dk_onednn_plan_free(dk_onednn_plan *p);
 
+/* opt=3's choices, remembered (onednn_choices.c): the key of a convolution
+ * (its shapes, window, post-ops, precision and the candidates open), the
+ * candidate chosen before for it (1 and its name), and storing a new one. */
+void dk_onednn_choice_key(const dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n, const char *cands,
+                          char *key, size_t len);
+int dk_onednn_choice_find(const char *key, char *name, size_t len);
+void dk_onednn_choice_store(const char *key, const char *name);
+
 #endif

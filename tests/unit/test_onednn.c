@@ -913,6 +913,9 @@ static int print_worst(void **state)
 
 int main(int argc, char **argv)
 {
+    /* opt=3 times its candidates afresh in every session here (no remembered
+     * choices): the SE-block test relies on the choosing itself */
+    setenv("DK_ONEDNN_CHOICES", "fresh", 1);
     onednn = dk_backend_find("onednn");
     ref = dk_backend_find("ref");
     char reason[256] = "";

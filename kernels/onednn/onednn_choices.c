@@ -1,0 +1,152 @@
+/* opt=3's choices, remembered: the candidate choose_algorithm picked for a
+ * convolution is picked again for the same convolution, in this process
+ * (every session of a variant plans alike, so two runs give the same bits)
+ * and across processes through a file, $XDG_CACHE_HOME/deltakern/
+ * onednn-choices.json, one table per CPU model, oneDNN version and thread
+ * count (timing on a busy host would otherwise pick another kernel on the
+ * next run, and the results would differ in the last bits).
+ * DK_ONEDNN_CHOICES=FILE keeps them in another file, =off in this process
+ * only, =fresh nowhere (every plan times its candidates again: for tests of
+ * the choosing itself). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "deltakern/file.h"
+#include "deltakern/fingerprint.h"
+#include "kernels/onednn/onednn_internal.h"
+#include "runtime/file.h"
+#include "runtime/host.h"
+
+#define CHOICES_FORMAT "deltakern-onednn-choices/1"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static cJSON *file_doc;     /* the file as read, with this process's additions */
+static cJSON *table;        /* this machine's table in file_doc ("choices" object) */
+static int loaded;
+static char path[4096];     /* "" when choices stay in this process */
+static int fresh;           /* DK_ONEDNN_CHOICES=fresh: nothing remembered */
+
+/* The convolution as the choice depends on it: shapes, window, groups,
+ * post-ops, precision and which candidates were open. */
+void dk_onednn_choice_key(const dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n, const char *cands,
+                          char *key, size_t len)
+{
+    char x[96], w[96];
+    const dk_tensor *xt = &g->values[n->inputs[0]].t, *wt = &g->values[n->inputs[1]].t;
+    const dk_window *win = &n->p.conv.win;
+    int used = snprintf(key, len, "x=%s w=%s g=%lld", dk_shape_str(xt->ndim, xt->dims, x, sizeof x),
+                        dk_shape_str(wt->ndim, wt->dims, w, sizeof w), (long long)n->p.conv.group);
+    for (int i = 0; i < win->nspatial && used > 0 && (size_t)used < len; i++)
+        used += snprintf(key + used, len - (size_t)used, " s%lld d%lld p%lld,%lld", (long long)win->stride[i],
+                         (long long)win->dilation[i], (long long)win->pad_begin[i], (long long)win->pad_end[i]);
+    if (used > 0 && (size_t)used < len)
+        snprintf(key + used, len - (size_t)used, " b%d sum%d act%d %s [%s]", n->p.conv.has_bias, n->post.has_sum,
+                 (int)n->post.act, ctx->bf16 ? "bf16" : "f32", cands);
+}
+
+static int threads_now(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* This machine's table in the document, made when missing. */
+static cJSON *machine_table(cJSON *doc)
+{
+    char cpu[256], lib[96];
+    dk_cpu_model(cpu, sizeof cpu);
+    dk_dnnl_library_version(lib, sizeof lib);
+    int threads = threads_now();
+    cJSON *tables = cJSON_GetObjectItem(doc, "tables");
+    if (!cJSON_IsArray(tables)) {
+        cJSON_DeleteItemFromObject(doc, "tables");
+        tables = cJSON_AddArrayToObject(doc, "tables");
+    }
+    cJSON *t;
+    cJSON_ArrayForEach(t, tables)
+    {
+        cJSON *c = cJSON_GetObjectItem(t, "cpu"), *o = cJSON_GetObjectItem(t, "onednn"),
+              *th = cJSON_GetObjectItem(t, "threads"), *ch = cJSON_GetObjectItem(t, "choices");
+        if (cJSON_IsString(c) && !strcmp(c->valuestring, cpu) && cJSON_IsString(o) && !strcmp(o->valuestring, lib) &&
+            cJSON_IsNumber(th) && th->valueint == threads && cJSON_IsObject(ch))
+            return ch;
+    }
+    t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "cpu", cpu);
+    cJSON_AddStringToObject(t, "onednn", lib);
+    cJSON_AddNumberToObject(t, "threads", threads);
+    cJSON *ch = cJSON_AddObjectToObject(t, "choices");
+    cJSON_AddItemToArray(tables, t);
+    return ch;
+}
+
+/* Reads the file once (a missing or unreadable one is an empty table: the
+ * cache only saves time, it never decides correctness). */
+static void load(void)
+{
+    if (loaded) return;
+    loaded = 1;
+    const char *env = getenv("DK_ONEDNN_CHOICES");
+    path[0] = '\0';
+    fresh = env && !strcmp(env, "fresh");
+    if (env && (!strcmp(env, "off") || fresh)) {
+    } else if (env && env[0]) {
+        snprintf(path, sizeof path, "%s", env);
+    } else if (dk__cache_path("onednn-choices.json", path, sizeof path) != DK_OK) {
+        path[0] = '\0';
+    }
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (path[0] && access(path, R_OK) == 0 && dk__read_file(path, 16u << 20, &data, &size) == DK_OK)
+        file_doc = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    cJSON *fmt = file_doc ? cJSON_GetObjectItem(file_doc, "format") : NULL;
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CHOICES_FORMAT)) {
+        cJSON_Delete(file_doc);
+        file_doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(file_doc, "format", CHOICES_FORMAT);
+    }
+    table = machine_table(file_doc);
+}
+
+int dk_onednn_choice_find(const char *key, char *name, size_t len)
+{
+    pthread_mutex_lock(&lock);
+    load();
+    cJSON *c = table ? cJSON_GetObjectItem(table, key) : NULL;
+    int found = !fresh && cJSON_IsString(c);
+    if (found) snprintf(name, len, "%s", c->valuestring);
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+void dk_onednn_choice_store(const char *key, const char *name)
+{
+    pthread_mutex_lock(&lock);
+    load();
+    if (table && !fresh && !cJSON_GetObjectItem(table, key)) {
+        cJSON_AddStringToObject(table, key, name);
+        char *text = path[0] ? cJSON_Print(file_doc) : NULL;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+        /* a cache that cannot be written is only a cache: this process remembers */
+        if (text && (!slash || dk_file_mkdirs(dir) == DK_OK)) dk_file_write_text(path, text);
+        dk__error_clear();
+        free(text);
+    }
+    pthread_mutex_unlock(&lock);
+}
