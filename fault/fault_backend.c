@@ -30,16 +30,18 @@ static const dk_option_spec fault_options[] = {
     {"base", "backend", NULL, "the backend that runs every node; its options are accepted too", DK_ROLE_NONE},
     {"node", "name", NULL,
      "the node to corrupt or slow down: its name, or an ONNX node it covers after graph passes", DK_ROLE_NONE},
-    {"kind", "noise|bias|zero|swap-channels|slow", "noise",
+    {"kind", "noise|bias|zero|swap-channels|slow|flaky|nan", "noise",
      "noise: +-scale x bound per element (random sign); bias: +scale x bound; zero: all 0; "
-     "swap-channels: channels 0 and 1 of output 0 swapped; slow: the node takes factor x as long", DK_ROLE_NONE},
+     "swap-channels: channels 0 and 1 of output 0 swapped; slow: the node takes factor x as long; "
+     "flaky: noise with new signs every run (a nondeterministic kernel); nan: one element NaN", DK_ROLE_NONE},
     {"scale", "str", "10", "noise/bias size in multiples of each element's tolerance bound", DK_ROLE_NONE},
     {"factor", "str", "2", "slow: the node's time is multiplied by this (>= 1)", DK_ROLE_NONE},
     {"seed", "int:0..2147483647", "1", "noise: seed of the random signs (the same every run)", DK_ROLE_NONE},
     {0},
 };
 
-static const char *const kind_names[FAULT_KIND_COUNT] = {"noise", "bias", "zero", "swap-channels", "slow"};
+static const char *const kind_names[FAULT_KIND_COUNT] = {"noise", "bias", "zero", "swap-channels", "slow",
+                                                          "flaky", "nan"};
 
 static _Thread_local dk__fault_event last_event = {.node = -1};
 
@@ -90,7 +92,7 @@ static dk_status read_options(const dk_variant *v, fault_ctx *c)
     for (int k = 0; kind && k < FAULT_KIND_COUNT; k++)
         if (!strcmp(kind, kind_names[k])) c->kind = (fault_kind)k;
     if (c->kind == FAULT_KIND_COUNT)
-        return dk__error(DK_ERR_INVALID, "kind=%s: expected noise, bias, zero, swap-channels or slow",
+        return dk__error(DK_ERR_INVALID, "kind=%s: expected noise, bias, zero, swap-channels, slow, flaky or nan",
                          kind ? kind : "");
     DK_TRY(parse_number(v, "scale", -INFINITY, &c->scale));
     DK_TRY(parse_number(v, "factor", 1.0, &c->factor));

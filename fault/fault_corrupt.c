@@ -1,5 +1,7 @@
 /* The fault wrapper's corruptions of one node's output 0:
  *   noise          y_i += scale * tol_i * z_i, z_i = +-1 from the seed (the same every run)
+ *   flaky          the same with signs drawn anew each run (a nondeterministic kernel)
+ *   nan            one element (picked by the seed) set to NaN
  *   bias           y_i += scale * tol_i
  *   zero           y := 0
  *   swap-channels  channels 0 and 1 (axis 1) exchanged
@@ -58,7 +60,7 @@ static dk_status add_bounds(const fault_ctx *c, const dk_graph *g, const dk_node
     dk_status st = bounds(c, g, n, in, y, tol, &ev->fallback);
     if (st == DK_OK) {
         float *yv = y->data;
-        uint64_t state = c->seed;
+        uint64_t state = c->kind == FAULT_FLAKY ? c->seed + 0x9E3779B97F4A7C15ull * c->runs : c->seed;
         for (int64_t i = 0; i < count; i++) {
             double z = c->kind == FAULT_BIAS ? 1.0 : (dk_rng_mix(&state) >> 63) ? 1.0 : -1.0;
             yv[i] = (float)((double)yv[i] + c->scale * tol[i] * z);
@@ -111,8 +113,15 @@ static dk_status corrupt_host(const fault_ctx *c, const dk_graph *g, const dk_no
     switch (c->kind) {
     case FAULT_ZERO: memset(y->data, 0, dk_tensor_nbytes(y)); return DK_OK;
     case FAULT_SWAP: swap_channels(y); return DK_OK;
+    case FAULT_NAN: {
+        uint64_t state = c->seed;
+        int64_t count = dk_tensor_numel(y);
+        if (count) ((float *)y->data)[dk_rng_mix(&state) % (uint64_t)count] = NAN;
+        return DK_OK;
+    }
     case FAULT_NOISE:
-    case FAULT_BIAS: break;
+    case FAULT_BIAS:
+    case FAULT_FLAKY: break;
     default: return dk__error(DK_ERR_INTERNAL, "fault: kind %s corrupts nothing", c->kind_name);
     }
     const dk_tensor **hin = calloc((size_t)n->n_inputs + 1, sizeof *hin);
@@ -129,6 +138,7 @@ dk_status dk__fault_corrupt(fault_ctx *c, const dk_graph *g, const dk_node *n, c
                             dk_tensor *const *out, dk__fault_event *ev)
 {
     ev->count = dk_tensor_numel(out[0]);
+    c->runs++;
     if (!native(c)) return corrupt_host(c, g, n, in, out[0], ev);
     /* The base may hold the output: corrupt a converted copy and hand it back,
      * to the host tensor too (the base may keep this value on the host). */

@@ -12,7 +12,9 @@
 
 extern const dk_backend_iface dk_backend_fault;
 
-typedef enum fault_kind { FAULT_NOISE, FAULT_BIAS, FAULT_ZERO, FAULT_SWAP, FAULT_SLOW, FAULT_KIND_COUNT } fault_kind;
+typedef enum fault_kind {
+    FAULT_NOISE, FAULT_BIAS, FAULT_ZERO, FAULT_SWAP, FAULT_SLOW, FAULT_FLAKY, FAULT_NAN, FAULT_KIND_COUNT
+} fault_kind;
 
 typedef struct fault_ctx {
     const dk_backend_iface *base;
@@ -23,6 +25,7 @@ typedef struct fault_ctx {
     const char *kind_name;
     double scale, factor;
     uint64_t seed;
+    uint64_t runs;                /* executions of the target so far (flaky: new signs each) */
     dk_precision prec;            /* of the whole variant (fpmath goes to the base) */
     const dk_graph *g;            /* the graph the target was found in */
     int target;                   /* its node index, -1 before planning */

@@ -82,7 +82,8 @@ static dk_status check_kind(const fault_ctx *c, const dk_graph *g, const dk_node
     if (n->n_outputs < 1 || n->outputs[0] < 0)
         return dk__error(DK_ERR_INVALID, "node=%s: the node has no output 0 to corrupt", c->node);
     const dk_tensor *y = &g->values[n->outputs[0]].t;
-    if ((c->kind == FAULT_NOISE || c->kind == FAULT_BIAS) && y->dtype != DK_F32)
+    if ((c->kind == FAULT_NOISE || c->kind == FAULT_BIAS || c->kind == FAULT_FLAKY || c->kind == FAULT_NAN) &&
+        y->dtype != DK_F32)
         return dk__error(DK_ERR_UNSUPPORTED, "node=%s (%s): kind=%s needs a float32 output, it is %s",
                          c->node, dk_op_name(n->op), c->kind_name, dk_dtype_name(y->dtype));
     if (c->kind == FAULT_SWAP && (y->ndim < 2 || y->dims[1] < 2)) {

@@ -52,3 +52,13 @@ endforeach()
 add_test(NAME cli.diff_bad_input COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_bad_input.sh
          $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/bad_input)
 set_tests_properties(cli.diff_bad_input PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Verdicts beyond rounding: NONDETERMINISTIC (a planted flaky kernel, named
+# first; the clean variant, here opt=3 with its layout propagation, bit for bit
+# twice) and NONFINITE (a planted NaN, an all-NaN input), never label differences.
+foreach(variant onednn:opt=3 openblas)
+  string(REGEX REPLACE "[:,=]" "." vname ${variant})
+  add_test(NAME e2e.diff.verdicts.${vname} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_verdicts.sh
+           $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${variant} ${DK_DIFF_WORK}/verdicts_${vname})
+  set_tests_properties(e2e.diff.verdicts.${vname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
+                       DEPENDS e2e.mobilenet_v2)
+endforeach()

@@ -269,8 +269,95 @@ static suspect *rank(const vrun *r, const walk *w, int by_amp)
     return s;
 }
 
-static dk_status counterfactual(dk_diff *d, vrun *r, const walk *w, const dk_tensor *input, cJSON *flip)
+/* ---- non-finite outputs ---- */
+
+/* After a run: the first node (in order) whose output holds NaN or Inf while
+ * its inputs were finite, -2 when the graph input itself is not finite, -1
+ * when every output is finite. */
+static int first_nonfinite(dk_session *s, const dk_graph *g)
 {
+    const dk_tensor *x = dk_session_value(s, g->inputs[0]);
+    if (x && dk__diff_count_nonfinite(x)) return -2;
+    for (int k = 0; k < g->n_nodes; k++) {
+        const dk_node *n = &g->nodes[k];
+        for (int o = 0; o < n->n_outputs; o++) {
+            if (n->outputs[o] < 0 || !dk_dtype_is_float(g->values[n->outputs[o]].t.dtype)) continue;
+            const dk_tensor *t = dk_session_value(s, n->outputs[o]);
+            if (t && dk__diff_count_nonfinite(t)) return k;
+        }
+    }
+    dk__error_clear();
+    return -1;
+}
+
+/* "nonfinite": where the NaN or Inf came from, or null. */
+static void nonfinite_json(cJSON *o, const char *key, const dk_graph *g, int k, const dk_tensor *out)
+{
+    if (k == -1) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    cJSON *j = cJSON_AddObjectToObject(o, key);
+    /* g NULL: a bundle's baseline, whose nodes are not known here */
+    cJSON_AddStringToObject(j, "node", k >= 0 ? g->nodes[k].name : g ? "(the input)" : "(in the bundle)");
+    cJSON_AddStringToObject(j, "op", k >= 0 ? dk_op_name(g->nodes[k].op) : g ? "input" : "?");
+    cJSON_AddNumberToObject(j, "nonfinite_outputs", (double)dk__diff_count_nonfinite(out));
+}
+
+/* ---- determinism: a second run on the same input, everything the first
+ * left poisoned, every node output compared bit for bit ---- */
+
+static dk_status hash_outputs(dk_session *s, const dk_graph *g, char (*hash)[17])
+{
+    for (int k = 0; k < g->n_nodes; k++) {
+        hash[k][0] = '\0';
+        int v = g->nodes[k].outputs[0];
+        if (v < 0) continue;
+        const dk_tensor *t = dk_session_value(s, v);
+        if (!t) return DK_ERR_INTERNAL;
+        dk_diff_hash_tensor(t, hash[k]);
+    }
+    return DK_OK;
+}
+
+/* Runs the variant a second time (after dk_session_poison) and records in
+ * vj whether every node output came out the same bits; *n_differ receives
+ * how many did not. The values of the first run stay where they were copied
+ * (w->prop, r->logits). */
+static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *name, cJSON *vj, int *n_differ)
+{
+    const dk_graph *g = r->g;
+    *n_differ = 0;
+    char (*first)[17] = malloc(sizeof *first * (size_t)(g->n_nodes + 1));
+    char (*second)[17] = malloc(sizeof *second * (size_t)(g->n_nodes + 1));
+    dk_status st = first && second ? hash_outputs(r->s, g, first) : dk__error(DK_ERR_NOMEM, "out of memory");
+    if (st == DK_OK) st = dk_session_poison(r->s);
+    if (st == DK_OK && (st = dk_session_run(r->s, input, 1)) != DK_OK)
+        st = dk__error_prefix(st, "variant '%s' on %s (second run)", r->name, name);
+    if (st == DK_OK) st = hash_outputs(r->s, g, second);
+    if (st == DK_OK) {
+        cJSON *nodes = cJSON_CreateArray();
+        for (int k = 0; k < g->n_nodes; k++)
+            if (strcmp(first[k], second[k])) {
+                if ((*n_differ)++ < 10) cJSON_AddItemToArray(nodes, cJSON_CreateString(g->nodes[k].name));
+            }
+        cJSON_AddBoolToObject(vj, "deterministic", *n_differ == 0);
+        cJSON_AddNumberToObject(vj, "nondeterministic_count", *n_differ);
+        cJSON_AddItemToObject(vj, "nondeterministic_nodes", nodes); /* the first 10, in order */
+    }
+    free(first);
+    free(second);
+    return st;
+}
+
+/* The counterfactual mixed runs of a flip: the candidate on a set of nodes,
+ * the baseline elsewhere. *single receives the node when the minimal set
+ * found is one node (-1 otherwise). n_differ: the variant's nondeterministic
+ * node outputs on this input, the first reason a flip may not reproduce. */
+static dk_status counterfactual(dk_diff *d, vrun *r, const walk *w, const dk_tensor *input, int vtop1,
+                                int n_differ, cJSON *flip, int *single)
+{
+    *single = -1;
     if (!r->mixed_base) {
         dk_status st = dk_session_create(r->g, &d->mixed_variant, &r->mixed_base);
         if (st != DK_OK) return dk__error_prefix(st, "mixed runs for '%s'", r->name);
@@ -302,38 +389,84 @@ static dk_status counterfactual(dk_diff *d, vrun *r, const walk *w, const dk_ten
     for (int i = 0; i < cf.n_set; i++) cJSON_AddItemToArray(set, cJSON_CreateString(r->g->nodes[cf.set[i]].name));
     if (cf.reproduced) cJSON_AddNumberToObject(c, "top1_set", cf.top1_set);
     cJSON_AddBoolToObject(c, "budget_exhausted", cf.exhausted);
+    if (!cf.reproduced) {
+        char why[512];
+        if (n_differ)
+            snprintf(why, sizeof why, "the variant is nondeterministic: %d node output(s) differ between two runs "
+                     "on this input, so mixed runs cannot rebuild its own result", n_differ);
+        else if (cf.top1_all != vtop1)
+            snprintf(why, sizeof why, "with the candidate on every node the mixed runs give class %d, its own run "
+                     "class %d: its result depends on state that moving values node by node does not carry",
+                     cf.top1_all, vtop1);
+        else
+            snprintf(why, sizeof why, "the mixed runs flip only with the candidate on every node");
+        cJSON_AddStringToObject(c, "not_reproduced_because", why);
+    }
+    if (cf.reproduced && cf.n_set == 1) *single = cf.set[0];
     free(cf.set);
     return DK_OK;
 }
 
-/* The flip's cause: the first faulty kernel, a tiny margin, or rounding
+/* The final node's bound at a class as the typical error rather than the
+ * worst case: rounding errors of n operations add like a random walk, so
+ * the typical error grows as sqrt(n) u S where the bound allows n u S
+ * (Higham, Accuracy and Stability, 2nd ed., section 3.3). */
+static double typical(const vrun *r, double bound)
+{
+    const dk_graph *g = r->g;
+    const dk_node *last = NULL;
+    for (int k = 0; k < g->n_nodes; k++)
+        if (g->nodes[k].outputs[0] == g->outputs[0]) last = &g->nodes[k];
+    dk_tolerance t;
+    if (!last || dk_tolerance_for_node(g, last, r->prec, &t) != DK_OK || t.n < 1) {
+        dk__error_clear();
+        return bound;
+    }
+    return bound / sqrt(t.n);
+}
+
+/* The flip's cause, after its counterfactual: the first faulty kernel; one
+ * node within its bound that alone flips the label (sensitive_node); a
+ * margin within the last layer's typical error (tiny_margin); else rounding
  * amplified by the network (its strongest amplifiers). */
 static dk_status explain_flip(dk_diff *d, vrun *r, const walk *w, const dk_tensor *input,
-                              const dk__diff_top *btop, const dk__diff_top *vtop, cJSON *vj)
+                              const dk__diff_top *btop, const dk__diff_top *vtop, int n_differ, cJSON *vj)
 {
     cJSON *flip = cJSON_AddObjectToObject(vj, "flip");
     cJSON_AddNumberToObject(flip, "baseline_top1", btop->idx[0]);
     cJSON_AddNumberToObject(flip, "variant_top1", vtop->idx[0]);
     double margin = btop->n >= 2 ? btop->val[0] - btop->val[1] : INFINITY;
-    int tiny = w->tol_top[0] + w->tol_top[1] >= margin;
+    double noise = typical(r, w->tol_top[0]) + typical(r, w->tol_top[1]);
+    int tiny = noise >= margin;
     add_num(flip, "margin", margin);
-    cJSON *blamed = cJSON_AddArrayToObject(flip, "blamed");
+    add_num(flip, "typical_error", noise);
+    int single = -1;
+    if (d->c.counterfactual) DK_TRY(counterfactual(d, r, w, input, vtop->idx[0], n_differ, flip, &single));
+    cJSON *blamed = cJSON_CreateArray();
+    const char *cause;
     if (w->first_faulty >= 0) {
-        cJSON_AddStringToObject(flip, "cause", "faulty_kernel");
+        cause = "faulty_kernel";
         cJSON_AddItemToArray(blamed, cJSON_CreateString(r->g->nodes[w->first_faulty].name));
+    } else if (single >= 0) {
+        cause = "sensitive_node"; /* within its bound, yet it alone flips the label */
+        cJSON_AddItemToArray(blamed, cJSON_CreateString(r->g->nodes[single].name));
     } else if (tiny) {
-        cJSON_AddStringToObject(flip, "cause", "tiny_margin");
+        cause = "tiny_margin";
     } else {
-        cJSON_AddStringToObject(flip, "cause", "amplified_rounding");
+        cause = "amplified_rounding";
         suspect *s = rank(r, w, 1);
-        if (!s) return dk__error(DK_ERR_NOMEM, "out of memory");
+        if (!s) {
+            cJSON_Delete(blamed);
+            return dk__error(DK_ERR_NOMEM, "out of memory");
+        }
         for (int i = 0; i < N_AMPLIFIERS && i < r->g->n_nodes && s[i].amp > 0; i++)
             cJSON_AddItemToArray(blamed, cJSON_CreateString(r->g->nodes[s[i].k].name));
         free(s);
     }
+    cJSON_AddStringToObject(flip, "cause", cause);
+    cJSON_AddItemToObject(flip, "blamed", blamed);
     cJSON_AddBoolToObject(flip, "tiny_margin", tiny);
-    if (!d->c.counterfactual) return DK_OK;
-    return counterfactual(d, r, w, input, flip);
+    return DK_OK;
 }
 
 static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_tensor *input,
@@ -343,12 +476,17 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
     dk_status st = dk_session_run(r->s, input, 1);
     if (st != DK_OK) return dk__error_prefix(st, "variant '%s' on %s", r->name, name);
     DK_TRY(dk_tensor_copy(&r->logits, dk_session_output(r->s, 0)));
+    /* NaN or Inf in the output: where they came from (labels are then not compared) */
+    nonfinite_json(vj, "nonfinite", g, dk__diff_count_nonfinite(&r->logits) ? first_nonfinite(r->s, g) : -1,
+                   &r->logits);
     walk w = {0};
     w.first_faulty = -1;
     w.ev = calloc((size_t)g->n_nodes + 1, sizeof *w.ev);
     w.prop_rel = calloc((size_t)g->n_values + 1, sizeof *w.prop_rel);
     w.prop = calloc((size_t)g->n_values + 1, sizeof *w.prop);
     st = w.ev && w.prop_rel && w.prop ? keep_propagated(r, &w) : dk__error(DK_ERR_NOMEM, "out of memory");
+    int n_differ = 0;
+    if (st == DK_OK && !d->c.skip_determinism) st = check_determinism(r, input, name, vj, &n_differ);
     if (st == DK_OK) w.prop_rel[g->inputs[0]] = 0;
     cJSON *nodes = cJSON_AddArrayToObject(vj, "nodes");
     char group[2048] = "";
@@ -374,15 +512,21 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
         dk__diff_labels lab;
         dk__diff_compare_labels(&d->store.t[d->slot_output], &r->logits, &lab);
         cJSON_AddItemToObject(vj, "top5", dk__diff_top_json(&vtop));
-        cJSON_AddBoolToObject(vj, "top1_agree", lab.top1_agree);
-        add_num(vj, "top5_overlap", lab.top5_overlap);
-        add_num(vj, "kendall_tau", lab.tau);
+        if (lab.comparable) {
+            cJSON_AddBoolToObject(vj, "top1_agree", lab.top1_agree);
+            add_num(vj, "top5_overlap", lab.top5_overlap);
+            add_num(vj, "kendall_tau", lab.tau);
+        } else { /* NONFINITE: no label to compare, never a label difference */
+            cJSON_AddNullToObject(vj, "top1_agree");
+            cJSON_AddNullToObject(vj, "top5_overlap");
+            cJSON_AddNullToObject(vj, "kendall_tau");
+        }
         cJSON *amps = cJSON_AddArrayToObject(vj, "amplifiers");
         suspect *s = rank(r, &w, 1);
         for (int i = 0; s && i < N_AMPLIFIERS && i < g->n_nodes && s[i].amp > 0; i++)
             cJSON_AddItemToArray(amps, cJSON_CreateString(g->nodes[s[i].k].name));
         free(s);
-        if (!lab.top1_agree) st = explain_flip(d, r, &w, input, btop, &vtop, vj);
+        if (lab.comparable && !lab.top1_agree) st = explain_flip(d, r, &w, input, btop, &vtop, n_differ, vj);
     }
     for (int v = 0; w.prop && v < g->n_values; v++) dk_tensor_reset(&w.prop[v]);
     free(w.prop);
@@ -404,9 +548,15 @@ static cJSON *pairs_json(const dk_diff *d)
             cJSON *p = cJSON_CreateObject();
             cJSON_AddStringToObject(p, "a", a == 0 ? d->base_name : d->v[a - 1].name);
             cJSON_AddStringToObject(p, "b", d->v[b - 1].name);
-            cJSON_AddBoolToObject(p, "top1_agree", lab.top1_agree);
-            add_num(p, "top5_overlap", lab.top5_overlap);
-            add_num(p, "kendall_tau", lab.tau);
+            if (lab.comparable) {
+                cJSON_AddBoolToObject(p, "top1_agree", lab.top1_agree);
+                add_num(p, "top5_overlap", lab.top5_overlap);
+                add_num(p, "kendall_tau", lab.tau);
+            } else { /* one side is not finite: nothing to compare */
+                cJSON_AddNullToObject(p, "top1_agree");
+                cJSON_AddNullToObject(p, "top5_overlap");
+                cJSON_AddNullToObject(p, "kendall_tau");
+            }
             cJSON_AddItemToArray(pairs, p);
         }
     return pairs;
@@ -427,6 +577,9 @@ dk_status dk_diff_image(dk_diff *d, const char *name, const dk_tensor *input, cJ
     dk__diff_top btop;
     dk__diff_top_of(&d->store.t[d->slot_output], &btop);
     cJSON_AddItemToObject(rec, "baseline_top5", dk__diff_top_json(&btop));
+    const dk_tensor *bout = &d->store.t[d->slot_output];
+    nonfinite_json(rec, "baseline_nonfinite", d->bg, !dk__diff_count_nonfinite(bout) ? -1 : d->bs ? first_nonfinite(d->bs, d->bg) : -2,
+                   bout);
     add_num(rec, "margin", btop.n >= 2 ? btop.val[0] - btop.val[1] : NAN);
     add_num(rec, "relative_margin", btop.n >= 2 && btop.val[0] != 0 ? (btop.val[0] - btop.val[1]) / fabs(btop.val[0]) : NAN);
     cJSON *vars = cJSON_AddArrayToObject(rec, "variants");

@@ -33,9 +33,14 @@ typedef struct dk__diff_top {
     double val[DK_DIFF_TOP];
 } dk__diff_top;
 
+/* The top classes among the finite outputs (n < 5 when fewer are finite;
+ * unused entries are -1). */
 void dk__diff_top_of(const dk_tensor *logits, dk__diff_top *top);
+/* Elements of a float tensor that are NaN or infinite. */
+int64_t dk__diff_count_nonfinite(const dk_tensor *t);
 
 typedef struct dk__diff_labels {
+    int comparable;      /* both outputs finite: labels mean something (else NONFINITE) */
     int top1_agree;
     double top5_overlap; /* |top5(a) & top5(b)| / 5 */
     double tau;          /* Kendall's tau of b's order of a's top-5 classes against a's */

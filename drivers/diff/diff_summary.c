@@ -15,8 +15,8 @@
 #define SCHEMA "deltakern-diff-summary/1"
 #define N_BLAMED 3
 
-enum { CAUSE_FAULTY, CAUSE_TINY, CAUSE_AMPLIFIED, N_CAUSES };
-static const char *cause_names[N_CAUSES] = {"faulty_kernel", "tiny_margin", "amplified_rounding"};
+enum { CAUSE_FAULTY, CAUSE_SENSITIVE, CAUSE_TINY, CAUSE_AMPLIFIED, N_CAUSES };
+static const char *cause_names[N_CAUSES] = {"faulty_kernel", "sensitive_node", "tiny_margin", "amplified_rounding"};
 
 typedef struct node_agg {
     char *name, *op, *shape, *covers;
@@ -28,6 +28,7 @@ typedef struct node_agg {
 typedef struct var_agg {
     char *name;
     int images, flips, faulty_images, causes[N_CAUSES], cf_tried, cf_reproduced, cf_runs;
+    int nondeterministic, nonfinite; /* images where two runs differed / the output was not finite */
     int n_nodes, cap_nodes;
     node_agg *nodes;
 } var_agg;
@@ -35,6 +36,7 @@ typedef struct var_agg {
 typedef struct pair_agg {
     char *a, *b;
     int images, agree;
+    int nonfinite;           /* images whose labels cannot be compared (not in images) */
     double overlap_sum, tau_sum;
 } pair_agg;
 
@@ -204,6 +206,9 @@ static cJSON *flip_entry(const cJSON *rec, const cJSON *vj, const cJSON *flip)
 static dk_status add_variant(dk_diff_summary *s, var_agg *v, const cJSON *rec, const cJSON *vj)
 {
     v->images++;
+    const cJSON *det = cJSON_GetObjectItemCaseSensitive(vj, "deterministic");
+    v->nondeterministic += cJSON_IsFalse(det);
+    v->nonfinite += cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(vj, "nonfinite"));
     DK_TRY(add_nodes(v, vj));
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(vj, "first_faulty");
     if (cJSON_IsObject(ff) && str(ff, "node")) {
@@ -241,6 +246,10 @@ dk_status dk_diff_summary_add(dk_diff_summary *s, const cJSON *rec)
     for (int i = 0; i < s->n_pairs; i++) {
         const cJSON *p = cJSON_GetArrayItem(pairs, i);
         pair_agg *a = &s->pairs[i];
+        if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(p, "top1_agree"))) { /* NONFINITE */
+            a->nonfinite++;
+            continue;
+        }
         a->images++;
         a->agree += truth(p, "top1_agree");
         a->overlap_sum += num(p, "top5_overlap");
@@ -345,6 +354,7 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         cJSON_AddStringToObject(o, "a", p->a);
         cJSON_AddStringToObject(o, "b", p->b);
         cJSON_AddNumberToObject(o, "images", p->images);
+        cJSON_AddNumberToObject(o, "nonfinite_images", p->nonfinite);
         cJSON_AddNumberToObject(o, "label_differences", p->images - p->agree);
         add_num(o, "label_differences_pct", p->images ? 100.0 * (p->images - p->agree) / p->images : NAN);
         add_num(o, "mean_top5_overlap", mean(p->overlap_sum, p->images));
@@ -359,6 +369,8 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         cJSON_AddNumberToObject(o, "images", v->images);
         cJSON_AddNumberToObject(o, "flips", v->flips);
         cJSON_AddNumberToObject(o, "faulty_kernel_images", v->faulty_images);
+        cJSON_AddNumberToObject(o, "nondeterministic_images", v->nondeterministic);
+        cJSON_AddNumberToObject(o, "nonfinite_images", v->nonfinite);
         cJSON *causes = cJSON_AddObjectToObject(o, "flip_causes");
         for (int c = 0; c < N_CAUSES; c++) cJSON_AddNumberToObject(causes, cause_names[c], v->causes[c]);
         cJSON *cf = cJSON_AddObjectToObject(o, "counterfactual");
@@ -407,13 +419,14 @@ static void put_blamed(text *t, const dk_diff_summary *s, const pair_agg *p, int
 
 static void summary_csv(const dk_diff_summary *s, text *t)
 {
-    put(t, "a,b,images,label_differences,label_differences_pct,mean_top5_overlap,mean_kendall_tau,most_blamed\n");
+    put(t, "a,b,images,nonfinite_images,label_differences,label_differences_pct,mean_top5_overlap,mean_kendall_tau,"
+           "most_blamed\n");
     for (int i = 0; i < s->n_pairs; i++) {
         const pair_agg *p = &s->pairs[i];
         put_field(t, p->a);
         put(t, ",");
         put_field(t, p->b);
-        put(t, ",%d,%d,", p->images, p->images - p->agree);
+        put(t, ",%d,%d,%d,", p->images, p->nonfinite, p->images - p->agree);
         put_num(t, p->images ? 100.0 * (p->images - p->agree) / p->images : NAN);
         put(t, ",");
         put_num(t, mean(p->overlap_sum, p->images));
@@ -526,12 +539,13 @@ char *dk_diff_summary_table(const dk_diff_summary *s)
         int l = (int)(strlen(s->pairs[i].a) + strlen(s->pairs[i].b) + 4);
         if (l > w) w = l;
     }
-    put(&t, "%-*s %7s %11s %9s %7s  %s\n", w, "pair", "images", "label diff", "top-5 ovl", "tau", "most blamed");
+    put(&t, "%-*s %7s %10s %11s %9s %7s  %s\n", w, "pair", "images", "non-finite", "label diff", "top-5 ovl", "tau",
+        "most blamed");
     for (int i = 0; i < s->n_pairs; i++) {
         const pair_agg *p = &s->pairs[i];
         char name[1024];
         snprintf(name, sizeof name, "%s vs %s", p->a, p->b);
-        put(&t, "%-*s %7d %10.1f%% %9.3f %7.3f  ", w, name, p->images,
+        put(&t, "%-*s %7d %10d %10.1f%% %9.3f %7.3f  ", w, name, p->images, p->nonfinite,
             p->images ? 100.0 * (p->images - p->agree) / p->images : 0.0, mean(p->overlap_sum, p->images),
             mean(p->tau_sum, p->images));
         put_blamed(&t, s, p, 0);
@@ -539,9 +553,11 @@ char *dk_diff_summary_table(const dk_diff_summary *s)
     }
     for (int i = 0; i < s->n_vars; i++) {
         const var_agg *v = &s->vars[i];
-        put(&t, "%s: %d flip(s) (faulty kernel %d, tiny margin %d, amplified rounding %d), faulty kernel in %d image(s)",
-            v->name, v->flips, v->causes[CAUSE_FAULTY], v->causes[CAUSE_TINY], v->causes[CAUSE_AMPLIFIED],
-            v->faulty_images);
+        put(&t, "%s: %d flip(s) (faulty kernel %d, sensitive node %d, tiny margin %d, amplified rounding %d), "
+            "faulty kernel in %d image(s)", v->name, v->flips, v->causes[CAUSE_FAULTY], v->causes[CAUSE_SENSITIVE],
+            v->causes[CAUSE_TINY], v->causes[CAUSE_AMPLIFIED], v->faulty_images);
+        if (v->nondeterministic) put(&t, "; NONDETERMINISTIC in %d image(s)", v->nondeterministic);
+        if (v->nonfinite) put(&t, "; NONFINITE output in %d image(s)", v->nonfinite);
         if (v->cf_tried) put(&t, "; counterfactual reproduced %d of %d, %.1f mixed runs each", v->cf_reproduced, v->cf_tried, (double)v->cf_runs / v->cf_tried);
         put(&t, "\n");
     }

@@ -39,6 +39,8 @@ typedef struct dk_diff_config {
     dk_variant variants[DK_DIFF_MAX_VARIANTS];
     const char *save;             /* write the baseline's values as a bundle here, or NULL */
     int counterfactual;           /* 1: localise every flip with mixed runs */
+    int skip_determinism;         /* 1: no second run per variant and image (the
+                                     determinism check, on by default) */
     int max_mixed_runs;           /* budget of mixed runs per flip (0: 64) */
 } dk_diff_config;
 

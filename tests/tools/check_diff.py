@@ -8,8 +8,14 @@
   check_diff.py flips OUTDIR             at least one flip was localised
   check_diff.py clean OUTDIR             no variant has a faulty kernel
   check_diff.py margin OUTDIR            an input with a near-tie: flips happen,
-        no kernel is blamed, each flip says tiny margin (or amplified rounding)
-        and its counterfactual set reproduces it
+        no kernel is faulty, each flip says tiny margin, amplified rounding
+        or sensitive node (then naming the one node of its counterfactual
+        set) and its counterfactual set reproduces it
+  check_diff.py verdicts OUTDIR FLAKY NAN   variant 0 is clean, variant 1
+        plants a nondeterministic kernel in node FLAKY, variant 2 a NaN in
+        node NAN; image 0 is all NaN: NONDETERMINISTIC names FLAKY first,
+        NONFINITE names NAN (and the input for image 0), and neither is ever
+        a label difference, a flip or an unset class index
   check_diff.py same OUTDIR1 OUTDIR2     identical results (timing and the
         run's provenance aside)
   check_diff.py bundle DIR               numpy.load reads every value with the
@@ -105,16 +111,70 @@ def margin(out):
             if not f:
                 continue
             n += 1
-            if f["cause"] not in ("tiny_margin", "amplified_rounding"):
+            if f["cause"] not in ("tiny_margin", "amplified_rounding", "sensitive_node"):
                 fail("%s: cause %s" % (v["variant"], f["cause"]))
             cf = f["counterfactual"]
             if not cf["reproduced"] or not cf["set"]:
                 fail("%s: the counterfactual did not reproduce the flip: %s" % (v["variant"], cf))
+            # one node alone flips it: it is named, never "no kernel blamed"
+            if len(cf["set"]) == 1 and (f["cause"] != "sensitive_node" or f["blamed"] != cf["set"]):
+                fail("%s: the counterfactual set is one node %s but the flip says %s, blamed %s"
+                     % (v["variant"], cf["set"], f["cause"], f["blamed"]))
             print("ok: %s: flip %d -> %d at margin %.3g: %s; mixed runs reproduce it with {%s} (%d runs)"
                   % (v["variant"], f["baseline_top1"], f["variant_top1"], f["margin"], f["cause"],
                      ", ".join(cf["set"]), cf["runs"]))
     if n == 0:
         fail("no flip on the near-tie input")
+
+
+def verdicts(out, flaky, nan):
+    recs = records(out)
+    if len(recs) < 2:
+        fail("expected the all-NaN input and at least one image, got %d records" % len(recs))
+    for i, r in enumerate(recs):
+        clean, fl, na = r["variants"]
+        if clean["deterministic"] is not True or clean["nondeterministic_count"]:
+            fail("%s: the clean variant %s is not deterministic: %s" % (r["image"], clean["variant"],
+                                                                      clean["nondeterministic_nodes"]))
+        # (on the all-NaN input noise changes nothing: NaN either way)
+        if i > 0 and (fl["deterministic"] is not False or not fl["nondeterministic_nodes"]
+                      or fl["nondeterministic_nodes"][0] != flaky):
+            fail("%s: the flaky variant: deterministic %s, nodes %s (planted %s)"
+                 % (r["image"], fl["deterministic"], fl["nondeterministic_nodes"], flaky))
+        if i == 0:  # the all-NaN input: the baseline itself is not finite, from the input
+            if (r["baseline_nonfinite"] or {}).get("node") != "(the input)" or r["baseline_top5"]:
+                fail("all-NaN input: baseline_nonfinite %s, top-5 %s" % (r["baseline_nonfinite"],
+                                                                        r["baseline_top5"]))
+            want = "(the input)"
+        else:
+            if r["baseline_nonfinite"] is not None:
+                fail("%s: a finite input's baseline is not finite: %s" % (r["image"], r["baseline_nonfinite"]))
+            want = nan
+        if (na["nonfinite"] or {}).get("node") != want:
+            fail("%s: the NaN variant's nonfinite names %s, expected %s" % (r["image"], na["nonfinite"], want))
+        for v in r["variants"]:
+            if any(c < 0 for c in v["top5"]) or any(c < 0 for c in r["baseline_top5"]):
+                fail("%s: a class index below 0 in a top-5" % r["image"])
+            if v.get("flip") and (v["nonfinite"] or r["baseline_nonfinite"]):
+                fail("%s: %s: a flip next to a non-finite output: %s" % (r["image"], v["variant"], v["flip"]))
+        for p in r["pairs"]:
+            nonfinite = p["b"] == na["variant"] or i == 0
+            if nonfinite != (p["top1_agree"] is None):
+                fail("%s: pair %s/%s: top1_agree %s" % (r["image"], p["a"], p["b"], p["top1_agree"]))
+        print("ok: %s: clean deterministic; flaky: %s (%d outputs differ); NONFINITE from %s"
+              % (r["image"], fl["nondeterministic_nodes"][:1], fl["nondeterministic_count"], na["nonfinite"]["node"]))
+    s = summary(out)
+    for p in s["pairs"]:
+        if p["nonfinite_images"] and p["label_differences"] > p["images"]:
+            fail("pair %s/%s counts non-finite images as label differences" % (p["a"], p["b"]))
+    flaky_v, nan_v = s["variants"][1], s["variants"][2]
+    if flaky_v["nondeterministic_images"] != len(recs) - 1 or nan_v["nonfinite_images"] != len(recs):
+        fail("summary: nondeterministic %d, nonfinite %d of %d images"
+             % (flaky_v["nondeterministic_images"], nan_v["nonfinite_images"], len(recs)))
+    if s["variants"][0]["nondeterministic_images"] or s["variants"][0]["flips"]:
+        fail("summary: the clean variant is counted nondeterministic or flipped")
+    print("ok: summary counts %d NONDETERMINISTIC and %d NONFINITE images, no label difference from them"
+          % (flaky_v["nondeterministic_images"], nan_v["nonfinite_images"]))
 
 
 def comparable(s):
@@ -156,7 +216,7 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {"planted": lambda: planted(args[0], args[1:]), "flips": lambda: flips(args[0]),
      "clean": lambda: clean(args[0]), "margin": lambda: margin(args[0]), "same": lambda: same(args[0], args[1]),
-     "bundle": lambda: bundle(args[0])}[cmd]()
+     "bundle": lambda: bundle(args[0]), "verdicts": lambda: verdicts(args[0], args[1], args[2])}[cmd]()
 
 
 if __name__ == "__main__":

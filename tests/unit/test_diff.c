@@ -226,9 +226,49 @@ static void test_summary(void **state)
     dk_diff_summary_destroy(s);
 }
 
+/* Non-finite outputs: never a class, never an unset index; labels of an
+ * output with NaN or Inf are not comparable (NONFINITE), not a difference. */
+static void test_nonfinite(void **state)
+{
+    (void)state;
+    tu_init("test_diff.nonfinite");
+    dk_tensor a = {0}, b = {0};
+    logits(&a);
+    logits(&b);
+    float *x = a.data;
+    for (int i = 0; i < N_CLASSES; i++) x[i] = NAN;
+    dk__diff_top top;
+    dk__diff_top_of(&a, &top);
+    assert_int_equal(top.n, 0);
+    for (int i = 0; i < 5; i++) assert_int_equal(top.idx[i], -1);
+    assert_int_equal(dk__diff_count_nonfinite(&a), N_CLASSES);
+    /* three finite classes among NaN and Inf: exactly those, largest first */
+    int64_t keep[3] = {tu_rng_int(0, 299), tu_rng_int(300, 599), tu_rng_int(600, 999)};
+    x[keep[0]] = 1, x[keep[1]] = 3, x[keep[2]] = 2;
+    int64_t inf;
+    do inf = tu_rng_int(0, N_CLASSES - 1);
+    while (inf == keep[0] || inf == keep[1] || inf == keep[2]);
+    x[inf] = INFINITY; /* larger than all, yet no class */
+    dk__diff_top_of(&a, &top);
+    assert_int_equal(top.n, 3);
+    assert_int_equal(top.idx[0], keep[1]);
+    assert_int_equal(top.idx[1], keep[2]);
+    assert_int_equal(top.idx[2], keep[0]);
+    assert_int_equal(top.idx[3], -1);
+    dk__diff_labels lab;
+    dk__diff_compare_labels(&a, &b, &lab);
+    assert_false(lab.comparable);
+    dk__diff_compare_labels(&b, &b, &lab);
+    assert_true(lab.comparable);
+    assert_true(lab.top1_agree);
+    dk_tensor_reset(&a);
+    dk_tensor_reset(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nonfinite),
         cmocka_unit_test(test_top5_matches_sort),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_compare),
