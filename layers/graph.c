@@ -27,7 +27,10 @@ static void attr_free(dk_attr *a)
 void dk_graph_destroy(dk_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_values; i++) dk_tensor_reset(&g->values[i].t);
+    for (int i = 0; i < g->n_values; i++) {
+        if (g->values[i].shared) g->values[i].t.data = NULL; /* another graph's */
+        dk_tensor_reset(&g->values[i].t);
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         dk_node *n = &g->nodes[i];
         free(n->name);

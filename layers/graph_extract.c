@@ -3,31 +3,7 @@
 #include <string.h>
 
 #include "deltakern/graph.h"
-
-static dk_status copy_attr(dk_attr *dst, const dk_attr *src)
-{
-    memset(dst, 0, sizeof *dst);
-    dst->type = src->type;
-    dst->i = src->i;
-    dst->f = src->f;
-    dst->n = src->n;
-    if (!(dst->name = strdup(src->name))) return DK_ERR_NOMEM;
-    if (src->s && !(dst->s = strdup(src->s))) return DK_ERR_NOMEM;
-    size_t count = (size_t)(src->n > 0 ? src->n : 1);
-    if (src->ints) {
-        if (!(dst->ints = malloc(sizeof *dst->ints * count))) return DK_ERR_NOMEM;
-        memcpy(dst->ints, src->ints, sizeof *dst->ints * (size_t)(src->n > 0 ? src->n : 0));
-    }
-    if (src->floats) {
-        if (!(dst->floats = malloc(sizeof *dst->floats * count))) return DK_ERR_NOMEM;
-        memcpy(dst->floats, src->floats, sizeof *dst->floats * (size_t)(src->n > 0 ? src->n : 0));
-    }
-    if (src->t) {
-        if (!(dst->t = calloc(1, sizeof *dst->t))) return DK_ERR_NOMEM;
-        return dk_tensor_copy(dst->t, src->t);
-    }
-    return DK_OK;
-}
+#include "layers/graph_copy.h"
 
 /* The copy of value v of g in s (added on first use). */
 static dk_status value_in(dk_graph *s, const dk_graph *g, int v, int *out)
@@ -89,7 +65,7 @@ static dk_status build(dk_graph *s, const dk_graph *g, int k)
         if (!(m->attrs = calloc((size_t)n->n_attrs, sizeof *m->attrs))) return DK_ERR_NOMEM;
         for (int a = 0; a < n->n_attrs; a++) {
             m->n_attrs = a + 1; /* so that destroy frees what was copied */
-            if ((st = copy_attr(&m->attrs[a], &n->attrs[a])) != DK_OK) return st;
+            if ((st = dk__attr_copy(&m->attrs[a], &n->attrs[a])) != DK_OK) return st;
         }
     }
     return dk_graph_finalize(s);

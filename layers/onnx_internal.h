@@ -10,7 +10,7 @@
 
 /* Converts a TensorProto (raw_data or typed fields) into out (name, dtype, shape,
  * data). `context` prefixes error messages ("model.onnx: initializer 'w'"). */
-dk_status dk__onnx_tensor_convert(const Onnx__TensorProto *tp, const char *context,
+dk_status dk__onnx_tensor_convert(Onnx__TensorProto *tp, const char *context,
                                   dk_tensor *out);
 
 #endif

@@ -43,7 +43,7 @@ static dk_status add_initializers(loader *L, const Onnx__GraphProto *gp)
     if (gp->n_sparse_initializer)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: sparse initializers are not supported", L->path);
     for (size_t i = 0; i < gp->n_initializer; i++) {
-        const Onnx__TensorProto *tp = gp->initializer[i];
+        Onnx__TensorProto *tp = gp->initializer[i]; /* its raw data moves into the graph */
         const char *name = tp->name ? tp->name : "";
         snprintf(ctx, sizeof ctx, "%s: initializer '%s'", L->path, name);
         if (!name[0]) return dk__error(DK_ERR_FORMAT, "%s: initializer %zu has no name", L->path, i);

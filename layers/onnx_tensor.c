@@ -51,7 +51,7 @@ static dk_status copy_typed(const Onnx__TensorProto *tp, const char *ctx, dk_ten
     return DK_OK;
 }
 
-dk_status dk__onnx_tensor_convert(const Onnx__TensorProto *tp, const char *ctx, dk_tensor *out)
+dk_status dk__onnx_tensor_convert(Onnx__TensorProto *tp, const char *ctx, dk_tensor *out)
 {
     memset(out, 0, sizeof *out);
     if (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
@@ -81,10 +81,23 @@ dk_status dk__onnx_tensor_convert(const Onnx__TensorProto *tp, const char *ctx, 
         return dk__error(DK_ERR_FORMAT, "%s: holds %zu values but its shape needs %lld", ctx, have,
                          (long long)numel);
     dk_tensor t = {0};
-    dk_status s = dk_tensor_alloc(&t, (dk_dtype)tp->data_type, (int)tp->n_dims, dims);
-    if (s != DK_OK) return dk__error_prefix(s, "%s", ctx);
-    size_t nbytes = dk_tensor_nbytes(&t);
-    if (tp->has_raw_data) {
+    dk_status s;
+    size_t nbytes = (size_t)numel * dk_dtype_size((dk_dtype)tp->data_type);
+    if (tp->has_raw_data && tp->raw_data.len == nbytes && nbytes) {
+        /* ONNX raw_data is little-endian, as is every machine deltakern
+         * targets: the tensor takes the parsed buffer itself (malloc'ed by
+         * protobuf-c, aligned for any element type), so a model's weights are
+         * never held twice while it loads */
+        t.dtype = (dk_dtype)tp->data_type;
+        t.ndim = (int)tp->n_dims;
+        memcpy(t.dims, dims, sizeof(int64_t) * tp->n_dims);
+        t.data = tp->raw_data.data;
+        tp->raw_data.data = NULL;
+        tp->raw_data.len = 0;
+        tp->has_raw_data = 0;
+    } else if ((s = dk_tensor_alloc(&t, (dk_dtype)tp->data_type, (int)tp->n_dims, dims)) != DK_OK) {
+        return dk__error_prefix(s, "%s", ctx);
+    } else if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes) {
             char shape[128];
             dk_shape_str(t.ndim, t.dims, shape, sizeof shape);
@@ -93,8 +106,6 @@ dk_status dk__onnx_tensor_convert(const Onnx__TensorProto *tp, const char *ctx, 
                              ctx, tp->raw_data.len, shape, dk_dtype_name((dk_dtype)tp->data_type),
                              nbytes);
         }
-        /* ONNX raw_data is little-endian, as is every machine deltakern targets. */
-        if (nbytes) memcpy(t.data, tp->raw_data.data, nbytes);
     } else if ((s = copy_typed(tp, ctx, &t, numel)) != DK_OK) {
         dk_tensor_reset(&t);
         return s;

@@ -88,6 +88,7 @@ void dk__store_free(dk__diff_store *s)
 {
     for (int i = 0; i < s->n; i++) {
         free(s->names[i]);
+        if (s->views) s->t[i].data = NULL;
         dk_tensor_reset(&s->t[i]);
     }
     free(s->names);

@@ -27,8 +27,11 @@ static dk_status get_graph(dk_diff *d, const dk_variant *v, dk_graph **out)
             *out = d->graphs[i].g;
             return DK_OK;
         }
+    /* the model is read once; each optimisation level is a clone of it that
+     * shares its weights (held once, however many levels and sessions) */
+    if (!d->model) DK_TRY(dk_onnx_load(d->c.model, &d->model));
     dk_graph *g;
-    DK_TRY(dk_onnx_load(d->c.model, &g));
+    DK_TRY(dk_graph_clone(d->model, &g));
     dk_status st = dk_graph_optimize(g, opt, dis);
     if (st == DK_OK && g->n_inputs != 1)
         st = dk__error(DK_ERR_UNSUPPORTED, "%s: the model has %d inputs; diff takes models with one input",
@@ -267,6 +270,7 @@ void dk_diff_destroy(dk_diff *d)
     }
     dk_session_destroy(d->bs);
     for (int i = 0; i < d->n_graphs; i++) dk_graph_destroy(d->graphs[i].g);
+    dk_graph_destroy(d->model); /* after its clones */
     free(d->base_value);
     free(d->base_producer);
     if (d->have_against) dk__bundle_free(&d->against);

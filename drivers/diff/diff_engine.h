@@ -29,6 +29,7 @@ typedef struct vrun {
 struct dk_diff {
     dk_diff_config c;
     char model_hash[17];
+    dk_graph *model;         /* as loaded; every graph below is a clone sharing its weights */
     int n_graphs;
     dgraph graphs[DK_DIFF_MAX_VARIANTS + 1];
     dk_graph *bg;            /* the baseline's graph (in-process baseline) */

@@ -41,10 +41,13 @@ static dk_status baseline_values(dk_diff *d, const char *name, const char *hash,
     }
     dk_status st = dk_session_run(d->bs, input, 1);
     if (st != DK_OK) return dk__error_prefix(st, "baseline '%s' on %s", d->base_name, name);
+    /* the baseline's values are viewed where its session holds them, not
+     * copied: nothing runs that session again before the next image */
+    d->store.views = 1;
     for (int s = 0; s < d->store.n; s++) {
         const dk_tensor *t = dk_session_value(d->bs, d->base_value[s]);
         if (!t) return DK_ERR_INTERNAL;
-        DK_TRY(dk_tensor_copy(&d->store.t[s], t));
+        d->store.t[s].data = t->data;
     }
     return DK_OK;
 }
@@ -133,14 +136,15 @@ static dk_status base_bounds(dk_diff *d, int bk, dk_precision p, const dk_tensor
 typedef struct walk {
     node_eval *ev;         /* per node */
     double *prop_rel;      /* per value */
-    dk_tensor *prop;       /* per value: the propagated copy (mapped values only) */
     int first_faulty;
     double tol_top[2];     /* the final node's bound at the baseline's top-1 and top-2 */
 } walk;
 
-/* Node k isolated: inputs from the baseline where it has them, the node run,
- * its output compared with the baseline's, isolated and propagated, against
- * the bound for its inputs. */
+/* Node k: its propagated output (still in the session: no later step has
+ * written it yet) compared with the baseline's, then the node run isolated
+ * (inputs from the baseline where it has them) and compared again, both
+ * against the bound for the baseline's inputs. Holding no copy of the
+ * propagated run keeps a variant's memory at one set of activations. */
 static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, const dk__diff_top *btop)
 {
     const dk_graph *g = r->g;
@@ -148,55 +152,69 @@ static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, cons
     *chain = 0;
     for (int i = 0; i < nd->n_inputs; i++) {
         int v = nd->inputs[i];
-        if (v < 0 || g->values[v].kind == DK_VALUE_CONSTANT) continue;
-        if (r->slot[v] >= 0) DK_TRY(dk_session_set_value(r->s, v, &d->store.t[r->slot[v]]));
-        else *chain = 1;
+        if (v >= 0 && g->values[v].kind != DK_VALUE_CONSTANT && r->slot[v] < 0) *chain = 1;
     }
-    DK_TRY(dk_session_run_node(r->s, k, NULL));
     int o = nd->outputs[0];
     node_eval *e = &w->ev[k];
-    if (o < 0 || r->slot[o] < 0 || !dk__diff_is_f32(g, o)) return DK_OK;
-    const dk_tensor *ref = &d->store.t[r->slot[o]];
-    const dk_tensor *in[64];
+    int compare = o >= 0 && r->slot[o] >= 0 && dk__diff_is_f32(g, o);
     if (nd->n_inputs > 64) return dk__error(DK_ERR_UNSUPPORTED, "node '%s': too many inputs", nd->name);
-    fed_inputs(d, r, nd, in);
-    int64_t count = dk_tensor_numel(ref);
-    double *tol = malloc(sizeof(double) * (size_t)(count + 1));
-    double *S = malloc(sizeof(double) * (size_t)(count + 1));
-    if (!tol || !S) {
-        free(tol);
-        free(S);
-        return dk__error(DK_ERR_NOMEM, "out of memory");
-    }
-    if (*chain) {
-        /* the comparison spans nodes the baseline fuses: the bound is that of
-         * the baseline's node computing this value, on the baseline's inputs
-         * (none with a bundle, which has no graph) */
-        int bk = d->bg ? d->base_producer[r->slot[o]] : -1;
-        dk_status bst = bk >= 0 ? base_bounds(d, bk, r->prec, ref, tol, S) : DK_ERR_UNSUPPORTED;
-        if (bst != DK_OK) {
+    double *tol = NULL, *S = NULL;
+    const dk_tensor *ref = compare ? &d->store.t[r->slot[o]] : NULL;
+    if (compare) {
+        const dk_tensor *in[64];
+        fed_inputs(d, r, nd, in);
+        int64_t count = dk_tensor_numel(ref);
+        tol = malloc(sizeof(double) * (size_t)(count + 1));
+        S = malloc(sizeof(double) * (size_t)(count + 1));
+        if (!tol || !S) {
+            free(tol);
+            free(S);
+            return dk__error(DK_ERR_NOMEM, "out of memory");
+        }
+        if (*chain) {
+            /* the comparison spans nodes the baseline fuses: the bound is that of
+             * the baseline's node computing this value, on the baseline's inputs
+             * (none with a bundle, which has no graph) */
+            int bk = d->bg ? d->base_producer[r->slot[o]] : -1;
+            dk_status bst = bk >= 0 ? base_bounds(d, bk, r->prec, ref, tol, S) : DK_ERR_UNSUPPORTED;
+            if (bst != DK_OK) {
+                dk__error_clear();
+                free(tol);
+                tol = NULL;
+            }
+        } else if (dk_tolerance_bounds(g, nd, r->prec, in, ref, tol, S) != DK_OK) {
+            /* an op without a row in the table: compared, without a bound */
             dk__error_clear();
             free(tol);
             tol = NULL;
         }
-    } else if (dk_tolerance_bounds(g, nd, r->prec, in, ref, tol, S) != DK_OK) {
-        /* an op without a row in the table: compared, without a bound */
+        const dk_tensor *yp = dk_session_value(r->s, o);
+        if (!yp) {
+            free(tol);
+            free(S);
+            return DK_ERR_INTERNAL;
+        }
+        /* an exact op's bound is 0: its propagated error has no meaningful ratio */
+        dk_tolerance tinfo;
+        int exact = !*chain && dk_tolerance_for_node(g, nd, r->prec, &tinfo) == DK_OK && tinfo.exact;
         dk__error_clear();
-        free(tol);
-        tol = NULL;
+        dk__diff_compare(ref, yp, exact ? NULL : tol, r->scale, &e->prop);
     }
-    const dk_tensor *y = dk_session_value(r->s, o);
-    if (!y) {
+    dk_status st = DK_OK;
+    for (int i = 0; i < nd->n_inputs && st == DK_OK; i++) {
+        int v = nd->inputs[i];
+        if (v >= 0 && g->values[v].kind != DK_VALUE_CONSTANT && r->slot[v] >= 0)
+            st = dk_session_set_value(r->s, v, &d->store.t[r->slot[v]]);
+    }
+    if (st == DK_OK) st = dk_session_run_node(r->s, k, NULL);
+    const dk_tensor *y = st == DK_OK && compare ? dk_session_value(r->s, o) : NULL;
+    if (st == DK_OK && compare && !y) st = DK_ERR_INTERNAL;
+    if (st != DK_OK || !compare) {
         free(tol);
         free(S);
-        return DK_ERR_INTERNAL;
+        return st;
     }
     dk__diff_compare(ref, y, tol, r->scale, &e->iso);
-    /* an exact op's bound is 0: its propagated error has no meaningful ratio */
-    dk_tolerance tinfo;
-    int exact = !*chain && dk_tolerance_for_node(g, nd, r->prec, &tinfo) == DK_OK && tinfo.exact;
-    dk__error_clear();
-    dk__diff_compare(ref, &w->prop[o], exact ? NULL : tol, r->scale, &e->prop);
     if (tol && o == g->outputs[0] && btop->n >= 2) {
         w->tol_top[0] = r->scale * tol[btop->idx[0]];
         w->tol_top[1] = r->scale * tol[btop->idx[1]];
@@ -216,20 +234,6 @@ static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, cons
     }
     e->amp = known && in_rel > 0 && isfinite(in_rel) ? e->prop.rel_l2 / in_rel : NAN;
     if (w->first_faulty < 0 && e->iso.ratio > 1) w->first_faulty = k;
-    return DK_OK;
-}
-
-/* Copies of the propagated run's mapped values. */
-static dk_status keep_propagated(vrun *r, walk *w)
-{
-    const dk_graph *g = r->g;
-    for (int v = 0; v < g->n_values; v++) {
-        w->prop_rel[v] = NAN;
-        if (r->slot[v] < 0 || !dk__diff_is_f32(g, v)) continue;
-        const dk_tensor *t = dk_session_value(r->s, v);
-        if (!t) return DK_ERR_INTERNAL;
-        DK_TRY(dk_tensor_copy(&w->prop[v], t));
-    }
     return DK_OK;
 }
 
@@ -321,17 +325,15 @@ static dk_status hash_outputs(dk_session *s, const dk_graph *g, char (*hash)[17]
 }
 
 /* Runs the variant a second time (after dk_session_poison) and records in
- * vj whether every node output came out the same bits; *n_differ receives
- * how many did not. The values of the first run stay where they were copied
- * (w->prop, r->logits). */
-static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *name, cJSON *vj, int *n_differ)
+ * vj whether every node output came out the same bits as the first run's
+ * (their hashes in first); *n_differ receives how many did not. */
+static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *name, char (*first)[17], cJSON *vj,
+                                   int *n_differ)
 {
     const dk_graph *g = r->g;
     *n_differ = 0;
-    char (*first)[17] = malloc(sizeof *first * (size_t)(g->n_nodes + 1));
     char (*second)[17] = malloc(sizeof *second * (size_t)(g->n_nodes + 1));
-    dk_status st = first && second ? hash_outputs(r->s, g, first) : dk__error(DK_ERR_NOMEM, "out of memory");
-    if (st == DK_OK) st = dk_session_poison(r->s);
+    dk_status st = second ? dk_session_poison(r->s) : dk__error(DK_ERR_NOMEM, "out of memory");
     if (st == DK_OK && (st = dk_session_run(r->s, input, 1)) != DK_OK)
         st = dk__error_prefix(st, "variant '%s' on %s (second run)", r->name, name);
     if (st == DK_OK) st = hash_outputs(r->s, g, second);
@@ -345,7 +347,6 @@ static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *
         cJSON_AddNumberToObject(vj, "nondeterministic_count", *n_differ);
         cJSON_AddItemToObject(vj, "nondeterministic_nodes", nodes); /* the first 10, in order */
     }
-    free(first);
     free(second);
     return st;
 }
@@ -482,12 +483,13 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
     walk w = {0};
     w.first_faulty = -1;
     w.ev = calloc((size_t)g->n_nodes + 1, sizeof *w.ev);
-    w.prop_rel = calloc((size_t)g->n_values + 1, sizeof *w.prop_rel);
-    w.prop = calloc((size_t)g->n_values + 1, sizeof *w.prop);
-    st = w.ev && w.prop_rel && w.prop ? keep_propagated(r, &w) : dk__error(DK_ERR_NOMEM, "out of memory");
-    int n_differ = 0;
-    if (st == DK_OK && !d->c.skip_determinism) st = check_determinism(r, input, name, vj, &n_differ);
+    w.prop_rel = malloc(sizeof *w.prop_rel * ((size_t)g->n_values + 1));
+    char (*first)[17] = d->c.skip_determinism ? NULL : malloc(sizeof *first * (size_t)(g->n_nodes + 1));
+    st = w.ev && w.prop_rel && (first || d->c.skip_determinism) ? DK_OK : dk__error(DK_ERR_NOMEM, "out of memory");
+    for (int v = 0; st == DK_OK && v < g->n_values; v++) w.prop_rel[v] = NAN;
     if (st == DK_OK) w.prop_rel[g->inputs[0]] = 0;
+    /* the first run's bits, for the determinism check after the walk */
+    if (st == DK_OK && first) st = hash_outputs(r->s, g, first);
     cJSON *nodes = cJSON_AddArrayToObject(vj, "nodes");
     char group[2048] = "";
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) {
@@ -502,6 +504,9 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
         cJSON_AddItemToArray(nodes, node_json(r, nd, &w.ev[k], chain, group));
         group[0] = 0;
     }
+    int n_differ = 0;
+    if (st == DK_OK && first) st = check_determinism(r, input, name, first, vj, &n_differ);
+    free(first);
     if (st == DK_OK) {
         if (w.first_faulty >= 0)
             cJSON_AddItemToObject(vj, "first_faulty", finding_json(r, &g->nodes[w.first_faulty], &w.ev[w.first_faulty]));
@@ -528,8 +533,6 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
         free(s);
         if (lab.comparable && !lab.top1_agree) st = explain_flip(d, r, &w, input, btop, &vtop, n_differ, vj);
     }
-    for (int v = 0; w.prop && v < g->n_values; v++) dk_tensor_reset(&w.prop[v]);
-    free(w.prop);
     free(w.prop_rel);
     free(w.ev);
     return st;

@@ -55,6 +55,7 @@ typedef struct dk__diff_store {
     int n;
     char **names;
     dk_tensor *t;   /* shapes always; data once an image is loaded */
+    int views;      /* t[i].data are the baseline session's own (not freed here) */
 } dk__diff_store;
 
 int dk__store_find(const dk__diff_store *s, const char *name);

@@ -51,6 +51,7 @@ typedef struct dk_value {
     dk_tensor t;         /* name, dtype, shape; data only for constants */
     dk_value_kind kind;
     int producer;        /* node index, -1 when none */
+    int shared;          /* t.data belongs to the graph this one was cloned from */
 } dk_value;
 
 /* Operations a graph pass fused into a Conv (opt >= 2: passes fuse_residual
@@ -130,6 +131,11 @@ dk_status dk_graph_finalize(dk_graph *g);
 /* Sum of FLOPs and of weight elements over all nodes. */
 double dk_graph_total_flops(const dk_graph *g);
 int64_t dk_graph_total_params(const dk_graph *g);
+
+/* A copy of g whose constants share g's data (graph passes never write a
+ * constant's data; they add new values): g must outlive the copy. For
+ * several optimisation levels of one model with its weights held once. */
+dk_status dk_graph_clone(const dk_graph *g, dk_graph **out);
 
 /* A finalized graph whose only node is a copy of node k of g (attributes,
  * opset, fused post-ops, covered ONNX nodes, the graph's hints): its constant

@@ -72,6 +72,7 @@ typedef struct dk_onednn_mem {
     int index;
     size_t offset;
     void *bound;            /* handle set last (NULL: none yet) */
+    void *shared;           /* a shared weights buffer to release with the plan */
 } dk_onednn_mem;
 
 typedef struct dk_onednn_step {
@@ -244,5 +245,11 @@ void dk_onednn_choice_key(const dk_onednn_ctx *ctx, const dk_graph *g, const dk_
                           char *key, size_t len);
 int dk_onednn_choice_find(const char *key, char *name, size_t len);
 void dk_onednn_choice_store(const char *key, const char *name);
+
+/* Constant weights reordered once per process (onednn_weights.c): the buffer
+ * holding src (described by src_md) in the layout dst_md, shared and counted;
+ * *ready is 0 when the caller must fill it. NULL when out of memory. */
+void *dk_onednn_weights_acquire(const void *src, const dk_dnnl_md *src_md, const dk_dnnl_md *dst_md, int *ready);
+void dk_onednn_weights_release(void *buf);
 
 #endif

@@ -25,7 +25,7 @@ static dk_status add_mem(dk_onednn_plan *p, const dk_node *n, dnnl_memory_t mem,
         p->mems = m;
         p->cap_mems = cap;
     }
-    p->mems[p->n_mems++] = (dk_onednn_mem){mem, bind, index, offset, NULL};
+    p->mems[p->n_mems++] = (dk_onednn_mem){mem, bind, index, offset, NULL, NULL};
     return DK_OK;
 }
 
@@ -151,7 +151,17 @@ dk_status dk_onednn_reorder_now(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_
                                 const dk_dnnl_md *src_md, const void *data,
                                 const dk_dnnl_md *dst_md, dnnl_memory_t *dst)
 {
-    DK_TRY(dk_onednn_mem_owned(ctx, p, n, dst_md, dst));
+    int ready;
+    void *buf = dk_onednn_weights_acquire(data, src_md, dst_md, &ready);
+    if (!buf)
+        return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate a weights buffer", n->name, dk_op_name(n->op));
+    dk_status st = dk_onednn_mem_fixed(ctx, p, n, dst_md, buf, dst);
+    if (st != DK_OK) {
+        dk_onednn_weights_release(buf);
+        return st;
+    }
+    p->mems[p->n_mems - 1].shared = buf; /* released with the plan */
+    if (ready) return DK_OK;             /* another plan reordered these weights already */
     dnnl_memory_t src = NULL;
     dnnl_primitive_t prim = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -266,7 +276,10 @@ void dk_onednn_plan_free(dk_onednn_plan *p)
         dnnl_primitive_destroy(p->steps[k].prim);
         free(p->steps[k].args);
     }
-    for (int i = 0; i < p->n_mems; i++) dnnl_memory_destroy(p->mems[i].mem);
+    for (int i = 0; i < p->n_mems; i++) {
+        dnnl_memory_destroy(p->mems[i].mem);
+        dk_onednn_weights_release(p->mems[i].shared);
+    }
     free(p->steps);
     free(p->mems);
     free(p);
