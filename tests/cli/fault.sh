@@ -63,7 +63,7 @@ expect_variant_error "missing base" "needs option 'base'" "fault:node=$NODE"
 expect_variant_error "missing node" "needs option 'node'" "fault:base=ref"
 expect_variant_error "wrapper as base" "cannot wrap a wrapper" "fault:base=fault,node=$NODE"
 expect_variant_error "unknown base" "unknown backend 'nosuch'" "fault:base=nosuch,node=$NODE"
-expect_variant_error "unknown kind" "kind=melt is not valid (allowed: noise|bias|zero|swap-channels|slow)" \
+expect_variant_error "unknown kind" "kind=melt is not valid (allowed: noise|bias|zero|swap-channels|slow|flaky|nan)" \
     "fault:base=ref,node=$NODE,kind=melt"
 expect_variant_error "option of another base" "has no option 'fpmath'" "fault:base=ref,node=$NODE,fpmath=bf16"
 expect_variant_error "bad scale" "scale=big: expected a finite number" "fault:base=ref,node=$NODE,scale=big"
