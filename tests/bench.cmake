@@ -1,5 +1,5 @@
 # deltakern bench and compare (tests/cli/bench_compare.sh):
-#   cli.bench_compare.aa       A/A: one variant benchmarked twice and compared,
+#   cli.bench_compare.aa       A/A: one variant benchmarked twice, interleaved, and compared,
 #                              10 times; no node may ever be flagged
 #   cli.bench_compare.planted  a 1.5x slowdown planted on a random heavy node by
 #                              the fault wrapper is flagged and carries the
