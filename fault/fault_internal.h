@@ -25,7 +25,6 @@ typedef struct fault_ctx {
     const char *kind_name;
     double scale, factor;
     uint64_t seed;
-    uint64_t runs;                /* executions of the target so far (flaky: new signs each) */
     dk_precision prec;            /* of the whole variant (fpmath goes to the base) */
     const dk_graph *g;            /* the graph the target was found in */
     int target;                   /* its node index, -1 before planning */

@@ -4,7 +4,8 @@
  * After ggml's test-backend-ops and oneDNN's benchdnn: results have states
  * (PASSED, FAILED, SKIPPED, MISTRUSTED), each failure comes with a repro line,
  * outputs are poisoned with NaN before each run and guarded by sentinels
- * against stray writes, and inputs are checked to be left untouched. */
+ * against stray writes, inputs are checked to be left untouched, and every
+ * case runs twice on every variant: the two outputs must be equal bit for bit. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,6 +182,41 @@ static run_state run_on(const suite *S, dk__st_target *s, dk__op_case *c, output
     return state;
 }
 
+/* Runs the case a second time on freshly poisoned outputs and compares the two
+ * runs bit for bit: a kernel that reads memory nobody wrote, or races, shows
+ * here even when both runs are within the tolerance. Returns RUN_OK when both
+ * runs agree, RUN_FAILED with why (the first differing element) otherwise,
+ * RUN_SKIPPED when the second run did not complete (why says so). */
+static run_state run_again_same(const suite *S, dk__st_target *s, dk__op_case *c, const outputs *first,
+                                char *why, size_t n)
+{
+    outputs again;
+    run_state rs = run_on(S, s, c, &again, why, n);
+    if (rs != RUN_OK) {
+        char inner[400];
+        snprintf(inner, sizeof inner, "%s", why);
+        snprintf(why, n, "the second run (determinism check) %s: %s",
+                 rs == RUN_SKIPPED ? "was declined" : "failed", inner);
+        outputs_free(&again);
+        return RUN_FAILED;
+    }
+    for (int i = 0; i < first->n && rs == RUN_OK; i++) {
+        if (!first->buf[i] || !memcmp(first->view[i].data, again.view[i].data, first->bytes[i])) continue;
+        rs = RUN_FAILED;
+        if (first->view[i].dtype == DK_F32) {
+            const float *a = first->view[i].data, *b = again.view[i].data;
+            int64_t k = 0, numel = dk_tensor_numel(&first->view[i]);
+            while (k < numel && !memcmp(&a[k], &b[k], sizeof *a)) k++;
+            snprintf(why, n, "nondeterministic: output %d differs between two runs on poisoned buffers "
+                     "(first at element %lld: %.9g, then %.9g)", i, (long long)k, a[k], b[k]);
+        } else {
+            snprintf(why, n, "nondeterministic: output %d differs between two runs on poisoned buffers", i);
+        }
+    }
+    outputs_free(&again);
+    return rs;
+}
+
 /* ---- the loop ------------------------------------------------------------------------- */
 
 static uint64_t case_seed(uint64_t seed, dk_op op, int k)
@@ -287,6 +323,7 @@ static int run_case(const suite *S, dk__st_target *ref_target, dk__st_target *ta
     }
     outputs ref;
     run_state rs = run_on(S, ref_target, &c, &ref, why, sizeof why);
+    if (rs == RUN_OK) rs = run_again_same(S, ref_target, &c, &ref, why, sizeof why);
     if (rs != RUN_OK) {
         say(cfg, "ERROR %s#%d (%s): the reference %s: %s", opname, k, cls,
             rs == RUN_SKIPPED ? "declines it" : "failed", why);
@@ -307,6 +344,7 @@ static int run_case(const suite *S, dk__st_target *ref_target, dk__st_target *ta
         }
         outputs out;
         rs = run_on(S, s, &c, &out, why, sizeof why);
+        if (rs == RUN_OK) rs = run_again_same(S, s, &c, &out, why, sizeof why);
         if (rs == RUN_SKIPPED) {
             st->skipped++;
             snprintf(st->skip_reason, sizeof st->skip_reason, "%s", why);

@@ -6,7 +6,8 @@
 #                                   unavailable one SKIPPED with a reason
 #   selftest.sh DELTAKERN inject    one element per judged output moved to 10x
 #                                   its bound: exit 1, the variant's row FAIL
-#                                   with failures in both suites
+#                                   with failures in both suites; a kernel
+#                                   nondeterministic within its bound fails
 #   selftest.sh DELTAKERN usage     bad options: one error line, exit 2
 # The seed is random and printed (set DK_TEST_SEED to repeat a run).
 set -u
@@ -84,6 +85,21 @@ inject)
     out=$("$DK" selftest --backend "$variant" --cases 1 --seed "$SEED" --inject 0.9 2>&1)
     rc=$?
     [ "$rc" -eq 0 ] || { printf '%s\n' "$out" | tail -n 20; bad "exit status $rc with --inject 0.9, expected 0"; }
+    # determinism: every case runs twice. Noise of half the bound with the same
+    # signs every run passes; with new signs every run (fault kind=flaky) it is
+    # still within the bound, and only the second run can tell.
+    for kind in noise flaky; do
+        out=$("$DK" selftest --backend "fault:base=ref,node=Conv_under_test,kind=$kind,scale=0.5" \
+              --op Conv --cases 4 --seed "$SEED" --no-conformance 2>&1)
+        rc=$?
+        if [ $kind = noise ]; then
+            [ "$rc" -eq 0 ] || { printf '%s\n' "$out" | tail -n 20; bad "kind=noise,scale=0.5: exit $rc, expected 0"; }
+        else
+            [ "$rc" -eq 1 ] || { printf '%s\n' "$out" | tail -n 20; bad "kind=flaky,scale=0.5: exit $rc, expected 1"; }
+            printf '%s\n' "$out" | grep -q "nondeterministic: output 0 differs between two runs" \
+                || bad "kind=flaky: no 'nondeterministic' failure"
+        fi
+    done
     ;;
 usage)
     expect_usage() {
