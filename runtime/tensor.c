@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "deltakern/tensor.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 
 size_t dk_dtype_size(dk_dtype t)
@@ -43,16 +44,18 @@ int dk_dtype_is_float(dk_dtype t) { return t == DK_F32 || t == DK_F64 || t == DK
 
 int64_t dk_shape_numel(int ndim, const int64_t *dims)
 {
-    int64_t n = 1;
-    for (int i = 0; i < ndim; i++) n *= dims[i];
-    return n;
+    int64_t n;
+    return dk_ck_numel(ndim, dims, &n) ? n : INT64_MAX;
 }
 
 int64_t dk_tensor_numel(const dk_tensor *t) { return dk_shape_numel(t->ndim, t->dims); }
 
 size_t dk_tensor_nbytes(const dk_tensor *t)
 {
-    return (size_t)dk_tensor_numel(t) * dk_dtype_size(t->dtype);
+    int64_t numel = dk_tensor_numel(t), bytes;
+    if (!dk_ck_mul(numel, (int64_t)dk_dtype_size(t->dtype), &bytes) || (uint64_t)bytes > SIZE_MAX)
+        return SIZE_MAX;
+    return (size_t)bytes;
 }
 
 const char *dk_shape_str(int ndim, const int64_t *dims, char *buf, size_t n)
@@ -76,13 +79,15 @@ dk_status dk_tensor_alloc(dk_tensor *t, dk_dtype dtype, int ndim, const int64_t 
                          DK_MAX_DIMS);
     size_t esize = dk_dtype_size(dtype);
     if (esize == 0) return dk__error(DK_ERR_UNSUPPORTED, "tensor of undefined element type");
-    int64_t numel = 1;
-    for (int i = 0; i < ndim; i++) {
-        if (dims[i] < 0) return dk__error(DK_ERR_SHAPE, "negative dimension %lld", (long long)dims[i]);
-        if (dims[i] > 0 && numel > INT64_MAX / 16 / dims[i])
-            return dk__error(DK_ERR_SHAPE, "tensor too large");
-        numel *= dims[i];
-    }
+    int64_t numel;
+    char shape[160];
+    for (int i = 0; i < ndim; i++)
+        if (dims[i] < 0)
+            return dk__error(DK_ERR_SHAPE, "tensor of shape %s: negative dimension %lld at axis %d",
+                             dk_shape_str(ndim, dims, shape, sizeof shape), (long long)dims[i], i);
+    if (!dk_ck_numel_ok(ndim, dims, &numel))
+        return dk__error(DK_ERR_SHAPE, "tensor of shape %s has more than " DK_MAX_LIMIT_STR
+                         " elements", dk_shape_str(ndim, dims, shape, sizeof shape));
     free(t->data);
     t->data = NULL;
     t->dtype = dtype;

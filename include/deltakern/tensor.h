@@ -45,14 +45,18 @@ size_t dk_dtype_size(dk_dtype t);           /* 0 for unknown types */
 const char *dk_dtype_name(dk_dtype t);      /* "float32", "int64", ... */
 int dk_dtype_is_float(dk_dtype t);
 
+/* Element counts: INT64_MAX when a dim is negative or the product overflows
+ * (a hostile shape never wraps into a small count). */
 int64_t dk_shape_numel(int ndim, const int64_t *dims);
 int64_t dk_tensor_numel(const dk_tensor *t);
+/* Bytes of the data: SIZE_MAX when that does not fit in size_t. */
 size_t dk_tensor_nbytes(const dk_tensor *t);
 
 /* Formats a shape as "1x3x224x224" ("scalar" for ndim 0) into buf. */
 const char *dk_shape_str(int ndim, const int64_t *dims, char *buf, size_t n);
 
-/* Sets dtype and shape and allocates zeroed data. Frees previous data. */
+/* Sets dtype and shape and allocates zeroed data. Frees previous data.
+ * Refuses negative dims and more than 2^40 elements (runtime/checked.h). */
 dk_status dk_tensor_alloc(dk_tensor *t, dk_dtype dtype, int ndim, const int64_t *dims);
 /* Deep copy (name, shape and data) of src into dst (dst is reset first). */
 dk_status dk_tensor_copy(dk_tensor *dst, const dk_tensor *src);
