@@ -49,6 +49,20 @@ static dk_status check_inputs_known(const dk_graph *g, const dk_node *n)
     return DK_OK;
 }
 
+/* Every tensor a node reads or writes stays within the size limits, so
+ * shape inference and the kernels can add and multiply a few dims without
+ * overflow: inputs are checked before inference (graph inputs and
+ * initializers come from the file), outputs right after it. */
+static dk_status check_limits(dk_graph *g, const dk_node *n, int outputs)
+{
+    int count = outputs ? n->n_outputs : n->n_inputs;
+    for (int i = 0; i < count; i++) {
+        const dk_tensor *t = outputs ? dk__out(g, n, i) : dk__in(g, n, i);
+        if (t) DK_TRY(dk__check_limits(g, n, t, outputs, i));
+    }
+    return DK_OK;
+}
+
 static int all_inputs_constant(const dk_graph *g, const dk_node *n)
 {
     for (int i = 0; i < n->n_inputs; i++)
@@ -220,6 +234,7 @@ dk_status dk_graph_finalize(dk_graph *g)
         if ((s = check_arity(g, n, info)) != DK_OK) break;
         if ((s = check_attrs(g, n, info)) != DK_OK) break;
         if ((s = check_inputs_known(g, n)) != DK_OK) break;
+        if ((s = check_limits(g, n, 0)) != DK_OK) break;
         n->flops = 0;
         memset(&n->p, 0, sizeof n->p);
         if ((s = info->infer(g, n)) != DK_OK) break;
@@ -228,7 +243,7 @@ dk_status dk_graph_finalize(dk_graph *g)
             if (t && t->dtype == DK_DTYPE_UNDEFINED)
                 s = dk__node_error(g, n, DK_ERR_INTERNAL, "shape inference left output %d untyped", o);
         }
-        if (s != DK_OK) break;
+        if (s != DK_OK || (s = check_limits(g, n, 1)) != DK_OK) break;
         account(g, n);
         /* Shape depends only on the (static) input shape: it always folds, which
          * starts the folding of the Shape->Gather->Concat->Reshape chains. */

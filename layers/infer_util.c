@@ -46,6 +46,64 @@ dk_status dk__node_error(const dk_graph *g, const dk_node *n, dk_status s, const
                      dk_op_name(n->op), msg);
 }
 
+dk_status dk__check_limits(const dk_graph *g, const dk_node *n, const dk_tensor *t, int is_output,
+                           int i)
+{
+    char shape[160];
+    const char *kind = is_output ? "output" : "input";
+    int64_t numel;
+    for (int d = 0; d < t->ndim; d++)
+        if (!dk_ck_dim_ok(t->dims[d], 0))
+            return dk__node_error(g, n, DK_ERR_SHAPE, "%s %d ('%s') has shape %s: dimension %lld "
+                                  "at axis %d is out of range (at most " DK_MAX_LIMIT_STR ")",
+                                  kind, i, t->name ? t->name : "",
+                                  dk_shape_str(t->ndim, t->dims, shape, sizeof shape),
+                                  (long long)t->dims[d], d);
+    if (!dk_ck_numel_ok(t->ndim, t->dims, &numel))
+        return dk__node_error(g, n, DK_ERR_SHAPE, "%s %d ('%s') has shape %s: more than "
+                              DK_MAX_LIMIT_STR " elements", kind, i, t->name ? t->name : "",
+                              dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
+    return DK_OK;
+}
+
+dk_status dk__attr_in_range(const dk_graph *g, const dk_node *n, const char *name, int64_t v,
+                            int64_t min)
+{
+    if (v < min)
+        return dk__node_error(g, n, DK_ERR_FORMAT, "attribute '%s' has value %lld (minimum %lld)",
+                              name, (long long)v, (long long)min);
+    if (v > DK_MAX_DIM)
+        return dk__node_error(g, n, DK_ERR_FORMAT, "attribute '%s' value %lld is out of range "
+                              "(at most " DK_MAX_LIMIT_STR ")", name, (long long)v);
+    return DK_OK;
+}
+
+dk_status dk__attr_dims(const dk_graph *g, const dk_node *n, const char *name, int want,
+                        int64_t def, int64_t min, int64_t *vals)
+{
+    int count;
+    const int64_t *v;
+    DK_TRY(dk__attr_ints(g, n, name, &count, &v));
+    if (count < 0) {
+        for (int i = 0; i < want; i++) vals[i] = def;
+        return DK_OK;
+    }
+    if (count != want)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "attribute '%s' has %d values but input 0 "
+                              "needs %d", name, count, want);
+    for (int i = 0; i < want; i++) {
+        if (v[i] < min)
+            return dk__node_error(g, n, DK_ERR_FORMAT, "attribute '%s' has value %lld at index "
+                                  "%d (minimum %lld)", name, (long long)v[i], i, (long long)min);
+        if (v[i] > DK_MAX_DIM)
+            return dk__node_error(g, n, DK_ERR_FORMAT, "attribute '%s' value %lld at index %d is "
+                                  "out of range (at most " DK_MAX_LIMIT_STR ")", name,
+                                  (long long)v[i], i);
+        vals[i] = v[i];
+    }
+    return DK_OK;
+}
+
 static const char *attr_type_name(dk_attr_type t)
 {
     switch (t) {

@@ -3,6 +3,7 @@
 #define DK_LAYERS_INFER_UTIL_H
 
 #include "deltakern/graph.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 
 /* Input i of n, or NULL when omitted (or i >= n_inputs). */
@@ -18,6 +19,21 @@ void dk__set_out(dk_graph *g, const dk_node *n, int i, dk_dtype dtype, int ndim,
 /* Error with node context: "<source>: node '<name>' (<Op>): <message>". */
 dk_status dk__node_error(const dk_graph *g, const dk_node *n, dk_status s, const char *fmt, ...)
     DK_PRINTF(4, 5);
+
+/* The size limits of runtime/checked.h for tensor t, input or output i of n
+ * (is_output says which): every dim in [0, DK_MAX_DIM] and at most
+ * DK_MAX_ELEMENTS elements; the error names the node and the tensor. */
+dk_status dk__check_limits(const dk_graph *g, const dk_node *n, const dk_tensor *t, int is_output,
+                           int i);
+
+/* Reads an ints attribute holding `want` values, each in [min, DK_MAX_DIM],
+ * into vals; every value is def when the attribute is absent. Errors name the
+ * attribute and the offending value. */
+dk_status dk__attr_dims(const dk_graph *g, const dk_node *n, const char *name, int want,
+                        int64_t def, int64_t min, int64_t *vals);
+/* Checks one value of attribute `name` against [min, DK_MAX_DIM]. */
+dk_status dk__attr_in_range(const dk_graph *g, const dk_node *n, const char *name, int64_t v,
+                            int64_t min);
 
 /* Attribute getters with type checks (wrong type is an error naming the attribute).
  * When absent, the default is stored and DK_OK returned. */

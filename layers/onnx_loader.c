@@ -80,7 +80,12 @@ static dk_status input_type(loader *L, const Onnx__ValueInfoProto *vi, dk_tensor
     t->ndim = (int)tt->shape->n_dim;
     for (int d = 0; d < t->ndim; d++) {
         const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
-        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0) {
+        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+            dim->dim_value > DK_MAX_DIM) {
+            return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has dimension %lld at axis "
+                             "%d, out of range (at most " DK_MAX_LIMIT_STR ")", L->path, vi->name,
+                             (long long)dim->dim_value, d);
+        } else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0) {
             t->dims[d] = dim->dim_value;
         } else if (d == 0) {
             t->dims[d] = 1;

@@ -4,6 +4,7 @@
 
 #include "deltakern/onnx.h"
 #include "layers/onnx_internal.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 
@@ -63,15 +64,20 @@ dk_status dk__onnx_tensor_convert(Onnx__TensorProto *tp, const char *ctx, dk_ten
     if (tp->n_dims > DK_MAX_DIMS)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: rank %zu exceeds the maximum of %d", ctx,
                          tp->n_dims, DK_MAX_DIMS);
-    int64_t dims[DK_MAX_DIMS], numel = 1;
+    int64_t dims[DK_MAX_DIMS], numel;
+    char shape[160];
     for (size_t i = 0; i < tp->n_dims; i++) {
-        if (tp->dims[i] < 0)
-            return dk__error(DK_ERR_FORMAT, "%s: negative dimension %lld", ctx, (long long)tp->dims[i]);
         dims[i] = tp->dims[i];
-        if (dims[i] && numel > INT64_MAX / 16 / dims[i])
-            return dk__error(DK_ERR_FORMAT, "%s: shape too large", ctx);
-        numel *= dims[i];
+        if (dims[i] < 0)
+            return dk__error(DK_ERR_FORMAT, "%s: negative dimension %lld", ctx, (long long)dims[i]);
+        if (dims[i] > DK_MAX_DIM)
+            return dk__error(DK_ERR_FORMAT, "%s: dimension %lld at axis %zu is out of range (at "
+                             "most " DK_MAX_LIMIT_STR ")", ctx, (long long)dims[i], i);
     }
+    /* The product of bounded dims can still overflow int64: checked. */
+    if (!dk_ck_numel_ok((int)tp->n_dims, dims, &numel))
+        return dk__error(DK_ERR_FORMAT, "%s: shape %s has more than " DK_MAX_LIMIT_STR
+                         " elements", ctx, dk_shape_str((int)tp->n_dims, dims, shape, sizeof shape));
     /* Check the stored data covers the shape before allocating for it, so a
      * corrupt shape fails as such and not as an enormous allocation. */
     size_t have = tp->has_raw_data ? tp->raw_data.len / dk_dtype_size((dk_dtype)tp->data_type)
@@ -99,7 +105,6 @@ dk_status dk__onnx_tensor_convert(Onnx__TensorProto *tp, const char *ctx, dk_ten
         return dk__error_prefix(s, "%s", ctx);
     } else if (tp->has_raw_data) {
         if (tp->raw_data.len != nbytes) {
-            char shape[128];
             dk_shape_str(t.ndim, t.dims, shape, sizeof shape);
             dk_tensor_reset(&t);
             return dk__error(DK_ERR_FORMAT, "%s: raw data has %zu bytes but shape %s of %s needs %zu",

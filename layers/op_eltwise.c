@@ -180,8 +180,9 @@ static dk_status legacy_broadcast(dk_graph *g, dk_node *n, const dk_tensor *a, c
         if (!same) return shape_mismatch(g, n, a, b, "shapes differ and broadcast=0");
         axis = 0;
     } else {
-        if (axis < 0) axis += a->ndim;
-        if (axis < 0 || axis + b->ndim > a->ndim)
+        if (axis < 0 && axis >= -a->ndim) axis += a->ndim;
+        /* compared without adding to axis, which comes from the file */
+        if (axis < 0 || axis > a->ndim - b->ndim)
             return shape_mismatch(g, n, a, b, "legacy broadcast axis places input 1 outside "
                                               "input 0");
         for (int d = 0; d < b->ndim; d++)

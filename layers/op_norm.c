@@ -96,6 +96,7 @@ dk_status dk__infer_lrn(dk_graph *g, dk_node *n)
     DK_TRY(dk__attr_int(g, n, "size", 1, &p->size));
     if (p->size < 1)
         return dk__node_error(g, n, DK_ERR_FORMAT, "size %lld must be >= 1", (long long)p->size);
+    DK_TRY(dk__attr_in_range(g, n, "size", p->size, 1)); /* the kernel adds it to indices */
     DK_TRY(dk__attr_float(g, n, "alpha", 1e-4f, &p->alpha));
     DK_TRY(dk__attr_float(g, n, "beta", 0.75f, &p->beta));
     DK_TRY(dk__attr_float(g, n, "bias", 1.0f, &p->bias));

@@ -60,6 +60,13 @@ static dk_status pads_from_inputs(dk_graph *g, dk_node *n, const dk_tensor *x, i
     return DK_OK;
 }
 
+/* Where the pads come from, for messages. */
+static const char *pads_name(const dk_node *n)
+{
+    if (n->opset >= 11) return "input 1 (pads)";
+    return n->opset < 2 && dk_node_attr(n, "paddings") ? "attribute 'paddings'" : "attribute 'pads'";
+}
+
 /* Spreads pads over the axes listed in input 3 (all axes when absent). */
 static dk_status assign_pads(dk_graph *g, dk_node *n, const dk_tensor *x, const int64_t *pads,
                              int count)
@@ -75,6 +82,12 @@ static dk_status assign_pads(dk_graph *g, dk_node *n, const dk_tensor *x, const 
                               "(%d axes padded, %d values expected)",
                               dk__ints_str(pads, count, b, sizeof b), count, r, naxes, 2 * naxes);
     for (int d = 0; d < DK_MAX_DIMS; d++) n->p.pad.begin[d] = n->p.pad.end[d] = 0;
+    /* Bounded, so that padding an axis (itself bounded) cannot overflow. */
+    for (int i = 0; i < count; i++)
+        if (pads[i] < -DK_MAX_DIM || pads[i] > DK_MAX_DIM)
+            return dk__node_error(g, n, DK_ERR_SHAPE, "%s value %lld at index %d is out of range "
+                                  "(at most " DK_MAX_LIMIT_STR " either way)", pads_name(n),
+                                  (long long)pads[i], i);
     for (int i = 0; i < naxes; i++) {
         int a;
         DK_TRY(dk__norm_axis(g, n, axes[i], r, &a));
@@ -104,10 +117,16 @@ dk_status dk__infer_pad(dk_graph *g, dk_node *n)
                                   "pads %lld/%lld crop more than the %lld elements of axis %d",
                                   (long long)n->p.pad.begin[d], (long long)n->p.pad.end[d],
                                   (long long)x->dims[d], d);
+        if (dims[d] > DK_MAX_DIM)
+            return dk__node_error(g, n, DK_ERR_SHAPE, "%s %lld/%lld make axis %d of %lld elements "
+                                  "%lld long, out of range (at most " DK_MAX_LIMIT_STR ")",
+                                  pads_name(n), (long long)n->p.pad.begin[d],
+                                  (long long)n->p.pad.end[d], d, (long long)x->dims[d],
+                                  (long long)dims[d]);
         empty_source |= x->dims[d] == 0;
     }
     /* edge and reflect copy existing elements: there must be some. */
-    if (n->p.pad.mode != DK_PAD_CONSTANT && empty_source && dk_shape_numel(x->ndim, dims) > 0)
+    if (n->p.pad.mode != DK_PAD_CONSTANT && empty_source && dk_shape_numel(x->ndim, dims) != 0)
         return dk__node_error(g, n, DK_ERR_SHAPE, "cannot %s-pad the empty input %s",
                               n->p.pad.mode == DK_PAD_EDGE ? "edge" : "reflect",
                               dk_shape_str(x->ndim, x->dims, a, sizeof a));

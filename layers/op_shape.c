@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "layers/op_move.h"
+#include "runtime/checked.h"
 
 /* ---- helpers shared with the other data-movement files ---------------- */
 
@@ -89,8 +90,16 @@ dk_status dk__infer_flatten(dk_graph *g, dk_node *n)
         return dk__node_error(g, n, DK_ERR_SHAPE, "axis %lld out of range [%d, %d] for rank %d",
                               (long long)axis, -r, r, r);
     if (axis < 0) axis += r;
-    int64_t dims[2] = {dk_shape_numel((int)axis, x->dims),
-                       dk_shape_numel(r - (int)axis, x->dims + axis)};
+    /* Each part of a bounded input is bounded unless the other part is
+     * empty: [2^40, 2^40, 0] flattens to [2^80, 0]. */
+    int64_t dims[2];
+    if (!dk_ck_numel_ok((int)axis, x->dims, &dims[0]) ||
+        !dk_ck_numel_ok(r - (int)axis, x->dims + axis, &dims[1])) {
+        char a[128];
+        return dk__node_error(g, n, DK_ERR_SHAPE, "flattening input %s at axis %lld gives a "
+                              "dimension of more than " DK_MAX_LIMIT_STR " elements",
+                              dk_shape_str(x->ndim, x->dims, a, sizeof a), (long long)axis);
+    }
     n->p.axis.axis = (int)axis;
     dk__set_out(g, n, 0, x->dtype, 2, dims);
     n->flops = 0;
@@ -130,16 +139,20 @@ dk_status dk__infer_reshape(dk_graph *g, dk_node *n)
     DK_TRY(dk__attr_int(g, n, "allowzero", 0, &allowzero));
 
     int infer_at = -1, has_zero = 0;
-    int64_t known = 1;
     for (int i = 0; i < count; i++) {
         if (req[i] < -1)
             return dk__node_error(g, n, DK_ERR_FORMAT, "shape %s has invalid entry %lld",
                                   dk__ints_str(req, count, b, sizeof b), (long long)req[i]);
+        if (req[i] > DK_MAX_DIM)
+            return dk__node_error(g, n, DK_ERR_SHAPE, "shape %s: entry %lld at index %d is out of "
+                                  "range (at most " DK_MAX_LIMIT_STR ")",
+                                  dk__ints_str(req, count, b, sizeof b), (long long)req[i], i);
         if (req[i] == -1) {
             if (infer_at >= 0)
                 return dk__node_error(g, n, DK_ERR_FORMAT, "shape %s has more than one -1",
                                       dk__ints_str(req, count, b, sizeof b));
             infer_at = i;
+            dims[i] = 1; /* a neutral factor for the product below */
             continue;
         }
         dims[i] = req[i];
@@ -154,11 +167,15 @@ dk_status dk__infer_reshape(dk_graph *g, dk_node *n)
                 dims[i] = x->dims[i];
             }
         }
-        known *= dims[i];
     }
     if (allowzero && has_zero && infer_at >= 0)
         return dk__node_error(g, n, DK_ERR_FORMAT, "shape %s mixes 0 and -1 with allowzero=1",
                               dk__ints_str(req, count, b, sizeof b));
+    /* The input has at most 2^40 elements, so a larger request cannot match. */
+    int64_t known;
+    if (!dk_ck_numel_ok(count, dims, &known))
+        return dk__node_error(g, n, DK_ERR_SHAPE, "shape %s has more than " DK_MAX_LIMIT_STR
+                              " elements", dk__ints_str(req, count, b, sizeof b));
 
     int64_t numel = dk_tensor_numel(x);
     if (infer_at >= 0 && known != 0 && numel % known == 0) dims[infer_at] = numel / known;

@@ -17,6 +17,7 @@
 
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
+#include "runtime/checked.h"
 
 typedef enum auto_pad_mode {
     AUTO_PAD_NOTSET,
@@ -62,30 +63,6 @@ static dk_status read_auto_pad(dk_graph *g, dk_node *n, auto_pad_mode *mode)
     return DK_OK;
 }
 
-/* Reads an ints attribute holding `want` values, each >= min, into vals;
- * every value is def when the attribute is absent. */
-static dk_status read_axis_ints(dk_graph *g, dk_node *n, const char *name, int want, int64_t def,
-                                int64_t min, int64_t *vals)
-{
-    int count;
-    const int64_t *v;
-    DK_TRY(dk__attr_ints(g, n, name, &count, &v));
-    if (count < 0) {
-        for (int i = 0; i < want; i++) vals[i] = def;
-        return DK_OK;
-    }
-    if (count != want)
-        return dk__node_error(g, n, DK_ERR_SHAPE, "attribute '%s' has %d values but input 0 "
-                              "needs %d", name, count, want);
-    for (int i = 0; i < want; i++) {
-        if (v[i] < min)
-            return dk__node_error(g, n, DK_ERR_FORMAT, "attribute '%s' has value %lld at index "
-                                  "%d (minimum %lld)", name, (long long)v[i], i, (long long)min);
-        vals[i] = v[i];
-    }
-    return DK_OK;
-}
-
 /* Resolves padding and output size along spatial axis i of input size `in`.
  * Explicit pads with ceil_mode follow the ONNX/PyTorch rule: the output is
  * rounded up, but a last window that would start in the end padding is
@@ -93,9 +70,14 @@ static dk_status read_axis_ints(dk_graph *g, dk_node *n, const char *name, int w
 static dk_status resolve_axis(dk_graph *g, dk_node *n, int i, int64_t in, auto_pad_mode mode,
                               int ceil_mode, dk_window *w, int64_t *ceil_extra, int64_t *out)
 {
-    int64_t k = w->kernel[i], s = w->stride[i];
-    int64_t span = w->dilation[i] * (k - 1) + 1; /* extent of the dilated window */
+    /* in, kernel, stride, dilation and pads are each at most 2^40 (checked
+     * before), so sums of a few of them cannot overflow; products can. */
+    int64_t k = w->kernel[i], s = w->stride[i], span;
     *ceil_extra = 0;
+    if (!dk_ck_window_span(k, w->dilation[i], &span) || span > DK_MAX_DIM)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "spatial axis %d: the window of kernel %lld "
+                              "with attribute 'dilations' %lld spans more than " DK_MAX_LIMIT_STR,
+                              i, (long long)k, (long long)w->dilation[i]);
     if (mode == AUTO_PAD_SAME_UPPER || mode == AUTO_PAD_SAME_LOWER) {
         *out = (in + s - 1) / s;
         int64_t total = (*out - 1) * s + span - in;
@@ -106,14 +88,18 @@ static dk_status resolve_axis(dk_graph *g, dk_node *n, int i, int64_t in, auto_p
         return DK_OK;
     }
     if (mode == AUTO_PAD_VALID) w->pad_begin[i] = w->pad_end[i] = 0;
-    int64_t padded = in + w->pad_begin[i] + w->pad_end[i];
-    if (padded < span)
+    int64_t pads = w->pad_begin[i] + w->pad_end[i], padded = in + pads;
+    int use_ceil = ceil_mode && mode == AUTO_PAD_NOTSET;
+    if (!dk_ck_window_out(in, pads, k, s, w->dilation[i], use_ceil, out) || *out < 1)
         return dk__node_error(g, n, DK_ERR_SHAPE, "spatial axis %d: window of %lld (kernel %lld, "
                               "dilation %lld) does not fit input size %lld with pads %lld+%lld",
                               i, (long long)span, (long long)k, (long long)w->dilation[i],
                               (long long)in, (long long)w->pad_begin[i], (long long)w->pad_end[i]);
-    int use_ceil = ceil_mode && mode == AUTO_PAD_NOTSET;
-    *out = (padded - span + (use_ceil ? s - 1 : 0)) / s + 1;
+    if (*out > DK_MAX_DIM) /* only padding can make the output larger than the input */
+        return dk__node_error(g, n, DK_ERR_SHAPE, "spatial axis %d: attribute 'pads' (%lld+%lld "
+                              "on input size %lld) gives output size %lld, out of range (at most "
+                              DK_MAX_LIMIT_STR ")", i, (long long)w->pad_begin[i],
+                              (long long)w->pad_end[i], (long long)in, (long long)*out);
     if (use_ceil && (*out - 1) * s >= in + w->pad_begin[i]) (*out)--;
     int64_t extra = (*out - 1) * s + span - padded;
     if (extra > 0) {
@@ -132,9 +118,9 @@ static dk_status decode_window(dk_graph *g, dk_node *n, const dk_tensor *x, int 
     int64_t pads[2 * DK_MAX_SPATIAL];
     auto_pad_mode mode = AUTO_PAD_NOTSET;
     DK_TRY(read_auto_pad(g, n, &mode));
-    DK_TRY(read_axis_ints(g, n, "strides", k, 1, 1, w->stride));
-    DK_TRY(read_axis_ints(g, n, "dilations", k, 1, 1, w->dilation));
-    DK_TRY(read_axis_ints(g, n, "pads", 2 * k, 0, 0, pads));
+    DK_TRY(dk__attr_dims(g, n, "strides", k, 1, 1, w->stride));
+    DK_TRY(dk__attr_dims(g, n, "dilations", k, 1, 1, w->dilation));
+    DK_TRY(dk__attr_dims(g, n, "pads", 2 * k, 0, 0, pads));
     for (int i = 0; i < k; i++) {
         if (mode != AUTO_PAD_NOTSET && (pads[i] || pads[k + i]))
             return dk__node_error(g, n, DK_ERR_FORMAT, "explicit pads cannot be combined with "
@@ -148,10 +134,12 @@ static dk_status decode_window(dk_graph *g, dk_node *n, const dk_tensor *x, int 
     return DK_OK;
 }
 
-static int64_t kernel_size(const dk_window *w)
+/* In double: only FLOP counts use it, and the product of kernel sizes of
+ * up to 2^40 each may not fit in int64. */
+static double kernel_size(const dk_window *w)
 {
-    int64_t p = 1;
-    for (int i = 0; i < w->nspatial; i++) p *= w->kernel[i];
+    double p = 1;
+    for (int i = 0; i < w->nspatial; i++) p *= (double)w->kernel[i];
     return p;
 }
 
@@ -170,9 +158,9 @@ static dk_status check_conv_weights(dk_graph *g, dk_node *n, const dk_tensor *x,
                               "input 0 has shape %s, rank %d", sw, wt->ndim, sx, x->ndim);
     int64_t m = wt->dims[0];
     if (c % group != 0 || m % group != 0)
-        return dk__node_error(g, n, DK_ERR_SHAPE, "group %lld does not divide the %lld input "
-                              "channels and %lld output channels", (long long)group,
-                              (long long)c, (long long)m);
+        return dk__node_error(g, n, DK_ERR_SHAPE, "attribute 'group': group %lld does not "
+                              "divide the %lld input channels and %lld output channels",
+                              (long long)group, (long long)c, (long long)m);
     if (wt->dims[1] != c / group)
         return dk__node_error(g, n, DK_ERR_SHAPE, "input 1 (weights, %s) has %lld channels per "
                               "group but input 0 (%s) has %lld (%lld channels, group %lld)", sw,
@@ -220,14 +208,13 @@ dk_status dk__infer_conv(dk_graph *g, dk_node *n)
     DK_TRY(want_dtype(g, n, 1, wt, DK_F32));
     if (b) DK_TRY(want_dtype(g, n, 2, b, DK_F32));
     DK_TRY(dk__attr_int(g, n, "group", 1, &p->group));
-    if (p->group < 1)
-        return dk__node_error(g, n, DK_ERR_FORMAT, "group %lld must be >= 1", (long long)p->group);
+    DK_TRY(dk__attr_in_range(g, n, "group", p->group, 1));
     DK_TRY(check_conv_weights(g, n, x, wt, b, p->group));
     p->has_bias = b != NULL;
 
     /* kernel_shape is optional: the weights' spatial dims are the kernel. */
     p->win.nspatial = k;
-    DK_TRY(read_axis_ints(g, n, "kernel_shape", k, 1, 1, p->win.kernel));
+    DK_TRY(dk__attr_dims(g, n, "kernel_shape", k, 1, 1, p->win.kernel));
     for (int i = 0; i < k; i++) {
         if (dk_node_attr(n, "kernel_shape") && p->win.kernel[i] != wt->dims[2 + i]) {
             char sw[96];
@@ -244,7 +231,7 @@ dk_status dk__infer_conv(dk_graph *g, dk_node *n)
     dk__set_out(g, n, 0, DK_F32, x->ndim, dims);
 
     double outputs = (double)dk_shape_numel(x->ndim, dims);
-    n->flops = 2.0 * outputs * (double)wt->dims[1] * (double)kernel_size(&p->win);
+    n->flops = 2.0 * outputs * (double)wt->dims[1] * kernel_size(&p->win);
     if (p->has_bias) n->flops += outputs;
     return infer_conv_post(g, n, x->ndim, dims, outputs);
 }
@@ -261,7 +248,7 @@ static dk_status decode_pool(dk_graph *g, dk_node *n, const dk_tensor *x, int64_
     if (!dk_node_attr(n, "kernel_shape"))
         return dk__node_error(g, n, DK_ERR_FORMAT, "attribute 'kernel_shape' is required");
     p->win.nspatial = k;
-    DK_TRY(read_axis_ints(g, n, "kernel_shape", k, 1, 1, p->win.kernel));
+    DK_TRY(dk__attr_dims(g, n, "kernel_shape", k, 1, 1, p->win.kernel));
     DK_TRY(dk__attr_int(g, n, "ceil_mode", 0, &ceil_mode));
     if (ceil_mode != 0 && ceil_mode != 1)
         return dk__node_error(g, n, DK_ERR_FORMAT, "ceil_mode %lld must be 0 or 1",
@@ -287,7 +274,7 @@ dk_status dk__infer_maxpool(dk_graph *g, dk_node *n)
     n->p.pool.has_indices = dk__out(g, n, 1) != NULL;
     dk__set_out(g, n, 0, x->dtype, x->ndim, dims);
     dk__set_out(g, n, 1, DK_I64, x->ndim, dims);
-    n->flops = (double)dk_shape_numel(x->ndim, dims) * (double)kernel_size(&n->p.pool.win);
+    n->flops = (double)dk_shape_numel(x->ndim, dims) * kernel_size(&n->p.pool.win);
     return DK_OK;
 }
 
@@ -304,7 +291,7 @@ dk_status dk__infer_avgpool(dk_graph *g, dk_node *n)
     n->p.pool.count_include_pad = (int)count_include_pad;
     dk__set_out(g, n, 0, x->dtype, x->ndim, dims);
     n->flops = (double)dk_shape_numel(x->ndim, dims) *
-               ((double)kernel_size(&n->p.pool.win) + 1.0);
+               (kernel_size(&n->p.pool.win) + 1.0);
     return DK_OK;
 }
 
