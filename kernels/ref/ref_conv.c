@@ -22,6 +22,7 @@
 
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/ref_omp.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 
 /* Output and input channels handled together by the innermost loop: each
@@ -68,7 +69,7 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
         w->dims[0] != g->out_c || w->dims[1] != g->in_c / g->group || y->dims[0] != g->batch)
         return conv_error(n, DK_ERR_INTERNAL, "weights do not match input and group");
     g->taps = 1;
-    int64_t phases = 1;
+    int64_t phases = 1, planes, in_bytes, acc_bytes;
     for (int a = 0; a < 3; a++) {
         int i = a - (3 - k); /* window axis, < 0 for the padding axes */
         g->in[a] = i < 0 ? 1 : x->dims[2 + i];
@@ -78,20 +79,38 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
         g->dilation[a] = i < 0 ? 1 : win->dilation[i];
         g->pad_begin[a] = i < 0 ? 0 : win->pad_begin[i];
         int64_t pad_end = i < 0 ? 0 : win->pad_end[i];
-        int64_t padded = g->in[a] + g->pad_begin[a] + pad_end;
-        int64_t last = (g->out[a] - 1) * g->stride[a] + (g->kernel[a] - 1) * g->dilation[a];
         if (g->out[a] < 1 || g->stride[a] < 1 || g->dilation[a] < 1 || g->pad_begin[a] < 0 ||
-            pad_end < 0 || last >= padded)
+            pad_end < 0 || g->kernel[a] < 1)
+            return conv_error(n, DK_ERR_INTERNAL, "invalid window");
+        /* A single output along an axis reads positions t*d only: its
+         * stride is irrelevant, and as 1 it splits nothing into phases
+         * (a stride of 2^40 would otherwise ask for 2^40 phase planes). */
+        if (g->out[a] == 1) g->stride[a] = 1;
+        /* Checked: the plan's sizes must fit before any buffer is sized by
+         * them (shape inference bounds them; this does not trust it). */
+        int64_t padded, last, span;
+        if (!dk_ck_add(g->in[a], g->pad_begin[a], &padded) || !dk_ck_add(padded, pad_end, &padded) ||
+            !dk_ck_mul(g->out[a] - 1, g->stride[a], &last) ||
+            !dk_ck_window_span(g->kernel[a], g->dilation[a], &span) || !dk_ck_add(last, span, &last) ||
+            last > padded)
             return conv_error(n, DK_ERR_INTERNAL, "output size does not match the window");
-        g->phase_dims[a] = (padded + g->stride[a] - 1) / g->stride[a];
+        g->phase_dims[a] = (padded - 1) / g->stride[a] + 1;
         g->rearranged |= g->stride[a] != 1 || g->pad_begin[a] != 0 || pad_end != 0;
-        g->taps *= g->kernel[a];
-        phases *= g->stride[a];
+        if (!dk_ck_mul(g->taps, g->kernel[a], &g->taps) ||
+            !dk_ck_mul(phases, g->stride[a], &phases))
+            return conv_error(n, DK_ERR_UNSUPPORTED, "the window is too large to plan");
     }
     g->pitch_h = g->phase_dims[2];
-    g->pitch_d = g->phase_dims[1] * g->phase_dims[2];
-    g->phase_plane = g->phase_dims[0] * g->pitch_d;
-    g->channel_plane = phases * g->phase_plane;
+    /* acc_len <= phase_plane, and the rearranged input is planes * channel_plane floats */
+    if (!dk_ck_mul(g->phase_dims[1], g->phase_dims[2], &g->pitch_d) ||
+        !dk_ck_mul(g->phase_dims[0], g->pitch_d, &g->phase_plane) ||
+        !dk_ck_mul(phases, g->phase_plane, &g->channel_plane) ||
+        !dk_ck_mul(g->batch, g->in_c, &planes) ||
+        !dk_ck_mul(planes, g->channel_plane, &in_bytes) ||
+        !dk_ck_mul(in_bytes, (int64_t)sizeof(float), &in_bytes) ||
+        !dk_ck_mul(g->phase_plane, OC_BLOCK * (int64_t)sizeof(double), &acc_bytes) ||
+        (uint64_t)in_bytes > SIZE_MAX || (uint64_t)acc_bytes > SIZE_MAX)
+        return conv_error(n, DK_ERR_UNSUPPORTED, "the padded input is too large to plan");
     g->acc_len = (g->out[0] - 1) * g->pitch_d + (g->out[1] - 1) * g->pitch_h + g->out[2];
     return DK_OK;
 }

@@ -16,6 +16,7 @@
 
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/ref_omp.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 
 /* Geometry, right-aligned to 3 spatial axes (unused leading axes have size 1). */
@@ -39,7 +40,6 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
     if (k < 1 || k > 3 || x->ndim != k + 2 || y->ndim != k + 2 || y->dims[0] != x->dims[0] ||
         y->dims[1] != x->dims[1])
         return pool_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
-    g->planes = x->dims[0] * x->dims[1];
     for (int a = 0; a < 3; a++) {
         int i = a - (3 - k); /* window axis, < 0 for the padding axes */
         g->in[a] = i < 0 ? 1 : x->dims[2 + i];
@@ -49,9 +49,23 @@ static dk_status geometry(const dk_node *n, const dk_tensor *x, const dk_tensor 
         g->dilation[a] = i < 0 ? 1 : p->win.dilation[i];
         g->pad_begin[a] = i < 0 ? 0 : p->win.pad_begin[i];
         g->count_end[a] = i < 0 ? 1 : g->in[a] + p->win.pad_end[i] - p->ceil_extra[i];
-        if (g->kernel[a] < 1 || g->stride[a] < 1 || g->dilation[a] < 1)
+        if (g->kernel[a] < 1 || g->stride[a] < 1 || g->dilation[a] < 1 || g->out[a] < 1 ||
+            g->pad_begin[a] < 0)
             return pool_error(n, DK_ERR_INTERNAL, "invalid window");
+        /* Checked once here so that the per-element index arithmetic
+         * (window starts, tap positions, padded counts) cannot overflow:
+         * the last window's extent and the padded size must fit in int64. */
+        int64_t last, span, padded;
+        if (!dk_ck_mul(g->out[a] - 1, g->stride[a], &last) ||
+            !dk_ck_window_span(g->kernel[a], g->dilation[a], &span) ||
+            !dk_ck_add(last, span, &last) || !dk_ck_add(g->in[a], g->pad_begin[a], &padded) ||
+            !dk_ck_add(padded, i < 0 ? 0 : p->win.pad_end[i], &padded) || last > padded)
+            return pool_error(n, DK_ERR_INTERNAL, "output size does not match the window");
     }
+    int64_t numel;
+    if (!dk_ck_numel(x->ndim, x->dims, &numel) || !dk_ck_numel(y->ndim, y->dims, &numel) ||
+        !dk_ck_mul(x->dims[0], x->dims[1], &g->planes))
+        return pool_error(n, DK_ERR_INTERNAL, "tensor sizes overflow");
     return DK_OK;
 }
 
