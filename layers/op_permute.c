@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "layers/op_move.h"
+#include "runtime/checked.h"
 
 /* ---- Transpose ------------------------------------------------------------ */
 
@@ -128,7 +129,8 @@ dk_status dk__infer_concat(dk_graph *g, dk_node *n)
                                   "axis %d must match",
                                   i, dk_shape_str(x->ndim, x->dims, a, sizeof a),
                                   dk_shape_str(r, x0->dims, b, sizeof b), ax);
-        dims[ax] += x->dims[ax];
+        if (!dk_ck_add(dims[ax], x->dims[ax], &dims[ax]))
+            return dk__node_error(g, n, DK_ERR_SHAPE, "concatenated axis %d overflows", ax);
     }
     dk__set_out(g, n, 0, x0->dtype, r, dims);
     n->flops = 0;
