@@ -39,10 +39,12 @@
  * order change is u_in C with C = sum_j |x_j dy/dx_j| (the condition of the
  * op); rows that need it compute C explicitly (Sigmoid, Softmax, LRN, Clip).
  *
- * Transcendental functions (exp, log, pow) are allowed a relative error of 4
- * ulps, counted as DK_TOL_TRANSCENDENTAL_U = 8 roundings (one ulp is at most
- * 2u relative). glibc's exp/expf/log/pow are within 1 ulp (its libm-test-ulps
- * tables); vendor libraries evaluate them with short polynomials after range
+ * Transcendental functions (exp, log, pow, erf, tanh) are allowed a relative
+ * error of 4 ulps, counted as DK_TOL_TRANSCENDENTAL_U = 8 roundings (one ulp is
+ * at most 2u relative). Square roots too: IEEE rounds sqrt correctly, but
+ * vectorised code often takes rsqrt and a Newton step (a few ulps). glibc's
+ * exp/expf/log/pow are within 1 ulp, its erf and tanh within a few (its
+ * libm-test-ulps tables); vendor libraries evaluate them with short polynomials after range
  * reduction (oneDNN's JIT exp, vectorised libm), which are accurate to a few
  * ulps. 4 ulps is the assumption the table makes and the op suite checks.
  * On top of that, exp(a) computed by range reduction a = k ln2 + r rounds
@@ -212,7 +214,7 @@ static dk_status mag_gemm(const dk_graph *, const dk_node *, const dk_tensor *co
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(35, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(38, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -325,6 +327,18 @@ static const tol_row table[] = {
     {DK_OP_SIGMOID, K_NONE, 0, 2, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_sigmoid, 1, 1,
      {DK_OP_SIGMOID, "-", "2 + T", 1, "y",
       "exp (" T_TEXT "), addition, division; A = |x| y (exp's range reduction)"}},
+    /* Sqrt, Erf, Tanh: one libm function each (T). Input sensitivity
+     * |x f'(x)| <= |f(x)| for all three (sqrt: y/2; tanh: |x| sech^2 x <=
+     * |tanh x| as sinh 2x >= 2x; erf: its integrand decreases), so a rounded
+     * input moves y by at most u_in |y|: m = 1, S = |y|. (A tanh from
+     * exp(2x) - 1 loses relative accuracy near 0 and fails this row, as a
+     * tanh-based sigmoid fails Sigmoid's: a real accuracy loss.) */
+    {DK_OP_SQRT, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_SQRT, "-", "T", 1, "|y|", "sqrt (" T_TEXT ": rsqrt + Newton in vector code)"}},
+    {DK_OP_ERF, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_ERF, "-", "T", 1, "|y|", "erf (" T_TEXT ")"}},
+    {DK_OP_TANH, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_TANH, "-", "T", 1, "|y|", "tanh (" T_TEXT ")"}},
     COPY_ROW(DK_OP_FLATTEN),
     COPY_ROW(DK_OP_RESHAPE),
     COPY_ROW(DK_OP_TRANSPOSE),

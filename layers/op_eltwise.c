@@ -1,9 +1,9 @@
-/* Shape inference for the elementwise ops: activations (Relu, LeakyRelu,
- * Sigmoid, HardSigmoid, HardSwish), Clip, and the broadcasting binary ops
+/* Shape inference for the elementwise ops: activations and functions (Relu,
+ * LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg, Sqrt, Erf, Tanh), Clip, and the broadcasting binary ops
  * Add, Sub, Mul, Div.
  *
  * FLOP convention: one operation per output element, whatever the op
- * (an activation's exp or comparison counts as one). */
+ * (an activation's exp, a libm function or a comparison counts as one). */
 #include <float.h>
 #include <math.h>
 
@@ -42,6 +42,7 @@ dk_status dk__infer_unary(dk_graph *g, dk_node *n)
         DK_TRY(dk__attr_float(g, n, "beta", 0.5f, &p->beta));
         break;
     case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH: case DK_OP_NEG:
+    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH:
         break;
     default:
         return dk__node_error(g, n, DK_ERR_INTERNAL, "not an activation op");

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(35, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(38, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -27,6 +27,9 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                            ATTRS("alpha", "beta", "consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_HARDSWISH] = {DK_OP_HARDSWISH, "HardSwish", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
     [DK_OP_NEG] = {DK_OP_NEG, "Neg", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_SQRT] = {DK_OP_SQRT, "Sqrt", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_ERF] = {DK_OP_ERF, "Erf", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
+    [DK_OP_TANH] = {DK_OP_TANH, "Tanh", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ADD] = {DK_OP_ADD, "Add", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
                    dk__infer_binary, NULL},
     [DK_OP_SUB] = {DK_OP_SUB, "Sub", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),

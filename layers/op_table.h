@@ -74,7 +74,8 @@ DK_DECLARE_INFER(dk__infer_global_pool);
 DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
 /* op_eltwise.c */
-DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg */
+DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
+                                           Sqrt, Erf, Tanh */
 DK_DECLARE_INFER(dk__infer_clip);
 DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div with broadcasting */
 /* op_dense.c */

@@ -8,6 +8,7 @@
 #include "drivers/selftest/selftest_cases.h"
 #include "layers/op_table.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -482,6 +483,27 @@ static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
 static void gen_relu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_RELU, cls, 1); }
 static void gen_neg(dk__op_case *c, int cls) { gen_unary(c, DK_OP_NEG, cls, 8); }
 static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYRELU, cls, 1); }
+/* erf saturates beyond |x| ~ 4, tanh beyond ~ 9: the second class reaches both tails */
+static void gen_erf(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ERF, cls, cls ? 6 : 2); }
+static void gen_tanh(dk__op_case *c, int cls) { gen_unary(c, DK_OP_TANH, cls, cls ? 12 : 3); }
+
+/* Sqrt on positive inputs only (NaN below 0 compares equal but proves nothing);
+ * the second class spans six orders of magnitude. */
+static void gen_sqrt(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    double lo = cls ? 1e-4 : 0.01, hi = cls ? 1e2 : 4;
+    int x = dk__op_case_input(c, "x", rank, xd, lo, hi);
+    if (cls) { /* log-uniform, so that the small values are not drowned out */
+        dk_tensor *t = dk__op_case_tensor(c, x);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i++)
+            ((float *)t->data)[i] = (float)pow(10.0, dk_rng_uniform(R, -4, 2));
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, DK_OP_SQRT, ins, 1, 1);
+    dk__op_case_desc(c, "x %s range=[%g,%g)", dk__op_case_shape(rank, xd), lo, hi);
+}
 static void gen_sigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SIGMOID, cls, cls ? 16 : 4); }
 static void gen_hardsigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_HARDSIGMOID, cls, 5); }
 static void gen_hardswish(dk__op_case *c, int cls)
@@ -657,7 +679,7 @@ static void gen_gather(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(35, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(38, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -690,6 +712,9 @@ static const dk__op_gen generators[] = {
     {DK_OP_HARDSIGMOID, 2, gen_hardsigmoid, "NCHW;any rank"},
     {DK_OP_HARDSWISH, 2, gen_hardswish, "NCHW;any rank"},
     {DK_OP_NEG, 2, gen_neg, "NCHW;any rank"},
+    {DK_OP_SQRT, 2, gen_sqrt, "NCHW [0.01,4);any rank log-uniform [1e-4,1e2)"},
+    {DK_OP_ERF, 2, gen_erf, "NCHW [-2,2];any rank [-6,6]"},
+    {DK_OP_TANH, 2, gen_tanh, "NCHW [-3,3];any rank [-12,12]"},
     {DK_OP_CLIP, 5, gen_clip,
      "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
     {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},

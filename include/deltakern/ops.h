@@ -49,6 +49,9 @@ typedef enum dk_op {
     DK_OP_SHAPE,
     DK_OP_GATHER,
     DK_OP_NEG,
+    DK_OP_SQRT,
+    DK_OP_ERF,
+    DK_OP_TANH,
     DK_OP_COUNT
 } dk_op;
 
@@ -94,7 +97,7 @@ typedef struct dk_gemm_params {
 } dk_gemm_params;
 
 /* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
- * when absent), Sigmoid and HardSwish (no parameter). A Clip bound fed as a
+ * when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf and Tanh (no parameter). A Clip bound fed as a
  * graph input (known only at run time) is NaN here: kernels then read it from
  * input 1 (min) or 2 (max); a backend that cannot must decline the node. */
 typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;

@@ -1,5 +1,5 @@
-/* Reference kernels for the elementwise ops: activations and Clip
- * (dk_ref_unary), Add/Sub/Mul/Div with broadcasting (dk_ref_binary).
+/* Reference kernels for the elementwise ops: activations, Clip and the libm
+ * functions Sqrt, Erf, Tanh (dk_ref_unary), Add/Sub/Mul/Div with broadcasting (dk_ref_binary).
  * Floating point values are computed in double and rounded once to the
  * output type; integer arithmetic wraps modulo 2^bits like numpy. */
 #include <math.h>
@@ -28,6 +28,9 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
     case DK_OP_HARDSWISH: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
     case DK_OP_CLIP: return clamp(x, (double)p->min, (double)p->max);
     case DK_OP_NEG: return -x;
+    case DK_OP_SQRT: return sqrt(x);
+    case DK_OP_ERF: return erf(x);
+    case DK_OP_TANH: return tanh(x);
     default: return NAN;
     }
 }
@@ -35,7 +38,8 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
 static int is_unary_op(dk_op op)
 {
     return op == DK_OP_RELU || op == DK_OP_LEAKYRELU || op == DK_OP_SIGMOID ||
-           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG;
+           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG ||
+           op == DK_OP_SQRT || op == DK_OP_ERF || op == DK_OP_TANH;
 }
 
 /* float32 on a span: one loop per op with the parameters in locals. The
@@ -88,6 +92,16 @@ static void unary_span_f32(dk_op op, const dk_act_params *p, double zero, double
         break;
     case DK_OP_NEG: /* a sign flip: exact */
         for (int64_t i = 0; i < count; i++) y[i] = -x[i];
+        break;
+    /* libm in double, rounded once: within an ulp of float32's exact value */
+    case DK_OP_SQRT:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)sqrt((double)x[i]);
+        break;
+    case DK_OP_ERF:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)erf((double)x[i]);
+        break;
+    case DK_OP_TANH:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)tanh((double)x[i]);
         break;
     default:
         break;

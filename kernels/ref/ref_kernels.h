@@ -29,7 +29,8 @@ DK_REF_KERNEL(dk_ref_globalmaxpool);
 DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
 /* ref_eltwise.c */
-DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg */
+DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
+                                    Sqrt, Erf, Tanh (libm in double) */
 DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div with broadcasting */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
