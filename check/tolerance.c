@@ -208,13 +208,15 @@ static dk_status mag_lrn(const dk_graph *, const dk_node *, const dk_tensor *con
                          const dk_tensor *, double *, double *, double *);
 static dk_status mag_gemm(const dk_graph *, const dk_node *, const dk_tensor *const *,
                           const dk_tensor *, double *, double *, double *);
+static dk_status mag_pow(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                         const dk_tensor *, double *, double *, double *);
 
 #define T_TEXT "T = 8 (4 ulps)"
 #define COPY_ROW(OP)                                                                       \
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(38, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(39, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -295,6 +297,16 @@ static const tol_row table[] = {
     /* Div: a/b, or a * fl(1/b) as vectorised code often does: 2 roundings. */
     {DK_OP_DIV, K_NONE, 0, 2, 0, -1, 0, 2, MAG_ABS_REF, {1, 1}, 0, NULL, 0, 0,
      {DK_OP_DIV, "-", "2", 2, "|a / b|", "reciprocal and multiplication"}},
+    /* Pow: y = x^e, one libm function (T; x*x for e = 2 rounds once). Evaluated
+     * as exp(e log x) it errs in the argument as LRN's pow does: log's T
+     * relative, the product's rounding and exp's range reduction, (2 + T) u
+     * |e ln x| relative to y, where |e ln x| = |ln y| (the A term). Input
+     * sensitivity: a rounded base moves y by |e| u_in relative, a rounded
+     * exponent by |e ln x| u_in: C = (|e| + |ln y|) |y|. y = 0 or +-inf:
+     * exact (A = C = 0). */
+    {DK_OP_POW, K_NONE, 0, 0, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_pow, 1, 1,
+     {DK_OP_POW, "-", "T", 1, "|y|",
+      "pow (" T_TEXT "); A = (2+T)|ln y| |y| (exp(e log x)), C = (|e| + |ln y|) |y|"}},
     /* Relu, Clip: selects only, exact. Clip's input sensitivity: a rounded x
      * beyond a bound moves y by at most u_in |x| (C = max(|x|, |y|), which also
      * covers rounded bounds). */
@@ -615,6 +627,43 @@ static dk_status mag_gemm(const dk_graph *g, const dk_node *n, const dk_tensor *
             double cc = c ? fabs((double)((const float *)c->data)[(cm > 1 ? i : 0) * cn + (cn > 1 ? j : 0)]) : 0;
             S[i * N + j] = alpha * s + beta * cc;
         }
+    return DK_OK;
+}
+
+/* Flat index into operand t, whose dim 0 lines up with dim `first` of out
+ * (dims of size 1 broadcast), of out's element i. */
+static int64_t broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i)
+{
+    int64_t idx = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t coord = i % out->dims[d];
+        i /= out->dims[d];
+        int k = d - first;
+        if (k < 0 || k >= t->ndim) continue;
+        if (t->dims[k] != 1) idx += coord * stride;
+        stride *= t->dims[k];
+    }
+    return idx;
+}
+
+static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                         const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    const dk_tensor *e = in[1];
+    if (!e || !e->data)
+        return dk__error(DK_ERR_UNSUPPORTED, "tolerance: node '%s' (Pow): no exponent data",
+                         n->name);
+    const float *y = ref->data;
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        double yi = fabs((double)y[i]);
+        S[i] = yi;
+        if (yi == 0 || !isfinite(yi)) continue; /* exact, or NaN judged by itself */
+        double ln = fabs(log(yi));
+        double ei = fabs(dk_tensor_get(e, broadcast_index(e, n->p.axis.axis, ref, i)));
+        C[i] = (ei + ln) * yi;
+        A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
+    }
     return DK_OK;
 }
 

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(38, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(39, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -38,6 +38,7 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                    dk__infer_binary, NULL},
     [DK_OP_DIV] = {DK_OP_DIV, "Div", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
                    dk__infer_binary, NULL},
+    [DK_OP_POW] = {DK_OP_POW, "Pow", 2, 2, 1, 1, ATTRS("broadcast", "axis"), dk__infer_binary, NULL},
     [DK_OP_MAXPOOL] = {DK_OP_MAXPOOL, "MaxPool", 1, 1, 1, 2,
                        ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                              "storage_order", "strides"),

@@ -77,7 +77,7 @@ DK_DECLARE_INFER(dk__infer_lrn);
 DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
                                            Sqrt, Erf, Tanh */
 DK_DECLARE_INFER(dk__infer_clip);
-DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div with broadcasting */
+DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);

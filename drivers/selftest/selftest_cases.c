@@ -450,6 +450,33 @@ static void gen_sub(dk__op_case *c, int cls) { gen_binary(c, DK_OP_SUB, cls); }
 static void gen_mul(dk__op_case *c, int cls) { gen_binary(c, DK_OP_MUL, cls); }
 static void gen_div(dk__op_case *c, int cls) { gen_binary(c, DK_OP_DIV, cls); }
 
+/* Pow on a positive base, never zero: the constant scalar exponents exporters
+ * write (x^2 and x^0.5 of a decomposed LayerNorm, x^3 of GELU's tanh form), an
+ * exponent tensor broadcast over the channels (a graph input), and an int64
+ * exponent (ONNX's T1 differs from T). */
+static void gen_pow(dk__op_case *c, int cls)
+{
+    static const float scalars[3] = {2, 0.5f, 3};
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 24), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 1, 12)};
+    int x = dk__op_case_input(c, "x", 4, xd, 0.05, 4), e;
+    dk__op_case_desc(c, "x %s in [0.05,4)", dk__op_case_shape(4, xd));
+    if (cls < 3) {
+        e = dk__op_case_scalar(c, "e", scalars[cls], 0);
+        dk__op_case_desc(c, " e=%g (constant)", scalars[cls]);
+    } else if (cls == 3) {
+        int64_t ed[4] = {1, xd[1], 1, 1};
+        e = dk__op_case_input(c, "e", 4, ed, -2, 3);
+        dk__op_case_desc(c, " e %s in [-2,3) (graph input)", dk__op_case_shape(4, ed));
+    } else {
+        int64_t v = dk_rng_int(R, -3, 4);
+        e = dk__op_case_const_ints(c, "e", 0, 1, &v);
+        dk__op_case_desc(c, " e=%lld (int64 constant)", (long long)v);
+    }
+    int ins[2] = {x, e};
+    dk__op_case_node(c, DK_OP_POW, ins, 2, 1);
+}
+
 /* A random activation shape: rank 1 to 4 (mostly NCHW). */
 static int act_shape(dk__op_case *c, int cls, int64_t *dims)
 {
@@ -679,7 +706,7 @@ static void gen_gather(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(38, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(39, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -706,6 +733,8 @@ static const dk__op_gen generators[] = {
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_DIV, 7, gen_div,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_POW, 5, gen_pow,
+     "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},
     {DK_OP_LEAKYRELU, 2, gen_leakyrelu, "NCHW;any rank"},
     {DK_OP_SIGMOID, 2, gen_sigmoid, "NCHW [-4,4];any rank [-16,16]"},

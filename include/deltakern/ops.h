@@ -52,6 +52,7 @@ typedef enum dk_op {
     DK_OP_SQRT,
     DK_OP_ERF,
     DK_OP_TANH,
+    DK_OP_POW,
     DK_OP_COUNT
 } dk_op;
 
@@ -107,7 +108,7 @@ typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_param
 typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
 
 /* Concat, Flatten, Gather: axis normalised to [0, ndim).
- * Add, Sub, Mul, Div: the output dimension B's first dimension lines up with
+ * Add, Sub, Mul, Div, Pow: the output dimension B's first dimension lines up with
  * (rank(out) - rank(B) under numpy broadcasting; differs only for the legacy
  * opset < 7 broadcast/axis form). */
 typedef struct dk_axis_params { int axis; } dk_axis_params;

@@ -242,6 +242,7 @@ static double naive_float_op(dk_op op, double a, double b)
     case DK_OP_SUB: return a - b;
     case DK_OP_MUL: return a * b;
     case DK_OP_DIV: return a / b;
+    case DK_OP_POW: return pow(a, b);
     default: return NAN;
     }
 }
@@ -399,6 +400,89 @@ static void test_binary_errors(void **state)
     dk_graph_destroy(g);
 }
 
+/* ---- Pow ----------------------------------------------------------------- */
+
+/* Pow on a positive base against libm's pow, with the exponent as a scalar,
+ * a broadcast tensor, the lower-ranked operand and of other types (ONNX T1). */
+static void test_pow(void **state)
+{
+    (void)state;
+    static const struct {
+        int nb;
+        int64_t b[4];
+        dk_dtype bt;
+        double lo, hi;
+    } cases[] = {
+        {0, {0}, DK_F32, 2, 2},             /* x^2 */
+        {0, {0}, DK_F32, 0.5, 0.5},         /* sqrt as pow */
+        {4, {1, 3, 1, 1}, DK_F32, -2, 3},   /* per-channel exponent */
+        {1, {5}, DK_F32, -3, 3},            /* along the last dim */
+        {4, {2, 3, 4, 5}, DK_F32, -3, 3},   /* same shape */
+        {0, {0}, DK_I64, -3, 4},            /* int64 exponent */
+        {4, {1, 3, 1, 1}, DK_I32, -3, 4},   /* int32 tensor exponent */
+    };
+    const int64_t a[4] = {2, 3, 4, 5};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        dk_graph *g = tu_new_graph(15);
+        int ins[2] = {tu_add_input(g, "x", DK_F32, 4, a, 0.05, 4),
+                      tu_add_value(g, "e", DK_VALUE_CONSTANT, cases[c].bt, cases[c].nb,
+                                   cases[c].b, cases[c].lo, cases[c].hi)};
+        int k = tu_add_node(g, DK_OP_POW, ins, 2, 1);
+        if (dk_graph_finalize(g) != DK_OK) fail_msg("case %zu: %s", c, dk_last_error());
+        assert_int_equal(tu_output(g, k, 0)->dtype, DK_F32);
+        tu_assert_shape(tu_output(g, k, 0), 4, a);
+        dk_tensor y = {0};
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
+        check_binary_f32(DK_OP_POW, &g->values[ins[0]].t, &g->values[ins[1]].t, -1, &y);
+        dk_tensor_reset(&y);
+        dk_graph_destroy(g);
+    }
+    /* a negative base: integer exponents are fine, a fraction gives NaN */
+    dk_graph *g = tu_new_graph(15);
+    const int64_t n3[1] = {3};
+    int ins[2] = {tu_add_input(g, "x", DK_F64, 1, n3, -4, -1),
+                  tu_add_value(g, "e", DK_VALUE_CONSTANT, DK_F64, 1, n3, 0, 0)};
+    const double e[3] = {3, -2, 0.5};
+    for (int i = 0; i < 3; i++) dk_tensor_set(&g->values[ins[1]].t, i, e[i]);
+    int k = tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    assert_int_equal(dk_graph_finalize(g), DK_OK);
+    dk_tensor y = {0};
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
+    for (int i = 0; i < 2; i++) {
+        double x = dk_tensor_get(&g->values[ins[0]].t, i), want = i == 0 ? x * x * x : 1 / (x * x);
+        tu_assert_close("Pow of a negative base", i, dk_tensor_get(&y, i), want, fabs(want));
+    }
+    assert_true(isnan(dk_tensor_get(&y, 2)));
+    dk_tensor_reset(&y);
+    dk_graph_destroy(g);
+}
+
+static void test_pow_errors(void **state)
+{
+    (void)state;
+    const int64_t a[2] = {3, 4};
+    dk_graph *g = tu_new_graph(15);
+    int ins[2] = {tu_add_input(g, "x", DK_I32, 2, a, 1, 3),
+                  tu_add_input(g, "e", DK_I32, 2, a, 1, 3)};
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "base (input 0) has element type int32");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(15);
+    ins[0] = tu_add_input(g, "x", DK_F32, 2, a, 1, 3);
+    ins[1] = tu_add_input(g, "e", DK_BOOL, 2, a, 1, 0);
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "exponent (input 1)");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(15);
+    ins[0] = tu_add_input(g, "x", DK_F32, 2, a, 1, 3);
+    ins[1] = tu_add_input(g, "e", DK_F32, 1, (int64_t[]){3}, 1, 3);
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "not broadcastable");
+    dk_graph_destroy(g);
+}
+
 /* numpy semantics: wrap modulo 2^bits; integer Div truncates toward zero,
  * and x / 0 gives 0. */
 static int64_t naive_int_op(dk_op op, int64_t a, int64_t b, int bits, int is_signed)
@@ -470,6 +554,8 @@ int main(void)
         cmocka_unit_test(test_binary_legacy_axis),
         cmocka_unit_test(test_binary_errors),
         cmocka_unit_test(test_binary_integers),
+        cmocka_unit_test(test_pow),
+        cmocka_unit_test(test_pow_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
