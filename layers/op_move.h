@@ -1,6 +1,6 @@
 /* Internal: helpers shared by the data-movement ops (op_shape.c, op_permute.c,
- * op_pad.c, op_gather.c). These ops copy bytes of any dtype and never convert
- * through float, so int64 shape arithmetic survives exactly. */
+ * op_pad.c, op_gather.c, op_slice.c). These ops copy bytes of any dtype and
+ * never convert through float, so int64 shape arithmetic survives exactly. */
 #ifndef DK_LAYERS_OP_MOVE_H
 #define DK_LAYERS_OP_MOVE_H
 

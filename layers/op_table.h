@@ -96,6 +96,7 @@ DK_DECLARE_INFER(dk__infer_constant);
 DK_DECLARE_INFER(dk__infer_identity);   /* Identity and Dropout (inference only) */
 DK_DECLARE_INFER(dk__infer_shape);
 DK_DECLARE_INFER(dk__infer_gather);
+DK_DECLARE_INFER(dk__infer_slice);      /* op_slice.c */
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
 DK_DECLARE_EVAL(dk__eval_transpose);
@@ -104,5 +105,6 @@ DK_DECLARE_EVAL(dk__eval_pad);
 DK_DECLARE_EVAL(dk__eval_constant);
 DK_DECLARE_EVAL(dk__eval_shape);
 DK_DECLARE_EVAL(dk__eval_gather);
+DK_DECLARE_EVAL(dk__eval_slice);
 
 #endif

@@ -704,9 +704,79 @@ static void gen_gather(dk__op_case *c, int cls)
     ints_desc(c, cls == 0 ? "index" : "indices", (int)count, idx);
 }
 
+/* Slice of one axis of length d that keeps at least one element: a start
+ * index, then an end past it in the step's direction; either may be written
+ * from the end (negative) or beyond the axis (clamped). */
+static void slice_range(dk__op_case *c, int64_t d, int64_t step, int negative, int64_t *start,
+                        int64_t *end)
+{
+    int64_t s = dk_rng_int(R, 0, d - 1);
+    int64_t e = step > 0 ? dk_rng_int(R, s + 1, d) : dk_rng_int(R, -1, s - 1);
+    *start = negative && dk_rng_chance(R, 0.7) ? s - d : s;
+    *end = e;
+    if (negative && e >= 0 && e < d && dk_rng_chance(R, 0.7)) *end = e - d;
+    if (step < 0 && e == -1) *end = INT64_MIN; /* "to the beginning", as exporters write it */
+}
+
+static void gen_slice(dk__op_case *c, int cls)
+{
+    int rank = cls == 0 ? 4 : (int)dk_rng_int(R, 1, 4);
+    int64_t xd[4], starts[4], ends[4], axes[4], steps[4];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 10);
+    int count = 1, with_axes = 1, with_steps = cls == 2 || cls == 3;
+    switch (cls) {
+    case 0: { /* ShuffleNetV2's channel split: one half of [N, 2C, H, W] */
+        int64_t half = dk_rng_int(R, 1, 12), second = dk_rng_chance(R, 0.5);
+        xd[1] = 2 * half;
+        starts[0] = second ? half : 0, ends[0] = second ? 2 * half : half, axes[0] = 1;
+        break;
+    }
+    case 4: /* ends past the axis: INT64_MAX, clamped */
+        axes[0] = dk_rng_int(R, 0, rank - 1);
+        starts[0] = dk_rng_int(R, 0, xd[axes[0]] - 1), ends[0] = INT64_MAX;
+        break;
+    case 5: /* default axes: a prefix of the dims */
+        with_axes = 0;
+        count = (int)dk_rng_int(R, 1, rank);
+        for (int i = 0; i < count; i++) slice_range(c, xd[i], 1, 1, &starts[i], &ends[i]);
+        break;
+    default: /* 1 negative indices, 2 steps > 1, 3 negative steps, 6 opset 9: random axes */
+        count = (int)dk_rng_int(R, 1, rank);
+        for (int i = 0; i < count; i++) {
+            axes[i] = (rank - count + i) - (dk_rng_chance(R, 0.5) ? rank : 0); /* maybe negative */
+            steps[i] = cls == 2 ? dk_rng_int(R, 2, 3) : cls == 3 ? -dk_rng_int(R, 1, 3) : 1;
+            int64_t d = xd[axes[i] < 0 ? axes[i] + rank : axes[i]];
+            slice_range(c, d, steps[i], cls != 6, &starts[i], &ends[i]);
+        }
+        break;
+    }
+    int ins[5] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1, -1, -1, -1}, n_in = 1;
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    if (cls == 6) { /* opset 9: attributes, step 1 */
+        c->g->opset = 9;
+        dk__op_case_node(c, DK_OP_SLICE, ins, 1, 1);
+        dk__op_case_attr_ints(c, "starts", count, starts);
+        dk__op_case_attr_ints(c, "ends", count, ends);
+        dk__op_case_attr_ints(c, "axes", count, axes);
+    } else {
+        c->g->opset = 13;
+        ins[1] = dk__op_case_const_ints(c, "starts", 1, count, starts);
+        ins[2] = dk__op_case_const_ints(c, "ends", 1, count, ends);
+        n_in = with_steps ? 5 : with_axes ? 4 : 3;
+        if (with_axes) ins[3] = dk__op_case_const_ints(c, "axes", 1, count, axes);
+        if (with_steps) ins[4] = dk__op_case_const_ints(c, "steps", 1, count, steps);
+        dk__op_case_node(c, DK_OP_SLICE, ins, n_in, 1);
+    }
+    ints_desc(c, "starts", count, starts);
+    ints_desc(c, "ends", count, ends);
+    if (with_axes) ints_desc(c, "axes", count, axes);
+    if (with_steps) ints_desc(c, "steps", count, steps);
+    dk__op_case_desc(c, " opset %lld", (long long)c->g->opset);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(39, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(40, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -754,6 +824,9 @@ static const dk__op_gen generators[] = {
     {DK_OP_CONCAT, 2, gen_concat, "channels;any axis"},
     {DK_OP_PAD, 3, gen_pad, "constant (cropping);reflect;edge"},
     {DK_OP_GATHER, 2, gen_gather, "scalar index;index vector"},
+    {DK_OP_SLICE, 7, gen_slice,
+     "channel split;negative indices;steps > 1;negative steps;ends INT64_MAX;default axes;"
+     "opset 9 attributes"},
 };
 
 const dk__op_gen *dk__op_gen_at(int i)

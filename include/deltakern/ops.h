@@ -53,6 +53,7 @@ typedef enum dk_op {
     DK_OP_ERF,
     DK_OP_TANH,
     DK_OP_POW,
+    DK_OP_SLICE,
     DK_OP_COUNT
 } dk_op;
 
@@ -128,6 +129,10 @@ typedef struct dk_pad_params {
     double value;
 } dk_pad_params;
 
+/* Slice: per input axis (unsliced ones start 0, step 1) the first index
+ * taken and the step, after ONNX's clamping; the counts are the output dims. */
+typedef struct dk_slice_params { int64_t start[DK_MAX_DIMS], step[DK_MAX_DIMS]; } dk_slice_params;
+
 /* Shape (opset 15 start/end, normalised and clamped). */
 typedef struct dk_shape_params { int start, end; } dk_shape_params;
 
@@ -144,6 +149,7 @@ typedef union dk_op_params {
     dk_transpose_params transpose;
     dk_pad_params pad;
     dk_shape_params shape;
+    dk_slice_params slice;
 } dk_op_params;
 
 /* ONNX op_type name of an op ("Conv"), or "?" for an invalid value. */
