@@ -13,6 +13,10 @@ dk_status dk__move_input(const dk_graph *g, const dk_node *n, int i, const dk_te
 /* Error raised by an eval function (no graph there): names the node and op. */
 dk_status dk__eval_error(const dk_node *n, dk_status s, const char *fmt, ...) DK_PRINTF(3, 4);
 
+/* Flat index into operand t, whose dim 0 lines up with dim `first` of out
+ * (t's dims of size 1 broadcast), of out's element i. */
+int64_t dk__broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i);
+
 /* Formats a list of ints as "[2, -1, 5]" into buf. */
 const char *dk__ints_str(const int64_t *v, int count, char *buf, size_t size);
 

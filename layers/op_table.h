@@ -106,5 +106,6 @@ DK_DECLARE_EVAL(dk__eval_constant);
 DK_DECLARE_EVAL(dk__eval_shape);
 DK_DECLARE_EVAL(dk__eval_gather);
 DK_DECLARE_EVAL(dk__eval_slice);
+DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 
 #endif

@@ -6,6 +6,7 @@
  * the naive versions here do, so float results must match exactly; integer
  * results always match exactly. */
 #include <math.h>
+#include <string.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
@@ -537,6 +538,47 @@ static void test_binary_integers(void **state)
     check_int_binary(DK_I64, 62, 1, -1e6, 1e6); /* no overflow in the naive int64 math */
 }
 
+/* ---- constant folding (layers/op_arith.c) ----------------------------------- */
+
+/* The load-time eval of Add/Sub/Mul/Div/Pow computes the bits the reference
+ * kernel computes, for every dtype and broadcast, so folding a node changes
+ * nothing downstream. */
+static void test_arith_eval_matches_kernel(void **state)
+{
+    (void)state;
+    static const struct {
+        dk_dtype t;
+        double lo, hi;
+    } types[] = {{DK_F32, -4, 4}, {DK_F64, -4, 4}, {DK_I64, -3e15, 3e15}, {DK_I32, -1e9, 1e9},
+                 {DK_U8, 0, 255}, {DK_I8, -128, 127}, {DK_U16, 0, 65535}};
+    const dk_op ops[5] = {DK_OP_ADD, DK_OP_SUB, DK_OP_MUL, DK_OP_DIV, DK_OP_POW};
+    const int64_t a[3] = {3, 4, 5}, b[2] = {4, 1};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+        for (int o = 0; o < 5; o++) {
+            int is_float = types[t].t == DK_F32 || types[t].t == DK_F64;
+            if (ops[o] == DK_OP_POW && !is_float) continue; /* refused at load */
+            dk_graph *g = tu_new_graph(14);
+            int ins[2] = {tu_add_input(g, "a", types[t].t, 3, a, types[t].lo, types[t].hi),
+                          tu_add_input(g, "b", types[t].t, 2, b, types[t].lo, types[t].hi)};
+            dk_tensor_set(&g->values[ins[1]].t, 1, 0); /* a zero divisor */
+            if (ops[o] == DK_OP_POW) /* positive bases: no NaN to compare */
+                for (int64_t i = 0; i < 60; i++)
+                    dk_tensor_set(&g->values[ins[0]].t, i,
+                                  fabs(dk_tensor_get(&g->values[ins[0]].t, i)));
+            int k = tu_add_node(g, ops[o], ins, 2, 1);
+            assert_int_equal(dk_graph_finalize(g), DK_OK);
+            dk_tensor y_kernel = {0}, y_eval = {0};
+            assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y_kernel, 1), DK_OK);
+            assert_int_equal(tu_run_kernel(g, k, dk__op_info(ops[o])->eval, &y_eval, 1), DK_OK);
+            if (memcmp(y_kernel.data, y_eval.data, dk_tensor_nbytes(&y_kernel)) != 0)
+                fail_msg("%s %s: the load-time eval differs from the reference kernel",
+                         dk_dtype_name(types[t].t), dk_op_name(ops[o]));
+            dk_tensor_reset(&y_kernel);
+            dk_tensor_reset(&y_eval);
+            dk_graph_destroy(g);
+        }
+}
+
 int main(void)
 {
     tu_init("test_eltwise");
@@ -556,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_binary_integers),
         cmocka_unit_test(test_pow),
         cmocka_unit_test(test_pow_errors),
+        cmocka_unit_test(test_arith_eval_matches_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
