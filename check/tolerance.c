@@ -160,7 +160,8 @@ typedef enum k_kind {
     K_SPATIAL,  /* global pools: prod(X.dims[2:]) */
     K_SOFTMAX,  /* axis length (legacy: prod(dims[axis:])) */
     K_REDUCE,   /* product of the reduced dims */
-    K_LRN       /* window size */
+    K_LRN,      /* window size */
+    K_NORM      /* LayerNormalization: prod(dims[axis:]), the normalised block */
 } k_kind;
 
 typedef enum mag_kind {
@@ -210,13 +211,15 @@ static dk_status mag_gemm(const dk_graph *, const dk_node *, const dk_tensor *co
                           const dk_tensor *, double *, double *, double *);
 static dk_status mag_pow(const dk_graph *, const dk_node *, const dk_tensor *const *,
                          const dk_tensor *, double *, double *, double *);
+static dk_status mag_layernorm(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                               const dk_tensor *, double *, double *, double *);
 
 #define T_TEXT "T = 8 (4 ulps)"
 #define COPY_ROW(OP)                                                                       \
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(40, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(41, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -265,6 +268,22 @@ static const tol_row table[] = {
     {DK_OP_BATCHNORM, K_NONE, 0, 7, 0, -1, 0, 3, MAG_ABS_REF, {1, 1, 1, -1, 0}, 0, NULL, 0, 0,
      {DK_OP_BATCHNORM, "-", "7", 3, "|a|(|x| + |mean|) + |B|",
       "a = scale/sqrt(var+eps) (3), then a x + (B - mean a) (4)"}},
+    /* LayerNormalization: y_i = d_i r s_i + b_i, d_i = x_i - mean, r = 1/sqrt(var +
+     * eps), over the K elements of a normalised block; a_i = |s_i| r. The mean
+     * (K - 1 additions and a scaling) errs by gamma_{K+1} mean|x|, which
+     * enters each d_i. The variance, in two passes or as E[x^2] - mean^2,
+     * errs by at most gamma_{K+3} (E[x^2] + mean^2) (the one-pass form
+     * cancels); relative to var + eps that is gamma_{K+3} Q with Q = (E[x^2] +
+     * mean^2) / (var + eps), and r inherits half of it, plus the inverse
+     * square root (T: rsqrt in vector code) and eps's addition. Then d_i, the
+     * two products and + b_i: 4. Altogether n = K + 4 + T relative to
+     * S_i = a_i (mean|x| + |d_i| (1 + Q)) + |b_i|. Rounded inputs: x moves
+     * d_i, the mean and r by at most u_in a_i (2 mean|x| + |d_i| (1 + Q)),
+     * Scale and B by u_in (a_i |d_i| + |b_i|): within 2 u_in S (m = 2). */
+    {DK_OP_LAYERNORM, K_NORM, 1, 4, 0, -1, 1, 2, MAG_FN, {0}, 0, mag_layernorm, 0, 0,
+     {DK_OP_LAYERNORM, "prod(dims[axis:])", "K + 4 + T", 2,
+      "|s|r (mean|x| + |x-mean|(1+Q)) + |b|",
+      "mean and variance over K (any order, one or two passes), rsqrt (" T_TEXT "), affine"}},
     /* LRN: y = x / t^beta, t = bias + alpha/size * sum of `size` squares. The
      * squares are positive: t has relative error gamma_{K+3} (K products and
      * additions, alpha/size, the scaling, + bias); t^beta turns it into beta
@@ -416,6 +435,10 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
         for (int i = 0; x && i < n->p.reduce.naxes; i++) K *= x->dims[n->p.reduce.axes[i]];
         return K;
     case K_LRN: return n->p.lrn.size;
+    case K_NORM:
+        return x && n->p.layernorm.axis < x->ndim
+                   ? dk_shape_numel(x->ndim - n->p.layernorm.axis, x->dims + n->p.layernorm.axis)
+                   : 1;
     }
     return 1;
 }
@@ -664,6 +687,49 @@ static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *c
         double ei = fabs(dk_tensor_get(e, broadcast_index(e, n->p.axis.axis, ref, i)));
         C[i] = (ei + ln) * yi;
         A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
+    }
+    return DK_OK;
+}
+
+/* S of every element, recomputing each block's mean, variance and E[x^2] in
+ * double (Scale and B broadcast onto the block as in the kernel). */
+static dk_status mag_layernorm(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                               const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g, (void)C, (void)A;
+    const dk_tensor *xt = in[0], *st = in[1], *bt = n->n_inputs > 2 ? in[2] : NULL;
+    DK_TRY(want_f32(n, xt, "input 0"));
+    DK_TRY(want_f32(n, st, "input 1 (Scale)"));
+    if (bt) DK_TRY(want_f32(n, bt, "input 2 (B)"));
+    const int axis = n->p.layernorm.axis;
+    if (axis < 0 || axis >= xt->ndim || dk_tensor_numel(ref) != dk_tensor_numel(xt))
+        return dk__error(DK_ERR_SHAPE, "tolerance: node '%s' (LayerNormalization): shapes do "
+                         "not match", n->name);
+    /* Scale and B as tensors over the block: out = the block's shape */
+    dk_tensor block = {.dtype = DK_F32, .ndim = xt->ndim - axis};
+    for (int d = 0; d < block.ndim; d++) block.dims[d] = xt->dims[axis + d];
+    const int64_t K = dk_tensor_numel(&block), rows = K ? dk_tensor_numel(xt) / K : 0;
+    const float *x = xt->data, *s = st->data, *b = bt ? bt->data : NULL;
+    const double eps = n->p.layernorm.epsilon;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * K;
+        double sum = 0, sum_abs = 0, sum_sq = 0, var = 0;
+        for (int64_t j = 0; j < K; j++) {
+            sum += xr[j];
+            sum_abs += fabs((double)xr[j]);
+            sum_sq += (double)xr[j] * xr[j];
+        }
+        const double mean = sum / (double)K, mean_abs = sum_abs / (double)K;
+        for (int64_t j = 0; j < K; j++) var += (xr[j] - mean) * (xr[j] - mean);
+        var /= (double)K;
+        const double rinv = 1.0 / sqrt(var + eps);
+        const double Q = (sum_sq / (double)K + mean * mean) / (var + eps);
+        for (int64_t j = 0; j < K; j++) {
+            int64_t si = broadcast_index(st, block.ndim - st->ndim, &block, j);
+            int64_t bi = bt ? broadcast_index(bt, block.ndim - bt->ndim, &block, j) : 0;
+            double a = fabs((double)s[si]) * rinv, bj = b ? fabs((double)b[bi]) : 0.0;
+            S[r * K + j] = a * (mean_abs + fabs(xr[j] - mean) * (1.0 + Q)) + bj;
+        }
     }
     return DK_OK;
 }

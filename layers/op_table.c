@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(40, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(41, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -87,6 +87,8 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                      dk__eval_shape},
     [DK_OP_GATHER] = {DK_OP_GATHER, "Gather", 2, 2, 1, 1, ATTRS("axis"), dk__infer_gather,
                       dk__eval_gather},
+    [DK_OP_LAYERNORM] = {DK_OP_LAYERNORM, "LayerNormalization", 2, 3, 1, 3,
+                         ATTRS("axis", "epsilon", "stash_type"), dk__infer_layernorm, NULL},
     [DK_OP_SLICE] = {DK_OP_SLICE, "Slice", 1, 5, 1, 1, ATTRS("starts", "ends", "axes"),
                      dk__infer_slice, dk__eval_slice},
 };

@@ -73,6 +73,7 @@ DK_DECLARE_INFER(dk__infer_global_pool);
 /* op_norm.c */
 DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
+DK_DECLARE_INFER(dk__infer_layernorm);
 /* op_eltwise.c */
 DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
                                            Sqrt, Erf, Tanh */

@@ -412,6 +412,42 @@ static void gen_reducemean(dk__op_case *c, int cls)
     dk__op_case_desc(c, " keepdims=%d%s", keepdims, as_input ? " (axes input, opset 18)" : "");
 }
 
+/* LayerNormalization (opset 17) as transformers use it: over the channels of
+ * ViT's tokens and of ConvNeXt's channels-last maps, over two dims with a
+ * broadcast Scale, without B on data whose mean is far from zero (the
+ * variance's cancellation), and over the whole tensor. */
+static void gen_layernorm(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 12), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 8, 96)};
+    int rank = 4, axis = 3, bias = 1;
+    double lo = -2, hi = 2;
+    switch (cls) {
+    case 0: rank = 3, axis = 2, xd[1] = dk_rng_int(R, 1, 50), xd[2] = xd[3]; break; /* [N,T,C] */
+    case 1: break;                                                           /* [N,H,W,C] */
+    case 2: axis = (int)dk_rng_int(R, 1, 2); break;                          /* two or three dims */
+    case 3: bias = 0, lo = 3, hi = 5; break;
+    default: rank = 2, axis = 0, xd[0] = dk_rng_int(R, 2, 16); break;
+    }
+    int64_t sd[4];
+    int srank = rank - axis;
+    for (int d = 0; d < srank; d++) sd[d] = xd[axis + d];
+    if (cls == 2) sd[0] = 1; /* broadcast along the first normalised dim */
+    c->g->opset = 17;
+    int ins[3] = {dk__op_case_input(c, "x", rank, xd, lo, hi),
+                  dk__op_case_const(c, "scale", srank, sd, -1, 1), -1};
+    dk__op_case_away_from_zero(c, ins[1], 0.5, 1.5, 1);
+    if (bias) ins[2] = dk__op_case_const(c, "B", srank, sd, -1, 1);
+    dk__op_case_node(c, DK_OP_LAYERNORM, ins, bias ? 3 : 2, 1);
+    int explicit_axis = cls != 0 || dk_rng_chance(R, 0.5);
+    if (explicit_axis) dk__op_case_attr_int(c, "axis", axis - (dk_rng_chance(R, 0.5) ? rank : 0));
+    float eps = cls == 4 ? 1e-2f : 1e-5f;
+    if (cls != 1) dk__op_case_attr_float(c, "epsilon", eps);
+    dk__op_case_desc(c, "x %s in [%g,%g] axis=%d Scale %s%s epsilon=%g",
+                     dk__op_case_shape(rank, xd), lo, hi, axis, dk__op_case_shape(srank, sd),
+                     bias ? " B" : "", (double)eps);
+}
+
 /* ---- elementwise ---------------------------------------------------------------- */
 
 static void gen_binary(dk__op_case *c, dk_op op, int cls)
@@ -776,7 +812,7 @@ static void gen_slice(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(40, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(41, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -792,6 +828,8 @@ static const dk__op_gen generators[] = {
     {DK_OP_MATMUL, 5, gen_matmul, "2-D;batched 3-D;broadcast B;4-D broadcast;vector"},
     {DK_OP_BATCHNORM, 3, gen_batchnorm, "NCHW;NC;NCL"},
     {DK_OP_LRN, 3, gen_lrn, "AlexNet (5, 1e-4, 0.75, 1);size 3 random;random"},
+    {DK_OP_LAYERNORM, 5, gen_layernorm,
+     "ViT tokens;channels-last;Scale broadcast;no B, mean far from 0;whole tensor"},
     {DK_OP_SOFTMAX, 4, gen_softmax, "classifier;channels;any axis, wide range;opset 11 coerced"},
     {DK_OP_REDUCEMEAN, 5, gen_reducemean,
      "spatial;last axis;all axes;axes input (opset 18);random axes"},

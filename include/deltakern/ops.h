@@ -54,6 +54,7 @@ typedef enum dk_op {
     DK_OP_TANH,
     DK_OP_POW,
     DK_OP_SLICE,
+    DK_OP_LAYERNORM,
     DK_OP_COUNT
 } dk_op;
 
@@ -91,6 +92,10 @@ typedef struct dk_pool_params {
 typedef struct dk_batchnorm_params { float epsilon; } dk_batchnorm_params;
 
 typedef struct dk_lrn_params { float alpha, beta, bias; int64_t size; } dk_lrn_params;
+
+/* LayerNormalization: dims [axis, rank) are normalised together (axis
+ * normalised to [0, ndim)). */
+typedef struct dk_layernorm_params { int axis; float epsilon; } dk_layernorm_params;
 
 typedef struct dk_gemm_params {
     float alpha, beta;
@@ -141,6 +146,7 @@ typedef union dk_op_params {
     dk_pool_params pool;
     dk_batchnorm_params bn;
     dk_lrn_params lrn;
+    dk_layernorm_params layernorm;
     dk_gemm_params gemm;
     dk_act_params act;
     dk_softmax_params softmax;

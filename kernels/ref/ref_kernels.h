@@ -28,6 +28,7 @@ DK_REF_KERNEL(dk_ref_globalmaxpool);
 /* ref_norm.c */
 DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
+DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when asked for */
 /* ref_eltwise.c */
 DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
                                     Sqrt, Erf, Tanh (libm in double) */
