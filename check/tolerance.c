@@ -219,7 +219,7 @@ static dk_status mag_layernorm(const dk_graph *, const dk_node *, const dk_tenso
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(41, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(45, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -379,6 +379,7 @@ static const tol_row table[] = {
     COPY_ROW(DK_OP_PAD),
     COPY_ROW(DK_OP_GATHER),
     COPY_ROW(DK_OP_SLICE),
+    COPY_ROW(DK_OP_EXPAND),
     COPY_ROW(DK_OP_IDENTITY),
     COPY_ROW(DK_OP_DROPOUT),
 };

@@ -98,6 +98,10 @@ DK_DECLARE_INFER(dk__infer_identity);   /* Identity and Dropout (inference only)
 DK_DECLARE_INFER(dk__infer_shape);
 DK_DECLARE_INFER(dk__infer_gather);
 DK_DECLARE_INFER(dk__infer_slice);      /* op_slice.c */
+DK_DECLARE_INFER(dk__infer_expand);     /* op_expand.c */
+DK_DECLARE_INFER(dk__infer_constantofshape); /* op_fold.c: on constants only */
+DK_DECLARE_INFER(dk__infer_equal);
+DK_DECLARE_INFER(dk__infer_where);
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
 DK_DECLARE_EVAL(dk__eval_transpose);
@@ -107,6 +111,10 @@ DK_DECLARE_EVAL(dk__eval_constant);
 DK_DECLARE_EVAL(dk__eval_shape);
 DK_DECLARE_EVAL(dk__eval_gather);
 DK_DECLARE_EVAL(dk__eval_slice);
+DK_DECLARE_EVAL(dk__eval_expand);
+DK_DECLARE_EVAL(dk__eval_constantofshape);
+DK_DECLARE_EVAL(dk__eval_equal);
+DK_DECLARE_EVAL(dk__eval_where);
 DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 
 #endif

@@ -810,9 +810,33 @@ static void gen_slice(dk__op_case *c, int cls)
     dk__op_case_desc(c, " opset %lld", (long long)c->g->opset);
 }
 
+/* Expand: a per-channel tensor over NCHW, a shape of lower rank than the
+ * input, and both ways at once (shape dims of 1 keep the input's). */
+static void gen_expand(dk__op_case *c, int cls)
+{
+    int64_t full[4] = {dk_rng_int(R, 1, 3), dk_rng_int(R, 1, 16), dk_rng_int(R, 1, 9),
+                       dk_rng_int(R, 1, 9)};
+    int64_t xd[4] = {1, full[1], 1, 1}, shape[4];
+    int rank = 4, count = 4;
+    memcpy(shape, full, sizeof shape);
+    if (cls == 1) { /* x [N, C, H, W] by shape [H, W]: an identity broadcast */
+        memcpy(xd, full, sizeof xd);
+        xd[0] = 1, shape[0] = full[2], shape[1] = full[3], count = 2;
+    } else if (cls == 2) { /* x [C, 1] by [N, 1, W]: both ways */
+        rank = 2, xd[0] = full[1], xd[1] = 1;
+        shape[0] = full[0], shape[1] = 1, shape[2] = full[3], count = 3;
+    }
+    c->g->opset = 13;
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1),
+                  dk__op_case_const_ints(c, "shape", 1, count, shape)};
+    dk__op_case_node(c, DK_OP_EXPAND, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    ints_desc(c, "shape", count, shape);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(41, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(45, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -862,6 +886,7 @@ static const dk__op_gen generators[] = {
     {DK_OP_CONCAT, 2, gen_concat, "channels;any axis"},
     {DK_OP_PAD, 3, gen_pad, "constant (cropping);reflect;edge"},
     {DK_OP_GATHER, 2, gen_gather, "scalar index;index vector"},
+    {DK_OP_EXPAND, 3, gen_expand, "[1,C,1,1] to NCHW;lower-rank shape;both ways"},
     {DK_OP_SLICE, 7, gen_slice,
      "channel split;negative indices;steps > 1;negative steps;ends INT64_MAX;default axes;"
      "opset 9 attributes"},

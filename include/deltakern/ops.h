@@ -55,6 +55,10 @@ typedef enum dk_op {
     DK_OP_POW,
     DK_OP_SLICE,
     DK_OP_LAYERNORM,
+    DK_OP_EXPAND,
+    DK_OP_CONSTANTOFSHAPE,
+    DK_OP_EQUAL,
+    DK_OP_WHERE,
     DK_OP_COUNT
 } dk_op;
 
