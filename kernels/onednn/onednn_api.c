@@ -119,6 +119,9 @@ static dnnl_alg_kind_t act_alg(dk_dnnl_act act)
     case DK_DNNL_CLIP: return dnnl_eltwise_clip_v2; /* clip_v2: bounds inclusive both sides */
     case DK_DNNL_LOGISTIC: return dnnl_eltwise_logistic;
     case DK_DNNL_HARDSWISH: return dnnl_eltwise_hardswish;
+    case DK_DNNL_SQRT: return dnnl_eltwise_sqrt;
+    case DK_DNNL_TANH: return dnnl_eltwise_tanh;
+    case DK_DNNL_POW: return dnnl_eltwise_pow;
     }
     return dnnl_alg_kind_undef;
 }

@@ -79,7 +79,10 @@ typedef enum dk_dnnl_act {
     DK_DNNL_LINEAR,    /* alpha x + beta */
     DK_DNNL_CLIP,      /* min(max(x, alpha), beta) */
     DK_DNNL_LOGISTIC,  /* 1 / (1 + exp(-x)) */
-    DK_DNNL_HARDSWISH  /* x * min(max(x / 6 + 1/2, 0), 1) */
+    DK_DNNL_HARDSWISH, /* x * min(max(x / 6 + 1/2, 0), 1) */
+    DK_DNNL_SQRT,      /* sqrt(x) */
+    DK_DNNL_TANH,      /* tanh(x) */
+    DK_DNNL_POW        /* alpha x^beta */
 } dk_dnnl_act;
 
 typedef struct dk_dnnl_postop {

@@ -227,8 +227,9 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_global_pool)
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
-/* Relu, LeakyRelu, Sigmoid, HardSwish: one eltwise primitive over the tensor
- * seen as a flat vector. HardSigmoid (oneDNN 2.6 has none): linear
+/* Relu, LeakyRelu, Sigmoid, HardSwish, Sqrt, Tanh: one eltwise primitive over
+ * the tensor seen as a flat vector; Pow too when its exponent is a constant
+ * scalar (eltwise pow is alpha x^beta), else it falls back. HardSigmoid (oneDNN 2.6 has none): linear
  * alpha x + beta, then clip to [0, 1] in place. Clip with bounds known at
  * load time: clip_v2 (min > max gives max everywhere, as ONNX and numpy do:
  * both bounds are then set to max); bounds fed at run time fall back. */
@@ -250,6 +251,18 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise)
     case DK_OP_LEAKYRELU: act[0] = DK_DNNL_RELU; alpha[0] = a.alpha; break;
     case DK_OP_SIGMOID: act[0] = DK_DNNL_LOGISTIC; break;
     case DK_OP_HARDSWISH: act[0] = DK_DNNL_HARDSWISH; break;
+    case DK_OP_SQRT: act[0] = DK_DNNL_SQRT; break;
+    case DK_OP_TANH: act[0] = DK_DNNL_TANH; break;
+    case DK_OP_POW: {
+        const dk_tensor *e = dk_onednn_constant(g, n, 1);
+        if (!e || e->dtype != DK_F32 || dk_tensor_numel(e) != 1)
+            return dk_onednn_fallback(p, "reference kernel: Pow exponent is not a constant "
+                                      "float32 scalar");
+        act[0] = DK_DNNL_POW;
+        alpha[0] = 1.0f;
+        beta[0] = ((const float *)e->data)[0];
+        break;
+    }
     case DK_OP_CLIP:
         act[0] = DK_DNNL_CLIP;
         alpha[0] = a.min > a.max ? a.max : a.min;
