@@ -254,6 +254,19 @@ dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
     return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
 }
 
+dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, float epsilon, int has_shift,
+                               const_dnnl_primitive_attr_t attr)
+{
+    dnnl_layer_normalization_desc_t d;
+    unsigned flags = dnnl_use_scale | (has_shift ? dnnl_use_shift : 0U);
+    /* no stat_desc: the statistics are computed, not given */
+    dnnl_status_t s = dnnl_layer_normalization_forward_desc_init(&d, dnnl_forward_inference,
+                                                                 &data->d, NULL, epsilon, flags);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
+}
+
 dnnl_status_t dk_dnnl_lrn_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                              const dk_dnnl_md *data, int64_t size, float alpha, float beta,
                              float k, const_dnnl_primitive_attr_t attr)

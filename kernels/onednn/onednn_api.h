@@ -132,6 +132,11 @@ dnnl_status_t dk_dnnl_binary_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
 dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                const dk_dnnl_md *data, float epsilon,
                                const_dnnl_primitive_attr_t attr);
+/* Layer normalisation over the last dim of data, statistics computed;
+ * scale always, shift when has_shift. */
+dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, float epsilon, int has_shift,
+                               const_dnnl_primitive_attr_t attr);
 /* LRN across channels. */
 dnnl_status_t dk_dnnl_lrn_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                              const dk_dnnl_md *data, int64_t size, float alpha, float beta,

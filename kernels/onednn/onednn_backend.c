@@ -190,6 +190,7 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONCAT] = dk_onednn_plan_concat,
     [DK_OP_SOFTMAX] = dk_onednn_plan_softmax,
     [DK_OP_LRN] = dk_onednn_plan_lrn,
+    [DK_OP_LAYERNORM] = dk_onednn_plan_layernorm,
     [DK_OP_REDUCEMEAN] = dk_onednn_plan_reducemean,
 };
 

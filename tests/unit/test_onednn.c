@@ -629,6 +629,35 @@ static void test_batchnorm(void **state)
     }
 }
 
+/* LayerNormalization: the primitive over the last dim, with X seen as
+ * [rows, K] for an earlier axis; a broadcast Scale and the Mean/InvStdDev
+ * outputs fall back. */
+static void test_layernorm(void **state)
+{
+    (void)state;
+    static const struct {
+        int axis, bias, broadcast, n_out, fallback;
+    } cases[] = {{3, 1, 0, 1, 0}, {3, 0, 0, 1, 0}, {1, 1, 0, 1, 0}, {2, 1, 1, 1, 1}, {3, 1, 0, 3, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "LayerNormalization", .fallback = cases[i].fallback};
+        c.g = tu_new_graph(17);
+        int64_t xd[4] = {rnd(1, 2), rnd(1, 12), rnd(1, 12), rnd(8, 96)}, sd[3];
+        int axis = cases[i].axis, srank = 4 - axis;
+        for (int d = 0; d < srank; d++) sd[d] = xd[axis + d];
+        if (cases[i].broadcast) sd[0] = 1;
+        int ins[3] = {tu_add_input(c.g, "x", DK_F32, 4, xd, -2, 4),
+                      tu_add_value(c.g, "scale", DK_VALUE_CONSTANT, DK_F32, srank, sd, 0.5, 1.5),
+                      cases[i].bias ? tu_add_value(c.g, "B", DK_VALUE_CONSTANT, DK_F32, srank, sd,
+                                                   -1, 1)
+                                    : -1};
+        c.node = tu_add_node(c.g, DK_OP_LAYERNORM, ins, cases[i].bias ? 3 : 2, cases[i].n_out);
+        tu_attr_int(c.g, c.node, "axis", axis);
+        printf("  LayerNormalization axis %d%s%s%s\n", axis, cases[i].bias ? " B" : "",
+               cases[i].broadcast ? " broadcast Scale" : "", cases[i].n_out > 1 ? " Mean, InvStdDev" : "");
+        check_case(&c);
+    }
+}
+
 static void test_softmax(void **state)
 {
     (void)state;
@@ -974,6 +1003,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_lrn),
+        cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_reducemean),
         cmocka_unit_test(test_fallbacks),
