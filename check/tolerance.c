@@ -39,10 +39,12 @@
  * order change is u_in C with C = sum_j |x_j dy/dx_j| (the condition of the
  * op); rows that need it compute C explicitly (Sigmoid, Softmax, LRN, Clip).
  *
- * Transcendental functions (exp, log, pow) are allowed a relative error of 4
- * ulps, counted as DK_TOL_TRANSCENDENTAL_U = 8 roundings (one ulp is at most
- * 2u relative). glibc's exp/expf/log/pow are within 1 ulp (its libm-test-ulps
- * tables); vendor libraries evaluate them with short polynomials after range
+ * Transcendental functions (exp, log, pow, erf, tanh) are allowed a relative
+ * error of 4 ulps, counted as DK_TOL_TRANSCENDENTAL_U = 8 roundings (one ulp is
+ * at most 2u relative). Square roots too: IEEE rounds sqrt correctly, but
+ * vectorised code often takes rsqrt and a Newton step (a few ulps). glibc's
+ * exp/expf/log/pow are within 1 ulp, its erf and tanh within a few (its
+ * libm-test-ulps tables); vendor libraries evaluate them with short polynomials after range
  * reduction (oneDNN's JIT exp, vectorised libm), which are accurate to a few
  * ulps. 4 ulps is the assumption the table makes and the op suite checks.
  * On top of that, exp(a) computed by range reduction a = k ln2 + r rounds
@@ -158,7 +160,8 @@ typedef enum k_kind {
     K_SPATIAL,  /* global pools: prod(X.dims[2:]) */
     K_SOFTMAX,  /* axis length (legacy: prod(dims[axis:])) */
     K_REDUCE,   /* product of the reduced dims */
-    K_LRN       /* window size */
+    K_LRN,      /* window size */
+    K_NORM      /* LayerNormalization: prod(dims[axis:]), the normalised block */
 } k_kind;
 
 typedef enum mag_kind {
@@ -206,13 +209,17 @@ static dk_status mag_lrn(const dk_graph *, const dk_node *, const dk_tensor *con
                          const dk_tensor *, double *, double *, double *);
 static dk_status mag_gemm(const dk_graph *, const dk_node *, const dk_tensor *const *,
                           const dk_tensor *, double *, double *, double *);
+static dk_status mag_pow(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                         const dk_tensor *, double *, double *, double *);
+static dk_status mag_layernorm(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                               const dk_tensor *, double *, double *, double *);
 
 #define T_TEXT "T = 8 (4 ulps)"
 #define COPY_ROW(OP)                                                                       \
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(35, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(45, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -261,6 +268,22 @@ static const tol_row table[] = {
     {DK_OP_BATCHNORM, K_NONE, 0, 7, 0, -1, 0, 3, MAG_ABS_REF, {1, 1, 1, -1, 0}, 0, NULL, 0, 0,
      {DK_OP_BATCHNORM, "-", "7", 3, "|a|(|x| + |mean|) + |B|",
       "a = scale/sqrt(var+eps) (3), then a x + (B - mean a) (4)"}},
+    /* LayerNormalization: y_i = d_i r s_i + b_i, d_i = x_i - mean, r = 1/sqrt(var +
+     * eps), over the K elements of a normalised block; a_i = |s_i| r. The mean
+     * (K - 1 additions and a scaling) errs by gamma_{K+1} mean|x|, which
+     * enters each d_i. The variance, in two passes or as E[x^2] - mean^2,
+     * errs by at most gamma_{K+3} (E[x^2] + mean^2) (the one-pass form
+     * cancels); relative to var + eps that is gamma_{K+3} Q with Q = (E[x^2] +
+     * mean^2) / (var + eps), and r inherits half of it, plus the inverse
+     * square root (T: rsqrt in vector code) and eps's addition. Then d_i, the
+     * two products and + b_i: 4. Altogether n = K + 4 + T relative to
+     * S_i = a_i (mean|x| + |d_i| (1 + Q)) + |b_i|. Rounded inputs: x moves
+     * d_i, the mean and r by at most u_in a_i (2 mean|x| + |d_i| (1 + Q)),
+     * Scale and B by u_in (a_i |d_i| + |b_i|): within 2 u_in S (m = 2). */
+    {DK_OP_LAYERNORM, K_NORM, 1, 4, 0, -1, 1, 2, MAG_FN, {0}, 0, mag_layernorm, 0, 0,
+     {DK_OP_LAYERNORM, "prod(dims[axis:])", "K + 4 + T", 2,
+      "|s|r (mean|x| + |x-mean|(1+Q)) + |b|",
+      "mean and variance over K (any order, one or two passes), rsqrt (" T_TEXT "), affine"}},
     /* LRN: y = x / t^beta, t = bias + alpha/size * sum of `size` squares. The
      * squares are positive: t has relative error gamma_{K+3} (K products and
      * additions, alpha/size, the scaling, + bias); t^beta turns it into beta
@@ -293,6 +316,16 @@ static const tol_row table[] = {
     /* Div: a/b, or a * fl(1/b) as vectorised code often does: 2 roundings. */
     {DK_OP_DIV, K_NONE, 0, 2, 0, -1, 0, 2, MAG_ABS_REF, {1, 1}, 0, NULL, 0, 0,
      {DK_OP_DIV, "-", "2", 2, "|a / b|", "reciprocal and multiplication"}},
+    /* Pow: y = x^e, one libm function (T; x*x for e = 2 rounds once). Evaluated
+     * as exp(e log x) it errs in the argument as LRN's pow does: log's T
+     * relative, the product's rounding and exp's range reduction, (2 + T) u
+     * |e ln x| relative to y, where |e ln x| = |ln y| (the A term). Input
+     * sensitivity: a rounded base moves y by |e| u_in relative, a rounded
+     * exponent by |e ln x| u_in: C = (|e| + |ln y|) |y|. y = 0 or +-inf:
+     * exact (A = C = 0). */
+    {DK_OP_POW, K_NONE, 0, 0, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_pow, 1, 1,
+     {DK_OP_POW, "-", "T", 1, "|y|",
+      "pow (" T_TEXT "); A = (2+T)|ln y| |y| (exp(e log x)), C = (|e| + |ln y|) |y|"}},
     /* Relu, Clip: selects only, exact. Clip's input sensitivity: a rounded x
      * beyond a bound moves y by at most u_in |x| (C = max(|x|, |y|), which also
      * covers rounded bounds). */
@@ -325,6 +358,18 @@ static const tol_row table[] = {
     {DK_OP_SIGMOID, K_NONE, 0, 2, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_sigmoid, 1, 1,
      {DK_OP_SIGMOID, "-", "2 + T", 1, "y",
       "exp (" T_TEXT "), addition, division; A = |x| y (exp's range reduction)"}},
+    /* Sqrt, Erf, Tanh: one libm function each (T). Input sensitivity
+     * |x f'(x)| <= |f(x)| for all three (sqrt: y/2; tanh: |x| sech^2 x <=
+     * |tanh x| as sinh 2x >= 2x; erf: its integrand decreases), so a rounded
+     * input moves y by at most u_in |y|: m = 1, S = |y|. (A tanh from
+     * exp(2x) - 1 loses relative accuracy near 0 and fails this row, as a
+     * tanh-based sigmoid fails Sigmoid's: a real accuracy loss.) */
+    {DK_OP_SQRT, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_SQRT, "-", "T", 1, "|y|", "sqrt (" T_TEXT ": rsqrt + Newton in vector code)"}},
+    {DK_OP_ERF, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_ERF, "-", "T", 1, "|y|", "erf (" T_TEXT ")"}},
+    {DK_OP_TANH, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_TANH, "-", "T", 1, "|y|", "tanh (" T_TEXT ")"}},
     COPY_ROW(DK_OP_FLATTEN),
     COPY_ROW(DK_OP_RESHAPE),
     COPY_ROW(DK_OP_TRANSPOSE),
@@ -333,6 +378,8 @@ static const tol_row table[] = {
     COPY_ROW(DK_OP_CONCAT),
     COPY_ROW(DK_OP_PAD),
     COPY_ROW(DK_OP_GATHER),
+    COPY_ROW(DK_OP_SLICE),
+    COPY_ROW(DK_OP_EXPAND),
     COPY_ROW(DK_OP_IDENTITY),
     COPY_ROW(DK_OP_DROPOUT),
 };
@@ -389,6 +436,10 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
         for (int i = 0; x && i < n->p.reduce.naxes; i++) K *= x->dims[n->p.reduce.axes[i]];
         return K;
     case K_LRN: return n->p.lrn.size;
+    case K_NORM:
+        return x && n->p.layernorm.axis < x->ndim
+                   ? dk_shape_numel(x->ndim - n->p.layernorm.axis, x->dims + n->p.layernorm.axis)
+                   : 1;
     }
     return 1;
 }
@@ -601,6 +652,86 @@ static dk_status mag_gemm(const dk_graph *g, const dk_node *n, const dk_tensor *
             double cc = c ? fabs((double)((const float *)c->data)[(cm > 1 ? i : 0) * cn + (cn > 1 ? j : 0)]) : 0;
             S[i * N + j] = alpha * s + beta * cc;
         }
+    return DK_OK;
+}
+
+/* Flat index into operand t, whose dim 0 lines up with dim `first` of out
+ * (dims of size 1 broadcast), of out's element i. */
+static int64_t broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i)
+{
+    int64_t idx = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t coord = i % out->dims[d];
+        i /= out->dims[d];
+        int k = d - first;
+        if (k < 0 || k >= t->ndim) continue;
+        if (t->dims[k] != 1) idx += coord * stride;
+        stride *= t->dims[k];
+    }
+    return idx;
+}
+
+static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                         const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    const dk_tensor *e = in[1];
+    if (!e || !e->data)
+        return dk__error(DK_ERR_UNSUPPORTED, "tolerance: node '%s' (Pow): no exponent data",
+                         n->name);
+    const float *y = ref->data;
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        double yi = fabs((double)y[i]);
+        S[i] = yi;
+        if (yi == 0 || !isfinite(yi)) continue; /* exact, or NaN judged by itself */
+        double ln = fabs(log(yi));
+        double ei = fabs(dk_tensor_get(e, broadcast_index(e, n->p.axis.axis, ref, i)));
+        C[i] = (ei + ln) * yi;
+        A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
+    }
+    return DK_OK;
+}
+
+/* S of every element, recomputing each block's mean, variance and E[x^2] in
+ * double (Scale and B broadcast onto the block as in the kernel). */
+static dk_status mag_layernorm(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                               const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g, (void)C, (void)A;
+    const dk_tensor *xt = in[0], *st = in[1], *bt = n->n_inputs > 2 ? in[2] : NULL;
+    DK_TRY(want_f32(n, xt, "input 0"));
+    DK_TRY(want_f32(n, st, "input 1 (Scale)"));
+    if (bt) DK_TRY(want_f32(n, bt, "input 2 (B)"));
+    const int axis = n->p.layernorm.axis;
+    if (axis < 0 || axis >= xt->ndim || dk_tensor_numel(ref) != dk_tensor_numel(xt))
+        return dk__error(DK_ERR_SHAPE, "tolerance: node '%s' (LayerNormalization): shapes do "
+                         "not match", n->name);
+    /* Scale and B as tensors over the block: out = the block's shape */
+    dk_tensor block = {.dtype = DK_F32, .ndim = xt->ndim - axis};
+    for (int d = 0; d < block.ndim; d++) block.dims[d] = xt->dims[axis + d];
+    const int64_t K = dk_tensor_numel(&block), rows = K ? dk_tensor_numel(xt) / K : 0;
+    const float *x = xt->data, *s = st->data, *b = bt ? bt->data : NULL;
+    const double eps = n->p.layernorm.epsilon;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * K;
+        double sum = 0, sum_abs = 0, sum_sq = 0, var = 0;
+        for (int64_t j = 0; j < K; j++) {
+            sum += xr[j];
+            sum_abs += fabs((double)xr[j]);
+            sum_sq += (double)xr[j] * xr[j];
+        }
+        const double mean = sum / (double)K, mean_abs = sum_abs / (double)K;
+        for (int64_t j = 0; j < K; j++) var += (xr[j] - mean) * (xr[j] - mean);
+        var /= (double)K;
+        const double rinv = 1.0 / sqrt(var + eps);
+        const double Q = (sum_sq / (double)K + mean * mean) / (var + eps);
+        for (int64_t j = 0; j < K; j++) {
+            int64_t si = broadcast_index(st, block.ndim - st->ndim, &block, j);
+            int64_t bi = bt ? broadcast_index(bt, block.ndim - bt->ndim, &block, j) : 0;
+            double a = fabs((double)s[si]) * rinv, bj = b ? fabs((double)b[bi]) : 0.0;
+            S[r * K + j] = a * (mean_abs + fabs(xr[j] - mean) * (1.0 + Q)) + bj;
+        }
+    }
     return DK_OK;
 }
 

@@ -1,9 +1,9 @@
-/* Shape inference for the elementwise ops: activations (Relu, LeakyRelu,
- * Sigmoid, HardSigmoid, HardSwish), Clip, and the broadcasting binary ops
- * Add, Sub, Mul, Div.
+/* Shape inference for the elementwise ops: activations and functions (Relu,
+ * LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg, Sqrt, Erf, Tanh), Clip,
+ * and the broadcasting binary ops Add, Sub, Mul, Div, Pow.
  *
  * FLOP convention: one operation per output element, whatever the op
- * (an activation's exp or comparison counts as one). */
+ * (an activation's exp, a libm function or a comparison counts as one). */
 #include <float.h>
 #include <math.h>
 
@@ -42,6 +42,7 @@ dk_status dk__infer_unary(dk_graph *g, dk_node *n)
         DK_TRY(dk__attr_float(g, n, "beta", 0.5f, &p->beta));
         break;
     case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH: case DK_OP_NEG:
+    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH:
         break;
     default:
         return dk__node_error(g, n, DK_ERR_INTERNAL, "not an activation op");
@@ -124,7 +125,7 @@ dk_status dk__infer_clip(dk_graph *g, dk_node *n)
     return DK_OK;
 }
 
-/* ---- Add, Sub, Mul, Div ---------------------------------------------------
+/* ---- Add, Sub, Mul, Div, Pow ----------------------------------------------
  * Convention shared with the kernels: the output has A's dims aligned to the
  * right, and B's first dim aligned with output dim n->p.axis.axis. With numpy
  * broadcasting (opset >= 7) that is rank(out) - rank(B); the legacy
@@ -196,11 +197,27 @@ static dk_status legacy_broadcast(dk_graph *g, dk_node *n, const dk_tensor *a, c
     return DK_OK;
 }
 
+/* Pow: a float base; the exponent may have another numeric type (ONNX's T1),
+ * the output has the base's. Integer bases are refused: their results
+ * overflow without a defined wrap-around. */
+static dk_status pow_dtypes(dk_graph *g, dk_node *n, const dk_tensor *a, const dk_tensor *b)
+{
+    if (a->dtype != DK_F32 && a->dtype != DK_F64)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "base (input 0) has element type %s "
+                              "(supported: float32, float64)", dk_dtype_name(a->dtype));
+    if (!binary_dtype_ok(b->dtype))
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "exponent (input 1) has element type %s",
+                              dk_dtype_name(b->dtype));
+    return DK_OK;
+}
+
 dk_status dk__infer_binary(dk_graph *g, dk_node *n)
 {
     const dk_tensor *a = dk__in(g, n, 0), *b = dk__in(g, n, 1);
     if (!a || !b) return dk__node_error(g, n, DK_ERR_FORMAT, "needs two inputs");
-    if (a->dtype != b->dtype)
+    if (n->op == DK_OP_POW)
+        DK_TRY(pow_dtypes(g, n, a, b));
+    else if (a->dtype != b->dtype)
         return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 has element type %s but input 1 "
                               "has %s", dk_dtype_name(a->dtype), dk_dtype_name(b->dtype));
     if (!binary_dtype_ok(a->dtype))

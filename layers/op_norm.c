@@ -1,11 +1,14 @@
 /* Shape inference for the normalisations: BatchNormalization (inference
- * only) and LRN.
+ * only), LRN and LayerNormalization.
  *
  * FLOP convention (a multiply-add counts 2):
  *   BatchNormalization  2 * numel(X): one multiply-add per element, the
  *                       per-channel scale and shift being folded once;
  *   LRN                 numel(X) * (2 * size + 3): a multiply-add per channel
- *                       in the window, then scale-and-bias, power and divide. */
+ *                       in the window, then scale-and-bias, power and divide;
+ *   LayerNormalization  8 * numel(X): the mean (an addition), the variance
+ *                       (a subtraction and a multiply-add), then subtract,
+ *                       scale by 1/sigma and a multiply-add with scale and B. */
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
 
@@ -102,5 +105,64 @@ dk_status dk__infer_lrn(dk_graph *g, dk_node *n)
     DK_TRY(dk__attr_float(g, n, "bias", 1.0f, &p->bias));
     dk__set_out(g, n, 0, x->dtype, x->ndim, x->dims);
     n->flops = (double)dk_tensor_numel(x) * (2.0 * (double)p->size + 3.0);
+    return DK_OK;
+}
+
+/* ---- LayerNormalization ------------------------------------------------------ */
+
+/* Scale and B broadcast onto the normalised dims X.dims[axis:] (aligned to the
+ * right, dims of 1 repeat), as the op's function body broadcasts them. */
+static dk_status check_affine(dk_graph *g, dk_node *n, int i, const char *what,
+                              const dk_tensor *x, int axis)
+{
+    const dk_tensor *t = dk__in(g, n, i);
+    char st[96], sx[96];
+    if (!t) return DK_OK;
+    if (t->dtype != DK_F32)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input %d (%s) has element type %s "
+                              "(supported: float32)", i, what, dk_dtype_name(t->dtype));
+    int fits = t->ndim <= x->ndim - axis;
+    for (int d = 0; fits && d < t->ndim; d++) {
+        int64_t want = x->dims[x->ndim - t->ndim + d];
+        fits = t->dims[d] == want || t->dims[d] == 1;
+    }
+    if (!fits)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "input %d (%s) has shape %s, which does not "
+                              "broadcast onto the normalised dims %s of input 0 (axis %d)", i,
+                              what, dk_shape_str(t->ndim, t->dims, st, sizeof st),
+                              dk_shape_str(x->ndim - axis, x->dims + axis, sx, sizeof sx), axis);
+    return DK_OK;
+}
+
+dk_status dk__infer_layernorm(dk_graph *g, dk_node *n)
+{
+    const dk_tensor *x = dk__in(g, n, 0);
+    dk_layernorm_params *p = &n->p.layernorm;
+    int64_t axis, stash;
+    if (!x) return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 (X) is required");
+    if (x->dtype != DK_F32)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input 0 (X) has element type %s "
+                              "(supported: float32)", dk_dtype_name(x->dtype));
+    if (x->ndim < 1) return dk__node_error(g, n, DK_ERR_SHAPE, "input 0 (X) is a scalar");
+    DK_TRY(dk__attr_int(g, n, "axis", -1, &axis));
+    DK_TRY(dk__norm_axis(g, n, axis, x->ndim, &p->axis));
+    DK_TRY(dk__attr_float(g, n, "epsilon", 1e-5f, &p->epsilon));
+    if (!(p->epsilon >= 0))
+        return dk__node_error(g, n, DK_ERR_FORMAT, "epsilon %g must be >= 0", (double)p->epsilon);
+    /* the statistics are computed in double; their outputs are float32 */
+    DK_TRY(dk__attr_int(g, n, "stash_type", 1, &stash));
+    if (stash != 1)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "attribute stash_type=%lld (supported: "
+                              "1, float32)", (long long)stash);
+    if (!dk__in(g, n, 1)) return dk__node_error(g, n, DK_ERR_FORMAT, "input 1 (Scale) is required");
+    DK_TRY(check_affine(g, n, 1, "Scale", x, p->axis));
+    DK_TRY(check_affine(g, n, 2, "B", x, p->axis));
+    dk__set_out(g, n, 0, x->dtype, x->ndim, x->dims);
+    /* Mean and InvStdDev: X's dims with the normalised ones set to 1 */
+    int64_t stat[DK_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) stat[d] = d < p->axis ? x->dims[d] : 1;
+    dk__set_out(g, n, 1, DK_F32, x->ndim, stat);
+    dk__set_out(g, n, 2, DK_F32, x->ndim, stat);
+    n->flops = 8.0 * (double)dk_tensor_numel(x);
     return DK_OK;
 }

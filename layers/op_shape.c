@@ -35,6 +35,40 @@ dk_status dk__eval_error(const dk_node *n, dk_status s, const char *fmt, ...)
     return dk__error(s, "node '%s' (%s): %s", n->name, dk_op_name(n->op), msg);
 }
 
+int64_t dk__broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i)
+{
+    int64_t idx = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t coord = i % out->dims[d];
+        i /= out->dims[d];
+        int k = d - first;
+        if (k < 0 || k >= t->ndim) continue;
+        if (t->dims[k] != 1) idx += coord * stride;
+        stride *= t->dims[k];
+    }
+    return idx;
+}
+
+int dk__broadcast_shapes(int count, const int *ndims, const int64_t *const *shapes, int *ndim,
+                         int64_t *dims)
+{
+    int r = 0;
+    for (int k = 0; k < count; k++) r = ndims[k] > r ? ndims[k] : r;
+    for (int d = 0; d < r; d++) {
+        int64_t size = 1;
+        for (int k = 0; k < count; k++) {
+            int i = d - (r - ndims[k]);
+            int64_t v = i >= 0 ? shapes[k][i] : 1;
+            if (v == 1) continue;
+            if (size != 1 && v != size) return 0;
+            size = v;
+        }
+        dims[d] = size;
+    }
+    *ndim = r;
+    return 1;
+}
+
 const char *dk__ints_str(const int64_t *v, int count, char *buf, size_t size)
 {
     size_t used = 0;

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(35, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(45, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -27,14 +27,19 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                            ATTRS("alpha", "beta", "consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_HARDSWISH] = {DK_OP_HARDSWISH, "HardSwish", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
     [DK_OP_NEG] = {DK_OP_NEG, "Neg", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_SQRT] = {DK_OP_SQRT, "Sqrt", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_ERF] = {DK_OP_ERF, "Erf", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
+    [DK_OP_TANH] = {DK_OP_TANH, "Tanh", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ADD] = {DK_OP_ADD, "Add", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
-                   dk__infer_binary, NULL},
+                   dk__infer_binary, dk__eval_arith},
     [DK_OP_SUB] = {DK_OP_SUB, "Sub", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
-                   dk__infer_binary, NULL},
+                   dk__infer_binary, dk__eval_arith},
     [DK_OP_MUL] = {DK_OP_MUL, "Mul", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
-                   dk__infer_binary, NULL},
+                   dk__infer_binary, dk__eval_arith},
     [DK_OP_DIV] = {DK_OP_DIV, "Div", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
-                   dk__infer_binary, NULL},
+                   dk__infer_binary, dk__eval_arith},
+    [DK_OP_POW] = {DK_OP_POW, "Pow", 2, 2, 1, 1, ATTRS("broadcast", "axis"), dk__infer_binary,
+                   dk__eval_arith},
     [DK_OP_MAXPOOL] = {DK_OP_MAXPOOL, "MaxPool", 1, 1, 1, 2,
                        ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                              "storage_order", "strides"),
@@ -82,6 +87,17 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                      dk__eval_shape},
     [DK_OP_GATHER] = {DK_OP_GATHER, "Gather", 2, 2, 1, 1, ATTRS("axis"), dk__infer_gather,
                       dk__eval_gather},
+    [DK_OP_LAYERNORM] = {DK_OP_LAYERNORM, "LayerNormalization", 2, 3, 1, 3,
+                         ATTRS("axis", "epsilon", "stash_type"), dk__infer_layernorm, NULL},
+    [DK_OP_SLICE] = {DK_OP_SLICE, "Slice", 1, 5, 1, 1, ATTRS("starts", "ends", "axes"),
+                     dk__infer_slice, dk__eval_slice},
+    [DK_OP_EXPAND] = {DK_OP_EXPAND, "Expand", 2, 2, 1, 1, NO_ATTRS, dk__infer_expand,
+                      dk__eval_expand},
+    [DK_OP_CONSTANTOFSHAPE] = {DK_OP_CONSTANTOFSHAPE, "ConstantOfShape", 1, 1, 1, 1,
+                               ATTRS("value"), dk__infer_constantofshape,
+                               dk__eval_constantofshape},
+    [DK_OP_EQUAL] = {DK_OP_EQUAL, "Equal", 2, 2, 1, 1, NO_ATTRS, dk__infer_equal, dk__eval_equal},
+    [DK_OP_WHERE] = {DK_OP_WHERE, "Where", 3, 3, 1, 1, NO_ATTRS, dk__infer_where, dk__eval_where},
 };
 
 const dk_op_info *dk__op_info(dk_op op)

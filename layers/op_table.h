@@ -73,10 +73,12 @@ DK_DECLARE_INFER(dk__infer_global_pool);
 /* op_norm.c */
 DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
+DK_DECLARE_INFER(dk__infer_layernorm);
 /* op_eltwise.c */
-DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg */
+DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
+                                           Sqrt, Erf, Tanh */
 DK_DECLARE_INFER(dk__infer_clip);
-DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div with broadcasting */
+DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);
@@ -95,6 +97,11 @@ DK_DECLARE_INFER(dk__infer_constant);
 DK_DECLARE_INFER(dk__infer_identity);   /* Identity and Dropout (inference only) */
 DK_DECLARE_INFER(dk__infer_shape);
 DK_DECLARE_INFER(dk__infer_gather);
+DK_DECLARE_INFER(dk__infer_slice);      /* op_slice.c */
+DK_DECLARE_INFER(dk__infer_expand);     /* op_expand.c */
+DK_DECLARE_INFER(dk__infer_constantofshape); /* op_fold.c: on constants only */
+DK_DECLARE_INFER(dk__infer_equal);
+DK_DECLARE_INFER(dk__infer_where);
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
 DK_DECLARE_EVAL(dk__eval_transpose);
@@ -103,5 +110,11 @@ DK_DECLARE_EVAL(dk__eval_pad);
 DK_DECLARE_EVAL(dk__eval_constant);
 DK_DECLARE_EVAL(dk__eval_shape);
 DK_DECLARE_EVAL(dk__eval_gather);
+DK_DECLARE_EVAL(dk__eval_slice);
+DK_DECLARE_EVAL(dk__eval_expand);
+DK_DECLARE_EVAL(dk__eval_constantofshape);
+DK_DECLARE_EVAL(dk__eval_equal);
+DK_DECLARE_EVAL(dk__eval_where);
+DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 
 #endif

@@ -8,6 +8,7 @@
 #include "drivers/selftest/selftest_cases.h"
 #include "layers/op_table.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -411,6 +412,42 @@ static void gen_reducemean(dk__op_case *c, int cls)
     dk__op_case_desc(c, " keepdims=%d%s", keepdims, as_input ? " (axes input, opset 18)" : "");
 }
 
+/* LayerNormalization (opset 17) as transformers use it: over the channels of
+ * ViT's tokens and of ConvNeXt's channels-last maps, over two dims with a
+ * broadcast Scale, without B on data whose mean is far from zero (the
+ * variance's cancellation), and over the whole tensor. */
+static void gen_layernorm(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 12), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 8, 96)};
+    int rank = 4, axis = 3, bias = 1;
+    double lo = -2, hi = 2;
+    switch (cls) {
+    case 0: rank = 3, axis = 2, xd[1] = dk_rng_int(R, 1, 50), xd[2] = xd[3]; break; /* [N,T,C] */
+    case 1: break;                                                           /* [N,H,W,C] */
+    case 2: axis = (int)dk_rng_int(R, 1, 2); break;                          /* two or three dims */
+    case 3: bias = 0, lo = 3, hi = 5; break;
+    default: rank = 2, axis = 0, xd[0] = dk_rng_int(R, 2, 16); break;
+    }
+    int64_t sd[4];
+    int srank = rank - axis;
+    for (int d = 0; d < srank; d++) sd[d] = xd[axis + d];
+    if (cls == 2) sd[0] = 1; /* broadcast along the first normalised dim */
+    c->g->opset = 17;
+    int ins[3] = {dk__op_case_input(c, "x", rank, xd, lo, hi),
+                  dk__op_case_const(c, "scale", srank, sd, -1, 1), -1};
+    dk__op_case_away_from_zero(c, ins[1], 0.5, 1.5, 1);
+    if (bias) ins[2] = dk__op_case_const(c, "B", srank, sd, -1, 1);
+    dk__op_case_node(c, DK_OP_LAYERNORM, ins, bias ? 3 : 2, 1);
+    int explicit_axis = cls != 0 || dk_rng_chance(R, 0.5);
+    if (explicit_axis) dk__op_case_attr_int(c, "axis", axis - (dk_rng_chance(R, 0.5) ? rank : 0));
+    float eps = cls == 4 ? 1e-2f : 1e-5f;
+    if (cls != 1) dk__op_case_attr_float(c, "epsilon", eps);
+    dk__op_case_desc(c, "x %s in [%g,%g] axis=%d Scale %s%s epsilon=%g",
+                     dk__op_case_shape(rank, xd), lo, hi, axis, dk__op_case_shape(srank, sd),
+                     bias ? " B" : "", (double)eps);
+}
+
 /* ---- elementwise ---------------------------------------------------------------- */
 
 static void gen_binary(dk__op_case *c, dk_op op, int cls)
@@ -449,6 +486,33 @@ static void gen_sub(dk__op_case *c, int cls) { gen_binary(c, DK_OP_SUB, cls); }
 static void gen_mul(dk__op_case *c, int cls) { gen_binary(c, DK_OP_MUL, cls); }
 static void gen_div(dk__op_case *c, int cls) { gen_binary(c, DK_OP_DIV, cls); }
 
+/* Pow on a positive base, never zero: the constant scalar exponents exporters
+ * write (x^2 and x^0.5 of a decomposed LayerNorm, x^3 of GELU's tanh form), an
+ * exponent tensor broadcast over the channels (a graph input), and an int64
+ * exponent (ONNX's T1 differs from T). */
+static void gen_pow(dk__op_case *c, int cls)
+{
+    static const float scalars[3] = {2, 0.5f, 3};
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 24), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 1, 12)};
+    int x = dk__op_case_input(c, "x", 4, xd, 0.05, 4), e;
+    dk__op_case_desc(c, "x %s in [0.05,4)", dk__op_case_shape(4, xd));
+    if (cls < 3) {
+        e = dk__op_case_scalar(c, "e", scalars[cls], 0);
+        dk__op_case_desc(c, " e=%g (constant)", scalars[cls]);
+    } else if (cls == 3) {
+        int64_t ed[4] = {1, xd[1], 1, 1};
+        e = dk__op_case_input(c, "e", 4, ed, -2, 3);
+        dk__op_case_desc(c, " e %s in [-2,3) (graph input)", dk__op_case_shape(4, ed));
+    } else {
+        int64_t v = dk_rng_int(R, -3, 4);
+        e = dk__op_case_const_ints(c, "e", 0, 1, &v);
+        dk__op_case_desc(c, " e=%lld (int64 constant)", (long long)v);
+    }
+    int ins[2] = {x, e};
+    dk__op_case_node(c, DK_OP_POW, ins, 2, 1);
+}
+
 /* A random activation shape: rank 1 to 4 (mostly NCHW). */
 static int act_shape(dk__op_case *c, int cls, int64_t *dims)
 {
@@ -482,6 +546,27 @@ static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
 static void gen_relu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_RELU, cls, 1); }
 static void gen_neg(dk__op_case *c, int cls) { gen_unary(c, DK_OP_NEG, cls, 8); }
 static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYRELU, cls, 1); }
+/* erf saturates beyond |x| ~ 4, tanh beyond ~ 9: the second class reaches both tails */
+static void gen_erf(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ERF, cls, cls ? 6 : 2); }
+static void gen_tanh(dk__op_case *c, int cls) { gen_unary(c, DK_OP_TANH, cls, cls ? 12 : 3); }
+
+/* Sqrt on positive inputs only (NaN below 0 compares equal but proves nothing);
+ * the second class spans six orders of magnitude. */
+static void gen_sqrt(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    double lo = cls ? 1e-4 : 0.01, hi = cls ? 1e2 : 4;
+    int x = dk__op_case_input(c, "x", rank, xd, lo, hi);
+    if (cls) { /* log-uniform, so that the small values are not drowned out */
+        dk_tensor *t = dk__op_case_tensor(c, x);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i++)
+            ((float *)t->data)[i] = (float)pow(10.0, dk_rng_uniform(R, -4, 2));
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, DK_OP_SQRT, ins, 1, 1);
+    dk__op_case_desc(c, "x %s range=[%g,%g)", dk__op_case_shape(rank, xd), lo, hi);
+}
 static void gen_sigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SIGMOID, cls, cls ? 16 : 4); }
 static void gen_hardsigmoid(dk__op_case *c, int cls) { gen_unary(c, DK_OP_HARDSIGMOID, cls, 5); }
 static void gen_hardswish(dk__op_case *c, int cls)
@@ -655,9 +740,103 @@ static void gen_gather(dk__op_case *c, int cls)
     ints_desc(c, cls == 0 ? "index" : "indices", (int)count, idx);
 }
 
+/* Slice of one axis of length d that keeps at least one element: a start
+ * index, then an end past it in the step's direction; either may be written
+ * from the end (negative) or beyond the axis (clamped). */
+static void slice_range(dk__op_case *c, int64_t d, int64_t step, int negative, int64_t *start,
+                        int64_t *end)
+{
+    int64_t s = dk_rng_int(R, 0, d - 1);
+    int64_t e = step > 0 ? dk_rng_int(R, s + 1, d) : dk_rng_int(R, -1, s - 1);
+    *start = negative && dk_rng_chance(R, 0.7) ? s - d : s;
+    *end = e;
+    if (negative && e >= 0 && e < d && dk_rng_chance(R, 0.7)) *end = e - d;
+    if (step < 0 && e == -1) *end = INT64_MIN; /* "to the beginning", as exporters write it */
+}
+
+static void gen_slice(dk__op_case *c, int cls)
+{
+    int rank = cls == 0 ? 4 : (int)dk_rng_int(R, 1, 4);
+    int64_t xd[4], starts[4], ends[4], axes[4], steps[4];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 10);
+    int count = 1, with_axes = 1, with_steps = cls == 2 || cls == 3;
+    switch (cls) {
+    case 0: { /* ShuffleNetV2's channel split: one half of [N, 2C, H, W] */
+        int64_t half = dk_rng_int(R, 1, 12), second = dk_rng_chance(R, 0.5);
+        xd[1] = 2 * half;
+        starts[0] = second ? half : 0, ends[0] = second ? 2 * half : half, axes[0] = 1;
+        break;
+    }
+    case 4: /* ends past the axis: INT64_MAX, clamped */
+        axes[0] = dk_rng_int(R, 0, rank - 1);
+        starts[0] = dk_rng_int(R, 0, xd[axes[0]] - 1), ends[0] = INT64_MAX;
+        break;
+    case 5: /* default axes: a prefix of the dims */
+        with_axes = 0;
+        count = (int)dk_rng_int(R, 1, rank);
+        for (int i = 0; i < count; i++) slice_range(c, xd[i], 1, 1, &starts[i], &ends[i]);
+        break;
+    default: /* 1 negative indices, 2 steps > 1, 3 negative steps, 6 opset 9: random axes */
+        count = (int)dk_rng_int(R, 1, rank);
+        for (int i = 0; i < count; i++) {
+            axes[i] = (rank - count + i) - (dk_rng_chance(R, 0.5) ? rank : 0); /* maybe negative */
+            steps[i] = cls == 2 ? dk_rng_int(R, 2, 3) : cls == 3 ? -dk_rng_int(R, 1, 3) : 1;
+            int64_t d = xd[axes[i] < 0 ? axes[i] + rank : axes[i]];
+            slice_range(c, d, steps[i], cls != 6, &starts[i], &ends[i]);
+        }
+        break;
+    }
+    int ins[5] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1, -1, -1, -1}, n_in = 1;
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    if (cls == 6) { /* opset 9: attributes, step 1 */
+        c->g->opset = 9;
+        dk__op_case_node(c, DK_OP_SLICE, ins, 1, 1);
+        dk__op_case_attr_ints(c, "starts", count, starts);
+        dk__op_case_attr_ints(c, "ends", count, ends);
+        dk__op_case_attr_ints(c, "axes", count, axes);
+    } else {
+        c->g->opset = 13;
+        ins[1] = dk__op_case_const_ints(c, "starts", 1, count, starts);
+        ins[2] = dk__op_case_const_ints(c, "ends", 1, count, ends);
+        n_in = with_steps ? 5 : with_axes ? 4 : 3;
+        if (with_axes) ins[3] = dk__op_case_const_ints(c, "axes", 1, count, axes);
+        if (with_steps) ins[4] = dk__op_case_const_ints(c, "steps", 1, count, steps);
+        dk__op_case_node(c, DK_OP_SLICE, ins, n_in, 1);
+    }
+    ints_desc(c, "starts", count, starts);
+    ints_desc(c, "ends", count, ends);
+    if (with_axes) ints_desc(c, "axes", count, axes);
+    if (with_steps) ints_desc(c, "steps", count, steps);
+    dk__op_case_desc(c, " opset %lld", (long long)c->g->opset);
+}
+
+/* Expand: a per-channel tensor over NCHW, a shape of lower rank than the
+ * input, and both ways at once (shape dims of 1 keep the input's). */
+static void gen_expand(dk__op_case *c, int cls)
+{
+    int64_t full[4] = {dk_rng_int(R, 1, 3), dk_rng_int(R, 1, 16), dk_rng_int(R, 1, 9),
+                       dk_rng_int(R, 1, 9)};
+    int64_t xd[4] = {1, full[1], 1, 1}, shape[4];
+    int rank = 4, count = 4;
+    memcpy(shape, full, sizeof shape);
+    if (cls == 1) { /* x [N, C, H, W] by shape [H, W]: an identity broadcast */
+        memcpy(xd, full, sizeof xd);
+        xd[0] = 1, shape[0] = full[2], shape[1] = full[3], count = 2;
+    } else if (cls == 2) { /* x [C, 1] by [N, 1, W]: both ways */
+        rank = 2, xd[0] = full[1], xd[1] = 1;
+        shape[0] = full[0], shape[1] = 1, shape[2] = full[3], count = 3;
+    }
+    c->g->opset = 13;
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1),
+                  dk__op_case_const_ints(c, "shape", 1, count, shape)};
+    dk__op_case_node(c, DK_OP_EXPAND, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    ints_desc(c, "shape", count, shape);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(35, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(45, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -673,6 +852,8 @@ static const dk__op_gen generators[] = {
     {DK_OP_MATMUL, 5, gen_matmul, "2-D;batched 3-D;broadcast B;4-D broadcast;vector"},
     {DK_OP_BATCHNORM, 3, gen_batchnorm, "NCHW;NC;NCL"},
     {DK_OP_LRN, 3, gen_lrn, "AlexNet (5, 1e-4, 0.75, 1);size 3 random;random"},
+    {DK_OP_LAYERNORM, 5, gen_layernorm,
+     "ViT tokens;channels-last;Scale broadcast;no B, mean far from 0;whole tensor"},
     {DK_OP_SOFTMAX, 4, gen_softmax, "classifier;channels;any axis, wide range;opset 11 coerced"},
     {DK_OP_REDUCEMEAN, 5, gen_reducemean,
      "spatial;last axis;all axes;axes input (opset 18);random axes"},
@@ -684,12 +865,17 @@ static const dk__op_gen generators[] = {
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_DIV, 7, gen_div,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_POW, 5, gen_pow,
+     "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},
     {DK_OP_LEAKYRELU, 2, gen_leakyrelu, "NCHW;any rank"},
     {DK_OP_SIGMOID, 2, gen_sigmoid, "NCHW [-4,4];any rank [-16,16]"},
     {DK_OP_HARDSIGMOID, 2, gen_hardsigmoid, "NCHW;any rank"},
     {DK_OP_HARDSWISH, 2, gen_hardswish, "NCHW;any rank"},
     {DK_OP_NEG, 2, gen_neg, "NCHW;any rank"},
+    {DK_OP_SQRT, 2, gen_sqrt, "NCHW [0.01,4);any rank log-uniform [1e-4,1e2)"},
+    {DK_OP_ERF, 2, gen_erf, "NCHW [-2,2];any rank [-6,6]"},
+    {DK_OP_TANH, 2, gen_tanh, "NCHW [-3,3];any rank [-12,12]"},
     {DK_OP_CLIP, 5, gen_clip,
      "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
     {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},
@@ -700,6 +886,10 @@ static const dk__op_gen generators[] = {
     {DK_OP_CONCAT, 2, gen_concat, "channels;any axis"},
     {DK_OP_PAD, 3, gen_pad, "constant (cropping);reflect;edge"},
     {DK_OP_GATHER, 2, gen_gather, "scalar index;index vector"},
+    {DK_OP_EXPAND, 3, gen_expand, "[1,C,1,1] to NCHW;lower-rank shape;both ways"},
+    {DK_OP_SLICE, 7, gen_slice,
+     "channel split;negative indices;steps > 1;negative steps;ends INT64_MAX;default axes;"
+     "opset 9 attributes"},
 };
 
 const dk__op_gen *dk__op_gen_at(int i)

@@ -49,6 +49,16 @@ typedef enum dk_op {
     DK_OP_SHAPE,
     DK_OP_GATHER,
     DK_OP_NEG,
+    DK_OP_SQRT,
+    DK_OP_ERF,
+    DK_OP_TANH,
+    DK_OP_POW,
+    DK_OP_SLICE,
+    DK_OP_LAYERNORM,
+    DK_OP_EXPAND,
+    DK_OP_CONSTANTOFSHAPE,
+    DK_OP_EQUAL,
+    DK_OP_WHERE,
     DK_OP_COUNT
 } dk_op;
 
@@ -87,6 +97,10 @@ typedef struct dk_batchnorm_params { float epsilon; } dk_batchnorm_params;
 
 typedef struct dk_lrn_params { float alpha, beta, bias; int64_t size; } dk_lrn_params;
 
+/* LayerNormalization: dims [axis, rank) are normalised together (axis
+ * normalised to [0, ndim)). */
+typedef struct dk_layernorm_params { int axis; float epsilon; } dk_layernorm_params;
+
 typedef struct dk_gemm_params {
     float alpha, beta;
     int trans_a, trans_b;
@@ -94,7 +108,7 @@ typedef struct dk_gemm_params {
 } dk_gemm_params;
 
 /* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
- * when absent), Sigmoid and HardSwish (no parameter). A Clip bound fed as a
+ * when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf and Tanh (no parameter). A Clip bound fed as a
  * graph input (known only at run time) is NaN here: kernels then read it from
  * input 1 (min) or 2 (max); a backend that cannot must decline the node. */
 typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;
@@ -104,7 +118,7 @@ typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_param
 typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
 
 /* Concat, Flatten, Gather: axis normalised to [0, ndim).
- * Add, Sub, Mul, Div: the output dimension B's first dimension lines up with
+ * Add, Sub, Mul, Div, Pow: the output dimension B's first dimension lines up with
  * (rank(out) - rank(B) under numpy broadcasting; differs only for the legacy
  * opset < 7 broadcast/axis form). */
 typedef struct dk_axis_params { int axis; } dk_axis_params;
@@ -124,6 +138,10 @@ typedef struct dk_pad_params {
     double value;
 } dk_pad_params;
 
+/* Slice: per input axis (unsliced ones start 0, step 1) the first index
+ * taken and the step, after ONNX's clamping; the counts are the output dims. */
+typedef struct dk_slice_params { int64_t start[DK_MAX_DIMS], step[DK_MAX_DIMS]; } dk_slice_params;
+
 /* Shape (opset 15 start/end, normalised and clamped). */
 typedef struct dk_shape_params { int start, end; } dk_shape_params;
 
@@ -132,6 +150,7 @@ typedef union dk_op_params {
     dk_pool_params pool;
     dk_batchnorm_params bn;
     dk_lrn_params lrn;
+    dk_layernorm_params layernorm;
     dk_gemm_params gemm;
     dk_act_params act;
     dk_softmax_params softmax;
@@ -140,6 +159,7 @@ typedef union dk_op_params {
     dk_transpose_params transpose;
     dk_pad_params pad;
     dk_shape_params shape;
+    dk_slice_params slice;
 } dk_op_params;
 
 /* ONNX op_type name of an op ("Conv"), or "?" for an invalid value. */

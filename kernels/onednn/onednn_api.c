@@ -119,6 +119,9 @@ static dnnl_alg_kind_t act_alg(dk_dnnl_act act)
     case DK_DNNL_CLIP: return dnnl_eltwise_clip_v2; /* clip_v2: bounds inclusive both sides */
     case DK_DNNL_LOGISTIC: return dnnl_eltwise_logistic;
     case DK_DNNL_HARDSWISH: return dnnl_eltwise_hardswish;
+    case DK_DNNL_SQRT: return dnnl_eltwise_sqrt;
+    case DK_DNNL_TANH: return dnnl_eltwise_tanh;
+    case DK_DNNL_POW: return dnnl_eltwise_pow;
     }
     return dnnl_alg_kind_undef;
 }
@@ -247,6 +250,19 @@ dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
     unsigned flags = dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift;
     dnnl_status_t s = dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_inference,
                                                                  &data->d, epsilon, flags);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
+}
+
+dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, float epsilon, int has_shift,
+                               const_dnnl_primitive_attr_t attr)
+{
+    dnnl_layer_normalization_desc_t d;
+    unsigned flags = dnnl_use_scale | (has_shift ? dnnl_use_shift : 0U);
+    /* no stat_desc: the statistics are computed, not given */
+    dnnl_status_t s = dnnl_layer_normalization_forward_desc_init(&d, dnnl_forward_inference,
+                                                                 &data->d, NULL, epsilon, flags);
     if (s != dnnl_success) return s;
     return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
 }

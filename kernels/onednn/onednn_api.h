@@ -79,7 +79,10 @@ typedef enum dk_dnnl_act {
     DK_DNNL_LINEAR,    /* alpha x + beta */
     DK_DNNL_CLIP,      /* min(max(x, alpha), beta) */
     DK_DNNL_LOGISTIC,  /* 1 / (1 + exp(-x)) */
-    DK_DNNL_HARDSWISH  /* x * min(max(x / 6 + 1/2, 0), 1) */
+    DK_DNNL_HARDSWISH, /* x * min(max(x / 6 + 1/2, 0), 1) */
+    DK_DNNL_SQRT,      /* sqrt(x) */
+    DK_DNNL_TANH,      /* tanh(x) */
+    DK_DNNL_POW        /* alpha x^beta */
 } dk_dnnl_act;
 
 typedef struct dk_dnnl_postop {
@@ -128,6 +131,11 @@ dnnl_status_t dk_dnnl_binary_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
 /* Batch normalisation with given mean and variance, scale and shift. */
 dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                const dk_dnnl_md *data, float epsilon,
+                               const_dnnl_primitive_attr_t attr);
+/* Layer normalisation over the last dim of data, statistics computed;
+ * scale always, shift when has_shift. */
+dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, float epsilon, int has_shift,
                                const_dnnl_primitive_attr_t attr);
 /* LRN across channels. */
 dnnl_status_t dk_dnnl_lrn_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,

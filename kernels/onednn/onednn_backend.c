@@ -164,7 +164,7 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
                                 dk_onednn_plan *p);
 
 /* Ops without a planner run on the reference kernels (kernels/fallback.h). */
-DK_OP_TABLE_VISITED(35, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
+DK_OP_TABLE_VISITED(45, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
     [DK_OP_BATCHNORM] = dk_onednn_plan_batchnorm,
@@ -174,6 +174,9 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_SIGMOID] = dk_onednn_plan_eltwise,
     [DK_OP_HARDSIGMOID] = dk_onednn_plan_eltwise,
     [DK_OP_HARDSWISH] = dk_onednn_plan_eltwise,
+    [DK_OP_SQRT] = dk_onednn_plan_eltwise,
+    [DK_OP_TANH] = dk_onednn_plan_eltwise,
+    [DK_OP_POW] = dk_onednn_plan_eltwise,
     [DK_OP_ADD] = dk_onednn_plan_binary,
     [DK_OP_SUB] = dk_onednn_plan_binary,
     [DK_OP_MUL] = dk_onednn_plan_binary,
@@ -187,6 +190,7 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONCAT] = dk_onednn_plan_concat,
     [DK_OP_SOFTMAX] = dk_onednn_plan_softmax,
     [DK_OP_LRN] = dk_onednn_plan_lrn,
+    [DK_OP_LAYERNORM] = dk_onednn_plan_layernorm,
     [DK_OP_REDUCEMEAN] = dk_onednn_plan_reducemean,
 };
 

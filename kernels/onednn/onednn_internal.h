@@ -220,6 +220,7 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise);       /* Relu ... HardSwish, Clip */
 DK_ONEDNN_PLANNER(dk_onednn_plan_binary);        /* Add, Sub, Mul, Div */
 DK_ONEDNN_PLANNER(dk_onednn_plan_batchnorm);
 DK_ONEDNN_PLANNER(dk_onednn_plan_lrn);
+DK_ONEDNN_PLANNER(dk_onednn_plan_layernorm);
 DK_ONEDNN_PLANNER(dk_onednn_plan_softmax);
 DK_ONEDNN_PLANNER(dk_onednn_plan_concat);
 DK_ONEDNN_PLANNER(dk_onednn_plan_reducemean);

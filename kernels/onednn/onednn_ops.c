@@ -227,8 +227,9 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_global_pool)
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
-/* Relu, LeakyRelu, Sigmoid, HardSwish: one eltwise primitive over the tensor
- * seen as a flat vector. HardSigmoid (oneDNN 2.6 has none): linear
+/* Relu, LeakyRelu, Sigmoid, HardSwish, Sqrt, Tanh: one eltwise primitive over
+ * the tensor seen as a flat vector; Pow too when its exponent is a constant
+ * scalar (eltwise pow is alpha x^beta), else it falls back. HardSigmoid (oneDNN 2.6 has none): linear
  * alpha x + beta, then clip to [0, 1] in place. Clip with bounds known at
  * load time: clip_v2 (min > max gives max everywhere, as ONNX and numpy do:
  * both bounds are then set to max); bounds fed at run time fall back. */
@@ -250,6 +251,18 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise)
     case DK_OP_LEAKYRELU: act[0] = DK_DNNL_RELU; alpha[0] = a.alpha; break;
     case DK_OP_SIGMOID: act[0] = DK_DNNL_LOGISTIC; break;
     case DK_OP_HARDSWISH: act[0] = DK_DNNL_HARDSWISH; break;
+    case DK_OP_SQRT: act[0] = DK_DNNL_SQRT; break;
+    case DK_OP_TANH: act[0] = DK_DNNL_TANH; break;
+    case DK_OP_POW: {
+        const dk_tensor *e = dk_onednn_constant(g, n, 1);
+        if (!e || e->dtype != DK_F32 || dk_tensor_numel(e) != 1)
+            return dk_onednn_fallback(p, "reference kernel: Pow exponent is not a constant "
+                                      "float32 scalar");
+        act[0] = DK_DNNL_POW;
+        alpha[0] = 1.0f;
+        beta[0] = ((const float *)e->data)[0];
+        break;
+    }
     case DK_OP_CLIP:
         act[0] = DK_DNNL_CLIP;
         alpha[0] = a.min > a.max ? a.max : a.min;
@@ -383,6 +396,48 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_batchnorm)
                        {DNNL_ARG_VARIANCE, DK_ONEDNN_BIND_INPUT, 4, &c_md},
                        {DNNL_ARG_DST, DK_ONEDNN_BIND_OUTPUT, 0, &x_md}};
         st = single_step(ctx, p, n, pd, io, 6);
+    }
+    dk_dnnl_md_fini(&x_md);
+    dk_dnnl_md_fini(&c_md);
+    return st;
+}
+
+/* LayerNormalization: oneDNN normalises the last dim, so X is seen as
+ * [rows, K] with K the normalised block; Scale and B must hold K values
+ * (a broadcast one falls back), and Mean/InvStdDev are not given out. */
+DK_ONEDNN_PLANNER(dk_onednn_plan_layernorm)
+{
+    const dk_tensor *x = dk_onednn_input(g, n, 0), *y = dk_onednn_output(g, n, 0);
+    const dk_tensor *scale = dk_onednn_input(g, n, 1), *shift = dk_onednn_input(g, n, 2);
+    const int axis = n->p.layernorm.axis;
+    if (!dk_onednn_all_f32(g, n)) return dk_onednn_fallback(p, "reference kernel: not float32");
+    for (int o = 1; o < n->n_outputs; o++)
+        if (dk_onednn_output(g, n, o))
+            return dk_onednn_fallback(p, "reference kernel: Mean/InvStdDev outputs requested");
+    if (dk_tensor_numel(y) == 0) return DK_OK;
+    const int64_t dims[2] = {dk_shape_numel(axis, x->dims),
+                             dk_shape_numel(x->ndim - axis, x->dims + axis)};
+    if (dk_tensor_numel(scale) != dims[1] || (shift && dk_tensor_numel(shift) != dims[1]))
+        return dk_onednn_fallback(p, "reference kernel: Scale or B broadcast over the "
+                                     "normalised dims");
+    dk_dnnl_md x_md = {0}, c_md = {0};
+    dnnl_status_t s = dk_dnnl_md_plain(&x_md, 2, dims);
+    if (s == dnnl_success) s = dk_dnnl_md_plain(&c_md, 1, &dims[1]);
+    dnnl_primitive_attr_t attr;
+    DK_TRY(dk_onednn_attr(ctx, n, NULL, 0, &attr));
+    dnnl_primitive_desc_t pd = NULL;
+    if (s == dnnl_success)
+        s = dk_dnnl_lnorm_pd(&pd, ctx->engine, &x_md, n->p.layernorm.epsilon, shift != NULL, attr);
+    dnnl_primitive_attr_destroy(attr);
+    dk_status st;
+    if (s != dnnl_success) {
+        st = dk_onednn_pd_failed(p, n, s, "layer normalisation");
+    } else {
+        io_arg io[] = {{DNNL_ARG_SRC, DK_ONEDNN_BIND_INPUT, 0, &x_md},
+                       {DNNL_ARG_DST, DK_ONEDNN_BIND_OUTPUT, 0, &x_md},
+                       {DNNL_ARG_SCALE, DK_ONEDNN_BIND_INPUT, 1, &c_md},
+                       {DNNL_ARG_SHIFT, DK_ONEDNN_BIND_INPUT, 2, &c_md}};
+        st = single_step(ctx, p, n, pd, io, shift ? 4 : 3);
     }
     dk_dnnl_md_fini(&x_md);
     dk_dnnl_md_fini(&c_md);

@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(35, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(45, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -18,10 +18,14 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_HARDSIGMOID] = dk_ref_unary,
     [DK_OP_HARDSWISH] = dk_ref_unary,
     [DK_OP_NEG] = dk_ref_unary,
+    [DK_OP_SQRT] = dk_ref_unary,
+    [DK_OP_ERF] = dk_ref_unary,
+    [DK_OP_TANH] = dk_ref_unary,
     [DK_OP_ADD] = dk_ref_binary,
     [DK_OP_SUB] = dk_ref_binary,
     [DK_OP_MUL] = dk_ref_binary,
     [DK_OP_DIV] = dk_ref_binary,
+    [DK_OP_POW] = dk_ref_binary,
     [DK_OP_MAXPOOL] = dk_ref_maxpool,
     [DK_OP_AVGPOOL] = dk_ref_avgpool,
     [DK_OP_GLOBALAVGPOOL] = dk_ref_globalavgpool,
@@ -30,6 +34,7 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_MATMUL] = dk_ref_matmul,
     [DK_OP_SOFTMAX] = dk_ref_softmax,
     [DK_OP_LRN] = dk_ref_lrn,
+    [DK_OP_LAYERNORM] = dk_ref_layernorm,
     [DK_OP_REDUCEMEAN] = dk_ref_reducemean,
 };
 

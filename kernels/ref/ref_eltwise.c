@@ -1,6 +1,6 @@
-/* Reference kernels for the elementwise ops: activations and Clip
- * (dk_ref_unary), Add/Sub/Mul/Div with broadcasting (dk_ref_binary).
- * Floating point values are computed in double and rounded once to the
+/* Reference kernels for the elementwise ops: activations, Clip and the libm
+ * functions Sqrt, Erf, Tanh (dk_ref_unary), Add/Sub/Mul/Div/Pow with
+ * broadcasting (dk_ref_binary). Floating point values are computed in double and rounded once to the
  * output type; integer arithmetic wraps modulo 2^bits like numpy. */
 #include <math.h>
 #include <stdint.h>
@@ -28,6 +28,9 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
     case DK_OP_HARDSWISH: return x * clamp(x / 6.0 + 0.5, 0.0, 1.0);
     case DK_OP_CLIP: return clamp(x, (double)p->min, (double)p->max);
     case DK_OP_NEG: return -x;
+    case DK_OP_SQRT: return sqrt(x);
+    case DK_OP_ERF: return erf(x);
+    case DK_OP_TANH: return tanh(x);
     default: return NAN;
     }
 }
@@ -35,7 +38,8 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
 static int is_unary_op(dk_op op)
 {
     return op == DK_OP_RELU || op == DK_OP_LEAKYRELU || op == DK_OP_SIGMOID ||
-           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG;
+           op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG ||
+           op == DK_OP_SQRT || op == DK_OP_ERF || op == DK_OP_TANH;
 }
 
 /* float32 on a span: one loop per op with the parameters in locals. The
@@ -88,6 +92,16 @@ static void unary_span_f32(dk_op op, const dk_act_params *p, double zero, double
         break;
     case DK_OP_NEG: /* a sign flip: exact */
         for (int64_t i = 0; i < count; i++) y[i] = -x[i];
+        break;
+    /* libm in double, rounded once: within an ulp of float32's exact value */
+    case DK_OP_SQRT:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)sqrt((double)x[i]);
+        break;
+    case DK_OP_ERF:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)erf((double)x[i]);
+        break;
+    case DK_OP_TANH:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)tanh((double)x[i]);
         break;
     default:
         break;
@@ -153,6 +167,8 @@ DK_REF_KERNEL(dk_ref_unary)
 }
 
 /* ---- binary ops with broadcasting -------------------------------------- */
+/* Pow's exponent may have a type of its own (float base, integer exponent):
+ * that case reads it through dk_tensor_get, exact up to 2^53. */
 
 /* Output dims and, per operand, the element stride along each output dim
  * (0 where the operand is broadcast), after merging adjacent dims that are
@@ -273,6 +289,7 @@ static void row_offsets(const bcast *bc, int64_t r, int64_t *oa, int64_t *ob)
         case DK_OP_SUB: FLOAT_ROW_LOOP(T, x - y); break;                                   \
         case DK_OP_MUL: FLOAT_ROW_LOOP(T, x * y); break;                                   \
         case DK_OP_DIV: FLOAT_ROW_LOOP(T, x / y); break;                                   \
+        case DK_OP_POW: FLOAT_ROW_LOOP(T, pow(x, y)); break;                               \
         default: break;                                                                    \
         }                                                                                  \
     }
@@ -344,11 +361,20 @@ static void row_int(dk_op op, dk_dtype t, const void *a, int64_t oa, int64_t sa,
                   int_op(op, load_int(t, a, oa + i * sa), load_int(t, b, ob + i * sb), is_signed));
 }
 
+/* Pow with an exponent of another type: a float base, read and written in double. */
+static void row_pow_mixed(const dk_tensor *a, int64_t oa, int64_t sa, const dk_tensor *b,
+                          int64_t ob, int64_t sb, dk_tensor *o, int64_t oo, int64_t len)
+{
+    for (int64_t i = 0; i < len; i++)
+        dk_tensor_set(o, oo + i, pow(dk_tensor_get(a, oa + i * sa), dk_tensor_get(b, ob + i * sb)));
+}
+
 #define BINARY_PIECE 16384
 
 static int is_binary_op(dk_op op)
 {
-    return op == DK_OP_ADD || op == DK_OP_SUB || op == DK_OP_MUL || op == DK_OP_DIV;
+    return op == DK_OP_ADD || op == DK_OP_SUB || op == DK_OP_MUL || op == DK_OP_DIV ||
+           op == DK_OP_POW;
 }
 
 DK_REF_KERNEL(dk_ref_binary)
@@ -358,7 +384,8 @@ DK_REF_KERNEL(dk_ref_binary)
     if (!is_binary_op(n->op))
         return dk__error(DK_ERR_INTERNAL, "node '%s': dk_ref_binary called for %s", n->name,
                          dk_op_name(n->op));
-    if (a->dtype != o->dtype || b->dtype != o->dtype)
+    const int mixed = b->dtype != o->dtype; /* only Pow's exponent may differ */
+    if (a->dtype != o->dtype || (mixed && n->op != DK_OP_POW))
         return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): mixed element types %s, %s -> %s",
                          n->name, dk_op_name(n->op), dk_dtype_name(a->dtype),
                          dk_dtype_name(b->dtype), dk_dtype_name(o->dtype));
@@ -370,7 +397,7 @@ DK_REF_KERNEL(dk_ref_binary)
     const int64_t rows = dk_tensor_numel(o) / len;
     const dk_op op = n->op;
     const dk_dtype t = o->dtype;
-    if (t != DK_F32 && t != DK_F64 && dk_dtype_is_float(t))
+    if (t != DK_F32 && t != DK_F64 && (dk_dtype_is_float(t) || op == DK_OP_POW))
         return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): element type %s", n->name,
                          dk_op_name(op), dk_dtype_name(t));
     /* Work items are pieces of at most BINARY_PIECE elements of a row, so a
@@ -386,7 +413,9 @@ DK_REF_KERNEL(dk_ref_binary)
         oa += j * sa;
         ob += j * sb;
         const int64_t oo = r * len + j;
-        if (t == DK_F32)
+        if (mixed)
+            row_pow_mixed(a, oa, sa, b, ob, sb, o, oo, cnt);
+        else if (t == DK_F32)
             row_f32(op, (const float *)a->data + oa, sa, (const float *)b->data + ob, sb,
                     (float *)o->data + oo, cnt);
         else if (t == DK_F64)

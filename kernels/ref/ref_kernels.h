@@ -28,9 +28,11 @@ DK_REF_KERNEL(dk_ref_globalmaxpool);
 /* ref_norm.c */
 DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
+DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when asked for */
 /* ref_eltwise.c */
-DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg */
-DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div with broadcasting */
+DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
+                                    Sqrt, Erf, Tanh (libm in double) */
+DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
  * the element stride between t's matrices, 0 where t is broadcast. */

@@ -2,7 +2,10 @@
  *   BatchNormalization (inference)  y = (x - mean) / sqrt(var + epsilon) * scale + B,
  *                                   folded per channel into y = x * a + b;
  *   LRN (across channels)           y = x / (bias + alpha / size * sum of x^2 over
- *                                   channels [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta. */
+ *                                   channels [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta;
+ *   LayerNormalization              y = (x - mean) / sqrt(var + epsilon) * Scale + B over
+ *                                   the dims from axis on, two passes (mean, then the
+ *                                   variance of x - mean). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -100,5 +103,72 @@ dk_status dk_ref_lrn(const dk_node *n, const dk_tensor *const *in, dk_tensor *co
         free(sq);
     }
     if (failed) return norm_error(n, DK_ERR_NOMEM, "cannot allocate the squared sums");
+    return DK_OK;
+}
+
+/* ---- LayerNormalization ----------------------------------------------------- */
+
+/* For each of the K positions of the normalised block (shape dims[0..nd)),
+ * the element of Scale or B (aligned to the right, dims of 1 repeat). */
+static void affine_index(const dk_tensor *t, int nd, const int64_t *dims, int64_t K, int64_t *idx)
+{
+    for (int64_t j = 0; j < K; j++) {
+        int64_t rest = j, off = 0, stride = 1;
+        for (int d = nd - 1; d >= 0; d--) {
+            int64_t c = rest % dims[d];
+            rest /= dims[d];
+            int k = d - (nd - t->ndim);
+            if (k < 0) continue;
+            if (t->dims[k] != 1) off += c * stride;
+            stride *= t->dims[k];
+        }
+        idx[j] = off;
+    }
+}
+
+dk_status dk_ref_layernorm(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
+{
+    const dk_tensor *x = in[0], *scale = in[1], *shift = n->n_inputs > 2 ? in[2] : NULL;
+    dk_tensor *y = out[0];
+    dk_tensor *mean_out = n->n_outputs > 1 ? out[1] : NULL, *inv_out = n->n_outputs > 2 ? out[2] : NULL;
+    const int axis = n->p.layernorm.axis;
+    if (x->dtype != DK_F32 || y->dtype != DK_F32 || !scale || scale->dtype != DK_F32 ||
+        (shift && shift->dtype != DK_F32))
+        return norm_error(n, DK_ERR_UNSUPPORTED, "only float32 is supported");
+    if (axis < 0 || axis >= x->ndim || dk_tensor_numel(y) != dk_tensor_numel(x))
+        return norm_error(n, DK_ERR_INTERNAL, "output shape or axis does not match the input");
+    const int64_t rows = dk_shape_numel(axis, x->dims);
+    const int64_t K = dk_shape_numel(x->ndim - axis, x->dims + axis);
+    for (int o = 1; o < 3; o++) {
+        const dk_tensor *t = o == 1 ? mean_out : inv_out;
+        if (t && (t->dtype != DK_F32 || dk_tensor_numel(t) != rows))
+            return norm_error(n, DK_ERR_INTERNAL, "Mean or InvStdDev does not match the input");
+    }
+    int64_t *sidx = malloc(sizeof *sidx * (size_t)(2 * K + 1)), *bidx = sidx + K;
+    if (!sidx) return norm_error(n, DK_ERR_NOMEM, "cannot allocate the affine indices");
+    affine_index(scale, x->ndim - axis, x->dims + axis, K, sidx);
+    if (shift) affine_index(shift, x->ndim - axis, x->dims + axis, K, bidx);
+    const float *xd = x->data, *s = scale->data, *b = shift ? shift->data : NULL;
+    float *yd = y->data;
+    const double eps = n->p.layernorm.epsilon;
+
+    DK_OMP(parallel for schedule(static))
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = xd + r * K;
+        float *yr = yd + r * K;
+        double sum = 0, sq = 0;
+        for (int64_t j = 0; j < K; j++) sum += xr[j];
+        const double mean = sum / (double)K;
+        for (int64_t j = 0; j < K; j++) {
+            double d = xr[j] - mean;
+            sq += d * d;
+        }
+        const double inv = 1.0 / sqrt(sq / (double)K + eps);
+        for (int64_t j = 0; j < K; j++)
+            yr[j] = (float)((xr[j] - mean) * inv * s[sidx[j]] + (b ? b[bidx[j]] : 0.0));
+        if (mean_out) ((float *)mean_out->data)[r] = (float)mean;
+        if (inv_out) ((float *)inv_out->data)[r] = (float)inv;
+    }
+    free(sidx);
     return DK_OK;
 }

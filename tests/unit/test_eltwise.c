@@ -6,6 +6,7 @@
  * the naive versions here do, so float results must match exactly; integer
  * results always match exactly. */
 #include <math.h>
+#include <string.h>
 
 #include "deltakern/graph.h"
 #include "kernels/ref/ref_kernels.h"
@@ -21,6 +22,10 @@ static double naive_activation(dk_op op, double x, double alpha, double beta)
     case DK_OP_SIGMOID: return 1 / (1 + exp(-x));
     case DK_OP_HARDSIGMOID: return fmax(0, fmin(1, alpha * x + beta));
     case DK_OP_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+    case DK_OP_NEG: return -x;
+    case DK_OP_SQRT: return sqrt(x); /* NaN below 0, as in ONNX */
+    case DK_OP_ERF: return erf(x);
+    case DK_OP_TANH: return tanh(x);
     default: return NAN;
     }
 }
@@ -46,7 +51,7 @@ static void check_activation_on(dk_dtype dt, int ndim, const int64_t *dims, dk_o
         double xv = dk_tensor_get(&g->values[x].t, i), got = dk_tensor_get(&y, i);
         double want = naive_activation(op, xv, alpha, beta);
         if (dt == DK_F32) want = (float)want;
-        if (got != want)
+        if (got != want && !(isnan(got) && isnan(want)))
             fail_msg("%s %s x=%.17g: got %.17g want %.17g", dk_dtype_name(dt), dk_op_name(op),
                      xv, got, want);
     }
@@ -73,6 +78,10 @@ static void test_activations(void **state)
     check_activation(DK_OP_LEAKYRELU, 0.3f, NAN, 0.3f, 0);
     check_activation(DK_OP_HARDSIGMOID, NAN, NAN, 0.2f, 0.5f);
     check_activation(DK_OP_HARDSIGMOID, 0.5f, 0.6f, 0.5f, 0.6f);
+    check_activation(DK_OP_NEG, NAN, NAN, 0, 0);
+    check_activation(DK_OP_SQRT, NAN, NAN, 0, 0);
+    check_activation(DK_OP_ERF, NAN, NAN, 0, 0);
+    check_activation(DK_OP_TANH, NAN, NAN, 0, 0);
 }
 
 static void test_activation_rejects_int(void **state)
@@ -90,9 +99,9 @@ static void test_activation_rejects_int(void **state)
 static void test_activations_keep_nan(void **state)
 {
     (void)state;
-    const dk_op ops[6] = {DK_OP_RELU, DK_OP_LEAKYRELU, DK_OP_SIGMOID, DK_OP_HARDSIGMOID,
-                          DK_OP_HARDSWISH, DK_OP_CLIP};
-    for (int o = 0; o < 6; o++) {
+    const dk_op ops[9] = {DK_OP_RELU, DK_OP_LEAKYRELU, DK_OP_SIGMOID, DK_OP_HARDSIGMOID,
+                          DK_OP_HARDSWISH, DK_OP_CLIP, DK_OP_SQRT, DK_OP_ERF, DK_OP_TANH};
+    for (int o = 0; o < 9; o++) {
         dk_graph *g = tu_new_graph(14);
         const int64_t dims[1] = {3};
         int x = tu_add_input(g, "x", DK_F32, 1, dims, -1, 1);
@@ -234,6 +243,7 @@ static double naive_float_op(dk_op op, double a, double b)
     case DK_OP_SUB: return a - b;
     case DK_OP_MUL: return a * b;
     case DK_OP_DIV: return a / b;
+    case DK_OP_POW: return pow(a, b);
     default: return NAN;
     }
 }
@@ -391,6 +401,89 @@ static void test_binary_errors(void **state)
     dk_graph_destroy(g);
 }
 
+/* ---- Pow ----------------------------------------------------------------- */
+
+/* Pow on a positive base against libm's pow, with the exponent as a scalar,
+ * a broadcast tensor, the lower-ranked operand and of other types (ONNX T1). */
+static void test_pow(void **state)
+{
+    (void)state;
+    static const struct {
+        int nb;
+        int64_t b[4];
+        dk_dtype bt;
+        double lo, hi;
+    } cases[] = {
+        {0, {0}, DK_F32, 2, 2},             /* x^2 */
+        {0, {0}, DK_F32, 0.5, 0.5},         /* sqrt as pow */
+        {4, {1, 3, 1, 1}, DK_F32, -2, 3},   /* per-channel exponent */
+        {1, {5}, DK_F32, -3, 3},            /* along the last dim */
+        {4, {2, 3, 4, 5}, DK_F32, -3, 3},   /* same shape */
+        {0, {0}, DK_I64, -3, 4},            /* int64 exponent */
+        {4, {1, 3, 1, 1}, DK_I32, -3, 4},   /* int32 tensor exponent */
+    };
+    const int64_t a[4] = {2, 3, 4, 5};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        dk_graph *g = tu_new_graph(15);
+        int ins[2] = {tu_add_input(g, "x", DK_F32, 4, a, 0.05, 4),
+                      tu_add_value(g, "e", DK_VALUE_CONSTANT, cases[c].bt, cases[c].nb,
+                                   cases[c].b, cases[c].lo, cases[c].hi)};
+        int k = tu_add_node(g, DK_OP_POW, ins, 2, 1);
+        if (dk_graph_finalize(g) != DK_OK) fail_msg("case %zu: %s", c, dk_last_error());
+        assert_int_equal(tu_output(g, k, 0)->dtype, DK_F32);
+        tu_assert_shape(tu_output(g, k, 0), 4, a);
+        dk_tensor y = {0};
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
+        check_binary_f32(DK_OP_POW, &g->values[ins[0]].t, &g->values[ins[1]].t, -1, &y);
+        dk_tensor_reset(&y);
+        dk_graph_destroy(g);
+    }
+    /* a negative base: integer exponents are fine, a fraction gives NaN */
+    dk_graph *g = tu_new_graph(15);
+    const int64_t n3[1] = {3};
+    int ins[2] = {tu_add_input(g, "x", DK_F64, 1, n3, -4, -1),
+                  tu_add_value(g, "e", DK_VALUE_CONSTANT, DK_F64, 1, n3, 0, 0)};
+    const double e[3] = {3, -2, 0.5};
+    for (int i = 0; i < 3; i++) dk_tensor_set(&g->values[ins[1]].t, i, e[i]);
+    int k = tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    assert_int_equal(dk_graph_finalize(g), DK_OK);
+    dk_tensor y = {0};
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
+    for (int i = 0; i < 2; i++) {
+        double x = dk_tensor_get(&g->values[ins[0]].t, i), want = i == 0 ? x * x * x : 1 / (x * x);
+        tu_assert_close("Pow of a negative base", i, dk_tensor_get(&y, i), want, fabs(want));
+    }
+    assert_true(isnan(dk_tensor_get(&y, 2)));
+    dk_tensor_reset(&y);
+    dk_graph_destroy(g);
+}
+
+static void test_pow_errors(void **state)
+{
+    (void)state;
+    const int64_t a[2] = {3, 4};
+    dk_graph *g = tu_new_graph(15);
+    int ins[2] = {tu_add_input(g, "x", DK_I32, 2, a, 1, 3),
+                  tu_add_input(g, "e", DK_I32, 2, a, 1, 3)};
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "base (input 0) has element type int32");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(15);
+    ins[0] = tu_add_input(g, "x", DK_F32, 2, a, 1, 3);
+    ins[1] = tu_add_input(g, "e", DK_BOOL, 2, a, 1, 0);
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "exponent (input 1)");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(15);
+    ins[0] = tu_add_input(g, "x", DK_F32, 2, a, 1, 3);
+    ins[1] = tu_add_input(g, "e", DK_F32, 1, (int64_t[]){3}, 1, 3);
+    tu_add_node(g, DK_OP_POW, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "not broadcastable");
+    dk_graph_destroy(g);
+}
+
 /* numpy semantics: wrap modulo 2^bits; integer Div truncates toward zero,
  * and x / 0 gives 0. */
 static int64_t naive_int_op(dk_op op, int64_t a, int64_t b, int bits, int is_signed)
@@ -445,6 +538,47 @@ static void test_binary_integers(void **state)
     check_int_binary(DK_I64, 62, 1, -1e6, 1e6); /* no overflow in the naive int64 math */
 }
 
+/* ---- constant folding (layers/op_arith.c) ----------------------------------- */
+
+/* The load-time eval of Add/Sub/Mul/Div/Pow computes the bits the reference
+ * kernel computes, for every dtype and broadcast, so folding a node changes
+ * nothing downstream. */
+static void test_arith_eval_matches_kernel(void **state)
+{
+    (void)state;
+    static const struct {
+        dk_dtype t;
+        double lo, hi;
+    } types[] = {{DK_F32, -4, 4}, {DK_F64, -4, 4}, {DK_I64, -3e15, 3e15}, {DK_I32, -1e9, 1e9},
+                 {DK_U8, 0, 255}, {DK_I8, -128, 127}, {DK_U16, 0, 65535}};
+    const dk_op ops[5] = {DK_OP_ADD, DK_OP_SUB, DK_OP_MUL, DK_OP_DIV, DK_OP_POW};
+    const int64_t a[3] = {3, 4, 5}, b[2] = {4, 1};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++)
+        for (int o = 0; o < 5; o++) {
+            int is_float = types[t].t == DK_F32 || types[t].t == DK_F64;
+            if (ops[o] == DK_OP_POW && !is_float) continue; /* refused at load */
+            dk_graph *g = tu_new_graph(14);
+            int ins[2] = {tu_add_input(g, "a", types[t].t, 3, a, types[t].lo, types[t].hi),
+                          tu_add_input(g, "b", types[t].t, 2, b, types[t].lo, types[t].hi)};
+            dk_tensor_set(&g->values[ins[1]].t, 1, 0); /* a zero divisor */
+            if (ops[o] == DK_OP_POW) /* positive bases: no NaN to compare */
+                for (int64_t i = 0; i < 60; i++)
+                    dk_tensor_set(&g->values[ins[0]].t, i,
+                                  fabs(dk_tensor_get(&g->values[ins[0]].t, i)));
+            int k = tu_add_node(g, ops[o], ins, 2, 1);
+            assert_int_equal(dk_graph_finalize(g), DK_OK);
+            dk_tensor y_kernel = {0}, y_eval = {0};
+            assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y_kernel, 1), DK_OK);
+            assert_int_equal(tu_run_kernel(g, k, dk__op_info(ops[o])->eval, &y_eval, 1), DK_OK);
+            if (memcmp(y_kernel.data, y_eval.data, dk_tensor_nbytes(&y_kernel)) != 0)
+                fail_msg("%s %s: the load-time eval differs from the reference kernel",
+                         dk_dtype_name(types[t].t), dk_op_name(ops[o]));
+            dk_tensor_reset(&y_kernel);
+            dk_tensor_reset(&y_eval);
+            dk_graph_destroy(g);
+        }
+}
+
 int main(void)
 {
     tu_init("test_eltwise");
@@ -462,6 +596,9 @@ int main(void)
         cmocka_unit_test(test_binary_legacy_axis),
         cmocka_unit_test(test_binary_errors),
         cmocka_unit_test(test_binary_integers),
+        cmocka_unit_test(test_pow),
+        cmocka_unit_test(test_pow_errors),
+        cmocka_unit_test(test_arith_eval_matches_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

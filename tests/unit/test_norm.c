@@ -207,6 +207,138 @@ static void test_lrn_errors(void **state)
     dk_graph_destroy(g);
 }
 
+/* ---- LayerNormalization ----------------------------------------------------------- */
+
+/* Element of Scale/B (right-aligned onto the normalised block, dims of 1
+ * repeat) for the block's multi-index idx of nd dims. */
+static int64_t affine_at(const dk_tensor *t, int nd, const int64_t *idx)
+{
+    int64_t i = 0;
+    for (int d = 0; d < t->ndim; d++) {
+        int64_t c = idx[nd - t->ndim + d];
+        i = i * t->dims[d] + (t->dims[d] == 1 ? 0 : c);
+    }
+    return i;
+}
+
+typedef struct ln_case {
+    int rank;
+    int64_t x[4];
+    int64_t axis;     /* as written in the attribute; 99: absent (default -1) */
+    int srank;
+    int64_t s[4];     /* Scale's shape, also B's */
+    int bias, n_out;
+    float epsilon;    /* 0: absent (default 1e-5) */
+} ln_case;
+
+static void check_layernorm(const ln_case *c)
+{
+    dk_graph *g = tu_new_graph(17);
+    int ins[3] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, c->rank, c->x, -3, 5),
+                  tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, c->srank, c->s, -2, 2),
+                  c->bias ? tu_add_value(g, "B", DK_VALUE_CONSTANT, DK_F32, c->srank, c->s, -1, 1)
+                          : -1};
+    int k = tu_add_node(g, DK_OP_LAYERNORM, ins, c->bias ? 3 : 2, c->n_out);
+    if (c->axis != 99) tu_attr_int(g, k, "axis", c->axis);
+    if (c->epsilon != 0) tu_attr_float(g, k, "epsilon", c->epsilon);
+    if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
+    const int axis = (int)(c->axis == 99 ? c->rank - 1 : c->axis < 0 ? c->axis + c->rank : c->axis);
+    const double eps = c->epsilon != 0 ? c->epsilon : 1e-5f;
+    assert_int_equal(g->nodes[k].p.layernorm.axis, axis);
+    tu_assert_shape(tu_output(g, k, 0), c->rank, c->x);
+    int64_t stat[4];
+    for (int d = 0; d < c->rank; d++) stat[d] = d < axis ? c->x[d] : 1;
+    for (int o = 1; o < c->n_out; o++) tu_assert_shape(tu_output(g, k, o), c->rank, stat);
+
+    dk_tensor y[3] = {0};
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_layernorm, y, c->n_out), DK_OK);
+    const dk_tensor *x = &g->values[ins[0]].t, *s = &g->values[ins[1]].t,
+                    *b = c->bias ? &g->values[ins[2]].t : NULL;
+    const int nd = c->rank - axis;
+    int64_t rows = 1, K = 1;
+    for (int d = 0; d < c->rank; d++) *(d < axis ? &rows : &K) *= c->x[d];
+    for (int64_t r = 0; r < rows; r++) {
+        double mean = 0, var = 0;
+        for (int64_t j = 0; j < K; j++) mean += dk_tensor_get(x, r * K + j) / (double)K;
+        for (int64_t j = 0; j < K; j++) {
+            double d = dk_tensor_get(x, r * K + j) - mean;
+            var += d * d / (double)K;
+        }
+        double sigma = sqrt(var + eps);
+        for (int64_t j = 0; j < K; j++) {
+            int64_t idx[4], rest = j;
+            for (int d = nd - 1; d >= 0; d--) idx[d] = rest % c->x[axis + d], rest /= c->x[axis + d];
+            double want = (dk_tensor_get(x, r * K + j) - mean) / sigma * dk_tensor_get(s, affine_at(s, nd, idx)) +
+                          (b ? dk_tensor_get(b, affine_at(b, nd, idx)) : 0);
+            /* terms: |x - mean| <= 8, 1/sigma <= 1/sqrt(eps), |scale| <= 2 */
+            tu_assert_close("LayerNormalization", r * K + j, dk_tensor_get(&y[0], r * K + j), want,
+                            16 / sqrt(eps));
+        }
+        if (c->n_out > 1) tu_assert_close("Mean", r, dk_tensor_get(&y[1], r), mean, 8);
+        if (c->n_out > 2) tu_assert_close("InvStdDev", r, dk_tensor_get(&y[2], r), 1 / sigma, 1 / sqrt(eps));
+    }
+    for (int o = 0; o < c->n_out; o++) dk_tensor_reset(&y[o]);
+    dk_graph_destroy(g);
+}
+
+static void test_layernorm_kernel(void **state)
+{
+    (void)state;
+    static const ln_case cases[] = {
+        {3, {2, 5, 24}, 99, 1, {24}, 1, 1, 0},                 /* ViT: default axis -1 */
+        {4, {1, 3, 4, 16}, -1, 1, {16}, 1, 1, 1e-6f},          /* ConvNeXt channels-last */
+        {4, {2, 3, 4, 5}, 1, 3, {3, 4, 5}, 1, 3, 0},           /* three dims, Mean, InvStdDev */
+        {4, {2, 3, 4, 5}, -2, 2, {1, 5}, 0, 2, 0.1f},          /* broadcast Scale, no B */
+        {2, {6, 7}, 0, 1, {7}, 1, 3, 0},                       /* axis 0: the whole tensor */
+        {1, {9}, 0, 0, {0}, 1, 1, 0},                          /* scalar Scale and B */
+        {3, {64, 40, 48}, 2, 1, {48}, 1, 1, 0},                /* enough rows for threads */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) check_layernorm(&cases[c]);
+}
+
+static void test_layernorm_errors(void **state)
+{
+    (void)state;
+    const int64_t x[3] = {2, 3, 4}, bad[1] = {3}, i4[1] = {4};
+    dk_graph *g = tu_new_graph(17);
+    int ins[3] = {tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 3, x, 1, 0),
+                  tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, 1, bad, 1, 2), -1};
+    tu_add_node(g, DK_OP_LAYERNORM, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "does not broadcast onto the normalised dims 4");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(17);
+    ins[0] = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 3, x, 1, 0);
+    ins[1] = tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, 1, i4, 1, 2);
+    int k = tu_add_node(g, DK_OP_LAYERNORM, ins, 2, 1);
+    tu_attr_int(g, k, "axis", 3);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "axis 3 out of range for rank 3");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(17);
+    ins[0] = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 3, x, 1, 0);
+    ins[1] = tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, 1, i4, 1, 2);
+    k = tu_add_node(g, DK_OP_LAYERNORM, ins, 2, 1);
+    tu_attr_int(g, k, "stash_type", 11);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "stash_type=11");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(17);
+    ins[0] = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F64, 3, x, 1, 0);
+    ins[1] = tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, 1, i4, 1, 2);
+    tu_add_node(g, DK_OP_LAYERNORM, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "input 0 (X) has element type float64");
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(17);
+    ins[0] = tu_add_value(g, "x", DK_VALUE_INPUT, DK_F32, 3, x, 1, 0);
+    ins[1] = tu_add_value(g, "scale", DK_VALUE_CONSTANT, DK_F32, 1, i4, 1, 2);
+    ins[2] = tu_add_value(g, "B", DK_VALUE_CONSTANT, DK_I64, 1, i4, 1, 2);
+    tu_add_node(g, DK_OP_LAYERNORM, ins, 3, 1);
+    tu_expect_finalize_error(g, DK_ERR_UNSUPPORTED, "input 2 (B) has element type int64");
+    dk_graph_destroy(g);
+}
+
 int main(void)
 {
     tu_init("test_norm");
@@ -215,6 +347,8 @@ int main(void)
         cmocka_unit_test(test_batchnorm_errors),
         cmocka_unit_test(test_lrn_kernel),
         cmocka_unit_test(test_lrn_errors),
+        cmocka_unit_test(test_layernorm_kernel),
+        cmocka_unit_test(test_layernorm_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -489,17 +489,47 @@ static void test_eltwise(void **state)
         float alpha, beta;
     } ops[] = {
         {DK_OP_RELU, 0, 0},    {DK_OP_LEAKYRELU, 0.1f, 0},      {DK_OP_SIGMOID, 0, 0},
-        {DK_OP_HARDSWISH, 0, 0}, {DK_OP_HARDSIGMOID, 0.3f, 0.4f},
+        {DK_OP_HARDSWISH, 0, 0}, {DK_OP_HARDSIGMOID, 0.3f, 0.4f}, {DK_OP_SQRT, 0, 0},
+        {DK_OP_TANH, 0, 0},
     };
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         tcase c = {.name = dk_op_name(ops[o].op)};
         c.g = tu_new_graph(14);
         int64_t xd[4] = {rnd(1, 2), rnd(1, 30), rnd(1, 20), rnd(1, 20)};
-        int x = tu_add_input(c.g, "x", DK_F32, 4, xd, -8, 8);
+        /* Sqrt on positive inputs: NaN would compare equal and prove nothing */
+        int x = tu_add_input(c.g, "x", DK_F32, 4, xd, ops[o].op == DK_OP_SQRT ? 0.01 : -8, 8);
         c.node = tu_add_node(c.g, ops[o].op, &x, 1, 1);
         if (ops[o].op == DK_OP_LEAKYRELU || ops[o].op == DK_OP_HARDSIGMOID)
             tu_attr_float(c.g, c.node, "alpha", ops[o].alpha);
         if (ops[o].op == DK_OP_HARDSIGMOID) tu_attr_float(c.g, c.node, "beta", ops[o].beta);
+        check_case(&c);
+    }
+}
+
+/* Pow: eltwise pow (alpha x^beta) for a constant float32 scalar exponent;
+ * a tensor exponent, one known only at run time or an int64 one falls back. */
+static void test_pow(void **state)
+{
+    (void)state;
+    static const struct {
+        float e;
+        int rank;
+        dk_value_kind kind;
+        dk_dtype dt;
+        int fallback;
+    } cases[] = {{2, 0, DK_VALUE_CONSTANT, DK_F32, 0},   {0.5f, 0, DK_VALUE_CONSTANT, DK_F32, 0},
+                 {3, 1, DK_VALUE_CONSTANT, DK_F32, 0},   {-1.5f, 0, DK_VALUE_CONSTANT, DK_F32, 0},
+                 {2, 0, DK_VALUE_INPUT, DK_F32, 1},      {2, 0, DK_VALUE_CONSTANT, DK_I64, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "Pow", .fallback = cases[i].fallback};
+        c.g = tu_new_graph(15);
+        int64_t xd[3] = {rnd(1, 4), rnd(1, 30), rnd(1, 40)}, one = 1;
+        int ins[2] = {tu_add_input(c.g, "x", DK_F32, 3, xd, 0.05, 4),
+                      tu_add_value(c.g, "e", cases[i].kind, cases[i].dt, cases[i].rank, &one, 0, 0)};
+        dk_tensor_set(&c.g->values[ins[1]].t, 0, cases[i].e);
+        c.node = tu_add_node(c.g, DK_OP_POW, ins, 2, 1);
+        printf("  Pow e=%g %s %s\n", (double)cases[i].e, dk_dtype_name(cases[i].dt),
+               cases[i].kind == DK_VALUE_INPUT ? "(graph input)" : "(constant)");
         check_case(&c);
     }
 }
@@ -595,6 +625,35 @@ static void test_batchnorm(void **state)
                       tu_add_value(c.g, "var", DK_VALUE_CONSTANT, DK_F32, 1, &ch, 0.1, 3)};
         c.node = tu_add_node(c.g, DK_OP_BATCHNORM, ins, 5, 1);
         tu_attr_float(c.g, c.node, "epsilon", 1e-3f);
+        check_case(&c);
+    }
+}
+
+/* LayerNormalization: the primitive over the last dim, with X seen as
+ * [rows, K] for an earlier axis; a broadcast Scale and the Mean/InvStdDev
+ * outputs fall back. */
+static void test_layernorm(void **state)
+{
+    (void)state;
+    static const struct {
+        int axis, bias, broadcast, n_out, fallback;
+    } cases[] = {{3, 1, 0, 1, 0}, {3, 0, 0, 1, 0}, {1, 1, 0, 1, 0}, {2, 1, 1, 1, 1}, {3, 1, 0, 3, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "LayerNormalization", .fallback = cases[i].fallback};
+        c.g = tu_new_graph(17);
+        int64_t xd[4] = {rnd(1, 2), rnd(1, 12), rnd(1, 12), rnd(8, 96)}, sd[3];
+        int axis = cases[i].axis, srank = 4 - axis;
+        for (int d = 0; d < srank; d++) sd[d] = xd[axis + d];
+        if (cases[i].broadcast) sd[0] = 1;
+        int ins[3] = {tu_add_input(c.g, "x", DK_F32, 4, xd, -2, 4),
+                      tu_add_value(c.g, "scale", DK_VALUE_CONSTANT, DK_F32, srank, sd, 0.5, 1.5),
+                      cases[i].bias ? tu_add_value(c.g, "B", DK_VALUE_CONSTANT, DK_F32, srank, sd,
+                                                   -1, 1)
+                                    : -1};
+        c.node = tu_add_node(c.g, DK_OP_LAYERNORM, ins, cases[i].bias ? 3 : 2, cases[i].n_out);
+        tu_attr_int(c.g, c.node, "axis", axis);
+        printf("  LayerNormalization axis %d%s%s%s\n", axis, cases[i].bias ? " B" : "",
+               cases[i].broadcast ? " broadcast Scale" : "", cases[i].n_out > 1 ? " Mean, InvStdDev" : "");
         check_case(&c);
     }
 }
@@ -938,11 +997,13 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_eltwise),
+        cmocka_unit_test(test_pow),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_lrn),
+        cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_reducemean),
         cmocka_unit_test(test_fallbacks),

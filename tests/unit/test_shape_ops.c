@@ -982,6 +982,42 @@ static void test_shape_chain_folds(void **state)
     dk_graph_destroy(g);
 }
 
+/* ShuffleNetV2's channel split: x -> Shape -> Gather([1]) -> Div(2) -> Mul(1)
+ * as the ends of Slice(x, axis 1). The int64 arithmetic folds at load
+ * (layers/op_arith.c), leaving one Slice that keeps the first half. */
+static void test_shape_arith_chain_folds(void **state)
+{
+    (void)state;
+    dk_graph *g = tu_new_graph(0);
+    g->opset = 13;
+    int x = add_input(g, "x", DK_F32, 4, (int64_t[]){1, 116, 7, 5});
+    int k = add_node(g, DK_OP_SHAPE, 13, 1, &x, 1);
+    int shape = g->nodes[k].outputs[0];
+    int one = add_const_ints(g, "one", DK_I64, 1, (int64_t[]){1});
+    k = add_node(g, DK_OP_GATHER, 13, 2, (int[]){shape, one}, 1);
+    int channels = g->nodes[k].outputs[0];
+    k = add_node(g, DK_OP_DIV, 13, 2, (int[]){channels, add_const_scalar(g, "two", DK_I64, 2)}, 1);
+    int half = g->nodes[k].outputs[0];
+    k = add_node(g, DK_OP_MUL, 13, 2, (int[]){half, add_const_scalar(g, "unit", DK_I64, 1)}, 1);
+    int end = g->nodes[k].outputs[0];
+    int ins[4] = {x, add_const_ints(g, "zero", DK_I64, 1, (int64_t[]){0}), end,
+                  add_const_ints(g, "axes", DK_I64, 1, (int64_t[]){1})};
+    k = add_node(g, DK_OP_SLICE, 13, 4, ins, 1);
+    int y = g->nodes[k].outputs[0];
+    g->outputs = malloc(sizeof *g->outputs);
+    g->outputs[0] = y;
+    g->n_outputs = 1;
+
+    dk_status s = dk_graph_finalize(g);
+    if (s != DK_OK) fail_msg("finalize: %s", dk_last_error());
+    assert_int_equal(g->n_nodes, 1);
+    assert_int_equal(g->nodes[0].op, DK_OP_SLICE);
+    assert_int_equal(g->values[end].kind, DK_VALUE_CONSTANT);
+    assert_true(((const int64_t *)g->values[end].t.data)[0] == 58);
+    expect_shape(g, 0, 0, DK_F32, 4, (int64_t[]){1, 58, 7, 5});
+    dk_graph_destroy(g);
+}
+
 int main(void)
 {
     tu_init("test_shape_ops");
@@ -1000,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_shape),
         cmocka_unit_test(test_gather),
         cmocka_unit_test(test_shape_chain_folds),
+        cmocka_unit_test(test_shape_arith_chain_folds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
