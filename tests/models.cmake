@@ -3,10 +3,11 @@
 # float32), bit-identical on a second run, and `deltakern diff` from the
 # reference with no node over its bound. The SE-block networks
 # (efficientnet_b0, regnet_y_400mf, mobilenet_v3_small) are where opt=3 once
-# read stale memory. The whole matrix (every classifier) is the script's
+# read stale memory; ShuffleNetV2 runs Slice. The whole matrix (every classifier) is the script's
 # --all, run by hand: it takes hours on two cores.
 # Normal build only: under the sanitizers the e2e tests cover the same code.
-set(DK_MATRIX_MODELS squeezenet1_1 mnasnet0_5 mobilenet_v3_small efficientnet_b0 regnet_y_400mf)
+set(DK_MATRIX_MODELS squeezenet1_1 mnasnet0_5 mobilenet_v3_small efficientnet_b0 regnet_y_400mf
+                     shufflenet_v2_x0_5)
 foreach(model ${DK_MATRIX_MODELS})
   set(name models.${model})
   if(DK_SANITIZE)
