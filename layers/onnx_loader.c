@@ -17,7 +17,7 @@ typedef struct loader {
     int n_bound;
 } loader;
 
-static int is_default_domain(const char *d) { return !d || !d[0] || strcmp(d, "ai.onnx") == 0; }
+#define is_default_domain dk__onnx_default_domain
 
 static dk_status read_opset(loader *L, const Onnx__ModelProto *m)
 {
@@ -311,6 +311,12 @@ static dk_status build(loader *L, const Onnx__ModelProto *m)
     if (gp->name && !(L->g->name = strdup(gp->name))) return dk__error(DK_ERR_NOMEM, "out of memory");
     DK_TRY(add_initializers(L, gp));
     DK_TRY(add_inputs(L, gp));
+    dk_onnx_gap *gaps;
+    int n_gaps;
+    DK_TRY(dk__onnx_gaps(gp, &gaps, &n_gaps));
+    dk_status s = n_gaps ? dk__onnx_gaps_error(L->path, gaps, n_gaps) : DK_OK;
+    free(gaps);
+    DK_TRY(s);
     DK_TRY(add_nodes(L, gp));
     DK_TRY(add_outputs(L, gp));
     return dk_graph_finalize(L->g);
@@ -318,9 +324,9 @@ static dk_status build(loader *L, const Onnx__ModelProto *m)
 
 dk_status dk_onnx_load(const char *path, dk_graph **out) { return dk_onnx_load_bound(path, NULL, 0, out); }
 
-dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bound, dk_graph **out)
+/* Reads and parses the model file at path. */
+static dk_status read_model(const char *path, Onnx__ModelProto **m)
 {
-    *out = NULL;
     unsigned char *buf;
     size_t len;
     DK_TRY(dk__read_file(path, DK_ONNX_MAX_FILE, &buf, &len));
@@ -328,11 +334,19 @@ dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bou
         free(buf);
         return dk__error(DK_ERR_FORMAT, "%s: empty file", path);
     }
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+    *m = onnx__model_proto__unpack(NULL, len, buf);
     free(buf);
-    if (!m)
+    if (!*m)
         return dk__error(DK_ERR_FORMAT, "%s: not a valid ONNX model (protobuf parse failed: truncated or corrupt)",
                          path);
+    return DK_OK;
+}
+
+dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bound, dk_graph **out)
+{
+    *out = NULL;
+    Onnx__ModelProto *m;
+    DK_TRY(read_model(path, &m));
     loader L = {0};
     L.path = path;
     L.bound = bound;
@@ -347,4 +361,16 @@ dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bou
     }
     *out = L.g;
     return DK_OK;
+}
+
+dk_status dk_onnx_gaps(const char *path, dk_onnx_gap **gaps, int *n)
+{
+    *gaps = NULL;
+    *n = 0;
+    Onnx__ModelProto *m;
+    DK_TRY(read_model(path, &m));
+    dk_status s = m->graph ? dk__onnx_gaps(m->graph, gaps, n)
+                           : dk__error(DK_ERR_FORMAT, "%s: not an ONNX model (no graph)", path);
+    onnx__model_proto__free_unpacked(m, NULL);
+    return s;
 }

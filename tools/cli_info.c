@@ -1,5 +1,6 @@
 /* deltakern info: the layer table of a model. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "deltakern/graph.h"
@@ -16,6 +17,23 @@ static void print_value_list(const dk_graph *g, const char *what, const int *val
         printf("%-8s %s: %s %s\n", i ? "" : what, t->name, dk_dtype_name(t->dtype),
                dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
     }
+}
+
+/* The op types the model needs and deltakern lacks, as a table (the load
+ * error names them on one line). Prints nothing when the failure is another. */
+static void print_gaps(const char *model)
+{
+    dk_onnx_gap *gaps;
+    int n;
+    if (dk_onnx_gaps(model, &gaps, &n) == DK_OK && n > 0) {
+        printf("model    %s: %d op type%s not supported\n\n%-24s %-16s %7s  %s\n", model, n,
+               n == 1 ? " is" : "s are", "op", "domain", "nodes", "first node");
+        for (int k = 0; k < n; k++)
+            printf("%-24s %-16s %7d  %s\n", gaps[k].op, gaps[k].domain[0] ? gaps[k].domain : "ai.onnx",
+                   gaps[k].count, gaps[k].first);
+        printf("\n");
+    }
+    free(gaps);
 }
 
 int dk_cmd_info(int argc, char **argv)
@@ -39,6 +57,13 @@ int dk_cmd_info(int argc, char **argv)
     if (rc >= 0) return rc;
     dk_graph *g;
     dk_status s = dk_onnx_load(model, &g);
+    if (s == DK_ERR_UNSUPPORTED) {
+        char error[2048]; /* the load's error, printed after the table */
+        snprintf(error, sizeof error, "%s", dk_last_error());
+        print_gaps(model);
+        dk_cli_error("%s", error);
+        return DK_EXIT_USAGE;
+    }
     if (s != DK_OK) return dk_cli_fail(s);
     if ((s = dk_graph_optimize(g, opt, disable)) != DK_OK) {
         dk_graph_destroy(g);

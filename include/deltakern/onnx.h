@@ -25,6 +25,22 @@ dk_status dk_onnx_load(const char *path, dk_graph **out);
  * freeze_params does, so that the graph gets static shapes. */
 dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n, dk_graph **out);
 
+/* One op type a model uses that deltakern does not support: its name and
+ * domain ("" for the default ONNX domain; non-printable bytes as \xNN, long
+ * text cut), how many nodes use it and the first of them. */
+typedef struct dk_onnx_gap {
+    char op[64];
+    char domain[64];
+    int count;
+    char first[128];
+} dk_onnx_gap;
+
+/* The op types of the model at path that deltakern does not support, in order
+ * of first use (n = 0 when there are none). dk_onnx_load fails on such a model
+ * with one error naming all of them; this gives the list itself, e.g. for a
+ * table. On success *gaps belongs to the caller (free()). */
+dk_status dk_onnx_gaps(const char *path, dk_onnx_gap **gaps, int *n);
+
 /* Loads a serialized ONNX TensorProto (.pb file, as in the ONNX test data). */
 dk_status dk_onnx_load_tensor_file(const char *path, dk_tensor *out);
 

@@ -42,8 +42,11 @@ def main(out):
                     [helper.make_tensor_value_info("x", f32, [1, 3, 8, 8])],
                     [helper.make_tensor_value_info("y", f32, [1, 8, 6, 6])], [w]),
          os.path.join(out, "conv_channels.onnx"))
-    # An op deltakern does not implement.
-    save(model_with([helper.make_node("Erf", ["x"], ["y"], name="erf_node")],
+    # Ops deltakern does not implement: two types, one of them twice (the
+    # error names both, with counts and first nodes).
+    save(model_with([helper.make_node("Atanh", ["x"], ["a"], name="atanh_1"),
+                     helper.make_node("Atanh", ["a"], ["b"], name="atanh_2"),
+                     helper.make_node("Mod", ["b", "x"], ["y"], name="mod_node", fmod=1)],
                     [helper.make_tensor_value_info("x", f32, [1, 3, 4, 4])],
                     [helper.make_tensor_value_info("y", f32, [1, 3, 4, 4])]),
          os.path.join(out, "unsupported_op.onnx"))

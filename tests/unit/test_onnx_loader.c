@@ -357,7 +357,17 @@ static void test_errors(void **state)
     add_input(&b, "x", 2, (int64_t[]){1, 4});
     add_node(&b, "Atanh", "atanh_node", "x", "y");
     add_output(&b, "y");
-    expect_failure(&b, DK_ERR_UNSUPPORTED, "'Atanh'");
+    expect_failure(&b, DK_ERR_UNSUPPORTED, "1 op type is not supported (1 node): Atanh x1 (first 'atanh_node')");
+
+    builder_init(&b, 13); /* every unknown op named at once, in order of first use */
+    add_input(&b, "x", 2, (int64_t[]){1, 4});
+    add_node(&b, "Atanh", "a1", "x", "a");
+    add_node(&b, "Relu", "r", "a", "b");
+    add_node(&b, "Mod", "m", "b,x", "c");
+    add_node(&b, "Atanh", "a2", "c", "y");
+    add_output(&b, "y");
+    expect_failure(&b, DK_ERR_UNSUPPORTED,
+                   "2 op types are not supported (3 nodes): Atanh x2 (first 'a1'), Mod x1 (first 'm')");
 
     builder_init(&b, 18); /* opset newer than supported */
     add_input(&b, "x", 2, (int64_t[]){1, 4});
