@@ -288,9 +288,13 @@ int dk_cmd_run(int argc, char **argv)
         dk_cli_error("run: %s exists (use --force to overwrite)", o.save_output);
         return DK_EXIT_USAGE;
     }
-    /* a .npy or .pb first input fixes the model's symbolic dims; an image
-     * keeps the preprocessing size */
+    /* a .npy or .pb first input fixes the model's symbolic dims; for an
+     * image, --size does (an image batch 1x3xHxW) */
     o.load = dk_cli_load_options(&o.shapes, o.inputs[0]);
+    if (!o.shapes.load.fill && o.pre.height) {
+        o.shapes.fill = (dk_input_shape){.ndim = 4, .dims = {1, 3, o.pre.height, o.pre.width}};
+        o.shapes.load.fill = &o.shapes.fill;
+    }
     int n_variants;
     dk_status st = collect_variants(&o, variants, &n_variants);
     if (st != DK_OK) return dk_cli_fail(st);

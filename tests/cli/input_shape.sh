@@ -79,6 +79,16 @@ check "symbolic batch only: one note line" [ "$(wc -l < "$WORK/batch_err.txt")" 
 check "symbolic batch only: the note" grep -qxF "note: graph input 'x': symbolic batch dimension 'N' set to 1 (--input-shape to choose)" "$WORK/batch_err.txt"
 check "symbolic batch only: batch 1" grep -Eq "^inputs +x: float32 1x3x8x8$" "$WORK/batch.txt"
 
+# an image: --size gives H and W (without it, the error asks for a shape)
+IMG=$(ls "$SRC"/data/images/*.jpg "$SRC"/data/images/*.png 2>/dev/null | head -1)
+if [ -n "$IMG" ]; then
+    "$DK" run "$M" -i "$IMG" --size 32x48 > "$WORK/img.txt" 2> "$WORK/img_err.txt"
+    rc=$?
+    check "run on an image with --size exits 0" [ $rc -eq 0 ]
+    check "run on an image with --size prints the top classes" grep -q "1\. p =" "$WORK/img.txt"
+    expect_error "run on an image without --size" "give it with --input-shape x=1x3xHxW" "$DK" run "$M" -i "$IMG"
+fi
+
 # bad shapes
 expect_error "wrong rank" "--input-shape x has 3 dimensions but graph input 'x' has rank 4" \
     "$DK" info "$M" --input-shape x=1x3x48
