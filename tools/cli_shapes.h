@@ -23,8 +23,7 @@ int dk_cli_parse_input_shape(const dk_cli_opt *opt, const char *arg);
 #define DK_CLI_INPUT_SHAPE(shapes)                                                              \
     {"input-shape", 0, DK_CLI_CUSTOM, (shapes), "NAME=DxD...", .parse = dk_cli_parse_input_shape, \
      .flags = DK_CLI_REPEATS,                                                                   \
-     .help = "fix graph input NAME's shape, e.g. x=1x3x48x320 (for\n"                            \
-             "symbolic dimensions; repeatable)"}
+     .help = "graph input NAME's shape, e.g. x=1x3x48x320; repeatable"}
 
 /* Prints "note: LINE" on stderr (a dk_onnx_options note callback). */
 void dk_cli_note(const char *line, void *ctx);
