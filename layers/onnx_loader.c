@@ -15,6 +15,7 @@ typedef struct loader {
     const char *path;
     const dk_tensor *bound; /* graph inputs frozen to constants */
     int n_bound;
+    const dk_onnx_options *opts;
 } loader;
 
 #define is_default_domain dk__onnx_default_domain
@@ -60,44 +61,6 @@ static dk_status add_initializers(loader *L, const Onnx__GraphProto *gp)
     return DK_OK;
 }
 
-/* Static shape of a graph input. A symbolic leading (batch) dimension becomes 1;
- * other symbolic or missing dimensions cannot be run. */
-static dk_status input_type(loader *L, const Onnx__ValueInfoProto *vi, dk_tensor *t)
-{
-    const Onnx__TypeProto *tp = vi->type;
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' is not a tensor", L->path, vi->name);
-    const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
-    if (!tt->has_elem_type || dk_dtype_size((dk_dtype)tt->elem_type) == 0)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has unsupported element type %d",
-                         L->path, vi->name, tt->has_elem_type ? tt->elem_type : 0);
-    if (!tt->shape)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has no shape", L->path, vi->name);
-    if (tt->shape->n_dim > DK_MAX_DIMS)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)", L->path,
-                         vi->name, tt->shape->n_dim, DK_MAX_DIMS);
-    t->dtype = (dk_dtype)tt->elem_type;
-    t->ndim = (int)tt->shape->n_dim;
-    for (int d = 0; d < t->ndim; d++) {
-        const Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
-        if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-            dim->dim_value > DK_MAX_DIM) {
-            return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has dimension %lld at axis "
-                             "%d, out of range (at most " DK_MAX_LIMIT_STR ")", L->path, vi->name,
-                             (long long)dim->dim_value, d);
-        } else if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && dim->dim_value >= 0) {
-            t->dims[d] = dim->dim_value;
-        } else if (d == 0) {
-            t->dims[d] = 1;
-        } else {
-            return dk__error(DK_ERR_UNSUPPORTED,
-                             "%s: graph input '%s' has a symbolic or unknown dimension at axis %d",
-                             L->path, vi->name, d);
-        }
-    }
-    return DK_OK;
-}
-
 static const dk_tensor *find_bound(const loader *L, const char *name)
 {
     for (int i = 0; i < L->n_bound; i++)
@@ -129,13 +92,14 @@ static dk_status bind_input(loader *L, int v, const dk_tensor *b)
 
 static dk_status add_inputs(loader *L, const Onnx__GraphProto *gp)
 {
+    DK_TRY(dk__onnx_check_shape_names(L->path, gp, L->g, L->opts)); /* before any input's own error */
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !vi->name[0]) return dk__error(DK_ERR_FORMAT, "%s: graph input %zu has no name", L->path, i);
         if (dk_graph_find_value(L->g, vi->name) >= 0) continue; /* an initializer listed as input */
         int v;
         DK_TRY(dk_graph_add_value(L->g, vi->name, DK_VALUE_INPUT, &v));
-        DK_TRY(input_type(L, vi, &L->g->values[v].t));
+        DK_TRY(dk__onnx_input_type(L->path, vi, L->opts, L->g->n_inputs == 0, &L->g->values[v].t));
         const dk_tensor *b = find_bound(L, vi->name);
         if (b) {
             DK_TRY(bind_input(L, v, b));
@@ -322,7 +286,19 @@ static dk_status build(loader *L, const Onnx__ModelProto *m)
     return dk_graph_finalize(L->g);
 }
 
-dk_status dk_onnx_load(const char *path, dk_graph **out) { return dk_onnx_load_bound(path, NULL, 0, out); }
+dk_status dk_onnx_load(const char *path, dk_graph **out) { return dk_onnx_load_with(path, NULL, out); }
+
+dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bound, dk_graph **out)
+{
+    dk_onnx_options o = {.bound = bound, .n_bound = n_bound};
+    return dk_onnx_load_with(path, &o, out);
+}
+
+dk_status dk_onnx_load_shaped(const char *path, const dk_input_shape *shapes, int n, dk_graph **out)
+{
+    dk_onnx_options o = {.shapes = shapes, .n_shapes = n};
+    return dk_onnx_load_with(path, &o, out);
+}
 
 /* Reads and parses the model file at path. */
 static dk_status read_model(const char *path, Onnx__ModelProto **m)
@@ -342,15 +318,16 @@ static dk_status read_model(const char *path, Onnx__ModelProto **m)
     return DK_OK;
 }
 
-dk_status dk_onnx_load_bound(const char *path, const dk_tensor *bound, int n_bound, dk_graph **out)
+dk_status dk_onnx_load_with(const char *path, const dk_onnx_options *opts, dk_graph **out)
 {
     *out = NULL;
     Onnx__ModelProto *m;
     DK_TRY(read_model(path, &m));
     loader L = {0};
     L.path = path;
-    L.bound = bound;
-    L.n_bound = n_bound;
+    L.bound = opts ? opts->bound : NULL;
+    L.n_bound = opts ? opts->n_bound : 0;
+    L.opts = opts;
     dk_status s = dk_graph_create(&L.g);
     if (s == DK_OK && !(L.g->source = strdup(path))) s = dk__error(DK_ERR_NOMEM, "out of memory");
     if (s == DK_OK) s = build(&L, m);

@@ -11,6 +11,7 @@
 #include "deltakern/variant.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 
 #define MAX_PATTERNS 64
 #define MAX_VARIANTS 64
@@ -21,6 +22,7 @@ typedef struct bench_cli {
     const char *out, *trace;
     int force;
     dk_bench_options o;
+    dk_cli_shapes shapes;
 } bench_cli;
 
 /* Returns -1 to continue, or an exit code. */
@@ -32,6 +34,7 @@ static int parse(int argc, char **argv, bench_cli *c)
     o->sessions = 3;
     o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16); /* printed; --seed repeats it */
     dk_preprocess_default(&o->pre);
+    c->shapes.cmd = "bench";
     const dk_cli_opt opts[] = {
         {"variant", 'v', DK_CLI_LIST, c->patterns, "VARIANT", .count = &c->n_patterns, .max = MAX_PATTERNS,
          .flags = DK_CLI_REQUIRED, .missing = "no variant given (use -v VARIANT, e.g. -v onednn)",
@@ -66,6 +69,7 @@ static int parse(int argc, char **argv, bench_cli *c)
          .help = "measure peak FLOP/s and bandwidth if none are cached"},
         {"overhead", 0, DK_CLI_FLAG, &o->overhead, .help = "also time uninstrumented whole runs (interleaved)"},
         {"force", 0, DK_CLI_FLAG, &c->force, .help = "overwrite existing output files"},
+        DK_CLI_INPUT_SHAPE(&c->shapes),
         {0}};
     const dk_cli_spec spec = {
         .cmd = "bench", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
@@ -126,6 +130,7 @@ int dk_cmd_bench(int argc, char **argv)
     }
     c.o.variants = variants;
     c.o.n_variants = n;
+    c.o.load = dk_cli_load_options(&c.shapes, c.o.input);
     if (!c.o.input) {
         printf("input: random, uniform in [-1, 1), seed %llu (--seed %llu repeats it)\n",
                (unsigned long long)c.o.seed, (unsigned long long)c.o.seed);

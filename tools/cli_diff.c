@@ -13,6 +13,7 @@
 #include "deltakern/variant.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 
 #define MAX_INPUTS 65536
 #define MAX_PATTERNS 64
@@ -26,6 +27,7 @@ typedef struct diff_opts {
     int n_inputs;
     int force, resume, quiet;
     dk_diff_config cfg;
+    dk_cli_shapes shapes;
 } diff_opts;
 
 static volatile sig_atomic_t interrupted;
@@ -53,6 +55,7 @@ static int parse_input(const dk_cli_opt *opt, const char *path)
 static int parse(int argc, char **argv, diff_opts *o)
 {
     o->cfg.counterfactual = 1;
+    o->shapes.cmd = "diff";
     const dk_cli_opt opts[] = {
         {"input", 'i', DK_CLI_CUSTOM, o, "DIR|FILE", .parse = parse_input, .flags = DK_CLI_REQUIRED | DK_CLI_REPEATS,
          .help = "images (.png .jpg .jpeg) or tensors (.npy .pb); a\n"
@@ -75,6 +78,7 @@ static int parse(int argc, char **argv, diff_opts *o)
         {"max-runs", 0, DK_CLI_INT, &o->cfg.max_mixed_runs, "N", .min = 2, .max = 100000,
          .help = "mixed runs per flip at most (default 64)"},
         {"quiet", 'q', DK_CLI_FLAG, &o->quiet, .help = "no progress line"},
+        DK_CLI_INPUT_SHAPE(&o->shapes),
         {0}};
     const dk_cli_spec spec = {
         .cmd = "diff", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
@@ -135,6 +139,7 @@ static int run_diff(diff_opts *o)
     ro.cfg.model = o->model;
     ro.cfg.against = o->against;
     ro.cfg.save = o->save;
+    ro.cfg.load = dk_cli_load_options(&o->shapes, o->n_inputs ? o->inputs[0] : NULL);
     dk_diff_run_result r;
     signal(SIGINT, on_sigint);
     dk_status st = dk_diff_run(&ro, &r);

@@ -8,6 +8,7 @@
 #include "deltakern/passes.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 
 static void print_value_list(const dk_graph *g, const char *what, const int *vals, int n)
 {
@@ -40,11 +41,15 @@ int dk_cmd_info(int argc, char **argv)
 {
     int opt = 0;
     const char *disable = NULL, *model = NULL;
+    static dk_cli_shapes shapes;
+    memset(&shapes, 0, sizeof shapes);
+    shapes.cmd = "info";
     const dk_cli_opt opts[] = {
         {"opt", 0, DK_CLI_INT, &opt, "N", .help = "graph optimisation level 0-3 (default 0)",
          .flags = DK_CLI_USAGE, .max = DK_OPT_MAX},
         {"disable", 0, DK_CLI_STRING, &disable, "PASS+PASS", .help = "graph passes to skip, '+'-separated",
          .flags = DK_CLI_USAGE},
+        DK_CLI_INPUT_SHAPE(&shapes),
         {0}};
     const dk_cli_spec spec = {
         .cmd = "info", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
@@ -56,7 +61,7 @@ int dk_cmd_info(int argc, char **argv)
     int rc = dk_cli_parse(&spec, argc, argv);
     if (rc >= 0) return rc;
     dk_graph *g;
-    dk_status s = dk_onnx_load(model, &g);
+    dk_status s = dk_onnx_load_with(model, dk_cli_load_options(&shapes, NULL), &g);
     if (s == DK_ERR_UNSUPPORTED) {
         char error[2048]; /* the load's error, printed after the table */
         snprintf(error, sizeof error, "%s", dk_last_error());

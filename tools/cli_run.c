@@ -14,6 +14,7 @@
 #include "deltakern/variant.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 
 #define MAX_INPUTS 4096
 #define MAX_PATTERNS 64
@@ -37,6 +38,8 @@ typedef struct run_opts {
     int top;
     int softmax;
     dk_preprocess pre;
+    dk_cli_shapes shapes;      /* --input-shape */
+    const dk_onnx_options *load;
 } run_opts;
 
 static int parse_triplet(const char *s, float v[3])
@@ -90,6 +93,7 @@ static int parse(int argc, char **argv, run_opts *o)
                    "choices are stored as int");
     o->top = 5;
     o->softmax = 1;
+    o->shapes.cmd = "run";
     dk_preprocess_default(&o->pre);
     const dk_cli_opt opts[] = {
         {"input", 'i', DK_CLI_LIST, o->inputs, "INPUT", .help = "an input; repeat for more",
@@ -110,6 +114,7 @@ static int parse(int argc, char **argv, run_opts *o)
         {"save-output", 0, DK_CLI_STRING, &o->save_output, "F",
          .help = "write the first output of the last input as .npy"},
         {"force", 0, DK_CLI_FLAG, &o->force, .help = "overwrite an existing --save-output file"},
+        DK_CLI_INPUT_SHAPE(&o->shapes),
         {.kind = DK_CLI_HEADING, .help = "image preprocessing (defaults: torchvision's ImageNet evaluation transform):"},
         {"size", 0, DK_CLI_CUSTOM, &o->pre, "N|HxW", .parse = parse_size, .expect = "N or HxW",
          .help = "network input size = centre-crop size (default: read from\n"
@@ -251,7 +256,7 @@ static int run_variant(run_opts *o, const dk_variant *variant, const dk_labels *
     char name[256];
     o->label = dk_variant_canonical(variant, 0, name, sizeof name);
     dk_graph *g;
-    dk_status st = dk_onnx_load(o->model, &g);
+    dk_status st = dk_onnx_load_with(o->model, o->load, &g);
     if (st != DK_OK) return dk_cli_fail(st);
     int rc = DK_EXIT_OK;
     st = dk_graph_optimize(g, (int)dk_variant_get_int(variant, "opt", 0), dk_variant_get(variant, "disable"));
@@ -282,6 +287,13 @@ int dk_cmd_run(int argc, char **argv)
     if (o.save_output && !o.force && stat(o.save_output, &st_out) == 0) {
         dk_cli_error("run: %s exists (use --force to overwrite)", o.save_output);
         return DK_EXIT_USAGE;
+    }
+    /* a .npy or .pb first input fixes the model's symbolic dims; for an
+     * image, --size does (an image batch 1x3xHxW) */
+    o.load = dk_cli_load_options(&o.shapes, o.inputs[0]);
+    if (!o.shapes.load.fill && o.pre.height) {
+        o.shapes.fill = (dk_input_shape){.ndim = 4, .dims = {1, 3, o.pre.height, o.pre.width}};
+        o.shapes.load.fill = &o.shapes.fill;
     }
     int n_variants;
     dk_status st = collect_variants(&o, variants, &n_variants);

@@ -9,6 +9,7 @@
 #include "deltakern/sweep.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 
 #define MAX_NAMED 64
 
@@ -20,6 +21,7 @@ typedef struct sweep_opts {
     int n_named;
     int reps, warmup, force;
     uint64_t seed;
+    dk_cli_shapes shapes;
 } sweep_opts;
 
 /* -b, once: one backend per sweep. */
@@ -41,6 +43,7 @@ static int parse(int argc, char **argv, sweep_opts *o)
     o->reps = 20;
     o->warmup = 3;
     o->seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
+    o->shapes.cmd = "sweep";
     const dk_cli_opt opts[] = {
         {"backend", 'b', DK_CLI_CUSTOM, &o->backend, "BACKEND", .parse = parse_backend, .flags = DK_CLI_REQUIRED,
          .missing = "no backend given (-b BACKEND, e.g. -b onednn; see deltakern backends)",
@@ -55,6 +58,7 @@ static int parse(int argc, char **argv, sweep_opts *o)
         {"seed", 0, DK_CLI_U64, &o->seed, "N", .help = "seed of the random input (default: from the clock)"},
         {"output", 'o', DK_CLI_STRING, &o->output, "FILE", .help = "write the results as JSON (atomically)"},
         {"force", 0, DK_CLI_FLAG, &o->force, .help = "overwrite an existing --output file"},
+        DK_CLI_INPUT_SHAPE(&o->shapes),
         {0}};
     const dk_cli_spec spec = {
         .cmd = "sweep", .opts = opts, .args = "MODEL.onnx", .arg_name = "MODEL", .min_args = 1, .max_args = 1,
@@ -83,11 +87,12 @@ static int parse(int argc, char **argv, sweep_opts *o)
 
 int dk_cmd_sweep(int argc, char **argv)
 {
-    sweep_opts o;
+    static sweep_opts o; /* large: the shapes */
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     dk_sweep_config cfg = {.model = o.model, .backend = o.backend, .nodes = o.named, .n_nodes = o.n_named,
-                           .reps = o.reps, .warmup = o.warmup, .seed = o.seed};
+                           .reps = o.reps, .warmup = o.warmup, .seed = o.seed,
+                           .load = dk_cli_load_options(&o.shapes, NULL)};
     dk_sweep *s = NULL;
     dk_status st = dk_sweep_run(&cfg, &s);
     if (st != DK_OK) return dk_cli_fail(st);

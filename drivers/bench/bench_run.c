@@ -69,7 +69,7 @@ static dk_status load_input(dk_bench *b, const dk_bench_options *o, const dk_gra
 /* Loads the model for one variant and optimises it at the variant's level. */
 static dk_status load_graph(const dk_bench_options *o, const dk_variant *v, dk_graph **g)
 {
-    DK_TRY(dk_onnx_load(o->model, g));
+    DK_TRY(dk_onnx_load_with(o->model, o->load, g));
     dk_status st = dk_graph_optimize(*g, (int)dk_variant_get_int(v, "opt", 0), dk_variant_get(v, "disable"));
     if (st != DK_OK) {
         dk_graph_destroy(*g);

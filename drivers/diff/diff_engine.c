@@ -29,7 +29,7 @@ static dk_status get_graph(dk_diff *d, const dk_variant *v, dk_graph **out)
         }
     /* the model is read once; each optimisation level is a clone of it that
      * shares its weights (held once, however many levels and sessions) */
-    if (!d->model) DK_TRY(dk_onnx_load(d->c.model, &d->model));
+    if (!d->model) DK_TRY(dk_onnx_load_with(d->c.model, d->c.load, &d->model));
     dk_graph *g;
     DK_TRY(dk_graph_clone(d->model, &g));
     dk_status st = dk_graph_optimize(g, opt, dis);

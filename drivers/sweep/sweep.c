@@ -555,7 +555,7 @@ dk_status dk_sweep_run(const dk_sweep_config *cfg, dk_sweep **out)
     s->o = *cfg;
     dk_status st = parse_base(s);
     if (st == DK_OK) st = build_combos(s);
-    if (st == DK_OK) st = dk_onnx_load(s->o.model, &s->g);
+    if (st == DK_OK) st = dk_onnx_load_with(s->o.model, s->o.load, &s->g);
     if (st == DK_OK) st = dk_graph_optimize(s->g, s->opt, dk_variant_get(&s->base, "disable"));
     if (st == DK_OK) st = select_nodes(s);
     if (st == DK_OK) {

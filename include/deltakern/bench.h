@@ -30,6 +30,8 @@
 extern "C" {
 #endif
 
+struct dk_onnx_options;
+
 typedef struct dk_bench_options {
     const char *model;          /* ONNX file */
     const dk_variant *variants; /* interleaved round by round */
@@ -46,6 +48,7 @@ typedef struct dk_bench_options {
     int measure_roofline;       /* measure peak and bandwidth when no cached values */
     int overhead;               /* also time uninstrumented whole runs, interleaved */
     int sessions;               /* sessions per variant taken in turn (0: 1); see docs/bench.md */
+    const struct dk_onnx_options *load; /* input shapes, notes (deltakern/onnx.h); NULL: none */
 } dk_bench_options;
 
 typedef struct dk_bench dk_bench;

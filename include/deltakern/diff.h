@@ -27,6 +27,8 @@
 extern "C" {
 #endif
 
+struct dk_onnx_options;
+
 struct cJSON;
 
 #define DK_DIFF_MAX_VARIANTS 16
@@ -42,6 +44,7 @@ typedef struct dk_diff_config {
     int skip_determinism;         /* 1: no second run per variant and image (the
                                      determinism check, on by default) */
     int max_mixed_runs;           /* budget of mixed runs per flip (0: 64) */
+    const struct dk_onnx_options *load; /* input shapes, notes (deltakern/onnx.h); NULL: none */
 } dk_diff_config;
 
 typedef struct dk_diff dk_diff;

@@ -25,6 +25,8 @@
 extern "C" {
 #endif
 
+struct dk_onnx_options;
+
 typedef struct dk_sweep_config {
     const char *model;         /* ONNX file */
     const char *backend;       /* variant, possibly with fixed options; opt=1 unless it names a level */
@@ -32,6 +34,7 @@ typedef struct dk_sweep_config {
     int n_nodes;
     int reps, warmup;          /* timed runs per combination and node; untimed runs before */
     uint64_t seed;             /* of the random input */
+    const struct dk_onnx_options *load; /* input shapes, notes (deltakern/onnx.h); NULL: none */
 } dk_sweep_config;
 
 typedef struct dk_sweep dk_sweep;

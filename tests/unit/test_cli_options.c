@@ -10,6 +10,7 @@
 
 #include "tools/cli.h"
 #include "tools/cli_options.h"
+#include "tools/cli_shapes.h"
 #include "test_util.h"
 
 typedef struct values {
@@ -238,6 +239,41 @@ static int help_column(const char *help, const char *first_words)
     return (int)(p - line);
 }
 
+/* --input-shape (tools/cli_shapes.c): repeatable, each shape parsed, a
+ * malformed one or a name given twice is one error line. */
+static dk_cli_shapes shapes;
+static const dk_cli_opt shape_opts[] = {DK_CLI_INPUT_SHAPE(&shapes), {0}};
+static const dk_cli_spec shape_spec = {.cmd = "s", .opts = shape_opts, .args = "IN", .arg_name = "IN",
+                                       .min_args = 1, .max_args = 1, .argv_out = v.args};
+
+static void test_input_shape_option(void **state)
+{
+    (void)state;
+    memset(&shapes, 0, sizeof shapes);
+    shapes.cmd = "s";
+    assert_int_equal(parse(&shape_spec, "s --input-shape x=1x3x48x320 --input-shape=y=2 m.onnx"), -1);
+    assert_int_equal(shapes.n, 2);
+    assert_string_equal(shapes.v[0].name, "x");
+    assert_int_equal(shapes.v[0].ndim, 4);
+    assert_true(shapes.v[0].dims[2] == 48 && shapes.v[0].dims[3] == 320);
+    assert_string_equal(shapes.v[1].name, "y");
+    assert_true(shapes.v[1].ndim == 1 && shapes.v[1].dims[0] == 2);
+    const dk_onnx_options *o = dk_cli_load_options(&shapes, NULL);
+    assert_true(o->shapes == shapes.v && o->n_shapes == 2 && o->fill == NULL && o->note != NULL);
+
+    memset(&shapes, 0, sizeof shapes);
+    shapes.cmd = "s";
+    expect_error(&shape_spec, "s --input-shape x=1x3x m.onnx",
+                 "s: --input-shape: input shape 'x=1x3x': axis 2 is not a positive integer "
+                 "(expected NAME=DxDx...xD, e.g. x=1x3x224x224)");
+    memset(&shapes, 0, sizeof shapes);
+    shapes.cmd = "s";
+    expect_error(&shape_spec, "s --input-shape x=1 --input-shape x=2 m.onnx", "s: --input-shape gives 'x' twice");
+    memset(&shapes, 0, sizeof shapes);
+    assert_int_equal(parse(&shape_spec, "s --help"), DK_EXIT_OK);
+    assert_non_null(strstr(out, "      --input-shape NAME=DxD...  graph input NAME's shape, e.g. x=1x3x48x320; repeatable\n"));
+}
+
 static void test_help_is_generated_from_the_table(void **state)
 {
     (void)state;
@@ -292,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_positional_counts),
         cmocka_unit_test(test_required_option),
         cmocka_unit_test(test_help_is_generated_from_the_table),
+        cmocka_unit_test(test_input_shape_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

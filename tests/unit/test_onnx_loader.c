@@ -334,6 +334,84 @@ static void test_symbolic_batch_becomes_one(void **state)
     builder_free(&b);
 }
 
+static void count_note(const char *line, void *ctx)
+{
+    /* add_input names every symbolic dimension 'batch' */
+    assert_non_null(strstr(line, "graph input 'x': symbolic batch dimension 'batch' set to 1"));
+    ++*(int *)ctx;
+}
+
+/* dk_onnx_load_with: given shapes, a fill shape and the batch note. */
+static void test_input_shapes(void **state)
+{
+    (void)state;
+    builder b;
+    builder_init(&b, 13);
+    add_input(&b, "x", 3, (int64_t[]){-1, 4, -1});
+    add_node(&b, "Relu", "relu", "x", "y");
+    add_output(&b, "y");
+    const char *path = save(&b);
+    dk_graph *g;
+    dk_input_shape s = {"x", 3, {2, 4, 9}};
+    assert_int_equal(dk_onnx_load_shaped(path, &s, 1, &g), DK_OK);
+    const dk_tensor *t = &g->values[g->inputs[0]].t;
+    assert_true(t->dims[0] == 2 && t->dims[1] == 4 && t->dims[2] == 9);
+    t = &g->values[g->outputs[0]].t;
+    assert_true(t->ndim == 3 && t->dims[0] == 2 && t->dims[2] == 9); /* inferred from it */
+    dk_graph_destroy(g);
+
+    /* a fill shape (name "": the first input) fixes the symbolic dims only,
+     * not the static 4; with the batch fixed there is no note */
+    int notes = 0;
+    dk_input_shape fill3 = {"", 3, {5, 99, 6}};
+    dk_onnx_options o = {.fill = &fill3, .note = count_note, .note_ctx = &notes};
+    assert_int_equal(dk_onnx_load_with(path, &o, &g), DK_OK);
+    t = &g->values[g->inputs[0]].t;
+    assert_true(t->dims[0] == 5 && t->dims[1] == 4 && t->dims[2] == 6);
+    assert_int_equal(notes, 0);
+    dk_graph_destroy(g);
+    dk_input_shape given = {"x", 3, {1, 4, 6}}; /* fill is ignored for an input given a shape */
+    o.shapes = &given;
+    o.n_shapes = 1;
+    assert_int_equal(dk_onnx_load_with(path, &o, &g), DK_OK);
+    assert_true(g->values[g->inputs[0]].t.dims[0] == 1);
+    dk_graph_destroy(g);
+
+    /* a fill of another rank is ignored: the open axis 2 is an error */
+    dk_input_shape fill2 = {"", 2, {5, 6}};
+    o = (dk_onnx_options){.fill = &fill2, .note = count_note, .note_ctx = &notes};
+    g = (dk_graph *)0x1;
+    assert_int_equal(dk_onnx_load_with(path, &o, &g), DK_ERR_UNSUPPORTED);
+    assert_null(g);
+    assert_non_null(strstr(dk_last_error(), "graph input 'x' has symbolic dimension 'batch' at axis 2: give "
+                                            "it with --input-shape x=1x4xB"));
+    assert_int_equal(notes, 0);
+
+    /* a static dim that disagrees, a wrong rank, an unknown name */
+    dk_input_shape bad = {"x", 3, {1, 5, 6}};
+    assert_int_equal(dk_onnx_load_shaped(path, &bad, 1, &g), DK_ERR_SHAPE);
+    assert_non_null(strstr(dk_last_error(), "axis 1 is 5 but the model fixes it to 4"));
+    bad.ndim = 2;
+    assert_int_equal(dk_onnx_load_shaped(path, &bad, 1, &g), DK_ERR_SHAPE);
+    assert_non_null(strstr(dk_last_error(), "has 2 dimensions but graph input 'x' has rank 3"));
+    dk_input_shape other = {"z", 1, {1}};
+    assert_int_equal(dk_onnx_load_shaped(path, &other, 1, &g), DK_ERR_INVALID);
+    assert_non_null(strstr(dk_last_error(), "'z', which is not a graph input (the graph inputs: 'x')"));
+    builder_free(&b);
+
+    /* only the batch open: 1, with one note */
+    builder_init(&b, 13);
+    add_input(&b, "x", 2, (int64_t[]){-1, 4});
+    add_node(&b, "Relu", "relu", "x", "y");
+    add_output(&b, "y");
+    o = (dk_onnx_options){.note = count_note, .note_ctx = &notes};
+    assert_int_equal(dk_onnx_load_with(save(&b), &o, &g), DK_OK);
+    assert_true(g->values[g->inputs[0]].t.dims[0] == 1);
+    assert_int_equal(notes, 1);
+    dk_graph_destroy(g);
+    builder_free(&b);
+}
+
 /* Each malformed model fails with the expected status and a message naming the culprit. */
 static void expect_failure(builder *b, dk_status want, const char *needle)
 {
@@ -447,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_folds_shape_arithmetic),
         cmocka_unit_test(test_sorts_nodes),
         cmocka_unit_test(test_symbolic_batch_becomes_one),
+        cmocka_unit_test(test_input_shapes),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_missing_and_empty_files),
     };
