@@ -39,7 +39,7 @@
  * order change is u_in C with C = sum_j |x_j dy/dx_j| (the condition of the
  * op); rows that need it compute C explicitly (Sigmoid, Softmax, LRN, Clip).
  *
- * Transcendental functions (exp, log, pow, erf, tanh) are allowed a relative
+ * Transcendental functions (exp, log, log1p, pow, erf, tanh) are allowed a relative
  * error of 4 ulps, counted as DK_TOL_TRANSCENDENTAL_U = 8 roundings (one ulp is
  * at most 2u relative). Square roots too: IEEE rounds sqrt correctly, but
  * vectorised code often takes rsqrt and a Newton step (a few ulps). glibc's
@@ -213,13 +213,21 @@ static dk_status mag_pow(const dk_graph *, const dk_node *, const dk_tensor *con
                          const dk_tensor *, double *, double *, double *);
 static dk_status mag_layernorm(const dk_graph *, const dk_node *, const dk_tensor *const *,
                                const dk_tensor *, double *, double *, double *);
+static dk_status mag_exp(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                         const dk_tensor *, double *, double *, double *);
+static dk_status mag_log(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                         const dk_tensor *, double *, double *, double *);
+static dk_status mag_softplus(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                              const dk_tensor *, double *, double *, double *);
+static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                         const dk_tensor *, double *, double *, double *);
 
 #define T_TEXT "T = 8 (4 ulps)"
 #define COPY_ROW(OP)                                                                       \
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(45, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(53, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -370,6 +378,45 @@ static const tol_row table[] = {
      {DK_OP_ERF, "-", "T", 1, "|y|", "erf (" T_TEXT ")"}},
     {DK_OP_TANH, K_NONE, 0, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
      {DK_OP_TANH, "-", "T", 1, "|y|", "tanh (" T_TEXT ")"}},
+    /* Abs, Floor, Ceil: exact in any float format (a sign clear; an integer
+     * part, representable whenever x is). m = 1 as for Neg; Floor and Ceil
+     * of a rounded input may jump by 1, but no backend rounds their input (all
+     * run the reference kernel). */
+    {DK_OP_ABS, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_ABS, "-", "0", 1, "|y|", "sign clear: exact"}},
+    {DK_OP_FLOOR, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_FLOOR, "-", "0", 1, "|y|", "integer part: exact"}},
+    {DK_OP_CEIL, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_CEIL, "-", "0", 1, "|y|", "integer part: exact"}},
+    /* Reciprocal: one division (|x f'(x)| = |y|: m = 1). */
+    {DK_OP_RECIPROCAL, K_NONE, 0, 1, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_RECIPROCAL, "-", "1", 1, "|y|", "one division"}},
+    /* Exp: T, and the range reduction's rounding of k ln2 (see above):
+     * A = |x| y. Input sensitivity |x f'(x)| = |x| y: C = |x| y. */
+    {DK_OP_EXP, K_NONE, 0, 0, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_exp, 1, 1,
+     {DK_OP_EXP, "-", "T", 1, "y", "exp (" T_TEXT "); A = C = |x| y (range reduction)"}},
+    /* Log: T relative to |y|. Vector code returns k ln2 + p(f) with |p(f)| <
+     * 1/2: rounding k ln2 and the sum errs by u (|y| + 1/2) absolute, so
+     * A = 1 (absolute u_acc). Input sensitivity |x f'(x)| = 1: C = 1. */
+    {DK_OP_LOG, K_NONE, 0, 0, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_log, 1, 1,
+     {DK_OP_LOG, "-", "T", 1, "|y|", "log (" T_TEXT "); A = C = 1 (absolute: k ln2 + p(f))"}},
+    /* Softplus: log1p(exp(x)) (x + log1p(exp(-x)) for x > 0): exp and log1p T
+     * each, one addition. e^x/(1 + e^x) <= log(1 + e^x), so exp's relative
+     * error passes into y at most undamped; its range reduction errs by u|x|
+     * relative in exp, at most u |x| min(y, 1) in y (A). Input sensitivity
+     * C = |x| sigma(x). A naive log(1 + exp(x)) loses all accuracy below
+     * x ~ -17 and fails this row: a real accuracy loss. */
+    {DK_OP_SOFTPLUS, K_NONE, 0, 1, 0, -1, 2, 1, MAG_FN, {0}, 0, mag_softplus, 1, 1,
+     {DK_OP_SOFTPLUS, "-", "1 + 2T", 1, "y",
+      "exp, log1p (" T_TEXT "), addition; A = |x| min(y,1), C = |x| sigma(x)"}},
+    /* Elu: alpha (e^x - 1) for x < 0, a copy otherwise. exp(x) - 1 errs by T
+     * relative to e^x (not to the difference), then the subtraction and the
+     * product by alpha: n = T + 2 relative to S = |alpha| (e^x + |e^x - 1|);
+     * A = |alpha| |x| e^x (range reduction). Input sensitivity C = |alpha x| e^x
+     * (x < 0), |x| (x >= 0). Non-negative x is copied: S = |y|. */
+    {DK_OP_ELU, K_NONE, 0, 2, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_elu, 1, 1,
+     {DK_OP_ELU, "-", "2 + T", 1, "|alpha| (e^x + |e^x - 1|) (x < 0)",
+      "exp (" T_TEXT "), subtraction, product by alpha; A = |alpha x| e^x"}},
     COPY_ROW(DK_OP_FLATTEN),
     COPY_ROW(DK_OP_RESHAPE),
     COPY_ROW(DK_OP_TRANSPOSE),
@@ -688,6 +735,69 @@ static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *c
         double ei = fabs(dk_tensor_get(e, broadcast_index(e, n->p.axis.axis, ref, i)));
         C[i] = (ei + ln) * yi;
         A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
+    }
+    return DK_OK;
+}
+
+static dk_status mag_exp(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                         const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    DK_TRY(want_f32(n, in[0], "input 0"));
+    const float *x = in[0]->data, *y = ref->data;
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        double yi = fabs((double)y[i]);
+        S[i] = yi;
+        C[i] = A[i] = isinf(yi) ? 0 : fabs((double)x[i]) * yi; /* overflow: judged by itself */
+    }
+    return DK_OK;
+}
+
+static dk_status mag_log(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                         const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    DK_TRY(want_f32(n, in[0], "input 0"));
+    const float *y = ref->data;
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        S[i] = fabs((double)y[i]);
+        C[i] = A[i] = isfinite(y[i]) ? 1.0 : 0.0; /* log 0, log of a negative: exact */
+    }
+    return DK_OK;
+}
+
+static dk_status mag_softplus(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                              const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    DK_TRY(want_f32(n, in[0], "input 0"));
+    const float *x = in[0]->data, *y = ref->data;
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        double xi = x[i], yi = fabs((double)y[i]);
+        S[i] = yi;
+        C[i] = fabs(xi) / (1.0 + exp(-xi));
+        A[i] = fabs(xi) * (yi < 1 ? yi : 1);
+    }
+    return DK_OK;
+}
+
+static dk_status mag_elu(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                         const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g;
+    DK_TRY(want_f32(n, in[0], "input 0"));
+    const float *x = in[0]->data, *y = ref->data;
+    const double alpha = fabs((double)n->p.act.alpha);
+    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+        double xi = x[i];
+        if (!(xi < 0)) { /* a copy (NaN included) */
+            S[i] = C[i] = fabs((double)y[i]);
+            A[i] = 0;
+            continue;
+        }
+        double e = exp(xi);
+        S[i] = alpha * (e + fabs(e - 1.0));
+        C[i] = A[i] = alpha * fabs(xi) * e;
     }
     return DK_OK;
 }

@@ -1,5 +1,6 @@
 /* Shape inference for the elementwise ops: activations and functions (Relu,
- * LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg, Sqrt, Erf, Tanh), Clip,
+ * LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Softplus, Neg, Abs, Sqrt,
+ * Erf, Tanh, Exp, Log, Reciprocal, Floor, Ceil), Clip,
  * and the broadcasting binary ops Add, Sub, Mul, Div, Pow.
  *
  * FLOP convention: one operation per output element, whatever the op
@@ -41,8 +42,13 @@ dk_status dk__infer_unary(dk_graph *g, dk_node *n)
         DK_TRY(dk__attr_float(g, n, "alpha", 0.2f, &p->alpha));
         DK_TRY(dk__attr_float(g, n, "beta", 0.5f, &p->beta));
         break;
+    case DK_OP_ELU:
+        DK_TRY(dk__attr_float(g, n, "alpha", 1.0f, &p->alpha));
+        break;
     case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH: case DK_OP_NEG:
-    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH:
+    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH: case DK_OP_ABS: case DK_OP_EXP:
+    case DK_OP_LOG: case DK_OP_RECIPROCAL: case DK_OP_FLOOR: case DK_OP_CEIL:
+    case DK_OP_SOFTPLUS:
         break;
     default:
         return dk__node_error(g, n, DK_ERR_INTERNAL, "not an activation op");

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(45, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(53, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -30,6 +30,14 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_SQRT] = {DK_OP_SQRT, "Sqrt", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ERF] = {DK_OP_ERF, "Erf", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
     [DK_OP_TANH] = {DK_OP_TANH, "Tanh", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_ABS] = {DK_OP_ABS, "Abs", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_EXP] = {DK_OP_EXP, "Exp", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_LOG] = {DK_OP_LOG, "Log", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_RECIPROCAL] = {DK_OP_RECIPROCAL, "Reciprocal", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_FLOOR] = {DK_OP_FLOOR, "Floor", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_CEIL] = {DK_OP_CEIL, "Ceil", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_SOFTPLUS] = {DK_OP_SOFTPLUS, "Softplus", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
+    [DK_OP_ELU] = {DK_OP_ELU, "Elu", 1, 1, 1, 1, ATTRS("alpha", "consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ADD] = {DK_OP_ADD, "Add", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
                    dk__infer_binary, dk__eval_arith},
     [DK_OP_SUB] = {DK_OP_SUB, "Sub", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),

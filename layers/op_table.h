@@ -75,8 +75,9 @@ DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
 DK_DECLARE_INFER(dk__infer_layernorm);
 /* op_eltwise.c */
-DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
-                                           Sqrt, Erf, Tanh */
+DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
+                                           Softplus, Neg, Abs, Sqrt, Erf, Tanh, Exp, Log,
+                                           Reciprocal, Floor, Ceil */
 DK_DECLARE_INFER(dk__infer_clip);
 DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* op_dense.c */

@@ -534,6 +534,10 @@ static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
         float alpha = (float)dk_rng_uniform(R, 0.01, 0.5);
         dk__op_case_attr_float(c, "alpha", alpha);
         dk__op_case_desc(c, " alpha=%g", alpha);
+    } else if (op == DK_OP_ELU) {
+        float alpha = (float)dk_rng_uniform(R, 0.1, 2);
+        dk__op_case_attr_float(c, "alpha", alpha);
+        dk__op_case_desc(c, " alpha=%g", alpha);
     } else if (op == DK_OP_HARDSIGMOID) {
         float alpha = (float)dk_rng_uniform(R, 0.1, 0.5),
               beta = (float)dk_rng_uniform(R, 0.2, 0.8);
@@ -549,6 +553,39 @@ static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYREL
 /* erf saturates beyond |x| ~ 4, tanh beyond ~ 9: the second class reaches both tails */
 static void gen_erf(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ERF, cls, cls ? 6 : 2); }
 static void gen_tanh(dk__op_case *c, int cls) { gen_unary(c, DK_OP_TANH, cls, cls ? 12 : 3); }
+
+/* Abs, Floor, Ceil are exact: any values; the wide class gives Floor and
+ * Ceil integers of several digits. Exp up to e^20 and down to e^-20;
+ * Softplus into both tails (y ~ e^x below, y ~ x above); Elu mostly on its
+ * exponential side. */
+static void gen_abs(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ABS, cls, 8); }
+static void gen_floor(dk__op_case *c, int cls) { gen_unary(c, DK_OP_FLOOR, cls, cls ? 1000 : 4); }
+static void gen_ceil(dk__op_case *c, int cls) { gen_unary(c, DK_OP_CEIL, cls, cls ? 1000 : 4); }
+static void gen_exp(dk__op_case *c, int cls) { gen_unary(c, DK_OP_EXP, cls, cls ? 20 : 3); }
+static void gen_softplus(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SOFTPLUS, cls, cls ? 30 : 4); }
+static void gen_elu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ELU, cls, cls ? 12 : 3); }
+
+/* Log and Reciprocal on positive inputs away from 0 (Reciprocal with a
+ * random sign); the second class log-uniform over six decades. */
+static void gen_positive(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    double lo = cls ? 1e-3 : 0.05, hi = cls ? 1e3 : 4;
+    int x = dk__op_case_input(c, "x", rank, xd, lo, hi);
+    dk_tensor *t = dk__op_case_tensor(c, x);
+    for (int64_t i = 0; t && i < dk_tensor_numel(t); i++) {
+        float *v = (float *)t->data + i;
+        if (cls) *v = (float)pow(10.0, dk_rng_uniform(R, -3, 3));
+        if (op == DK_OP_RECIPROCAL && dk_rng_chance(R, 0.5)) *v = -*v;
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_desc(c, "x %s |x| in [%g,%g)%s", dk__op_case_shape(rank, xd), lo, hi,
+                     cls ? " log-uniform" : "");
+}
+static void gen_log(dk__op_case *c, int cls) { gen_positive(c, DK_OP_LOG, cls); }
+static void gen_reciprocal(dk__op_case *c, int cls) { gen_positive(c, DK_OP_RECIPROCAL, cls); }
 
 /* Sqrt on positive inputs only (NaN below 0 compares equal but proves nothing);
  * the second class spans six orders of magnitude. */
@@ -836,7 +873,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(45, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(53, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -876,6 +913,15 @@ static const dk__op_gen generators[] = {
     {DK_OP_SQRT, 2, gen_sqrt, "NCHW [0.01,4);any rank log-uniform [1e-4,1e2)"},
     {DK_OP_ERF, 2, gen_erf, "NCHW [-2,2];any rank [-6,6]"},
     {DK_OP_TANH, 2, gen_tanh, "NCHW [-3,3];any rank [-12,12]"},
+    {DK_OP_ABS, 2, gen_abs, "NCHW;any rank"},
+    {DK_OP_FLOOR, 2, gen_floor, "NCHW [-4,4];any rank [-1000,1000]"},
+    {DK_OP_CEIL, 2, gen_ceil, "NCHW [-4,4];any rank [-1000,1000]"},
+    {DK_OP_EXP, 2, gen_exp, "NCHW [-3,3];any rank [-20,20]"},
+    {DK_OP_LOG, 2, gen_log, "NCHW [0.05,4);any rank log-uniform [1e-3,1e3)"},
+    {DK_OP_RECIPROCAL, 2, gen_reciprocal,
+     "NCHW |x| in [0.05,4);any rank log-uniform |x| in [1e-3,1e3)"},
+    {DK_OP_SOFTPLUS, 2, gen_softplus, "NCHW [-4,4];any rank [-30,30]"},
+    {DK_OP_ELU, 2, gen_elu, "NCHW [-3,3];any rank [-12,12]"},
     {DK_OP_CLIP, 5, gen_clip,
      "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
     {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},

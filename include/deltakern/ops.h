@@ -59,6 +59,14 @@ typedef enum dk_op {
     DK_OP_CONSTANTOFSHAPE,
     DK_OP_EQUAL,
     DK_OP_WHERE,
+    DK_OP_ABS,
+    DK_OP_EXP,
+    DK_OP_LOG,
+    DK_OP_RECIPROCAL,
+    DK_OP_FLOOR,
+    DK_OP_CEIL,
+    DK_OP_SOFTPLUS,
+    DK_OP_ELU,
     DK_OP_COUNT
 } dk_op;
 
@@ -107,8 +115,9 @@ typedef struct dk_gemm_params {
     int has_c;
 } dk_gemm_params;
 
-/* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
- * when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf and Tanh (no parameter). A Clip bound fed as a
+/* Relu, LeakyRelu (alpha), Elu (alpha), HardSigmoid (alpha, beta), Clip (min,
+ * max; -inf/+inf when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf, Tanh, Abs,
+ * Exp, Log, Reciprocal, Floor, Ceil and Softplus (no parameter). A Clip bound fed as a
  * graph input (known only at run time) is NaN here: kernels then read it from
  * input 1 (min) or 2 (max); a backend that cannot must decline the node. */
 typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;

@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(45, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(53, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -21,6 +21,14 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_SQRT] = dk_ref_unary,
     [DK_OP_ERF] = dk_ref_unary,
     [DK_OP_TANH] = dk_ref_unary,
+    [DK_OP_ABS] = dk_ref_unary,
+    [DK_OP_EXP] = dk_ref_unary,
+    [DK_OP_LOG] = dk_ref_unary,
+    [DK_OP_RECIPROCAL] = dk_ref_unary,
+    [DK_OP_FLOOR] = dk_ref_unary,
+    [DK_OP_CEIL] = dk_ref_unary,
+    [DK_OP_SOFTPLUS] = dk_ref_unary,
+    [DK_OP_ELU] = dk_ref_unary,
     [DK_OP_ADD] = dk_ref_binary,
     [DK_OP_SUB] = dk_ref_binary,
     [DK_OP_MUL] = dk_ref_binary,

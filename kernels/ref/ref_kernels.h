@@ -30,8 +30,9 @@ DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
 DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when asked for */
 /* ref_eltwise.c */
-DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
-                                    Sqrt, Erf, Tanh (libm in double) */
+DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
+                                    Softplus, Neg, Abs, Floor, Ceil, Reciprocal, Sqrt, Erf,
+                                    Tanh, Exp, Log (libm in double) */
 DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
