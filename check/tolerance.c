@@ -161,7 +161,8 @@ typedef enum k_kind {
     K_SOFTMAX,  /* axis length (legacy: prod(dims[axis:])) */
     K_REDUCE,   /* product of the reduced dims */
     K_LRN,      /* window size */
-    K_NORM      /* LayerNormalization: prod(dims[axis:]), the normalised block */
+    K_NORM,     /* LayerNormalization: prod(dims[axis:]), the normalised block */
+    K_INPUTS    /* Sum, Mean, Max, Min: the number of inputs */
 } k_kind;
 
 typedef enum mag_kind {
@@ -215,6 +216,8 @@ static dk_status mag_layernorm(const dk_graph *, const dk_node *, const dk_tenso
                                const dk_tensor *, double *, double *, double *);
 static dk_status mag_exp(const dk_graph *, const dk_node *, const dk_tensor *const *,
                          const dk_tensor *, double *, double *, double *);
+static dk_status mag_variadic(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                              const dk_tensor *, double *, double *, double *);
 static dk_status mag_log(const dk_graph *, const dk_node *, const dk_tensor *const *,
                          const dk_tensor *, double *, double *, double *);
 static dk_status mag_softplus(const dk_graph *, const dk_node *, const dk_tensor *const *,
@@ -227,7 +230,7 @@ static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(53, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(57, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -417,6 +420,19 @@ static const tol_row table[] = {
     {DK_OP_ELU, K_NONE, 0, 2, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_elu, 1, 1,
      {DK_OP_ELU, "-", "2 + T", 1, "|alpha| (e^x + |e^x - 1|) (x < 0)",
       "exp (" T_TEXT "), subtraction, product by alpha; A = |alpha x| e^x"}},
+    /* Sum: K inputs added in any order, K - 1 roundings relative to
+     * S = sum |x_j| (each input broadcast). Mean: the same sum, then a
+     * division by K or a product with fl(1/K): n = K + 1, S = sum |x_j| / K.
+     * Max, Min: comparisons only, exact (K reported, not counted). */
+    {DK_OP_SUM, K_INPUTS, 1, -1, 0, -1, 0, 1, MAG_FN, {0}, 0, mag_variadic, 0, 0,
+     {DK_OP_SUM, "number of inputs", "K - 1", 1, "sum |x_j|", "K-1 additions (any order)"}},
+    {DK_OP_MEAN, K_INPUTS, 1, 1, 0, -1, 0, 1, MAG_FN, {0}, 0, mag_variadic, 0, 0,
+     {DK_OP_MEAN, "number of inputs", "K + 1", 1, "sum |x_j| / K",
+      "K-1 additions, then *fl(1/K) (2 roundings)"}},
+    {DK_OP_MAX, K_INPUTS, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_MAX, "number of inputs", "0", 1, "|y|", "comparisons only: exact"}},
+    {DK_OP_MIN, K_INPUTS, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_MIN, "number of inputs", "0", 1, "|y|", "comparisons only: exact"}},
     COPY_ROW(DK_OP_FLATTEN),
     COPY_ROW(DK_OP_RESHAPE),
     COPY_ROW(DK_OP_TRANSPOSE),
@@ -483,6 +499,7 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
         for (int i = 0; x && i < n->p.reduce.naxes; i++) K *= x->dims[n->p.reduce.axes[i]];
         return K;
     case K_LRN: return n->p.lrn.size;
+    case K_INPUTS: return n->n_inputs;
     case K_NORM:
         return x && n->p.layernorm.axis < x->ndim
                    ? dk_shape_numel(x->ndim - n->p.layernorm.axis, x->dims + n->p.layernorm.axis)
@@ -736,6 +753,25 @@ static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *c
         C[i] = (ei + ln) * yi;
         A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
     }
+    return DK_OK;
+}
+
+/* sum_j |x_j| of each output element, the inputs broadcast numpy-style
+ * (aligned right); divided by K for Mean. */
+static dk_status mag_variadic(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                              const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g, (void)C, (void)A;
+    const int64_t count = dk_tensor_numel(ref);
+    for (int64_t i = 0; i < count; i++) S[i] = 0;
+    for (int j = 0; j < n->n_inputs; j++) {
+        DK_TRY(want_f32(n, in[j], "an input"));
+        const float *x = in[j]->data;
+        for (int64_t i = 0; i < count; i++)
+            S[i] += fabs((double)x[broadcast_index(in[j], ref->ndim - in[j]->ndim, ref, i)]);
+    }
+    if (n->op == DK_OP_MEAN)
+        for (int64_t i = 0; i < count; i++) S[i] /= n->n_inputs;
     return DK_OK;
 }
 

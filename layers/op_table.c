@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(53, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(57, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -48,6 +48,14 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                    dk__infer_binary, dk__eval_arith},
     [DK_OP_POW] = {DK_OP_POW, "Pow", 2, 2, 1, 1, ATTRS("broadcast", "axis"), dk__infer_binary,
                    dk__eval_arith},
+    [DK_OP_SUM] = {DK_OP_SUM, "Sum", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MAX] = {DK_OP_MAX, "Max", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MIN] = {DK_OP_MIN, "Min", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MEAN] = {DK_OP_MEAN, "Mean", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
     [DK_OP_MAXPOOL] = {DK_OP_MAXPOOL, "MaxPool", 1, 1, 1, 2,
                        ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                              "storage_order", "strides"),

@@ -79,6 +79,7 @@ DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Elu, Sigmoid, HardSi
                                            Softplus, Neg, Abs, Sqrt, Erf, Tanh, Exp, Log,
                                            Reciprocal, Floor, Ceil */
 DK_DECLARE_INFER(dk__infer_clip);
+DK_DECLARE_INFER(dk__infer_variadic);   /* Sum, Mean, Max, Min: numpy broadcasting of all inputs */
 DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);

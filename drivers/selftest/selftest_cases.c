@@ -486,6 +486,42 @@ static void gen_sub(dk__op_case *c, int cls) { gen_binary(c, DK_OP_SUB, cls); }
 static void gen_mul(dk__op_case *c, int cls) { gen_binary(c, DK_OP_MUL, cls); }
 static void gen_div(dk__op_case *c, int cls) { gen_binary(c, DK_OP_DIV, cls); }
 
+/* Sum, Mean, Max, Min over 1 to 6 inputs: all of one shape; an NCHW
+ * tensor with per-channel [C,1,1] and [1,C,1,1] terms (a constant among
+ * them); a single input; every input broadcasting some dims (the output
+ * shape no input has). */
+static void gen_variadic(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t N = dk_rng_int(R, 1, 2), C = dk_rng_int(R, 1, 24), H = dk_rng_int(R, 1, 12),
+            W = dk_rng_int(R, 1, 12);
+    int k = cls == 2 ? 1 : (int)dk_rng_int(R, 2, 6);
+    int ins[6];
+    dk__op_case_desc(c, "%d inputs:", k);
+    for (int j = 0; j < k; j++) {
+        int64_t d[4] = {N, C, H, W};
+        int r = 4, is_const = 0;
+        if (cls == 1 && j > 0) {
+            if (j % 2) r = 3, d[0] = C, d[1] = 1, d[2] = 1;
+            else d[0] = 1, d[2] = 1, d[3] = 1;
+            is_const = j == 1;
+        } else if (cls == 3) {
+            d[j % 4] = 1; /* each input lacks one dim, the first two differ */
+            if (j == 0) d[1] = 1, d[2] = H;
+        }
+        char name[8];
+        snprintf(name, sizeof name, "x%d", j);
+        ins[j] = is_const ? dk__op_case_const(c, name, r, d, -2, 2)
+                          : dk__op_case_input(c, name, r, d, -2, 2);
+        dk__op_case_desc(c, " %s%s", dk__op_case_shape(r, d), is_const ? " (constant)" : "");
+    }
+    dk__op_case_node(c, op, ins, k, 1);
+}
+
+static void gen_sum(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_SUM, cls); }
+static void gen_mean(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MEAN, cls); }
+static void gen_max(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MAX, cls); }
+static void gen_min(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MIN, cls); }
+
 /* Pow on a positive base, never zero: the constant scalar exponents exporters
  * write (x^2 and x^0.5 of a decomposed LayerNorm, x^3 of GELU's tanh form), an
  * exponent tensor broadcast over the channels (a graph input), and an int64
@@ -873,7 +909,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(53, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(57, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -902,6 +938,10 @@ static const dk__op_gen generators[] = {
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_DIV, 7, gen_div,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_SUM, 4, gen_sum, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MEAN, 4, gen_mean, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MAX, 4, gen_max, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MIN, 4, gen_min, "same shape;per-channel terms;one input;all broadcast"},
     {DK_OP_POW, 5, gen_pow,
      "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},

@@ -67,6 +67,10 @@ typedef enum dk_op {
     DK_OP_CEIL,
     DK_OP_SOFTPLUS,
     DK_OP_ELU,
+    DK_OP_SUM,
+    DK_OP_MAX,
+    DK_OP_MIN,
+    DK_OP_MEAN,
     DK_OP_COUNT
 } dk_op;
 

@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(53, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(57, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -29,6 +29,10 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CEIL] = dk_ref_unary,
     [DK_OP_SOFTPLUS] = dk_ref_unary,
     [DK_OP_ELU] = dk_ref_unary,
+    [DK_OP_SUM] = dk_ref_variadic,
+    [DK_OP_MAX] = dk_ref_variadic,
+    [DK_OP_MIN] = dk_ref_variadic,
+    [DK_OP_MEAN] = dk_ref_variadic,
     [DK_OP_ADD] = dk_ref_binary,
     [DK_OP_SUB] = dk_ref_binary,
     [DK_OP_MUL] = dk_ref_binary,

@@ -33,6 +33,7 @@ DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when aske
 DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
                                     Softplus, Neg, Abs, Floor, Ceil, Reciprocal, Sqrt, Erf,
                                     Tanh, Exp, Log (libm in double) */
+DK_REF_KERNEL(dk_ref_variadic);  /* Sum, Mean, Max, Min (ref_variadic.c) */
 DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
