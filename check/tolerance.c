@@ -230,7 +230,7 @@ static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(57, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(58, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -337,6 +337,10 @@ static const tol_row table[] = {
     {DK_OP_POW, K_NONE, 0, 0, 0, -1, 1, 1, MAG_FN, {0}, 0, mag_pow, 1, 1,
      {DK_OP_POW, "-", "T", 1, "|y|",
       "pow (" T_TEXT "); A = (2+T)|ln y| |y| (exp(e log x)), C = (|e| + |ln y|) |y|"}},
+    /* PRelu: slope * x for negative x, one rounding; x and the slope rounded
+     * in bf16 (m = 2). */
+    {DK_OP_PRELU, K_NONE, 0, 1, 0, -1, 0, 2, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_PRELU, "-", "1", 2, "|y|", "one multiplication"}},
     /* Relu, Clip: selects only, exact. Clip's input sensitivity: a rounded x
      * beyond a bound moves y by at most u_in |x| (C = max(|x|, |y|), which also
      * covers rounded bounds). */

@@ -1,7 +1,7 @@
 /* Shape inference for the elementwise ops: activations and functions (Relu,
  * LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Softplus, Neg, Abs, Sqrt,
  * Erf, Tanh, Exp, Log, Reciprocal, Floor, Ceil), Clip,
- * the broadcasting binary ops Add, Sub, Mul, Div, Pow, and the variadic Sum,
+ * the broadcasting binary ops Add, Sub, Mul, Div, Pow, PRelu, and the variadic Sum,
  * Mean, Max, Min.
  *
  * FLOP convention: one operation per output element, whatever the op
@@ -132,7 +132,7 @@ dk_status dk__infer_clip(dk_graph *g, dk_node *n)
     return DK_OK;
 }
 
-/* ---- Add, Sub, Mul, Div, Pow ----------------------------------------------
+/* ---- Add, Sub, Mul, Div, Pow, PRelu ----------------------------------------------
  * Convention shared with the kernels: the output has A's dims aligned to the
  * right, and B's first dim aligned with output dim n->p.axis.axis. With numpy
  * broadcasting (opset >= 7) that is rank(out) - rank(B); the legacy
@@ -230,9 +230,24 @@ dk_status dk__infer_binary(dk_graph *g, dk_node *n)
     if (!binary_dtype_ok(a->dtype))
         return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "element type %s is not supported",
                               dk_dtype_name(a->dtype));
+    if (n->op == DK_OP_PRELU && a->dtype != DK_F32 && a->dtype != DK_F64)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "element type %s (supported: float32, "
+                              "float64)", dk_dtype_name(a->dtype));
     int ndim = 0;
     int64_t dims[DK_MAX_DIMS];
-    if (n->opset >= 7) {
+    if (n->op == DK_OP_PRELU && n->opset < 7 && b->ndim == 1 && a->ndim >= 2 &&
+        b->dims[0] == a->dims[1] && b->dims[0] != 1) {
+        /* opset 1 and 6 (Caffe2): a 1-D slope holds one value per channel */
+        ndim = a->ndim;
+        for (int d = 0; d < ndim; d++) dims[d] = a->dims[d];
+        n->p.axis.axis = 1;
+    } else if (n->op == DK_OP_PRELU) {
+        /* the slope broadcasts onto X, never the reverse */
+        DK_TRY(numpy_broadcast(g, n, a, b, &ndim, dims));
+        int same = ndim == a->ndim;
+        for (int d = 0; same && d < ndim; d++) same = dims[d] == a->dims[d];
+        if (!same) return shape_mismatch(g, n, a, b, "slope (input 1) does not broadcast onto X");
+    } else if (n->opset >= 7) {
         if (dk_node_attr(n, "broadcast") || dk_node_attr(n, "axis"))
             return dk__node_error(g, n, DK_ERR_FORMAT, "attributes broadcast/axis do not exist "
                                   "in opset %lld", (long long)n->opset);

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(57, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(58, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -56,6 +56,8 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                NULL},
     [DK_OP_MEAN] = {DK_OP_MEAN, "Mean", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
                NULL},
+    [DK_OP_PRELU] = {DK_OP_PRELU, "PRelu", 2, 2, 1, 1, ATTRS("consumed_inputs"), dk__infer_binary,
+                     NULL},
     [DK_OP_MAXPOOL] = {DK_OP_MAXPOOL, "MaxPool", 1, 1, 1, 2,
                        ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                              "storage_order", "strides"),

@@ -80,7 +80,8 @@ DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Elu, Sigmoid, HardSi
                                            Reciprocal, Floor, Ceil */
 DK_DECLARE_INFER(dk__infer_clip);
 DK_DECLARE_INFER(dk__infer_variadic);   /* Sum, Mean, Max, Min: numpy broadcasting of all inputs */
-DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
+DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting; PRelu
+                                           (slope broadcast onto X) */
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);

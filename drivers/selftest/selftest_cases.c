@@ -522,6 +522,28 @@ static void gen_mean(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MEAN, cls)
 static void gen_max(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MAX, cls); }
 static void gen_min(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MIN, cls); }
 
+/* PRelu: a constant per-channel slope [C,1,1] (what exporters write), a
+ * single shared slope, a slope of X's shape, a slope [W] fed as a graph input. */
+static void gen_prelu(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 24), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 1, 12)};
+    int64_t sd[4];
+    int sr = 1;
+    switch (cls) {
+    case 0: sr = 3, sd[0] = xd[1], sd[1] = 1, sd[2] = 1; break;
+    case 1: sd[0] = 1; break;
+    case 2: sr = 4, memcpy(sd, xd, sizeof sd); break;
+    default: sd[0] = xd[3]; break;
+    }
+    int ins[2] = {dk__op_case_input(c, "x", 4, xd, -2, 2),
+                  cls < 2 ? dk__op_case_const(c, "slope", sr, sd, -0.5, 0.5)
+                          : dk__op_case_input(c, "slope", sr, sd, -0.5, 0.5)};
+    dk__op_case_node(c, DK_OP_PRELU, ins, 2, 1);
+    dk__op_case_desc(c, "x %s slope %s%s", dk__op_case_shape(4, xd), dk__op_case_shape(sr, sd),
+                     cls < 2 ? " (constant)" : "");
+}
+
 /* Pow on a positive base, never zero: the constant scalar exponents exporters
  * write (x^2 and x^0.5 of a decomposed LayerNorm, x^3 of GELU's tanh form), an
  * exponent tensor broadcast over the channels (a graph input), and an int64
@@ -909,7 +931,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(57, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(58, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -942,6 +964,7 @@ static const dk__op_gen generators[] = {
     {DK_OP_MEAN, 4, gen_mean, "same shape;per-channel terms;one input;all broadcast"},
     {DK_OP_MAX, 4, gen_max, "same shape;per-channel terms;one input;all broadcast"},
     {DK_OP_MIN, 4, gen_min, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_PRELU, 4, gen_prelu, "[C,1,1] constant;[1] constant;X's shape;[W] graph input"},
     {DK_OP_POW, 5, gen_pow,
      "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},

@@ -71,6 +71,7 @@ typedef enum dk_op {
     DK_OP_MAX,
     DK_OP_MIN,
     DK_OP_MEAN,
+    DK_OP_PRELU,
     DK_OP_COUNT
 } dk_op;
 
@@ -131,7 +132,7 @@ typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_param
 typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
 
 /* Concat, Flatten, Gather: axis normalised to [0, ndim).
- * Add, Sub, Mul, Div, Pow: the output dimension B's first dimension lines up with
+ * Add, Sub, Mul, Div, Pow, PRelu: the output dimension B's first dimension lines up with
  * (rank(out) - rank(B) under numpy broadcasting; differs only for the legacy
  * opset < 7 broadcast/axis form). */
 typedef struct dk_axis_params { int axis; } dk_axis_params;

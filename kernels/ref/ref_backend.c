@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(57, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(58, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -38,6 +38,7 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_MUL] = dk_ref_binary,
     [DK_OP_DIV] = dk_ref_binary,
     [DK_OP_POW] = dk_ref_binary,
+    [DK_OP_PRELU] = dk_ref_binary,
     [DK_OP_MAXPOOL] = dk_ref_maxpool,
     [DK_OP_AVGPOOL] = dk_ref_avgpool,
     [DK_OP_GLOBALAVGPOOL] = dk_ref_globalavgpool,

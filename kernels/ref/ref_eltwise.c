@@ -1,6 +1,6 @@
 /* Reference kernels for the elementwise ops: activations, Clip, Abs, Floor,
  * Ceil, Reciprocal and the libm functions Sqrt, Erf, Tanh, Exp, Log
- * (dk_ref_unary), Add/Sub/Mul/Div/Pow with
+ * (dk_ref_unary), Add/Sub/Mul/Div/Pow and PRelu with
  * broadcasting (dk_ref_binary). Floating point values are computed in double and rounded once to the
  * output type; integer arithmetic wraps modulo 2^bits like numpy. */
 #include <math.h>
@@ -340,6 +340,7 @@ static void row_offsets(const bcast *bc, int64_t r, int64_t *oa, int64_t *ob)
         case DK_OP_MUL: FLOAT_ROW_LOOP(T, x * y); break;                                   \
         case DK_OP_DIV: FLOAT_ROW_LOOP(T, x / y); break;                                   \
         case DK_OP_POW: FLOAT_ROW_LOOP(T, pow(x, y)); break;                               \
+        case DK_OP_PRELU: FLOAT_ROW_LOOP(T, x < 0 ? x * y : x); break;                     \
         default: break;                                                                    \
         }                                                                                  \
     }
@@ -424,7 +425,7 @@ static void row_pow_mixed(const dk_tensor *a, int64_t oa, int64_t sa, const dk_t
 static int is_binary_op(dk_op op)
 {
     return op == DK_OP_ADD || op == DK_OP_SUB || op == DK_OP_MUL || op == DK_OP_DIV ||
-           op == DK_OP_POW;
+           op == DK_OP_POW || op == DK_OP_PRELU;
 }
 
 DK_REF_KERNEL(dk_ref_binary)
@@ -447,7 +448,7 @@ DK_REF_KERNEL(dk_ref_binary)
     const int64_t rows = dk_tensor_numel(o) / len;
     const dk_op op = n->op;
     const dk_dtype t = o->dtype;
-    if (t != DK_F32 && t != DK_F64 && (dk_dtype_is_float(t) || op == DK_OP_POW))
+    if (t != DK_F32 && t != DK_F64 && (dk_dtype_is_float(t) || op == DK_OP_POW || op == DK_OP_PRELU))
         return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): element type %s", n->name,
                          dk_op_name(op), dk_dtype_name(t));
     /* Work items are pieces of at most BINARY_PIECE elements of a row, so a

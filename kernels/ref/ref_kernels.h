@@ -34,7 +34,7 @@ DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Elu, Sigmoid, HardSig
                                     Softplus, Neg, Abs, Floor, Ceil, Reciprocal, Sqrt, Erf,
                                     Tanh, Exp, Log (libm in double) */
 DK_REF_KERNEL(dk_ref_variadic);  /* Sum, Mean, Max, Min (ref_variadic.c) */
-DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting */
+DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting; PRelu */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
  * the element stride between t's matrices, 0 where t is broadcast. */

@@ -508,6 +508,58 @@ static void test_pow_errors(void **state)
     dk_graph_destroy(g);
 }
 
+/* PRelu against the formula with explicit indices: X [2,3,4,5], slope [3,1,1]
+ * (per channel) and [5]; a slope larger than X is refused. */
+static void test_prelu(void **state)
+{
+    (void)state;
+    const int64_t xd[4] = {2, 3, 4, 5}, s1[3] = {3, 1, 1}, s2[1] = {5};
+    for (int v = 0; v < 2; v++) {
+        dk_graph *g = tu_new_graph(16);
+        int ins[2] = {tu_add_input(g, "x", DK_F32, 4, xd, -2, 2),
+                      v ? tu_add_input(g, "s", DK_F32, 1, s2, -1, 1)
+                        : tu_add_input(g, "s", DK_F32, 3, s1, -1, 1)};
+        int k = tu_add_node(g, DK_OP_PRELU, ins, 2, 1);
+        assert_int_equal(dk_graph_finalize(g), DK_OK);
+        tu_assert_shape(tu_output(g, k, 0), 4, xd);
+        dk_tensor y = {0};
+        assert_int_equal(tu_run_kernel(g, k, dk_ref_binary, &y, 1), DK_OK);
+        const float *x = g->values[ins[0]].t.data, *s = g->values[ins[1]].t.data;
+        for (int64_t i = 0; i < 120; i++) {
+            int64_t c = (i / 20) % 3, w = i % 5;
+            double slope = v ? s[w] : s[c];
+            float want = x[i] < 0 ? (float)((double)x[i] * slope) : x[i];
+            if (((float *)y.data)[i] != want)
+                fail_msg("PRelu slope %d at %lld: got %g want %g", v, (long long)i,
+                         (double)((float *)y.data)[i], (double)want);
+        }
+        dk_tensor_reset(&y);
+        dk_graph_destroy(g);
+    }
+    /* opset 6: a 1-D slope of C values is per channel, as Caffe2 had it */
+    dk_graph *g = tu_new_graph(6);
+    const int64_t x3[3] = {2, 3, 4}, c3[1] = {3};
+    int in6[2] = {tu_add_input(g, "x", DK_F32, 3, x3, -2, 2), tu_add_input(g, "s", DK_F32, 1, c3, -1, 1)};
+    int k6 = tu_add_node(g, DK_OP_PRELU, in6, 2, 1);
+    assert_int_equal(dk_graph_finalize(g), DK_OK);
+    dk_tensor y6 = {0};
+    assert_int_equal(tu_run_kernel(g, k6, dk_ref_binary, &y6, 1), DK_OK);
+    const float *x6 = g->values[in6[0]].t.data, *sl6 = g->values[in6[1]].t.data;
+    for (int64_t i = 0; i < 24; i++) {
+        float want = x6[i] < 0 ? (float)((double)x6[i] * sl6[(i / 4) % 3]) : x6[i];
+        assert_true(((float *)y6.data)[i] == want);
+    }
+    dk_tensor_reset(&y6);
+    dk_graph_destroy(g);
+
+    g = tu_new_graph(16);
+    int ins[2] = {tu_add_input(g, "x", DK_F32, 1, s2, -2, 2),
+                  tu_add_input(g, "s", DK_F32, 2, (int64_t[]){2, 5}, -1, 1)};
+    tu_add_node(g, DK_OP_PRELU, ins, 2, 1);
+    tu_expect_finalize_error(g, DK_ERR_SHAPE, "does not broadcast onto X");
+    dk_graph_destroy(g);
+}
+
 /* numpy semantics: wrap modulo 2^bits; integer Div truncates toward zero,
  * and x / 0 gives 0. */
 static int64_t naive_int_op(dk_op op, int64_t a, int64_t b, int bits, int is_signed)
@@ -622,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_binary_integers),
         cmocka_unit_test(test_pow),
         cmocka_unit_test(test_pow_errors),
+        cmocka_unit_test(test_prelu),
         cmocka_unit_test(test_arith_eval_matches_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
