@@ -230,7 +230,7 @@ static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(58, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(59, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -447,6 +447,10 @@ static const tol_row table[] = {
     COPY_ROW(DK_OP_GATHER),
     COPY_ROW(DK_OP_SLICE),
     COPY_ROW(DK_OP_EXPAND),
+    /* Cast: a conversion has one right answer (IEEE round to nearest, or
+     * exact; integers truncated and wrapped as in layers/op_cast.c): exact. */
+    {DK_OP_CAST, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_CAST, "-", "0", 1, "|y|", "conversion, correctly rounded: exact"}},
     COPY_ROW(DK_OP_IDENTITY),
     COPY_ROW(DK_OP_DROPOUT),
 };
@@ -1069,12 +1073,61 @@ static void index_str(const dk_tensor *t, int64_t i, char *buf, size_t n)
     if (used < n) snprintf(buf + used, n - used, "]");
 }
 
+/* An output of another type than float32 (Cast's): only an exact row can
+ * judge it, element by element, bit for bit (NaN equals NaN). */
+static dk_status check_exact_typed(const dk_graph *g, const dk_node *n, dk_precision p,
+                                   const dk_tensor *ref, const dk_tensor *y, dk_tol_result *res)
+{
+    DK_TRY(dk_tolerance_for_node(g, n, p, &res->tol));
+    if (!res->tol.exact || y->dtype != ref->dtype || dk_tensor_numel(ref) != dk_tensor_numel(y))
+        return dk__error(DK_ERR_UNSUPPORTED, "tolerance: node '%s' (%s): a %s output can only be "
+                         "compared exactly (%s candidate, %s)", n->name, dk_op_name(n->op),
+                         dk_dtype_name(ref->dtype), dk_dtype_name(y->dtype),
+                         res->tol.exact ? "same count" : "inexact row");
+    const int64_t count = dk_tensor_numel(ref);
+    const size_t es = dk_dtype_size(ref->dtype);
+    res->count = count;
+    for (int64_t i = 0; i < count; i++) {
+        double rv = dk_tensor_get(ref, i), cv = dk_tensor_get(y, i);
+        if (rv == 0) res->zeros++;
+        if (!memcmp((const char *)ref->data + i * (int64_t)es, (const char *)y->data + i * (int64_t)es, es) ||
+            (isnan(rv) && isnan(cv)))
+            continue;
+        if (res->violations++ == 0) {
+            res->worst = i;
+            res->worst_ratio = INFINITY;
+            res->worst_y = cv;
+            res->worst_ref = rv;
+        }
+    }
+    char where[96] = "";
+    if (res->worst >= 0) index_str(ref, res->worst, where, sizeof where);
+    if (res->violations > 0) {
+        res->verdict = DK_VERDICT_FAILED;
+        snprintf(res->explain, sizeof res->explain, "%lld of %lld %s elements differ; first %s: "
+                 "%.17g, reference %.17g (exact row)", (long long)res->violations,
+                 (long long)count, dk_dtype_name(ref->dtype), where, res->worst_y, res->worst_ref);
+    } else if (count == 0 || (double)res->zeros > DK_TOL_MISTRUST_ZERO_FRACTION * (double)count) {
+        res->verdict = DK_VERDICT_MISTRUSTED;
+        snprintf(res->explain, sizeof res->explain,
+                 "identical, but %lld of %lld reference elements are zero: the comparison "
+                 "proves little", (long long)res->zeros, (long long)count);
+    } else {
+        res->verdict = DK_VERDICT_PASSED;
+        snprintf(res->explain, sizeof res->explain, "identical %s (exact row)",
+                 dk_dtype_name(ref->dtype));
+    }
+    return DK_OK;
+}
+
 dk_status dk_tolerance_check(const dk_graph *g, const dk_node *n, dk_precision p,
                              const dk_tensor *const *in, const dk_tensor *ref,
                              const dk_tensor *y, dk_tol_result *res)
 {
     memset(res, 0, sizeof *res);
     res->worst = -1;
+    if (ref && y && ref->data && y->data && ref->dtype != DK_F32)
+        return check_exact_typed(g, n, p, ref, y, res);
     DK_TRY(want_f32(n, ref, "the reference output"));
     DK_TRY(want_f32(n, y, "the candidate output"));
     if (dk_tensor_numel(ref) != dk_tensor_numel(y)) {

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(58, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(59, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -114,6 +114,7 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONSTANTOFSHAPE] = {DK_OP_CONSTANTOFSHAPE, "ConstantOfShape", 1, 1, 1, 1,
                                ATTRS("value"), dk__infer_constantofshape,
                                dk__eval_constantofshape},
+    [DK_OP_CAST] = {DK_OP_CAST, "Cast", 1, 1, 1, 1, ATTRS("to"), dk__infer_cast, dk__eval_cast},
     [DK_OP_EQUAL] = {DK_OP_EQUAL, "Equal", 2, 2, 1, 1, NO_ATTRS, dk__infer_equal, dk__eval_equal},
     [DK_OP_WHERE] = {DK_OP_WHERE, "Where", 3, 3, 1, 1, NO_ATTRS, dk__infer_where, dk__eval_where},
 };

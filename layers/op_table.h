@@ -105,6 +105,7 @@ DK_DECLARE_INFER(dk__infer_expand);     /* op_expand.c */
 DK_DECLARE_INFER(dk__infer_constantofshape); /* op_fold.c: on constants only */
 DK_DECLARE_INFER(dk__infer_equal);
 DK_DECLARE_INFER(dk__infer_where);
+DK_DECLARE_INFER(dk__infer_cast);       /* op_cast.c */
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
 DK_DECLARE_EVAL(dk__eval_transpose);
@@ -118,6 +119,7 @@ DK_DECLARE_EVAL(dk__eval_expand);
 DK_DECLARE_EVAL(dk__eval_constantofshape);
 DK_DECLARE_EVAL(dk__eval_equal);
 DK_DECLARE_EVAL(dk__eval_where);
+DK_DECLARE_EVAL(dk__eval_cast);
 DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 
 #endif

@@ -612,6 +612,27 @@ static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYREL
 static void gen_erf(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ERF, cls, cls ? 6 : 2); }
 static void gen_tanh(dk__op_case *c, int cls) { gen_unary(c, DK_OP_TANH, cls, cls ? 12 : 3); }
 
+/* Cast from float32 (the type graph inputs have here) to each supported
+ * type: float64, int32 and int64 (truncation, negative values), uint8 (values
+ * up to 300: wrapped), bool (some exact zeros), and float32 itself. */
+static void gen_cast(dk__op_case *c, int cls)
+{
+    static const dk_dtype to[6] = {DK_F64, DK_I32, DK_I64, DK_U8, DK_BOOL, DK_F32};
+    int64_t xd[4];
+    int rank = act_shape(c, cls % 2, xd);
+    double range = cls == 3 ? 300 : 100;
+    int x = dk__op_case_input(c, "x", rank, xd, cls == 3 ? 0 : -range, range);
+    if (to[cls] == DK_BOOL) {
+        dk_tensor *t = dk__op_case_tensor(c, x);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i += 3) ((float *)t->data)[i] = 0;
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, DK_OP_CAST, ins, 1, 1);
+    dk__op_case_attr_int(c, "to", to[cls]);
+    dk__op_case_desc(c, "x %s in [%g,%g) to %s", dk__op_case_shape(rank, xd),
+                     cls == 3 ? 0 : -range, range, dk_dtype_name(to[cls]));
+}
+
 /* Abs, Floor, Ceil are exact: any values; the wide class gives Floor and
  * Ceil integers of several digits. Exp up to e^20 and down to e^-20;
  * Softplus into both tails (y ~ e^x below, y ~ x above); Elu mostly on its
@@ -931,7 +952,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(58, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(59, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -965,6 +986,7 @@ static const dk__op_gen generators[] = {
     {DK_OP_MAX, 4, gen_max, "same shape;per-channel terms;one input;all broadcast"},
     {DK_OP_MIN, 4, gen_min, "same shape;per-channel terms;one input;all broadcast"},
     {DK_OP_PRELU, 4, gen_prelu, "[C,1,1] constant;[1] constant;X's shape;[W] graph input"},
+    {DK_OP_CAST, 6, gen_cast, "to float64;to int32;to int64;to uint8 (wrapping);to bool;to float32"},
     {DK_OP_POW, 5, gen_pow,
      "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},

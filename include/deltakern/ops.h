@@ -72,6 +72,7 @@ typedef enum dk_op {
     DK_OP_MIN,
     DK_OP_MEAN,
     DK_OP_PRELU,
+    DK_OP_CAST,
     DK_OP_COUNT
 } dk_op;
 

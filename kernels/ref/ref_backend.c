@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(58, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(59, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
