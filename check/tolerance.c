@@ -230,7 +230,7 @@ static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(59, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(61, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -264,6 +264,13 @@ static const tol_row table[] = {
     {DK_OP_REDUCEMEAN, K_REDUCE, 1, 1, 0, -1, 0, 1, MAG_ABS_REF, {1, 0}, 0, NULL, 0, 0,
      {DK_OP_REDUCEMEAN, "prod(reduced dims)", "K + 1", 1, "reducemean(|x|)",
       "K-1 additions, then *fl(1/count) (2 roundings)"}},
+    /* ReduceSum: K - 1 additions in any order over the reduced dims.
+     * ReduceMax: comparisons only, exact (K reported, not counted). */
+    {DK_OP_REDUCESUM, K_REDUCE, 1, -1, 0, -1, 0, 1, MAG_ABS_REF, {1, 0}, 0, NULL, 0, 0,
+     {DK_OP_REDUCESUM, "prod(reduced dims)", "K - 1", 1, "reducesum(|x|)",
+      "K-1 additions (any order)"}},
+    {DK_OP_REDUCEMAX, K_REDUCE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_REDUCEMAX, "prod(reduced dims)", "0", 1, "|y|", "comparisons only: exact"}},
     /* Max pools: comparisons only, exact. K is reported, not counted. */
     {DK_OP_MAXPOOL, K_WINDOW, 0, 0, 0, -1, 0, 1, MAG_ABS_REF, {1}, 0, NULL, 0, 0,
      {DK_OP_MAXPOOL, "prod(kernel)", "0", 1, "maxpool(|x|)", "comparisons only: exact"}},

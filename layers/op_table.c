@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(59, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(61, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -91,8 +91,11 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_PAD] = {DK_OP_PAD, "Pad", 1, 4, 1, 1, ATTRS("mode", "pads", "value", "paddings"),
                    dk__infer_pad, dk__eval_pad},
     [DK_OP_REDUCEMEAN] = {DK_OP_REDUCEMEAN, "ReduceMean", 1, 2, 1, 1,
-                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reducemean,
-                          NULL},
+                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
+    [DK_OP_REDUCEMAX] = {DK_OP_REDUCEMAX, "ReduceMax", 1, 2, 1, 1,
+                         ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
+    [DK_OP_REDUCESUM] = {DK_OP_REDUCESUM, "ReduceSum", 1, 2, 1, 1,
+                         ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
     [DK_OP_CONSTANT] = {DK_OP_CONSTANT, "Constant", 0, 0, 1, 1,
                         ATTRS("value", "value_float", "value_floats", "value_int", "value_ints"),
                         dk__infer_constant, dk__eval_constant},

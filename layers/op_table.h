@@ -87,7 +87,7 @@ DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);
 /* op_reduce.c */
 DK_DECLARE_INFER(dk__infer_softmax);
-DK_DECLARE_INFER(dk__infer_reducemean);
+DK_DECLARE_INFER(dk__infer_reduce);     /* ReduceMean, ReduceMax, ReduceSum */
 /* op_shape.c: data movement, all with eval */
 DK_DECLARE_INFER(dk__infer_flatten);
 DK_DECLARE_INFER(dk__infer_reshape);

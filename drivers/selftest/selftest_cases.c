@@ -376,7 +376,10 @@ static void gen_softmax(dk__op_case *c, int cls)
             (long long)c->g->opset, range);
 }
 
-static void gen_reducemean(dk__op_case *c, int cls)
+/* ReduceMean, ReduceMax, ReduceSum: the spatial dims (global pooling), the
+ * last axis, all axes, axes as an input (opset 18; ReduceSum takes them
+ * from opset 13), random axes. */
+static void gen_reduce(dk__op_case *c, dk_op op, int cls)
 {
     int rank = (int)dk_rng_int(R, 2, 4);
     int64_t xd[4], axes[4];
@@ -393,7 +396,7 @@ static void gen_reducemean(dk__op_case *c, int cls)
     case 3: /* opset 18: axes as input */
         axes[0] = dk_rng_int(R, 0, rank - 1), naxes = 1;
         as_input = 1;
-        c->g->opset = 18;
+        c->g->opset = op == DK_OP_REDUCESUM ? 13 : 18;
         break;
     default:
         for (int i = 0; i < rank; i++)
@@ -403,14 +406,19 @@ static void gen_reducemean(dk__op_case *c, int cls)
     }
     int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1};
     if (as_input) ins[1] = dk__op_case_const_ints(c, "axes", 1, naxes, axes);
-    dk__op_case_node(c, DK_OP_REDUCEMEAN, ins, as_input ? 2 : 1, 1);
+    dk__op_case_node(c, op, ins, as_input ? 2 : 1, 1);
     if (!as_input && naxes) dk__op_case_attr_ints(c, "axes", naxes, axes);
     dk__op_case_attr_int(c, "keepdims", keepdims);
     dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
     if (naxes) ints_desc(c, "axes", naxes, axes);
     else dk__op_case_desc(c, " axes=all");
-    dk__op_case_desc(c, " keepdims=%d%s", keepdims, as_input ? " (axes input, opset 18)" : "");
+    dk__op_case_desc(c, " keepdims=%d%s", keepdims, !as_input ? ""
+                     : op == DK_OP_REDUCESUM ? " (axes input, opset 13)" : " (axes input, opset 18)");
 }
+
+static void gen_reducemean(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMEAN, cls); }
+static void gen_reducemax(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMAX, cls); }
+static void gen_reducesum(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCESUM, cls); }
 
 /* LayerNormalization (opset 17) as transformers use it: over the channels of
  * ViT's tokens and of ConvNeXt's channels-last maps, over two dims with a
@@ -952,7 +960,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(59, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(61, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -973,6 +981,10 @@ static const dk__op_gen generators[] = {
     {DK_OP_SOFTMAX, 4, gen_softmax, "classifier;channels;any axis, wide range;opset 11 coerced"},
     {DK_OP_REDUCEMEAN, 5, gen_reducemean,
      "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_REDUCEMAX, 5, gen_reducemax,
+     "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_REDUCESUM, 5, gen_reducesum,
+     "spatial;last axis;all axes;axes input (opset 13);random axes"},
     {DK_OP_ADD, 7, gen_add,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_SUB, 7, gen_sub,

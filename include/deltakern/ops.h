@@ -73,6 +73,8 @@ typedef enum dk_op {
     DK_OP_MEAN,
     DK_OP_PRELU,
     DK_OP_CAST,
+    DK_OP_REDUCEMAX,
+    DK_OP_REDUCESUM,
     DK_OP_COUNT
 } dk_op;
 

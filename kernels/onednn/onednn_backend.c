@@ -164,7 +164,7 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
                                 dk_onednn_plan *p);
 
 /* Ops without a planner run on the reference kernels (kernels/fallback.h). */
-DK_OP_TABLE_VISITED(59, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
+DK_OP_TABLE_VISITED(61, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
     [DK_OP_BATCHNORM] = dk_onednn_plan_batchnorm,
