@@ -1,6 +1,8 @@
 /* Shape inference for the elementwise ops: activations and functions (Relu,
- * LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg, Sqrt, Erf, Tanh), Clip,
- * and the broadcasting binary ops Add, Sub, Mul, Div, Pow.
+ * LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish, Softplus, Neg, Abs, Sqrt,
+ * Erf, Tanh, Exp, Log, Reciprocal, Floor, Ceil), Clip,
+ * the broadcasting binary ops Add, Sub, Mul, Div, Pow, PRelu, and the variadic Sum,
+ * Mean, Max, Min.
  *
  * FLOP convention: one operation per output element, whatever the op
  * (an activation's exp, a libm function or a comparison counts as one). */
@@ -41,8 +43,13 @@ dk_status dk__infer_unary(dk_graph *g, dk_node *n)
         DK_TRY(dk__attr_float(g, n, "alpha", 0.2f, &p->alpha));
         DK_TRY(dk__attr_float(g, n, "beta", 0.5f, &p->beta));
         break;
+    case DK_OP_ELU:
+        DK_TRY(dk__attr_float(g, n, "alpha", 1.0f, &p->alpha));
+        break;
     case DK_OP_RELU: case DK_OP_SIGMOID: case DK_OP_HARDSWISH: case DK_OP_NEG:
-    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH:
+    case DK_OP_SQRT: case DK_OP_ERF: case DK_OP_TANH: case DK_OP_ABS: case DK_OP_EXP:
+    case DK_OP_LOG: case DK_OP_RECIPROCAL: case DK_OP_FLOOR: case DK_OP_CEIL:
+    case DK_OP_SOFTPLUS:
         break;
     default:
         return dk__node_error(g, n, DK_ERR_INTERNAL, "not an activation op");
@@ -125,7 +132,7 @@ dk_status dk__infer_clip(dk_graph *g, dk_node *n)
     return DK_OK;
 }
 
-/* ---- Add, Sub, Mul, Div, Pow ----------------------------------------------
+/* ---- Add, Sub, Mul, Div, Pow, PRelu ----------------------------------------------
  * Convention shared with the kernels: the output has A's dims aligned to the
  * right, and B's first dim aligned with output dim n->p.axis.axis. With numpy
  * broadcasting (opset >= 7) that is rank(out) - rank(B); the legacy
@@ -223,9 +230,24 @@ dk_status dk__infer_binary(dk_graph *g, dk_node *n)
     if (!binary_dtype_ok(a->dtype))
         return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "element type %s is not supported",
                               dk_dtype_name(a->dtype));
+    if (n->op == DK_OP_PRELU && a->dtype != DK_F32 && a->dtype != DK_F64)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "element type %s (supported: float32, "
+                              "float64)", dk_dtype_name(a->dtype));
     int ndim = 0;
     int64_t dims[DK_MAX_DIMS];
-    if (n->opset >= 7) {
+    if (n->op == DK_OP_PRELU && n->opset < 7 && b->ndim == 1 && a->ndim >= 2 &&
+        b->dims[0] == a->dims[1] && b->dims[0] != 1) {
+        /* opset 1 and 6 (Caffe2): a 1-D slope holds one value per channel */
+        ndim = a->ndim;
+        for (int d = 0; d < ndim; d++) dims[d] = a->dims[d];
+        n->p.axis.axis = 1;
+    } else if (n->op == DK_OP_PRELU) {
+        /* the slope broadcasts onto X, never the reverse */
+        DK_TRY(numpy_broadcast(g, n, a, b, &ndim, dims));
+        int same = ndim == a->ndim;
+        for (int d = 0; same && d < ndim; d++) same = dims[d] == a->dims[d];
+        if (!same) return shape_mismatch(g, n, a, b, "slope (input 1) does not broadcast onto X");
+    } else if (n->opset >= 7) {
         if (dk_node_attr(n, "broadcast") || dk_node_attr(n, "axis"))
             return dk__node_error(g, n, DK_ERR_FORMAT, "attributes broadcast/axis do not exist "
                                   "in opset %lld", (long long)n->opset);
@@ -235,5 +257,52 @@ dk_status dk__infer_binary(dk_graph *g, dk_node *n)
     }
     dk__set_out(g, n, 0, a->dtype, ndim, dims);
     n->flops = (double)dk_shape_numel(ndim, dims);
+    return DK_OK;
+}
+
+/* ---- Sum, Mean, Max, Min ---------------------------------------------------
+ * Any number of inputs of one type, broadcast together numpy-style (opset < 8
+ * required equal shapes, a special case). Sum and Mean take floats only, as
+ * ONNX does; Max and Min also integers (opset 12). FLOPs: one per output
+ * element and extra input. */
+dk_status dk__infer_variadic(dk_graph *g, dk_node *n)
+{
+    const dk_tensor *first = dk__in(g, n, 0);
+    if (!first) return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 is missing");
+    const int ints_ok = n->op == DK_OP_MAX || n->op == DK_OP_MIN;
+    if (first->dtype != DK_F32 && first->dtype != DK_F64 &&
+        (!ints_ok || !binary_dtype_ok(first->dtype)))
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input 0 has element type %s (supported: "
+                              "float32, float64%s)", dk_dtype_name(first->dtype),
+                              ints_ok ? ", 8- to 64-bit integers" : "");
+    int ndim = first->ndim;
+    int64_t dims[DK_MAX_DIMS];
+    for (int d = 0; d < ndim; d++) dims[d] = first->dims[d];
+    for (int i = 1; i < n->n_inputs; i++) {
+        const dk_tensor *t = dk__in(g, n, i);
+        if (!t) return dk__node_error(g, n, DK_ERR_FORMAT, "input %d is missing", i);
+        if (t->dtype != first->dtype)
+            return dk__node_error(g, n, DK_ERR_FORMAT, "input %d has element type %s but input 0 "
+                                  "has %s", i, dk_dtype_name(t->dtype),
+                                  dk_dtype_name(first->dtype));
+        int r = ndim > t->ndim ? ndim : t->ndim;
+        int64_t out[DK_MAX_DIMS];
+        for (int d = 0; d < r; d++) {
+            int ia = d - (r - ndim), ib = d - (r - t->ndim);
+            int64_t da = ia >= 0 ? dims[ia] : 1, db = ib >= 0 ? t->dims[ib] : 1;
+            if (da != db && da != 1 && db != 1) {
+                char sa[96], sb[96];
+                return dk__node_error(g, n, DK_ERR_SHAPE, "input %d has shape %s, not "
+                                      "broadcastable with %s (inputs 0 to %d)", i,
+                                      dk_shape_str(t->ndim, t->dims, sb, sizeof sb),
+                                      dk_shape_str(ndim, dims, sa, sizeof sa), i - 1);
+            }
+            out[d] = da == 1 ? db : da;
+        }
+        ndim = r;
+        for (int d = 0; d < r; d++) dims[d] = out[d];
+    }
+    dk__set_out(g, n, 0, first->dtype, ndim, dims);
+    n->flops = (double)dk_shape_numel(ndim, dims) * (n->n_inputs > 1 ? n->n_inputs - 1 : 1);
     return DK_OK;
 }

@@ -1,8 +1,9 @@
-/* Shape inference for the reductions: Softmax and ReduceMean.
+/* Shape inference for the reductions: Softmax, ReduceMean, ReduceMax and
+ * ReduceSum.
  *
  * FLOP convention: Softmax counts 4 per element (subtract the max, exp, add
- * to the sum, divide); ReduceMean one add per input element (the final
- * division per output element is not counted). */
+ * to the sum, divide); the Reduce ops one add or comparison per input
+ * element (ReduceMean's final division per output element is not counted). */
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
 
@@ -33,9 +34,9 @@ dk_status dk__infer_softmax(dk_graph *g, dk_node *n)
     return DK_OK;
 }
 
-/* ---- ReduceMean ----------------------------------------------------------
- * Axes come from the attribute (opset < 18) or the optional constant input 1
- * (opset 18). No axes means all axes, unless noop_with_empty_axes=1 (opset
+/* ---- ReduceMean, ReduceMax, ReduceSum ------------------------------------
+ * Axes come from the attribute (opset < 18; ReduceSum < 13) or the optional
+ * constant input 1 (opset 18; ReduceSum 13). No axes means all axes, unless noop_with_empty_axes=1 (opset
  * 18), which makes the node an identity (naxes = 0). */
 
 static dk_status reduce_axes(dk_graph *g, dk_node *n, int64_t *axes, int *count)
@@ -55,7 +56,7 @@ static dk_status reduce_axes(dk_graph *g, dk_node *n, int64_t *axes, int *count)
     return DK_OK;
 }
 
-dk_status dk__infer_reducemean(dk_graph *g, dk_node *n)
+dk_status dk__infer_reduce(dk_graph *g, dk_node *n)
 {
     const dk_tensor *x = dk__in(g, n, 0);
     DK_TRY(want_f32_input(g, n, x));

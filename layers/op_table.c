@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(45, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(61, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -30,6 +30,14 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_SQRT] = {DK_OP_SQRT, "Sqrt", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ERF] = {DK_OP_ERF, "Erf", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
     [DK_OP_TANH] = {DK_OP_TANH, "Tanh", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_ABS] = {DK_OP_ABS, "Abs", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_EXP] = {DK_OP_EXP, "Exp", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_LOG] = {DK_OP_LOG, "Log", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_RECIPROCAL] = {DK_OP_RECIPROCAL, "Reciprocal", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_FLOOR] = {DK_OP_FLOOR, "Floor", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_CEIL] = {DK_OP_CEIL, "Ceil", 1, 1, 1, 1, ATTRS("consumed_inputs"), dk__infer_unary, NULL},
+    [DK_OP_SOFTPLUS] = {DK_OP_SOFTPLUS, "Softplus", 1, 1, 1, 1, NO_ATTRS, dk__infer_unary, NULL},
+    [DK_OP_ELU] = {DK_OP_ELU, "Elu", 1, 1, 1, 1, ATTRS("alpha", "consumed_inputs"), dk__infer_unary, NULL},
     [DK_OP_ADD] = {DK_OP_ADD, "Add", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
                    dk__infer_binary, dk__eval_arith},
     [DK_OP_SUB] = {DK_OP_SUB, "Sub", 2, 2, 1, 1, ATTRS("broadcast", "axis", "consumed_inputs"),
@@ -40,6 +48,16 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                    dk__infer_binary, dk__eval_arith},
     [DK_OP_POW] = {DK_OP_POW, "Pow", 2, 2, 1, 1, ATTRS("broadcast", "axis"), dk__infer_binary,
                    dk__eval_arith},
+    [DK_OP_SUM] = {DK_OP_SUM, "Sum", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MAX] = {DK_OP_MAX, "Max", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MIN] = {DK_OP_MIN, "Min", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_MEAN] = {DK_OP_MEAN, "Mean", 1, 1 << 20, 1, 1, ATTRS("consumed_inputs"), dk__infer_variadic,
+               NULL},
+    [DK_OP_PRELU] = {DK_OP_PRELU, "PRelu", 2, 2, 1, 1, ATTRS("consumed_inputs"), dk__infer_binary,
+                     NULL},
     [DK_OP_MAXPOOL] = {DK_OP_MAXPOOL, "MaxPool", 1, 1, 1, 2,
                        ATTRS("auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
                              "storage_order", "strides"),
@@ -73,8 +91,11 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_PAD] = {DK_OP_PAD, "Pad", 1, 4, 1, 1, ATTRS("mode", "pads", "value", "paddings"),
                    dk__infer_pad, dk__eval_pad},
     [DK_OP_REDUCEMEAN] = {DK_OP_REDUCEMEAN, "ReduceMean", 1, 2, 1, 1,
-                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reducemean,
-                          NULL},
+                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
+    [DK_OP_REDUCEMAX] = {DK_OP_REDUCEMAX, "ReduceMax", 1, 2, 1, 1,
+                         ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
+    [DK_OP_REDUCESUM] = {DK_OP_REDUCESUM, "ReduceSum", 1, 2, 1, 1,
+                         ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
     [DK_OP_CONSTANT] = {DK_OP_CONSTANT, "Constant", 0, 0, 1, 1,
                         ATTRS("value", "value_float", "value_floats", "value_int", "value_ints"),
                         dk__infer_constant, dk__eval_constant},
@@ -96,6 +117,7 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONSTANTOFSHAPE] = {DK_OP_CONSTANTOFSHAPE, "ConstantOfShape", 1, 1, 1, 1,
                                ATTRS("value"), dk__infer_constantofshape,
                                dk__eval_constantofshape},
+    [DK_OP_CAST] = {DK_OP_CAST, "Cast", 1, 1, 1, 1, ATTRS("to"), dk__infer_cast, dk__eval_cast},
     [DK_OP_EQUAL] = {DK_OP_EQUAL, "Equal", 2, 2, 1, 1, NO_ATTRS, dk__infer_equal, dk__eval_equal},
     [DK_OP_WHERE] = {DK_OP_WHERE, "Where", 3, 3, 1, 1, NO_ATTRS, dk__infer_where, dk__eval_where},
 };

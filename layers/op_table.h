@@ -75,16 +75,19 @@ DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
 DK_DECLARE_INFER(dk__infer_layernorm);
 /* op_eltwise.c */
-DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
-                                           Sqrt, Erf, Tanh */
+DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
+                                           Softplus, Neg, Abs, Sqrt, Erf, Tanh, Exp, Log,
+                                           Reciprocal, Floor, Ceil */
 DK_DECLARE_INFER(dk__infer_clip);
-DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting */
+DK_DECLARE_INFER(dk__infer_variadic);   /* Sum, Mean, Max, Min: numpy broadcasting of all inputs */
+DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcasting; PRelu
+                                           (slope broadcast onto X) */
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);
 /* op_reduce.c */
 DK_DECLARE_INFER(dk__infer_softmax);
-DK_DECLARE_INFER(dk__infer_reducemean);
+DK_DECLARE_INFER(dk__infer_reduce);     /* ReduceMean, ReduceMax, ReduceSum */
 /* op_shape.c: data movement, all with eval */
 DK_DECLARE_INFER(dk__infer_flatten);
 DK_DECLARE_INFER(dk__infer_reshape);
@@ -102,6 +105,7 @@ DK_DECLARE_INFER(dk__infer_expand);     /* op_expand.c */
 DK_DECLARE_INFER(dk__infer_constantofshape); /* op_fold.c: on constants only */
 DK_DECLARE_INFER(dk__infer_equal);
 DK_DECLARE_INFER(dk__infer_where);
+DK_DECLARE_INFER(dk__infer_cast);       /* op_cast.c */
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
 DK_DECLARE_EVAL(dk__eval_transpose);
@@ -115,6 +119,7 @@ DK_DECLARE_EVAL(dk__eval_expand);
 DK_DECLARE_EVAL(dk__eval_constantofshape);
 DK_DECLARE_EVAL(dk__eval_equal);
 DK_DECLARE_EVAL(dk__eval_where);
+DK_DECLARE_EVAL(dk__eval_cast);
 DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 
 #endif

@@ -376,7 +376,10 @@ static void gen_softmax(dk__op_case *c, int cls)
             (long long)c->g->opset, range);
 }
 
-static void gen_reducemean(dk__op_case *c, int cls)
+/* ReduceMean, ReduceMax, ReduceSum: the spatial dims (global pooling), the
+ * last axis, all axes, axes as an input (opset 18; ReduceSum takes them
+ * from opset 13), random axes. */
+static void gen_reduce(dk__op_case *c, dk_op op, int cls)
 {
     int rank = (int)dk_rng_int(R, 2, 4);
     int64_t xd[4], axes[4];
@@ -393,7 +396,7 @@ static void gen_reducemean(dk__op_case *c, int cls)
     case 3: /* opset 18: axes as input */
         axes[0] = dk_rng_int(R, 0, rank - 1), naxes = 1;
         as_input = 1;
-        c->g->opset = 18;
+        c->g->opset = op == DK_OP_REDUCESUM ? 13 : 18;
         break;
     default:
         for (int i = 0; i < rank; i++)
@@ -403,14 +406,19 @@ static void gen_reducemean(dk__op_case *c, int cls)
     }
     int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1};
     if (as_input) ins[1] = dk__op_case_const_ints(c, "axes", 1, naxes, axes);
-    dk__op_case_node(c, DK_OP_REDUCEMEAN, ins, as_input ? 2 : 1, 1);
+    dk__op_case_node(c, op, ins, as_input ? 2 : 1, 1);
     if (!as_input && naxes) dk__op_case_attr_ints(c, "axes", naxes, axes);
     dk__op_case_attr_int(c, "keepdims", keepdims);
     dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
     if (naxes) ints_desc(c, "axes", naxes, axes);
     else dk__op_case_desc(c, " axes=all");
-    dk__op_case_desc(c, " keepdims=%d%s", keepdims, as_input ? " (axes input, opset 18)" : "");
+    dk__op_case_desc(c, " keepdims=%d%s", keepdims, !as_input ? ""
+                     : op == DK_OP_REDUCESUM ? " (axes input, opset 13)" : " (axes input, opset 18)");
 }
+
+static void gen_reducemean(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMEAN, cls); }
+static void gen_reducemax(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMAX, cls); }
+static void gen_reducesum(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCESUM, cls); }
 
 /* LayerNormalization (opset 17) as transformers use it: over the channels of
  * ViT's tokens and of ConvNeXt's channels-last maps, over two dims with a
@@ -486,6 +494,64 @@ static void gen_sub(dk__op_case *c, int cls) { gen_binary(c, DK_OP_SUB, cls); }
 static void gen_mul(dk__op_case *c, int cls) { gen_binary(c, DK_OP_MUL, cls); }
 static void gen_div(dk__op_case *c, int cls) { gen_binary(c, DK_OP_DIV, cls); }
 
+/* Sum, Mean, Max, Min over 1 to 6 inputs: all of one shape; an NCHW
+ * tensor with per-channel [C,1,1] and [1,C,1,1] terms (a constant among
+ * them); a single input; every input broadcasting some dims (the output
+ * shape no input has). */
+static void gen_variadic(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t N = dk_rng_int(R, 1, 2), C = dk_rng_int(R, 1, 24), H = dk_rng_int(R, 1, 12),
+            W = dk_rng_int(R, 1, 12);
+    int k = cls == 2 ? 1 : (int)dk_rng_int(R, 2, 6);
+    int ins[6];
+    dk__op_case_desc(c, "%d inputs:", k);
+    for (int j = 0; j < k; j++) {
+        int64_t d[4] = {N, C, H, W};
+        int r = 4, is_const = 0;
+        if (cls == 1 && j > 0) {
+            if (j % 2) r = 3, d[0] = C, d[1] = 1, d[2] = 1;
+            else d[0] = 1, d[2] = 1, d[3] = 1;
+            is_const = j == 1;
+        } else if (cls == 3) {
+            d[j % 4] = 1; /* each input lacks one dim, the first two differ */
+            if (j == 0) d[1] = 1, d[2] = H;
+        }
+        char name[8];
+        snprintf(name, sizeof name, "x%d", j);
+        ins[j] = is_const ? dk__op_case_const(c, name, r, d, -2, 2)
+                          : dk__op_case_input(c, name, r, d, -2, 2);
+        dk__op_case_desc(c, " %s%s", dk__op_case_shape(r, d), is_const ? " (constant)" : "");
+    }
+    dk__op_case_node(c, op, ins, k, 1);
+}
+
+static void gen_sum(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_SUM, cls); }
+static void gen_mean(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MEAN, cls); }
+static void gen_max(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MAX, cls); }
+static void gen_min(dk__op_case *c, int cls) { gen_variadic(c, DK_OP_MIN, cls); }
+
+/* PRelu: a constant per-channel slope [C,1,1] (what exporters write), a
+ * single shared slope, a slope of X's shape, a slope [W] fed as a graph input. */
+static void gen_prelu(dk__op_case *c, int cls)
+{
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 24), dk_rng_int(R, 1, 12),
+                     dk_rng_int(R, 1, 12)};
+    int64_t sd[4];
+    int sr = 1;
+    switch (cls) {
+    case 0: sr = 3, sd[0] = xd[1], sd[1] = 1, sd[2] = 1; break;
+    case 1: sd[0] = 1; break;
+    case 2: sr = 4, memcpy(sd, xd, sizeof sd); break;
+    default: sd[0] = xd[3]; break;
+    }
+    int ins[2] = {dk__op_case_input(c, "x", 4, xd, -2, 2),
+                  cls < 2 ? dk__op_case_const(c, "slope", sr, sd, -0.5, 0.5)
+                          : dk__op_case_input(c, "slope", sr, sd, -0.5, 0.5)};
+    dk__op_case_node(c, DK_OP_PRELU, ins, 2, 1);
+    dk__op_case_desc(c, "x %s slope %s%s", dk__op_case_shape(4, xd), dk__op_case_shape(sr, sd),
+                     cls < 2 ? " (constant)" : "");
+}
+
 /* Pow on a positive base, never zero: the constant scalar exponents exporters
  * write (x^2 and x^0.5 of a decomposed LayerNorm, x^3 of GELU's tanh form), an
  * exponent tensor broadcast over the channels (a graph input), and an int64
@@ -534,6 +600,10 @@ static void gen_unary(dk__op_case *c, dk_op op, int cls, double range)
         float alpha = (float)dk_rng_uniform(R, 0.01, 0.5);
         dk__op_case_attr_float(c, "alpha", alpha);
         dk__op_case_desc(c, " alpha=%g", alpha);
+    } else if (op == DK_OP_ELU) {
+        float alpha = (float)dk_rng_uniform(R, 0.1, 2);
+        dk__op_case_attr_float(c, "alpha", alpha);
+        dk__op_case_desc(c, " alpha=%g", alpha);
     } else if (op == DK_OP_HARDSIGMOID) {
         float alpha = (float)dk_rng_uniform(R, 0.1, 0.5),
               beta = (float)dk_rng_uniform(R, 0.2, 0.8);
@@ -549,6 +619,60 @@ static void gen_leakyrelu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_LEAKYREL
 /* erf saturates beyond |x| ~ 4, tanh beyond ~ 9: the second class reaches both tails */
 static void gen_erf(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ERF, cls, cls ? 6 : 2); }
 static void gen_tanh(dk__op_case *c, int cls) { gen_unary(c, DK_OP_TANH, cls, cls ? 12 : 3); }
+
+/* Cast from float32 (the type graph inputs have here) to each supported
+ * type: float64, int32 and int64 (truncation, negative values), uint8 (values
+ * up to 300: wrapped), bool (some exact zeros), and float32 itself. */
+static void gen_cast(dk__op_case *c, int cls)
+{
+    static const dk_dtype to[6] = {DK_F64, DK_I32, DK_I64, DK_U8, DK_BOOL, DK_F32};
+    int64_t xd[4];
+    int rank = act_shape(c, cls % 2, xd);
+    double range = cls == 3 ? 300 : 100;
+    int x = dk__op_case_input(c, "x", rank, xd, cls == 3 ? 0 : -range, range);
+    if (to[cls] == DK_BOOL) {
+        dk_tensor *t = dk__op_case_tensor(c, x);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i += 3) ((float *)t->data)[i] = 0;
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, DK_OP_CAST, ins, 1, 1);
+    dk__op_case_attr_int(c, "to", to[cls]);
+    dk__op_case_desc(c, "x %s in [%g,%g) to %s", dk__op_case_shape(rank, xd),
+                     cls == 3 ? 0 : -range, range, dk_dtype_name(to[cls]));
+}
+
+/* Abs, Floor, Ceil are exact: any values; the wide class gives Floor and
+ * Ceil integers of several digits. Exp up to e^20 and down to e^-20;
+ * Softplus into both tails (y ~ e^x below, y ~ x above); Elu mostly on its
+ * exponential side. */
+static void gen_abs(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ABS, cls, 8); }
+static void gen_floor(dk__op_case *c, int cls) { gen_unary(c, DK_OP_FLOOR, cls, cls ? 1000 : 4); }
+static void gen_ceil(dk__op_case *c, int cls) { gen_unary(c, DK_OP_CEIL, cls, cls ? 1000 : 4); }
+static void gen_exp(dk__op_case *c, int cls) { gen_unary(c, DK_OP_EXP, cls, cls ? 20 : 3); }
+static void gen_softplus(dk__op_case *c, int cls) { gen_unary(c, DK_OP_SOFTPLUS, cls, cls ? 30 : 4); }
+static void gen_elu(dk__op_case *c, int cls) { gen_unary(c, DK_OP_ELU, cls, cls ? 12 : 3); }
+
+/* Log and Reciprocal on positive inputs away from 0 (Reciprocal with a
+ * random sign); the second class log-uniform over six decades. */
+static void gen_positive(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    double lo = cls ? 1e-3 : 0.05, hi = cls ? 1e3 : 4;
+    int x = dk__op_case_input(c, "x", rank, xd, lo, hi);
+    dk_tensor *t = dk__op_case_tensor(c, x);
+    for (int64_t i = 0; t && i < dk_tensor_numel(t); i++) {
+        float *v = (float *)t->data + i;
+        if (cls) *v = (float)pow(10.0, dk_rng_uniform(R, -3, 3));
+        if (op == DK_OP_RECIPROCAL && dk_rng_chance(R, 0.5)) *v = -*v;
+    }
+    int ins[1] = {x};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_desc(c, "x %s |x| in [%g,%g)%s", dk__op_case_shape(rank, xd), lo, hi,
+                     cls ? " log-uniform" : "");
+}
+static void gen_log(dk__op_case *c, int cls) { gen_positive(c, DK_OP_LOG, cls); }
+static void gen_reciprocal(dk__op_case *c, int cls) { gen_positive(c, DK_OP_RECIPROCAL, cls); }
 
 /* Sqrt on positive inputs only (NaN below 0 compares equal but proves nothing);
  * the second class spans six orders of magnitude. */
@@ -836,7 +960,7 @@ static void gen_expand(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(45, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(61, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -857,6 +981,10 @@ static const dk__op_gen generators[] = {
     {DK_OP_SOFTMAX, 4, gen_softmax, "classifier;channels;any axis, wide range;opset 11 coerced"},
     {DK_OP_REDUCEMEAN, 5, gen_reducemean,
      "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_REDUCEMAX, 5, gen_reducemax,
+     "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_REDUCESUM, 5, gen_reducesum,
+     "spatial;last axis;all axes;axes input (opset 13);random axes"},
     {DK_OP_ADD, 7, gen_add,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_SUB, 7, gen_sub,
@@ -865,6 +993,12 @@ static const dk__op_gen generators[] = {
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_DIV, 7, gen_div,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
+    {DK_OP_SUM, 4, gen_sum, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MEAN, 4, gen_mean, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MAX, 4, gen_max, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_MIN, 4, gen_min, "same shape;per-channel terms;one input;all broadcast"},
+    {DK_OP_PRELU, 4, gen_prelu, "[C,1,1] constant;[1] constant;X's shape;[W] graph input"},
+    {DK_OP_CAST, 6, gen_cast, "to float64;to int32;to int64;to uint8 (wrapping);to bool;to float32"},
     {DK_OP_POW, 5, gen_pow,
      "scalar 2;scalar 0.5;scalar 3;exponent [1,C,1,1];int64 scalar exponent"},
     {DK_OP_RELU, 2, gen_relu, "NCHW;any rank"},
@@ -876,6 +1010,15 @@ static const dk__op_gen generators[] = {
     {DK_OP_SQRT, 2, gen_sqrt, "NCHW [0.01,4);any rank log-uniform [1e-4,1e2)"},
     {DK_OP_ERF, 2, gen_erf, "NCHW [-2,2];any rank [-6,6]"},
     {DK_OP_TANH, 2, gen_tanh, "NCHW [-3,3];any rank [-12,12]"},
+    {DK_OP_ABS, 2, gen_abs, "NCHW;any rank"},
+    {DK_OP_FLOOR, 2, gen_floor, "NCHW [-4,4];any rank [-1000,1000]"},
+    {DK_OP_CEIL, 2, gen_ceil, "NCHW [-4,4];any rank [-1000,1000]"},
+    {DK_OP_EXP, 2, gen_exp, "NCHW [-3,3];any rank [-20,20]"},
+    {DK_OP_LOG, 2, gen_log, "NCHW [0.05,4);any rank log-uniform [1e-3,1e3)"},
+    {DK_OP_RECIPROCAL, 2, gen_reciprocal,
+     "NCHW |x| in [0.05,4);any rank log-uniform |x| in [1e-3,1e3)"},
+    {DK_OP_SOFTPLUS, 2, gen_softplus, "NCHW [-4,4];any rank [-30,30]"},
+    {DK_OP_ELU, 2, gen_elu, "NCHW [-3,3];any rank [-12,12]"},
     {DK_OP_CLIP, 5, gen_clip,
      "attributes (opset 6);constant min and max;min only;max only;bounds as graph inputs"},
     {DK_OP_FLATTEN, 2, gen_flatten, "NCHW;any rank"},

@@ -59,6 +59,22 @@ typedef enum dk_op {
     DK_OP_CONSTANTOFSHAPE,
     DK_OP_EQUAL,
     DK_OP_WHERE,
+    DK_OP_ABS,
+    DK_OP_EXP,
+    DK_OP_LOG,
+    DK_OP_RECIPROCAL,
+    DK_OP_FLOOR,
+    DK_OP_CEIL,
+    DK_OP_SOFTPLUS,
+    DK_OP_ELU,
+    DK_OP_SUM,
+    DK_OP_MAX,
+    DK_OP_MIN,
+    DK_OP_MEAN,
+    DK_OP_PRELU,
+    DK_OP_CAST,
+    DK_OP_REDUCEMAX,
+    DK_OP_REDUCESUM,
     DK_OP_COUNT
 } dk_op;
 
@@ -107,8 +123,9 @@ typedef struct dk_gemm_params {
     int has_c;
 } dk_gemm_params;
 
-/* Relu, LeakyRelu (alpha), HardSigmoid (alpha, beta), Clip (min, max; -inf/+inf
- * when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf and Tanh (no parameter). A Clip bound fed as a
+/* Relu, LeakyRelu (alpha), Elu (alpha), HardSigmoid (alpha, beta), Clip (min,
+ * max; -inf/+inf when absent), Sigmoid, HardSwish, Neg, Sqrt, Erf, Tanh, Abs,
+ * Exp, Log, Reciprocal, Floor, Ceil and Softplus (no parameter). A Clip bound fed as a
  * graph input (known only at run time) is NaN here: kernels then read it from
  * input 1 (min) or 2 (max); a backend that cannot must decline the node. */
 typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_params;
@@ -118,7 +135,7 @@ typedef struct dk_act_params { float alpha, beta; float min, max; } dk_act_param
 typedef struct dk_softmax_params { int axis; int legacy; } dk_softmax_params;
 
 /* Concat, Flatten, Gather: axis normalised to [0, ndim).
- * Add, Sub, Mul, Div, Pow: the output dimension B's first dimension lines up with
+ * Add, Sub, Mul, Div, Pow, PRelu: the output dimension B's first dimension lines up with
  * (rank(out) - rank(B) under numpy broadcasting; differs only for the legacy
  * opset < 7 broadcast/axis form). */
 typedef struct dk_axis_params { int axis; } dk_axis_params;

@@ -122,6 +122,9 @@ static dnnl_alg_kind_t act_alg(dk_dnnl_act act)
     case DK_DNNL_SQRT: return dnnl_eltwise_sqrt;
     case DK_DNNL_TANH: return dnnl_eltwise_tanh;
     case DK_DNNL_POW: return dnnl_eltwise_pow;
+    case DK_DNNL_ABS: return dnnl_eltwise_abs;
+    case DK_DNNL_EXP: return dnnl_eltwise_exp;
+    case DK_DNNL_ELU: return dnnl_eltwise_elu;
     }
     return dnnl_alg_kind_undef;
 }

@@ -82,7 +82,10 @@ typedef enum dk_dnnl_act {
     DK_DNNL_HARDSWISH, /* x * min(max(x / 6 + 1/2, 0), 1) */
     DK_DNNL_SQRT,      /* sqrt(x) */
     DK_DNNL_TANH,      /* tanh(x) */
-    DK_DNNL_POW        /* alpha x^beta */
+    DK_DNNL_POW,       /* alpha x^beta */
+    DK_DNNL_ABS,       /* |x| */
+    DK_DNNL_EXP,       /* exp(x) */
+    DK_DNNL_ELU        /* x > 0 ? x : alpha (exp(x) - 1) */
 } dk_dnnl_act;
 
 typedef struct dk_dnnl_postop {

@@ -227,7 +227,7 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_global_pool)
 
 /* ---- element-wise ----------------------------------------------------------------- */
 
-/* Relu, LeakyRelu, Sigmoid, HardSwish, Sqrt, Tanh: one eltwise primitive over
+/* Relu, LeakyRelu, Sigmoid, HardSwish, Sqrt, Tanh, Abs, Exp, Elu: one eltwise primitive over
  * the tensor seen as a flat vector; Pow too when its exponent is a constant
  * scalar (eltwise pow is alpha x^beta), else it falls back. HardSigmoid (oneDNN 2.6 has none): linear
  * alpha x + beta, then clip to [0, 1] in place. Clip with bounds known at
@@ -253,6 +253,9 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise)
     case DK_OP_HARDSWISH: act[0] = DK_DNNL_HARDSWISH; break;
     case DK_OP_SQRT: act[0] = DK_DNNL_SQRT; break;
     case DK_OP_TANH: act[0] = DK_DNNL_TANH; break;
+    case DK_OP_ABS: act[0] = DK_DNNL_ABS; break;
+    case DK_OP_EXP: act[0] = DK_DNNL_EXP; break;
+    case DK_OP_ELU: act[0] = DK_DNNL_ELU; alpha[0] = a.alpha; break;
     case DK_OP_POW: {
         const dk_tensor *e = dk_onednn_constant(g, n, 1);
         if (!e || e->dtype != DK_F32 || dk_tensor_numel(e) != 1)

@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(45, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(61, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -21,11 +21,24 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_SQRT] = dk_ref_unary,
     [DK_OP_ERF] = dk_ref_unary,
     [DK_OP_TANH] = dk_ref_unary,
+    [DK_OP_ABS] = dk_ref_unary,
+    [DK_OP_EXP] = dk_ref_unary,
+    [DK_OP_LOG] = dk_ref_unary,
+    [DK_OP_RECIPROCAL] = dk_ref_unary,
+    [DK_OP_FLOOR] = dk_ref_unary,
+    [DK_OP_CEIL] = dk_ref_unary,
+    [DK_OP_SOFTPLUS] = dk_ref_unary,
+    [DK_OP_ELU] = dk_ref_unary,
+    [DK_OP_SUM] = dk_ref_variadic,
+    [DK_OP_MAX] = dk_ref_variadic,
+    [DK_OP_MIN] = dk_ref_variadic,
+    [DK_OP_MEAN] = dk_ref_variadic,
     [DK_OP_ADD] = dk_ref_binary,
     [DK_OP_SUB] = dk_ref_binary,
     [DK_OP_MUL] = dk_ref_binary,
     [DK_OP_DIV] = dk_ref_binary,
     [DK_OP_POW] = dk_ref_binary,
+    [DK_OP_PRELU] = dk_ref_binary,
     [DK_OP_MAXPOOL] = dk_ref_maxpool,
     [DK_OP_AVGPOOL] = dk_ref_avgpool,
     [DK_OP_GLOBALAVGPOOL] = dk_ref_globalavgpool,
@@ -35,7 +48,9 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_SOFTMAX] = dk_ref_softmax,
     [DK_OP_LRN] = dk_ref_lrn,
     [DK_OP_LAYERNORM] = dk_ref_layernorm,
-    [DK_OP_REDUCEMEAN] = dk_ref_reducemean,
+    [DK_OP_REDUCEMEAN] = dk_ref_reduce,
+    [DK_OP_REDUCEMAX] = dk_ref_reduce,
+    [DK_OP_REDUCESUM] = dk_ref_reduce,
 };
 
 dk_eval_fn dk_ref_kernel_for(dk_op op)

@@ -1,5 +1,6 @@
-/* Reference kernels for the elementwise ops: activations, Clip and the libm
- * functions Sqrt, Erf, Tanh (dk_ref_unary), Add/Sub/Mul/Div/Pow with
+/* Reference kernels for the elementwise ops: activations, Clip, Abs, Floor,
+ * Ceil, Reciprocal and the libm functions Sqrt, Erf, Tanh, Exp, Log
+ * (dk_ref_unary), Add/Sub/Mul/Div/Pow and PRelu with
  * broadcasting (dk_ref_binary). Floating point values are computed in double and rounded once to the
  * output type; integer arithmetic wraps modulo 2^bits like numpy. */
 #include <math.h>
@@ -18,6 +19,19 @@ static inline double clamp(double x, double lo, double hi)
     return x > hi ? hi : x;
 }
 
+/* Softplus log(1 + e^x) without overflow or cancellation: for x > 0 it is
+ * x + log(1 + e^-x), and log1p keeps the tiny values of large negative x. */
+static inline double softplus(double x)
+{
+    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* Elu: expm1 keeps the relative accuracy of alpha (e^x - 1) near 0. */
+static inline double elu(double alpha, double x)
+{
+    return x < 0 ? alpha * expm1(x) : x;
+}
+
 static inline double activate(dk_op op, const dk_act_params *p, double x)
 {
     switch (op) {
@@ -31,6 +45,14 @@ static inline double activate(dk_op op, const dk_act_params *p, double x)
     case DK_OP_SQRT: return sqrt(x);
     case DK_OP_ERF: return erf(x);
     case DK_OP_TANH: return tanh(x);
+    case DK_OP_ABS: return fabs(x);
+    case DK_OP_EXP: return exp(x);
+    case DK_OP_LOG: return log(x);
+    case DK_OP_RECIPROCAL: return 1.0 / x;
+    case DK_OP_FLOOR: return floor(x);
+    case DK_OP_CEIL: return ceil(x);
+    case DK_OP_SOFTPLUS: return softplus(x);
+    case DK_OP_ELU: return elu((double)p->alpha, x);
     default: return NAN;
     }
 }
@@ -39,7 +61,9 @@ static int is_unary_op(dk_op op)
 {
     return op == DK_OP_RELU || op == DK_OP_LEAKYRELU || op == DK_OP_SIGMOID ||
            op == DK_OP_HARDSIGMOID || op == DK_OP_HARDSWISH || op == DK_OP_CLIP || op == DK_OP_NEG ||
-           op == DK_OP_SQRT || op == DK_OP_ERF || op == DK_OP_TANH;
+           op == DK_OP_SQRT || op == DK_OP_ERF || op == DK_OP_TANH || op == DK_OP_ABS ||
+           op == DK_OP_EXP || op == DK_OP_LOG || op == DK_OP_RECIPROCAL || op == DK_OP_FLOOR ||
+           op == DK_OP_CEIL || op == DK_OP_SOFTPLUS || op == DK_OP_ELU;
 }
 
 /* float32 on a span: one loop per op with the parameters in locals. The
@@ -102,6 +126,32 @@ static void unary_span_f32(dk_op op, const dk_act_params *p, double zero, double
         break;
     case DK_OP_TANH:
         for (int64_t i = 0; i < count; i++) y[i] = (float)tanh((double)x[i]);
+        break;
+    case DK_OP_EXP:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)exp((double)x[i]);
+        break;
+    case DK_OP_LOG:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)log((double)x[i]);
+        break;
+    case DK_OP_SOFTPLUS:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)softplus((double)x[i]);
+        break;
+    case DK_OP_ELU:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)elu(alpha, (double)x[i]);
+        break;
+    /* exact in float32: no rounding happens (1/x is rounded once from double,
+     * which equals float32's correctly rounded quotient as 53 >= 2*24 + 2) */
+    case DK_OP_ABS:
+        for (int64_t i = 0; i < count; i++) y[i] = fabsf(x[i]);
+        break;
+    case DK_OP_FLOOR:
+        for (int64_t i = 0; i < count; i++) y[i] = floorf(x[i]);
+        break;
+    case DK_OP_CEIL:
+        for (int64_t i = 0; i < count; i++) y[i] = ceilf(x[i]);
+        break;
+    case DK_OP_RECIPROCAL:
+        for (int64_t i = 0; i < count; i++) y[i] = (float)(one / (double)x[i]);
         break;
     default:
         break;
@@ -290,6 +340,7 @@ static void row_offsets(const bcast *bc, int64_t r, int64_t *oa, int64_t *ob)
         case DK_OP_MUL: FLOAT_ROW_LOOP(T, x * y); break;                                   \
         case DK_OP_DIV: FLOAT_ROW_LOOP(T, x / y); break;                                   \
         case DK_OP_POW: FLOAT_ROW_LOOP(T, pow(x, y)); break;                               \
+        case DK_OP_PRELU: FLOAT_ROW_LOOP(T, x < 0 ? x * y : x); break;                     \
         default: break;                                                                    \
         }                                                                                  \
     }
@@ -374,7 +425,7 @@ static void row_pow_mixed(const dk_tensor *a, int64_t oa, int64_t sa, const dk_t
 static int is_binary_op(dk_op op)
 {
     return op == DK_OP_ADD || op == DK_OP_SUB || op == DK_OP_MUL || op == DK_OP_DIV ||
-           op == DK_OP_POW;
+           op == DK_OP_POW || op == DK_OP_PRELU;
 }
 
 DK_REF_KERNEL(dk_ref_binary)
@@ -397,7 +448,7 @@ DK_REF_KERNEL(dk_ref_binary)
     const int64_t rows = dk_tensor_numel(o) / len;
     const dk_op op = n->op;
     const dk_dtype t = o->dtype;
-    if (t != DK_F32 && t != DK_F64 && (dk_dtype_is_float(t) || op == DK_OP_POW))
+    if (t != DK_F32 && t != DK_F64 && (dk_dtype_is_float(t) || op == DK_OP_POW || op == DK_OP_PRELU))
         return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): element type %s", n->name,
                          dk_op_name(op), dk_dtype_name(t));
     /* Work items are pieces of at most BINARY_PIECE elements of a row, so a

@@ -30,9 +30,11 @@ DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
 DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when asked for */
 /* ref_eltwise.c */
-DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Neg,
-                                    Sqrt, Erf, Tanh (libm in double) */
-DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting */
+DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
+                                    Softplus, Neg, Abs, Floor, Ceil, Reciprocal, Sqrt, Erf,
+                                    Tanh, Exp, Log (libm in double) */
+DK_REF_KERNEL(dk_ref_variadic);  /* Sum, Mean, Max, Min (ref_variadic.c) */
+DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting; PRelu */
 /* ref_dense.c */
 /* MatMul batch broadcasting: for each of the output's nb batch dims (dims),
  * the element stride between t's matrices, 0 where t is broadcast. */
@@ -41,6 +43,6 @@ DK_REF_KERNEL(dk_ref_gemm);
 DK_REF_KERNEL(dk_ref_matmul);
 /* ref_reduce.c */
 DK_REF_KERNEL(dk_ref_softmax);
-DK_REF_KERNEL(dk_ref_reducemean);
+DK_REF_KERNEL(dk_ref_reduce);    /* ReduceMean, ReduceMax, ReduceSum */
 
 #endif

@@ -1,4 +1,4 @@
-/* Reference kernels for Softmax and ReduceMean, accumulating in double. */
+/* Reference kernels for Softmax and ReduceMean/Max/Sum, accumulating in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,10 +80,11 @@ DK_REF_KERNEL(dk_ref_softmax)
     return DK_OK;
 }
 
-/* ---- ReduceMean ----------------------------------------------------------
+/* ---- ReduceMean, ReduceMax, ReduceSum -------------------------------------
  * Dims are merged into runs that are all reduced or all kept (size-1 dims
  * dropped), then the input is read once in order, each contiguous innermost
- * run added into a double accumulator per output element. */
+ * run combined into a double accumulator per output element: added (Mean,
+ * Sum; Mean divides at the end) or compared (Max, which keeps a NaN). */
 
 typedef struct reduce_view {
     int ndim;
@@ -119,13 +120,26 @@ static void reduce_view_init(const dk_reduce_params *p, const dk_tensor *x, redu
     }
 }
 
-DK_REF_KERNEL(dk_ref_reducemean)
+/* Max keeps a NaN once it has one, and takes one when it comes. */
+static inline double combine(int is_max, double acc, double v)
+{
+    if (!is_max) return acc + v;
+    return isnan(acc) || v <= acc ? acc : v;
+}
+
+DK_REF_KERNEL(dk_ref_reduce)
 {
     const dk_tensor *x = in[0];
     dk_tensor *y = out[0];
     const dk_reduce_params *p = &n->p.reduce;
+    const dk_op op = n->op;
+    if (op != DK_OP_REDUCEMEAN && op != DK_OP_REDUCEMAX && op != DK_OP_REDUCESUM)
+        return dk__error(DK_ERR_INTERNAL, "node '%s': dk_ref_reduce called for %s", n->name,
+                         dk_op_name(op));
     if (x->dtype != DK_F32 || y->dtype != DK_F32)
-        return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (ReduceMean): expects float32", n->name);
+        return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): expects float32", n->name,
+                         dk_op_name(op));
+    const int is_max = op == DK_OP_REDUCEMAX;
     const int64_t in_count = dk_tensor_numel(x), out_count = dk_tensor_numel(y);
     if (p->naxes == 0) { /* noop_with_empty_axes: identity */
         memcpy(y->data, x->data, sizeof(float) * (size_t)in_count);
@@ -133,7 +147,10 @@ DK_REF_KERNEL(dk_ref_reducemean)
     }
     if (out_count == 0) return DK_OK;
     double *acc = calloc((size_t)out_count, sizeof(double));
-    if (!acc) return dk__error(DK_ERR_NOMEM, "node '%s' (ReduceMean): out of memory", n->name);
+    if (!acc) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
+                               dk_op_name(op));
+    if (is_max)
+        for (int64_t i = 0; i < out_count; i++) acc[i] = -INFINITY;
     reduce_view v;
     reduce_view_init(p, x, &v);
     const int64_t run = v.dims[v.ndim - 1];
@@ -147,14 +164,14 @@ DK_REF_KERNEL(dk_ref_reducemean)
         }
         const float *row = xp + r * run;
         if (last_reduced) {
-            double s = 0;
-            for (int64_t j = 0; j < run; j++) s += row[j];
-            acc[o] += s;
+            double s = is_max ? -INFINITY : 0;
+            for (int64_t j = 0; j < run; j++) s = combine(is_max, s, row[j]);
+            acc[o] = combine(is_max, acc[o], s);
         } else {
-            for (int64_t j = 0; j < run; j++) acc[o + j] += row[j];
+            for (int64_t j = 0; j < run; j++) acc[o + j] = combine(is_max, acc[o + j], row[j]);
         }
     }
-    const double count = (double)in_count / (double)out_count;
+    const double count = op == DK_OP_REDUCEMEAN ? (double)in_count / (double)out_count : 1.0;
     float *yp = y->data;
     for (int64_t i = 0; i < out_count; i++) yp[i] = (float)(acc[i] / count);
     free(acc);

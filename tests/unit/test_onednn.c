@@ -490,7 +490,8 @@ static void test_eltwise(void **state)
     } ops[] = {
         {DK_OP_RELU, 0, 0},    {DK_OP_LEAKYRELU, 0.1f, 0},      {DK_OP_SIGMOID, 0, 0},
         {DK_OP_HARDSWISH, 0, 0}, {DK_OP_HARDSIGMOID, 0.3f, 0.4f}, {DK_OP_SQRT, 0, 0},
-        {DK_OP_TANH, 0, 0},
+        {DK_OP_TANH, 0, 0},    {DK_OP_ABS, 0, 0},              {DK_OP_EXP, 0, 0},
+        {DK_OP_ELU, 0.7f, 0},
     };
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         tcase c = {.name = dk_op_name(ops[o].op)};
@@ -499,7 +500,7 @@ static void test_eltwise(void **state)
         /* Sqrt on positive inputs: NaN would compare equal and prove nothing */
         int x = tu_add_input(c.g, "x", DK_F32, 4, xd, ops[o].op == DK_OP_SQRT ? 0.01 : -8, 8);
         c.node = tu_add_node(c.g, ops[o].op, &x, 1, 1);
-        if (ops[o].op == DK_OP_LEAKYRELU || ops[o].op == DK_OP_HARDSIGMOID)
+        if (ops[o].op == DK_OP_LEAKYRELU || ops[o].op == DK_OP_HARDSIGMOID || ops[o].op == DK_OP_ELU)
             tu_attr_float(c.g, c.node, "alpha", ops[o].alpha);
         if (ops[o].op == DK_OP_HARDSIGMOID) tu_attr_float(c.g, c.node, "beta", ops[o].beta);
         check_case(&c);

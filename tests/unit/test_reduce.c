@@ -88,8 +88,8 @@ static void test_softmax_errors(void **state)
 
 /* ---- ReduceMean ------------------------------------------------------------- */
 
-/* Mean over the axes flagged in `reduced`, one output element at a time. */
-static void check_reducemean(const dk_tensor *x, const int *reduced, const dk_tensor *y)
+/* Mean, max or sum over the axes flagged in `reduced`, one output element at a time. */
+static void check_reduce(dk_op op, const dk_tensor *x, const int *reduced, const dk_tensor *y)
 {
     int64_t kept_dims[DK_MAX_DIMS], red_dims[DK_MAX_DIMS];
     int nk = 0, nr = 0;
@@ -100,7 +100,7 @@ static void check_reducemean(const dk_tensor *x, const int *reduced, const dk_te
     int64_t n_out = dk_shape_numel(nk, kept_dims), n_red = dk_shape_numel(nr, red_dims);
     assert_int_equal(dk_tensor_numel(y), n_out);
     for (int64_t o = 0; o < n_out; o++) {
-        double sum = 0;
+        double sum = 0, mx = -INFINITY;
         for (int64_t r = 0; r < n_red; r++) {
             /* rebuild the input index from the kept and reduced counters */
             int64_t ko = o, kr = r, idx[DK_MAX_DIMS];
@@ -112,10 +112,13 @@ static void check_reducemean(const dk_tensor *x, const int *reduced, const dk_te
             int64_t i = 0;
             for (int d = 0; d < x->ndim; d++) i = i * x->dims[d] + idx[d];
             sum += dk_tensor_get(x, i);
+            if (dk_tensor_get(x, i) > mx) mx = dk_tensor_get(x, i);
         }
-        double want = sum / (double)n_red, got = dk_tensor_get(y, o);
-        if (!(fabs(got - want) <= 1e-6 * fabs(want) + 1e-9))
-            fail_msg("ReduceMean element %lld: got %.9g want %.9g", (long long)o, got, want);
+        double want = op == DK_OP_REDUCEMEAN ? sum / (double)n_red
+                      : op == DK_OP_REDUCESUM ? sum : mx;
+        double got = dk_tensor_get(y, o);
+        if (op == DK_OP_REDUCEMAX ? got != want : !(fabs(got - want) <= 1e-6 * fabs(want) + 1e-9))
+            fail_msg("%s element %lld: got %.9g want %.9g", dk_op_name(op), (long long)o, got, want);
     }
 }
 
@@ -131,25 +134,28 @@ typedef struct reduce_case {
     int64_t y[4];
 } reduce_case;
 
-static void run_reduce_case(const reduce_case *rc)
+static void run_reduce_case(dk_op op, const reduce_case *rc)
 {
     const int64_t dims[4] = {2, 3, 4, 5};
-    dk_graph *g = tu_new_graph(rc->opset);
+    /* ReduceSum takes its axes as an input from opset 13 on, the others from 18 */
+    int64_t opset = op == DK_OP_REDUCESUM && rc->opset == 18 ? 13 : rc->opset;
+    if (op == DK_OP_REDUCESUM && opset == 13 && !rc->as_input && rc->naxes >= 0) opset = 11;
+    dk_graph *g = tu_new_graph(opset);
     int ins[2] = {tu_add_input(g, "x", DK_F32, 4, dims, -3, 3), -1};
     if (rc->as_input) {
         const int64_t n_axes[1] = {rc->naxes};
         ins[1] = tu_add_value(g, "axes", DK_VALUE_CONSTANT, DK_I64, 1, n_axes, 0, 0);
         for (int i = 0; i < rc->naxes; i++) dk_tensor_set(&g->values[ins[1]].t, i, (double)rc->axes[i]);
     }
-    int k = tu_add_node(g, DK_OP_REDUCEMEAN, ins, rc->as_input ? 2 : 1, 1);
+    int k = tu_add_node(g, op, ins, rc->as_input ? 2 : 1, 1);
     if (!rc->as_input && rc->naxes >= 0) tu_attr_ints(g, k, "axes", rc->naxes, rc->axes);
     if (rc->keepdims >= 0) tu_attr_int(g, k, "keepdims", rc->keepdims);
     if (rc->noop) tu_attr_int(g, k, "noop_with_empty_axes", 1);
     if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
     tu_assert_shape(tu_output(g, k, 0), rc->ny, rc->y);
     dk_tensor y = {0};
-    assert_int_equal(tu_run_kernel(g, k, dk_ref_reducemean, &y, 1), DK_OK);
-    check_reducemean(&g->values[ins[0]].t, rc->reduced, &y);
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_reduce, &y, 1), DK_OK);
+    check_reduce(op, &g->values[ins[0]].t, rc->reduced, &y);
     dk_tensor_reset(&y);
     dk_graph_destroy(g);
 }
@@ -171,7 +177,29 @@ static void test_reducemean(void **state)
         {18, 0, {0}, 1, 0, 0, {1, 1, 1, 1}, 0, {0}},               /* empty axes: all */
         {18, 0, {0}, 1, 1, 1, {0, 0, 0, 0}, 4, {2, 3, 4, 5}},      /* empty axes, noop */
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_reduce_case(&cases[i]);
+    const dk_op ops[3] = {DK_OP_REDUCEMEAN, DK_OP_REDUCEMAX, DK_OP_REDUCESUM};
+    for (int o = 0; o < 3; o++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_reduce_case(ops[o], &cases[i]);
+}
+
+/* ReduceMax keeps a NaN wherever it sits in the reduced run */
+static void test_reducemax_nan(void **state)
+{
+    (void)state;
+    const int64_t dims[2] = {3, 4}, axes[1] = {1};
+    dk_graph *g = tu_new_graph(13);
+    int x = tu_add_input(g, "x", DK_F32, 2, dims, -1, 1);
+    ((float *)g->values[x].t.data)[0] = NAN; /* first of row 0 */
+    ((float *)g->values[x].t.data)[7] = NAN; /* last of row 1 */
+    int k = tu_add_node(g, DK_OP_REDUCEMAX, &x, 1, 1);
+    tu_attr_ints(g, k, "axes", 1, axes);
+    assert_int_equal(dk_graph_finalize(g), DK_OK);
+    dk_tensor y = {0};
+    assert_int_equal(tu_run_kernel(g, k, dk_ref_reduce, &y, 1), DK_OK);
+    const float *yp = y.data;
+    assert_true(isnan(yp[0]) && isnan(yp[1]) && !isnan(yp[2]));
+    dk_tensor_reset(&y);
+    dk_graph_destroy(g);
 }
 
 static void test_reducemean_errors(void **state)
@@ -211,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_softmax_errors),
         cmocka_unit_test(test_reducemean),
         cmocka_unit_test(test_reducemean_errors),
+        cmocka_unit_test(test_reducemax_nan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
