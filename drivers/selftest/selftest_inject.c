@@ -13,8 +13,17 @@ dk_status dk__st_inject(const dk_graph *g, const dk_node *n, dk_precision p,
 {
     int64_t count = dk_tensor_numel(ref);
     *where = -1;
-    if (count == 0 || ref->dtype != DK_F32 || y->dtype != DK_F32 || dk_tensor_numel(y) != count)
+    if (count == 0 || y->dtype != ref->dtype || dk_tensor_numel(y) != count) return DK_OK;
+    if (ref->dtype != DK_F32) {
+        /* other types (Cast's outputs) are judged bit for bit: for X >= 1 one
+         * element gets its lowest bit flipped, below 1 nothing moves */
+        if (X >= 1) {
+            int64_t j = dk_rng_int(rng, 0, count - 1);
+            ((unsigned char *)y->data)[j * (int64_t)dk_dtype_size(y->dtype)] ^= 1;
+            *where = j;
+        }
         return DK_OK;
+    }
     double *tol = malloc(sizeof(double) * (size_t)count),
            *mag = malloc(sizeof(double) * (size_t)count);
     dk_status st = tol && mag ? dk_tolerance_bounds(g, n, p, in, ref, tol, mag)
