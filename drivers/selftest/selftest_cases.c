@@ -516,7 +516,7 @@ static void gen_variadic(dk__op_case *c, dk_op op, int cls)
             d[j % 4] = 1; /* each input lacks one dim, the first two differ */
             if (j == 0) d[1] = 1, d[2] = H;
         }
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "x%d", j);
         ins[j] = is_const ? dk__op_case_const(c, name, r, d, -2, 2)
                           : dk__op_case_input(c, name, r, d, -2, 2);
