@@ -83,6 +83,7 @@
 #include <string.h>
 
 #include "check/tolerance.h"
+#include "layers/op_move.h"
 #include "layers/op_table.h"
 #include "kernels/backend_call.h"
 #include "runtime/error.h"
@@ -734,22 +735,6 @@ static dk_status mag_gemm(const dk_graph *g, const dk_node *n, const dk_tensor *
     return DK_OK;
 }
 
-/* Flat index into operand t, whose dim 0 lines up with dim `first` of out
- * (dims of size 1 broadcast), of out's element i. */
-static int64_t broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i)
-{
-    int64_t idx = 0, stride = 1;
-    for (int d = out->ndim - 1; d >= 0; d--) {
-        int64_t coord = i % out->dims[d];
-        i /= out->dims[d];
-        int k = d - first;
-        if (k < 0 || k >= t->ndim) continue;
-        if (t->dims[k] != 1) idx += coord * stride;
-        stride *= t->dims[k];
-    }
-    return idx;
-}
-
 static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
                          const dk_tensor *ref, double *S, double *C, double *A)
 {
@@ -764,7 +749,7 @@ static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *c
         S[i] = yi;
         if (yi == 0 || !isfinite(yi)) continue; /* exact, or NaN judged by itself */
         double ln = fabs(log(yi));
-        double ei = fabs(dk_tensor_get(e, broadcast_index(e, n->p.axis.axis, ref, i)));
+        double ei = fabs(dk_tensor_get(e, dk__broadcast_index(e, n->p.axis.axis, ref, i)));
         C[i] = (ei + ln) * yi;
         A[i] = (2.0 + DK_TOL_TRANSCENDENTAL_U) * ln * yi;
     }
@@ -783,7 +768,7 @@ static dk_status mag_variadic(const dk_graph *g, const dk_node *n, const dk_tens
         DK_TRY(want_f32(n, in[j], "an input"));
         const float *x = in[j]->data;
         for (int64_t i = 0; i < count; i++)
-            S[i] += fabs((double)x[broadcast_index(in[j], ref->ndim - in[j]->ndim, ref, i)]);
+            S[i] += fabs((double)x[dk__broadcast_index(in[j], ref->ndim - in[j]->ndim, ref, i)]);
     }
     if (n->op == DK_OP_MEAN)
         for (int64_t i = 0; i < count; i++) S[i] /= n->n_inputs;
@@ -887,8 +872,8 @@ static dk_status mag_layernorm(const dk_graph *g, const dk_node *n, const dk_ten
         const double rinv = 1.0 / sqrt(var + eps);
         const double Q = (sum_sq / (double)K + mean * mean) / (var + eps);
         for (int64_t j = 0; j < K; j++) {
-            int64_t si = broadcast_index(st, block.ndim - st->ndim, &block, j);
-            int64_t bi = bt ? broadcast_index(bt, block.ndim - bt->ndim, &block, j) : 0;
+            int64_t si = dk__broadcast_index(st, block.ndim - st->ndim, &block, j);
+            int64_t bi = bt ? dk__broadcast_index(bt, block.ndim - bt->ndim, &block, j) : 0;
             double a = fabs((double)s[si]) * rinv, bj = b ? fabs((double)b[bi]) : 0.0;
             S[r * K + j] = a * (mean_abs + fabs(xr[j] - mean) * (1.0 + Q)) + bj;
         }

@@ -157,3 +157,31 @@ void dk_tensor_set(dk_tensor *t, int64_t i, double v)
     case DK_F16: case DK_DTYPE_UNDEFINED: break;
     }
 }
+
+int dk_dtype_is_signed_int(dk_dtype t) { return t == DK_I8 || t == DK_I16 || t == DK_I32 || t == DK_I64; }
+
+uint64_t dk_tensor_get_bits(const dk_tensor *t, int64_t i)
+{
+    switch (t->dtype) {
+    case DK_U8: return ((const uint8_t *)t->data)[i];
+    case DK_I8: return (uint64_t)(int64_t)((const int8_t *)t->data)[i];
+    case DK_U16: return ((const uint16_t *)t->data)[i];
+    case DK_I16: return (uint64_t)(int64_t)((const int16_t *)t->data)[i];
+    case DK_U32: return ((const uint32_t *)t->data)[i];
+    case DK_I32: return (uint64_t)(int64_t)((const int32_t *)t->data)[i];
+    case DK_U64: return ((const uint64_t *)t->data)[i];
+    case DK_I64: return (uint64_t)((const int64_t *)t->data)[i];
+    default: return 0;
+    }
+}
+
+void dk_tensor_set_bits(dk_tensor *t, int64_t i, uint64_t v)
+{
+    switch (t->dtype) {
+    case DK_U8: case DK_I8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+    case DK_U16: case DK_I16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
+    case DK_U32: case DK_I32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
+    case DK_U64: case DK_I64: ((uint64_t *)t->data)[i] = v; break;
+    default: break;
+    }
+}

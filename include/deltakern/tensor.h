@@ -66,6 +66,13 @@ void dk_tensor_reset(dk_tensor *t);
 /* Element access with conversion, for dtype-generic code paths. */
 double dk_tensor_get(const dk_tensor *t, int64_t i);
 void dk_tensor_set(dk_tensor *t, int64_t i, double v);
+/* Integer element i exactly, sign- or zero-extended to 64 bits (dk_tensor_get's
+ * double is inexact beyond 2^53); 0 for non-integer types. */
+uint64_t dk_tensor_get_bits(const dk_tensor *t, int64_t i);
+/* Stores the low bits of v into integer element i (two's-complement wrap). */
+void dk_tensor_set_bits(dk_tensor *t, int64_t i, uint64_t v);
+/* Is t a signed integer type (int8 to int64)? */
+int dk_dtype_is_signed_int(dk_dtype t);
 
 #ifdef __cplusplus
 }

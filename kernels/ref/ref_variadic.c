@@ -41,38 +41,6 @@ static double combine_float(dk_op op, double acc, double v)
     }
 }
 
-static int dtype_signed_int(dk_dtype t)
-{
-    return t == DK_I8 || t == DK_I16 || t == DK_I32 || t == DK_I64;
-}
-
-/* An integer element widened to 64 bits; signed types sign-extended. */
-static uint64_t load_int(const dk_tensor *t, int64_t i)
-{
-    switch (t->dtype) {
-    case DK_U8: return ((const uint8_t *)t->data)[i];
-    case DK_I8: return (uint64_t)(int64_t)((const int8_t *)t->data)[i];
-    case DK_U16: return ((const uint16_t *)t->data)[i];
-    case DK_I16: return (uint64_t)(int64_t)((const int16_t *)t->data)[i];
-    case DK_U32: return ((const uint32_t *)t->data)[i];
-    case DK_I32: return (uint64_t)(int64_t)((const int32_t *)t->data)[i];
-    case DK_U64: return ((const uint64_t *)t->data)[i];
-    case DK_I64: return (uint64_t)((const int64_t *)t->data)[i];
-    default: return 0;
-    }
-}
-
-static void store_int(dk_tensor *t, int64_t i, uint64_t v)
-{
-    switch (t->dtype) {
-    case DK_U8: case DK_I8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
-    case DK_U16: case DK_I16: ((uint16_t *)t->data)[i] = (uint16_t)v; break;
-    case DK_U32: case DK_I32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
-    case DK_U64: case DK_I64: ((uint64_t *)t->data)[i] = v; break;
-    default: break;
-    }
-}
-
 static int int_greater(uint64_t a, uint64_t b, int is_signed)
 {
     return is_signed ? (int64_t)a > (int64_t)b : a > b;
@@ -110,7 +78,7 @@ DK_REF_KERNEL(dk_ref_variadic)
     if (!strides) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
                                    dk_op_name(op));
     for (int j = 0; j < k; j++) input_strides(in[j], y, strides + (int64_t)j * DK_MAX_DIMS);
-    const int is_signed = dtype_signed_int(y->dtype);
+    const int is_signed = dk_dtype_is_signed_int(y->dtype);
 #pragma omp parallel for schedule(static) if (count > 65536)
     for (int64_t i = 0; i < count; i++) {
         if (is_float) {
@@ -121,13 +89,13 @@ DK_REF_KERNEL(dk_ref_variadic)
             if (op == DK_OP_MEAN) acc /= k;
             dk_tensor_set(y, i, acc);
         } else {
-            uint64_t acc = load_int(in[0], offset_of(strides, y, i));
+            uint64_t acc = dk_tensor_get_bits(in[0], offset_of(strides, y, i));
             for (int j = 1; j < k; j++) {
-                uint64_t v = load_int(in[j], offset_of(strides + (int64_t)j * DK_MAX_DIMS, y, i));
+                uint64_t v = dk_tensor_get_bits(in[j], offset_of(strides + (int64_t)j * DK_MAX_DIMS, y, i));
                 if (op == DK_OP_MAX ? int_greater(v, acc, is_signed) : int_greater(acc, v, is_signed))
                     acc = v;
             }
-            store_int(y, i, acc);
+            dk_tensor_set_bits(y, i, acc);
         }
     }
     free(strides);
