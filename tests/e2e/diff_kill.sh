@@ -22,7 +22,8 @@ ARGS=(-i "$WORK/inputs" -i "$SRC/data/images/chelsea.png" -i "$SRC/data/images/r
 t0=$(date +%s%N)
 "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$WORK/full" > /dev/null || exit 1
 ms=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
-echo "uninterrupted run: $ms ms, $($PY "$CHECK" whole "$WORK/full") records"
+recs=$($PY "$CHECK" whole "$WORK/full") || { echo "$recs"; exit 1; }
+echo "uninterrupted run: $ms ms, $recs records"
 
 # kill OUT [EXTRA...]: runs in OUT and kills it at a random moment of its run
 kill_randomly() {
@@ -68,7 +69,7 @@ for name in state.jsonl summary.csv layers.csv flips.csv summary.json; do
     out="$WORK/rename_$name"
     # (in a subshell, whose report of the kill goes to /dev/null)
     ( DK_KILL_AFTER_RENAME=$name LD_PRELOAD="$SHIM" ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
-        "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$out" > /dev/null 2>&1 ) 2> /dev/null
+        "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$out" > /dev/null 2>&1; exit $? ) 2> /dev/null
     rc=$?
     [ $rc -eq 137 ] || { echo "FAIL: the run was not killed after renaming $name (exit $rc)"; fails=$((fails + 1)); continue; }
     if ! $PY "$CHECK" whole "$out" > /dev/null; then fails=$((fails + 1)); continue; fi
