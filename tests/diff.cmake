@@ -67,10 +67,14 @@ endforeach()
 # generated model keeps it to seconds.
 add_library(dk_kill_after_rename MODULE tools/kill_after_rename.c)
 target_link_libraries(dk_kill_after_rename PRIVATE ${CMAKE_DL_LIBS})
+set(kill_trials 8)
+if(DK_SANITIZE)
+  set(kill_trials 2) # each run is several times slower there
+endif()
 add_test(NAME e2e.diff.kill COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_kill.sh
          $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:dk_kill_after_rename>
-         ${DK_DIFF_WORK}/kill 8)
-set_tests_properties(e2e.diff.kill PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+         ${DK_DIFF_WORK}/kill ${kill_trials})
+set_tests_properties(e2e.diff.kill PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
 # The rules of the directories diff writes, and what --against trusts.
 foreach(kind outdir bundle_trust)
   add_test(NAME cli.diff_${kind} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_${kind}.sh

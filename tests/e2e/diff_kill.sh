@@ -23,20 +23,29 @@ t0=$(date +%s%N)
 "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$WORK/full" > /dev/null || exit 1
 ms=$(( ($(date +%s%N) - t0) / 1000000 + 1 ))
 recs=$($PY "$CHECK" whole "$WORK/full") || { echo "$recs"; exit 1; }
+n_inputs=$recs
 echo "uninterrupted run: $ms ms, $recs records"
 
-# kill OUT [EXTRA...]: runs in OUT and kills it at a random moment of its run
+# kill OUT [EXTRA...]: runs in OUT and kills it at a random moment: after a
+# random number of records (0..all, so that the moment does not hang on how
+# loaded the machine is), then a random part of one input's time more
+per_input=$($PY -c "import json,sys; print(int(json.load(open(sys.argv[1]))['timing']['ms_per_input_this_run']) + 1)" "$WORK/full/summary.json")
 kill_randomly() {
     local out=$1; shift
-    local at=$(( RANDOM * RANDOM % ms ))
+    local k=$(( RANDOM % (n_inputs + 1) )) at=$(( RANDOM * RANDOM % per_input ))
     "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$out" "$@" > /dev/null 2>&1 &
     local pid=$!
+    while kill -0 $pid 2>/dev/null && [ "$( { wc -l < "$out/state.jsonl"; } 2>/dev/null || echo 0)" -lt $((k + 1)) ]; do
+        sleep 0.01
+    done
     sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null
     [ $? -eq 137 ] && killed=$((killed + 1))
     local recs; recs=$($PY "$CHECK" whole "$out") || { fails=$((fails + 1)); return 1; }
-    moments="$moments ${at}ms:${recs}rec$([ -f "$out/summary.json" ] && echo +summary)"
+    [ -f "$out/summary.json" ] && recs="$recs+summary"
+    moments="$moments ${k}rec+${at}ms:${recs}rec"
+    return 0
 }
 
 # finish OUT: --resume to the end (a plain run when the kill came before OUTDIR
@@ -50,9 +59,10 @@ finish() {
         "$DK" diff "$WORK/tiny.onnx" "${ARGS[@]}" -o "$out" > /dev/null || { fails=$((fails + 1)); return 1; }
     fi
     $PY "$CHECK" whole "$out" > /dev/null && $PY "$CHECK" exact "$WORK/full" "$out" || { fails=$((fails + 1)); return 1; }
+    resumed=$((resumed + 1))
 }
 
-fails=0; killed=0; before_dir=0; moments=""
+fails=0; killed=0; before_dir=0; resumed=0; moments=""
 for t in $(seq 1 "$TRIALS"); do
     out="$WORK/t$t"
     kill_randomly "$out" || continue
@@ -60,7 +70,7 @@ for t in $(seq 1 "$TRIALS"); do
     if [ $((t % 2)) -eq 0 ] && [ -d "$out" ]; then kill_randomly "$out" --resume || continue; fi
     finish "$out"
 done
-echo "random kills: $TRIALS trials, $killed kills landed (the others came after the run ended: runs vary), $before_dir before OUTDIR existed; at (ms:records left):$moments"
+echo "random kills: $TRIALS trials, $resumed resumed to the uninterrupted files, $killed kills landed (the others came after the run ended), $before_dir before OUTDIR existed; at (records seen + delay: records left):$moments"
 
 # right after each rename of the run's atomic writes: the state file's
 # header, every summary file; then --resume
@@ -76,6 +86,6 @@ for name in state.jsonl summary.csv layers.csv flips.csv summary.json; do
     renames=$((renames + 1))
     finish "$out"
 done
-echo "kills right after a rename: $renames of 5 left a consistent set"
-[ $fails -eq 0 ] || { echo "FAIL: $fails trial(s) failed (seed $SEED)"; exit 1; }
+echo "kills right after a rename: $renames of 5 left a consistent set, $resumed trials resumed in all"
+[ $fails -eq 0 ] && [ $resumed -eq $((TRIALS + 5)) ] || { echo "FAIL: $fails check(s) failed, $resumed of $((TRIALS + 5)) resumed (seed $SEED)"; exit 1; }
 echo "ok: every killed run resumed to the uninterrupted result"
