@@ -43,8 +43,9 @@ kill_randomly() {
     wait $pid 2>/dev/null
     [ $? -eq 137 ] && killed=$((killed + 1))
     local recs; recs=$($PY "$CHECK" whole "$out") || { fails=$((fails + 1)); return 1; }
-    [ -f "$out/summary.json" ] && recs="$recs+summary"
-    moments="$moments ${k}rec+${at}ms:${recs}rec"
+    local mark=""
+    [ -f "$out/summary.json" ] && mark="+summary"
+    moments="$moments ${k}rec+${at}ms:${recs}rec$mark"
     return 0
 }
 
