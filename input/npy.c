@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "deltakern/input.h"
+#include "input/npy.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 
@@ -307,14 +308,16 @@ static dk_status read_data(const char *path, FILE *f, const npy_header *h, dk_te
     return DK_OK;
 }
 
-dk_status dk_npy_load(const char *path, dk_tensor *out)
+dk_status dk_npy_load(const char *path, dk_tensor *out) { return dk__npy_load_file(path, 0, out); }
+
+dk_status dk__npy_load_file(const char *path, int nofollow, dk_tensor *out)
 {
     if (!path || !out) return dk__error(DK_ERR_INVALID, "dk_npy_load: NULL argument");
     memset(out, 0, sizeof *out);
     if (!host_is_little_endian())
         return dk__error(DK_ERR_UNSUPPORTED, "%s: .npy files need a little-endian host", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return dk__error(DK_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    DK_TRY(dk__open_regular(path, nofollow, &f));
 
     npy_header h;
     dk_tensor t = {0};

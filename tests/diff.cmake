@@ -62,3 +62,22 @@ foreach(variant onednn:opt=3 openblas)
   set_tests_properties(e2e.diff.verdicts.${vname} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
                        DEPENDS e2e.mobilenet_v2)
 endforeach()
+# Killed at random moments and right after each rename (a shim that kills
+# the process there), diff resumes to the uninterrupted result; a tiny
+# generated model keeps it to seconds.
+add_library(dk_kill_after_rename MODULE tools/kill_after_rename.c)
+target_link_libraries(dk_kill_after_rename PRIVATE ${CMAKE_DL_LIBS})
+set(kill_trials 8)
+if(DK_SANITIZE)
+  set(kill_trials 2) # each run is several times slower there
+endif()
+add_test(NAME e2e.diff.kill COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_kill.sh
+         $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} $<TARGET_FILE:dk_kill_after_rename>
+         ${DK_DIFF_WORK}/kill ${kill_trials})
+set_tests_properties(e2e.diff.kill PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
+# The rules of the directories diff writes, and what --against trusts.
+foreach(kind outdir bundle_trust)
+  add_test(NAME cli.diff_${kind} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_${kind}.sh
+           $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_DIFF_WORK}/${kind})
+  set_tests_properties(cli.diff_${kind} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endforeach()

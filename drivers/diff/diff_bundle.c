@@ -12,6 +12,7 @@
 #include "deltakern/input.h"
 #include "deltakern/file.h"
 #include "drivers/diff/diff_internal.h"
+#include "input/npy.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 
@@ -32,6 +33,8 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 }
 
 static void hex64(uint64_t h, char hex[17]) { snprintf(hex, 17, "%016llx", (unsigned long long)h); }
+
+void dk__diff_hash_bytes(const void *p, size_t n, char hex[17]) { hex64(fnv(FNV_OFFSET, p, n), hex); }
 
 dk_status dk_diff_hash_file(const char *path, char hex[17])
 {
@@ -60,26 +63,67 @@ void dk_diff_hash_tensor(const dk_tensor *t, char hex[17])
 
 /* ---- stores ---- */
 
+static uint64_t str_hash(const char *s) { return fnv(FNV_OFFSET, s, strlen(s)); }
+
+/* Open addressing over n keys: the free entry for key, or the one holding it
+ * (match says whether entry e - 1 holds it). */
+static int probe(const int *index, int cap, uint64_t h, const void *key, int (*match)(const void *, int, const void *),
+                 const void *ctx)
+{
+    size_t mask = (size_t)cap - 1, at = (size_t)h & mask;
+    while (index[at] && !match(ctx, index[at] - 1, key)) at = (at + 1) & mask;
+    return (int)at;
+}
+
+/* Grows index to room for need keys at most half full, reinserting keys
+ * 0..n-1. */
+static dk_status reindex(int **index, int *cap, int need, int n, uint64_t (*hash_of)(const void *, int),
+                         int (*match)(const void *, int, const void *), const void *ctx)
+{
+    int c = 16;
+    while (c < 2 * need) c *= 2;
+    if (c <= *cap) return DK_OK;
+    int *ix = calloc((size_t)c, sizeof *ix);
+    if (!ix) return dk__error(DK_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++) ix[probe(ix, c, hash_of(ctx, i), NULL, match, ctx)] = i + 1;
+    free(*index);
+    *index = ix;
+    *cap = c;
+    return DK_OK;
+}
+
+static uint64_t store_hash(const void *ctx, int i) { return str_hash(((const dk__diff_store *)ctx)->names[i]); }
+static int store_match(const void *ctx, int i, const void *key)
+{
+    return key && !strcmp(((const dk__diff_store *)ctx)->names[i], key);
+}
+
 int dk__store_find(const dk__diff_store *s, const char *name)
 {
-    for (int i = 0; i < s->n; i++)
-        if (!strcmp(s->names[i], name)) return i;
-    return -1;
+    if (!s->index_cap) return -1;
+    int at = probe(s->index, s->index_cap, str_hash(name), name, store_match, s);
+    return s->index[at] - 1;
 }
 
 dk_status dk__store_add(dk__diff_store *s, const char *name, const dk_tensor *shape_of)
 {
-    char **names = realloc(s->names, sizeof *names * (size_t)(s->n + 1));
-    if (!names) return dk__error(DK_ERR_NOMEM, "out of memory");
-    s->names = names;
-    dk_tensor *t = realloc(s->t, sizeof *t * (size_t)(s->n + 1));
-    if (!t) return dk__error(DK_ERR_NOMEM, "out of memory");
-    s->t = t;
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 64;
+        char **names = realloc(s->names, sizeof *names * (size_t)cap);
+        if (!names) return dk__error(DK_ERR_NOMEM, "out of memory");
+        s->names = names;
+        dk_tensor *t = realloc(s->t, sizeof *t * (size_t)cap);
+        if (!t) return dk__error(DK_ERR_NOMEM, "out of memory");
+        s->t = t;
+        s->cap = cap;
+    }
+    DK_TRY(reindex(&s->index, &s->index_cap, s->n + 1, s->n, store_hash, store_match, s));
     if (!(s->names[s->n] = strdup(name))) return dk__error(DK_ERR_NOMEM, "out of memory");
     memset(&s->t[s->n], 0, sizeof s->t[s->n]);
     s->t[s->n].dtype = shape_of->dtype;
     s->t[s->n].ndim = shape_of->ndim;
     memcpy(s->t[s->n].dims, shape_of->dims, sizeof shape_of->dims);
+    s->index[probe(s->index, s->index_cap, str_hash(name), name, store_match, s)] = s->n + 1;
     s->n++;
     return DK_OK;
 }
@@ -93,6 +137,7 @@ void dk__store_free(dk__diff_store *s)
     }
     free(s->names);
     free(s->t);
+    free(s->index);
     memset(s, 0, sizeof *s);
 }
 
@@ -191,6 +236,14 @@ dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_fil
     return write_manifest(b);
 }
 
+static uint64_t image_hash(const void *ctx, int i) { return str_hash(((const dk__bundle *)ctx)->image_hashes[i]); }
+static int image_match(const void *ctx, int i, const void *key)
+{
+    const dk__bundle *b = ctx;
+    /* reinserting (key NULL): every image is its own key, duplicates too */
+    return key ? !strcmp(b->image_hashes[i], key) : 0;
+}
+
 static dk_status push_image(dk__bundle *b, const char *name, const char *hash, const char *dir)
 {
     if (b->n_images == b->cap_images) {
@@ -211,6 +264,9 @@ static dk_status push_image(dk__bundle *b, const char *name, const char *hash, c
     if (!b->image_names[b->n_images - 1] || !b->image_hashes[b->n_images - 1] ||
         !b->image_dirs[b->n_images - 1])
         return dk__error(DK_ERR_NOMEM, "out of memory");
+    DK_TRY(reindex(&b->hash_index, &b->hash_index_cap, b->n_images, b->n_images - 1, image_hash, image_match, b));
+    int at = probe(b->hash_index, b->hash_index_cap, str_hash(hash), hash, image_match, b);
+    if (!b->hash_index[at]) b->hash_index[at] = b->n_images; /* the first image with this hash */
     return DK_OK;
 }
 
@@ -222,6 +278,8 @@ dk_status dk__bundle_add_image(dk__bundle *b, const char *name, const char *hash
     snprintf(path, sizeof path, "%s/%s", b->dir, sub);
     if (mkdir(path, 0777) != 0 && errno != EEXIST)
         return dk__error(DK_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    DK_TRY(dk__dir_real(path)); /* a folder left by an earlier bundle: never a link to elsewhere */
+    dk__remove_stale_tmp(path, (const char *const *)b->files, b->values.n);
     for (int i = 0; i < b->values.n; i++) {
         int k = dk__store_find(store, b->values.names[i]);
         if (k < 0 || !store->t[k].data)
@@ -251,13 +309,20 @@ static dk_status read_values(dk__bundle *b, const cJSON *vals)
     int n = cJSON_GetArraySize(vals);
     b->files = calloc((size_t)n + 1, sizeof *b->files);
     if (!b->files) return dk__error(DK_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const cJSON *v = cJSON_GetArrayItem(vals, i);
+    int i = 0;
+    const cJSON *v;
+    /* walked once (cJSON_GetArrayItem(i) walks the list from its head) */
+    cJSON_ArrayForEach(v, vals) {
         const char *name = get_str(v, "name"), *file = get_str(v, "file"), *dtype = get_str(v, "dtype");
         const cJSON *shape = cJSON_GetObjectItemCaseSensitive(v, "shape");
         if (!name || !file || !dtype || !cJSON_IsArray(shape) || cJSON_GetArraySize(shape) > DK_MAX_DIMS ||
             strchr(file, '/') || !strcmp(file, ".."))
             return bad_manifest(b->dir, "a value lacks name, file, dtype or shape");
+        if (dk__store_find(&b->values, name) >= 0) {
+            char why[512];
+            snprintf(why, sizeof why, "value '%.400s' is listed twice", name);
+            return bad_manifest(b->dir, why);
+        }
         dk_tensor t = {0};
         t.dtype = strcmp(dtype, "float32") == 0 ? DK_F32 : DK_DTYPE_UNDEFINED;
         if (t.dtype != DK_F32) return bad_manifest(b->dir, "only float32 values are supported");
@@ -265,6 +330,7 @@ static dk_status read_values(dk__bundle *b, const cJSON *vals)
         for (int d = 0; d < t.ndim; d++) t.dims[d] = (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble;
         DK_TRY(dk__store_add(&b->values, name, &t));
         if (!(b->files[i] = strdup(file))) return dk__error(DK_ERR_NOMEM, "out of memory");
+        i++;
     }
     return DK_OK;
 }
@@ -277,7 +343,7 @@ dk_status dk__bundle_open(const char *dir, dk__bundle *b)
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     unsigned char *data;
     size_t size;
-    dk_status st = dk__read_file(path, MANIFEST_MAX, &data, &size);
+    dk_status st = dk__read_regular(path, MANIFEST_MAX, 1, &data, &size);
     if (st != DK_OK) return dk__error_prefix(st, "--against %s: not a bundle", dir);
     cJSON *m = cJSON_ParseWithLength((const char *)data, size);
     free(data);
@@ -299,8 +365,9 @@ dk_status dk__bundle_open(const char *dir, dk__bundle *b)
     b->output_name = strdup(get_str(m, "output"));
     b->environment = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(m, "environment"), 1);
     st = read_values(b, vals);
-    for (int i = 0; st == DK_OK && i < cJSON_GetArraySize(imgs); i++) {
-        const cJSON *im = cJSON_GetArrayItem(imgs, i);
+    const cJSON *im;
+    cJSON_ArrayForEach(im, imgs) {
+        if (st != DK_OK) break;
         const char *name = get_str(im, "name"), *hash = get_str(im, "input_hash"), *sub = get_str(im, "dir");
         if (!name || !hash || !sub || strchr(sub, '/') || !strcmp(sub, ".."))
             st = bad_manifest(dir, "an image lacks name, input_hash or dir");
@@ -318,18 +385,27 @@ dk_status dk__bundle_open(const char *dir, dk__bundle *b)
 
 int dk__bundle_find(const dk__bundle *b, const char *hash)
 {
-    for (int i = 0; i < b->n_images; i++)
-        if (!strcmp(b->image_hashes[i], hash)) return i;
-    return -1;
+    if (!b->hash_index_cap) return -1;
+    return b->hash_index[probe(b->hash_index, b->hash_index_cap, str_hash(hash), hash, image_match, b)] - 1;
+}
+
+dk_status dk__bundle_load_value(const dk__bundle *b, int i, int k, dk_tensor *t)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", b->dir, b->image_dirs[i]);
+    DK_TRY(dk__dir_real(path));
+    snprintf(path, sizeof path, "%s/%s/%s", b->dir, b->image_dirs[i], b->files[k]);
+    return dk__npy_load_file(path, 1, t);
 }
 
 dk_status dk__bundle_load_image(const dk__bundle *b, int i, dk__diff_store *store)
 {
     char path[4096];
+    int input = dk__store_find(&b->values, b->input_name);
     for (int k = 0; k < b->values.n; k++) {
         snprintf(path, sizeof path, "%s/%s/%s", b->dir, b->image_dirs[i], b->files[k]);
         dk_tensor t = {0};
-        DK_TRY(dk_npy_load(path, &t));
+        DK_TRY(dk__bundle_load_value(b, i, k, &t));
         const dk_tensor *want = &b->values.t[k];
         int same = t.dtype == want->dtype && t.ndim == want->ndim;
         for (int d = 0; same && d < t.ndim; d++) same = t.dims[d] == want->dims[d];
@@ -339,6 +415,16 @@ dk_status dk__bundle_load_image(const dk__bundle *b, int i, dk__diff_store *stor
             dk_tensor_reset(&t);
             return dk__error(DK_ERR_FORMAT, "%s: holds %s, the manifest says %s", path, a,
                              dk_shape_str(want->ndim, want->dims, c, sizeof c));
+        }
+        /* the folder must hold this image's values: its input has the hash
+         * the manifest gives the image (a dir naming another image's folder
+         * would otherwise be the baseline without a word) */
+        char hash[17];
+        if (k == input && (dk_diff_hash_tensor(&t, hash), strcmp(hash, b->image_hashes[i]))) {
+            dk_tensor_reset(&t);
+            return dk__error(DK_ERR_FORMAT, "%s: the input of image '%s' has hash %s, the manifest says %s (the "
+                             "folder holds another input's values)", path, b->image_names[i], hash,
+                             b->image_hashes[i]);
         }
         dk_tensor_reset(&store->t[k]);
         store->t[k] = t;
@@ -365,6 +451,7 @@ void dk__bundle_free(dk__bundle *b)
     free(b->image_names);
     free(b->image_hashes);
     free(b->image_dirs);
+    free(b->hash_index);
     cJSON_Delete(b->environment);
     memset(b, 0, sizeof *b);
 }

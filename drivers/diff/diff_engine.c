@@ -293,11 +293,8 @@ dk_status dk_diff_bundle_input(dk_diff *d, int i, const char **name, const dk_te
 {
     if (!d->have_against || i < 0 || i >= d->against.n_images)
         return dk__error(DK_ERR_INVALID, "diff: no bundle input %d", i);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s/%s", d->against.dir, d->against.image_dirs[i],
-             d->against.files[d->slot_input]);
     dk_tensor_reset(&d->bundle_input);
-    DK_TRY(dk_npy_load(path, &d->bundle_input));
+    DK_TRY(dk__bundle_load_value(&d->against, i, d->slot_input, &d->bundle_input));
     *name = d->against.image_names[i];
     *t = &d->bundle_input;
     return DK_OK;

@@ -49,16 +49,24 @@ typedef struct dk__diff_labels {
 void dk__diff_compare_labels(const dk_tensor *a, const dk_tensor *b, dk__diff_labels *out);
 cJSON *dk__diff_top_json(const dk__diff_top *t);
 
+/* FNV-1a 64 of n bytes, as 16 hex digits (diff_bundle.c). */
+void dk__diff_hash_bytes(const void *p, size_t n, char hex[17]);
+
 /* ---- values by name (diff_engine.c, diff_bundle.c) ---- */
 
 typedef struct dk__diff_store {
-    int n;
+    int n, cap;
     char **names;
     dk_tensor *t;   /* shapes always; data once an image is loaded */
     int views;      /* t[i].data are the baseline session's own (not freed here) */
+    int *index;     /* open addressing by name: slot + 1, 0 free (index_cap a power of 2) */
+    int index_cap;
 } dk__diff_store;
 
+/* Slot of a name, or -1: constant time, so that looking up every value of a
+ * large graph or bundle stays linear. */
 int dk__store_find(const dk__diff_store *s, const char *name);
+/* Appends a name (not yet in s) with the shape and dtype of shape_of. */
 dk_status dk__store_add(dk__diff_store *s, const char *name, const dk_tensor *shape_of);
 void dk__store_free(dk__diff_store *s);
 
@@ -77,14 +85,20 @@ typedef struct dk__bundle {
     char **image_names;    /* source file of each image */
     char **image_hashes;   /* hash of each image's input tensor */
     char **image_dirs;     /* folder of each image inside dir */
+    int *hash_index;       /* open addressing by input hash: image + 1, 0 free */
+    int hash_index_cap;
     cJSON *environment;
 } dk__bundle;
 
 /* Reads dir/manifest.json. */
 dk_status dk__bundle_open(const char *dir, dk__bundle *b);
-/* Loads image i's values into store (same order as b->values). */
+/* Loads image i's values into store (same order as b->values): regular files
+ * only, no symbolic link followed, and the input value must have the hash the
+ * manifest gives the image. */
 dk_status dk__bundle_load_image(const dk__bundle *b, int i, dk__diff_store *store);
-/* Image with this input hash, or -1. */
+/* Loads value k of image i (a regular file inside the bundle, no link). */
+dk_status dk__bundle_load_value(const dk__bundle *b, int i, int k, dk_tensor *t);
+/* Image with this input hash (the first when several), or -1. */
 int dk__bundle_find(const dk__bundle *b, const char *hash);
 /* Starts a bundle in dir (must not exist or be empty unless force). */
 dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_file,
@@ -95,6 +109,21 @@ dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_fil
 dk_status dk__bundle_add_image(dk__bundle *b, const char *name, const char *hash,
                                const dk__diff_store *store);
 void dk__bundle_free(dk__bundle *b);
+
+/* ---- directories it writes (diff_outdir.c) ---- */
+
+#define DK__DIR_LOCK ".lock"
+
+/* Creates dir and takes its lock (dir/.lock, holding this process's pid) in
+ * *fd; a directory another live process holds is an error naming its pid. */
+dk_status dk__dir_lock(const char *dir, int *fd);
+void dk__dir_unlock(int fd);
+/* Whether a and b are one directory. */
+int dk__same_dir(const char *a, const char *b);
+/* An error when one of dir's names is a symbolic link. */
+dk_status dk__dir_refuse_links(const char *dir, const char *const *names, int n);
+/* An error unless path is a directory, itself (not a link to one). */
+dk_status dk__dir_real(const char *path);
 
 /* ---- counterfactual (diff_localise.c) ---- */
 

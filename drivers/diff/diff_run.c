@@ -14,31 +14,41 @@
 #include "deltakern/diff.h"
 #include "deltakern/file.h"
 #include "deltakern/input.h"
+#include "drivers/diff/diff_internal.h"
 #include "runtime/error.h"
+#include "runtime/file.h"
 #include "runtime/timer.h"
 
 #define STATE_FILE "state.jsonl"
 #define STATE_FORMAT "deltakern-diff-state/1"
 #define STATE_LINE_MAX (64u << 20)
+#define SUMMARY_FILE "summary.json"
 
 static const char *const result_files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv"};
 #define N_RESULT_FILES ((int)(sizeof result_files / sizeof result_files[0]))
 
-/* OUTDIR: created; holding earlier results only with force (cleared) or
- * resume (kept). act = 0 only checks, before anything is opened. */
-static dk_status prepare_out(const dk_diff_run_options *o, int act)
+/* OUTDIR: holding earlier results only with force (cleared) or resume
+ * (kept). act = 0 only checks, before anything is opened; act = 1 acts, with
+ * OUTDIR locked. *fresh: a --resume that finds no record starts afresh, when
+ * the run it continues was killed before it wrote any (OUTDIR holds only the
+ * lock file of a run). */
+static dk_status prepare_out(const dk_diff_run_options *o, int act, int *fresh)
 {
-    if (act) DK_TRY(dk_file_mkdirs(o->out));
     int found = 0;
     char path[4096];
+    if (act) DK_TRY(dk__dir_refuse_links(o->out, result_files, N_RESULT_FILES));
     for (int i = 0; i < N_RESULT_FILES; i++) {
         snprintf(path, sizeof path, "%s/%s", o->out, result_files[i]);
         if (access(path, F_OK) == 0) found = 1;
     }
+    *fresh = 0;
     if (o->resume) {
         snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
-        if (access(path, F_OK) != 0)
+        if (access(path, F_OK) == 0) return DK_OK;
+        snprintf(path, sizeof path, "%s/" DK__DIR_LOCK, o->out);
+        if (found || access(path, F_OK) != 0)
             return dk__error(DK_ERR_INVALID, "diff: --resume: %s holds no run to continue (no %s)", o->out, STATE_FILE);
+        *fresh = 1;
         return DK_OK;
     }
     if (found && !o->force)
@@ -53,6 +63,23 @@ static dk_status prepare_out(const dk_diff_run_options *o, int act)
         if (access(path, F_OK) == 0)
             return dk__error(DK_ERR_INVALID, "diff: --save %s holds a bundle (use --force to overwrite)", o->cfg.save);
     }
+    return DK_OK;
+}
+
+/* The directories this run writes, locked, before anything is written there:
+ * OUTDIR and a --save bundle (one lock when they are one directory). Files a
+ * killed run left half-written under a temporary name are removed. */
+static const char *const bundle_files[] = {"manifest.json"};
+
+static dk_status lock_dirs(const dk_diff_run_options *o, int locks[2])
+{
+    DK_TRY(dk__dir_lock(o->out, &locks[0]));
+    dk__remove_stale_tmp(o->out, result_files, N_RESULT_FILES);
+    if (!o->cfg.save) return DK_OK;
+    DK_TRY(dk_file_mkdirs(o->cfg.save));
+    if (!dk__same_dir(o->cfg.save, o->out)) DK_TRY(dk__dir_lock(o->cfg.save, &locks[1]));
+    DK_TRY(dk__dir_refuse_links(o->cfg.save, bundle_files, 1));
+    dk__remove_stale_tmp(o->cfg.save, bundle_files, 1);
     return DK_OK;
 }
 
@@ -172,8 +199,9 @@ static char *read_line(FILE *f)
 static dk_status resume_state(const char *path, const cJSON *header, int total, dk_diff_summary *sum, int *done,
                               long *good_end)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return dk__error(DK_ERR_INVALID, "diff: --resume: %s: %s", path, strerror(errno));
+    FILE *f;
+    dk_status opened = dk__open_regular(path, 1, &f);
+    if (opened != DK_OK) return dk__error_prefix(opened, "diff: --resume");
     char *line = read_line(f);
     cJSON *h = line ? cJSON_Parse(line) : NULL;
     free(line);
@@ -221,16 +249,20 @@ static dk_status append_record(FILE *state, const char *path, const cJSON *rec)
 
 /* Opens the state file for appending: a new one, or an interrupted run's
  * with its records replayed into sum (a record cut short is dropped). */
-static dk_status open_state(const dk_diff_run_options *o, const cJSON *header, int total, dk_diff_summary *sum,
-                            int *done, FILE **state)
+static dk_status open_state(const dk_diff_run_options *o, int resume, const cJSON *header, int total,
+                            dk_diff_summary *sum, int *done, FILE **state)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
     *done = 0;
     long good_end = 0;
-    DK_TRY(o->resume ? resume_state(path, header, total, sum, done, &good_end) : start_state(path, header));
-    if (o->resume && truncate(path, good_end) != 0) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
+    DK_TRY(resume ? resume_state(path, header, total, sum, done, &good_end) : start_state(path, header));
+    if (resume && truncate(path, good_end) != 0) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
     if (!(*state = fopen(path, "ab"))) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
+    /* summary.json is the mark of a whole result set, written last; while
+     * records are added the set is not whole */
+    snprintf(path, sizeof path, "%s/%s", o->out, SUMMARY_FILE);
+    if (unlink(path) != 0 && errno != ENOENT) return dk__error(DK_ERR_IO, "diff: %s: %s", path, strerror(errno));
     return DK_OK;
 }
 
@@ -284,20 +316,22 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     if (o->cfg.save && o->resume)
         return dk__error(DK_ERR_INVALID, "diff: --save cannot continue a bundle; run --resume without --save (or "
                          "redo the run with --force)");
-    DK_TRY(prepare_out(o, 0));
+    int fresh = 0, locks[2] = {-1, -1};
+    DK_TRY(prepare_out(o, 0, &fresh));
+    dk_status st = lock_dirs(o, locks);
     dk_diff *d = NULL;
-    DK_TRY(dk_diff_create(&o->cfg, &d));
+    if (st == DK_OK) st = dk_diff_create(&o->cfg, &d);
     input_list l = {0};
-    dk_status st = inputs_collect(o, d, &l);
+    if (st == DK_OK) st = inputs_collect(o, d, &l);
     if (st == DK_OK) st = check_bundle_inputs(o, d, &l);
-    if (st == DK_OK) st = prepare_out(o, 1);
+    if (st == DK_OK) st = prepare_out(o, 1, &fresh);
     cJSON *identity = st == DK_OK ? dk_diff_identity(d) : NULL;
     cJSON *header = identity ? state_header(identity, &l) : NULL;
     dk_diff_summary *sum = NULL;
     if (st == DK_OK) st = dk_diff_summary_create(identity, &sum);
     int done = 0;
     FILE *state = NULL;
-    if (st == DK_OK) st = open_state(o, header, l.n, sum, &done, &state);
+    if (st == DK_OK) st = open_state(o, o->resume && !fresh, header, l.n, sum, &done, &state);
     if (st == DK_OK) st = run_inputs(o, d, &l, sum, state, done, &r->ms_per_input);
     if (state) fclose(state);
     if (st == DK_OK) {
@@ -315,5 +349,7 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     cJSON_Delete(identity);
     inputs_free(&l);
     dk_diff_destroy(d);
+    dk__dir_unlock(locks[1]);
+    dk__dir_unlock(locks[0]);
     return st;
 }

@@ -340,7 +340,7 @@ static void add_num(cJSON *o, const char *key, double x)
     else cJSON_AddNumberToObject(o, key, x);
 }
 
-static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *timing)
+static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *files, const cJSON *timing)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddStringToObject(j, "schema", SCHEMA);
@@ -393,6 +393,7 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         cJSON_AddItemToArray(vars, o);
     }
     cJSON_AddItemToObject(j, "flips", cJSON_Duplicate(s->flips, 1));
+    if (files) cJSON_AddItemToObject(j, "files", cJSON_Duplicate(files, 1));
     if (timing) cJSON_AddItemToObject(j, "timing", cJSON_Duplicate(timing, 1));
     return j;
 }
@@ -499,36 +500,46 @@ static void flips_csv(const dk_diff_summary *s, text *t)
     }
 }
 
-static dk_status write_text(const char *dir, const char *file, text *t)
+static dk_status write_text(const char *dir, const char *file, text *t, cJSON *hashes)
 {
     if (t->failed || !t->p) {
         free(t->p);
+        memset(t, 0, sizeof *t);
         return dk__error(DK_ERR_NOMEM, "out of memory");
     }
-    char path[4096];
+    char path[4096], hash[17];
     snprintf(path, sizeof path, "%s/%s", dir, file);
+    dk__diff_hash_bytes(t->p, strlen(t->p), hash);
+    if (hashes) cJSON_AddStringToObject(hashes, file, hash);
     dk_status st = dk_file_write_atomic(path, t->p, strlen(t->p));
     free(t->p);
     memset(t, 0, sizeof *t);
     return st;
 }
 
+/* The CSV files first, summary.json last: it marks the set whole (a reader
+ * finding no summary.json has an unfinished set) and names the hash of each
+ * CSV file it was written with, so that a set mixed by hand is told too. */
 dk_status dk_diff_summary_write(const dk_diff_summary *s, const char *dir, int complete, const cJSON *timing)
 {
-    cJSON *j = summary_json(s, complete, timing);
+    cJSON *hashes = cJSON_CreateObject();
+    if (!hashes) return dk__error(DK_ERR_NOMEM, "out of memory");
+    text t = {0};
+    summary_csv(s, &t);
+    dk_status st = write_text(dir, "summary.csv", &t, hashes);
+    if (st == DK_OK) layers_csv(s, &t);
+    if (st == DK_OK) st = write_text(dir, "layers.csv", &t, hashes);
+    if (st == DK_OK) flips_csv(s, &t);
+    if (st == DK_OK) st = write_text(dir, "flips.csv", &t, hashes);
+    cJSON *j = st == DK_OK ? summary_json(s, complete, hashes, timing) : NULL;
+    cJSON_Delete(hashes);
+    if (st != DK_OK) return st;
     char *js = j ? cJSON_Print(j) : NULL;
     cJSON_Delete(j);
     if (!js) return dk__error(DK_ERR_NOMEM, "out of memory");
-    text t = {0};
     put(&t, "%s\n", js);
     free(js);
-    DK_TRY(write_text(dir, "summary.json", &t));
-    summary_csv(s, &t);
-    DK_TRY(write_text(dir, "summary.csv", &t));
-    layers_csv(s, &t);
-    DK_TRY(write_text(dir, "layers.csv", &t));
-    flips_csv(s, &t);
-    return write_text(dir, "flips.csv", &t);
+    return write_text(dir, "summary.json", &t, NULL);
 }
 
 char *dk_diff_summary_table(const dk_diff_summary *s)

@@ -19,10 +19,18 @@
   check_diff.py same OUTDIR1 OUTDIR2     identical results (timing and the
         run's provenance aside)
   check_diff.py bundle DIR               numpy.load reads every value with the
-        manifest's shape and dtype"""
+        manifest's shape and dtype
+  check_diff.py whole OUTDIR             what a run (perhaps killed) left is
+        never a half-written file in place of a whole one: every line of
+        state.jsonl but a last one cut short is JSON, and when summary.json
+        (written last) is there, it covers every record and each CSV file
+        has the hash it names
+  check_diff.py exact OUTDIR1 OUTDIR2    byte for byte the same files
+        (state.jsonl, the CSV files, summary.json but for its timing)"""
 import csv
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -196,6 +204,66 @@ def same(a, b):
     print("ok: %s and %s hold the same results (%d images)" % (a, b, len(records(a))))
 
 
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for c in data:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return "%016x" % h
+
+
+def whole(out):
+    path = os.path.join(out, "state.jsonl")
+    if not os.path.exists(path):
+        if os.path.exists(os.path.join(out, "summary.json")):
+            fail("%s: summary.json without state.jsonl" % out)
+        return 0
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n")
+    cut = lines.pop()  # after the last newline: empty, or a line cut short
+    if not lines:
+        fail("%s: state.jsonl has no whole header line" % out)
+    for k, line in enumerate(lines):
+        try:
+            json.loads(line)
+        except ValueError:
+            fail("%s: state.jsonl line %d is not JSON" % (out, k + 1))
+    spath = os.path.join(out, "summary.json")
+    if os.path.exists(spath):
+        s = summary(out)
+        if s["images"] != len(lines) - 1 or cut:
+            fail("%s: summary.json covers %d images, state.jsonl holds %d records%s"
+                 % (out, s["images"], len(lines) - 1, " and a cut line" if cut else ""))
+        files = s.get("files")
+        if not files:
+            fail("%s: summary.json names no CSV file hashes" % out)
+        for name in ("summary.csv", "layers.csv", "flips.csv"):
+            try:
+                with open(os.path.join(out, name), "rb") as f:
+                    got = fnv1a64(f.read())
+            except OSError as e:
+                fail("%s: summary.json is there but %s is not: %s" % (out, name, e))
+            if got != files.get(name):
+                fail("%s: %s has hash %s, summary.json names %s" % (out, name, got, files.get(name)))
+    return len(lines) - 1
+
+
+def without_timing(path):
+    with open(path, "rb") as f:
+        text = f.read()
+    # the one field that differs between equal runs (docs/diff.md)
+    return re.sub(rb'"ms_per_input_this_run":\s*[^\s}]+', b'"ms_per_input_this_run": T', text)
+
+
+def exact(a, b):
+    for name in ("state.jsonl", "summary.csv", "layers.csv", "flips.csv"):
+        with open(os.path.join(a, name), "rb") as fa, open(os.path.join(b, name), "rb") as fb:
+            if fa.read() != fb.read():
+                fail("%s differs between %s and %s" % (name, a, b))
+    if without_timing(os.path.join(a, "summary.json")) != without_timing(os.path.join(b, "summary.json")):
+        fail("summary.json (timing aside) differs between %s and %s" % (a, b))
+
+
 def bundle(d):
     with open(os.path.join(d, "manifest.json")) as f:
         m = json.load(f)
@@ -216,7 +284,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {"planted": lambda: planted(args[0], args[1:]), "flips": lambda: flips(args[0]),
      "clean": lambda: clean(args[0]), "margin": lambda: margin(args[0]), "same": lambda: same(args[0], args[1]),
-     "bundle": lambda: bundle(args[0]), "verdicts": lambda: verdicts(args[0], args[1], args[2])}[cmd]()
+     "bundle": lambda: bundle(args[0]), "verdicts": lambda: verdicts(args[0], args[1], args[2]),
+     "whole": lambda: print(whole(args[0])), "exact": lambda: exact(args[0], args[1])}[cmd]()
 
 
 if __name__ == "__main__":

@@ -323,8 +323,14 @@ static void test_missing_and_foreign_files(void **state)
     assert_non_null(strstr(dk_last_error(), "absent.npy"));
     tu_write_file(tu_tmp_path("text.npy"), "hello, world", 12);
     tu_assert_status(dk_npy_load(tu_tmp_path("text.npy"), &t), DK_ERR_FORMAT, "not a .npy file");
-    tu_assert_status(dk_npy_load(tu_tmpdir(), &t), DK_ERR_IO, "Is a directory");
+    tu_assert_status(dk_npy_load(tu_tmpdir(), &t), DK_ERR_IO, "is a directory");
     tu_assert_status(dk_npy_load(NULL, &t), DK_ERR_INVALID, NULL);
+    /* a FIFO with no writer would block an open for reading forever */
+    const char *fifo = tu_tmp_path("fifo.npy");
+    remove(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    tu_assert_status(dk_npy_load(fifo, &t), DK_ERR_IO, "not a regular file");
+    remove(fifo);
 }
 
 /* Random headers and random bit flips must give an error or a tensor, never a
