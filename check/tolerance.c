@@ -231,7 +231,7 @@ static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *con
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(61, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(73, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -272,6 +272,32 @@ static const tol_row table[] = {
       "K-1 additions (any order)"}},
     {DK_OP_REDUCEMAX, K_REDUCE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
      {DK_OP_REDUCEMAX, "prod(reduced dims)", "0", 1, "|y|", "comparisons only: exact"}},
+    /* ReduceL2: y = sqrt(s), s = sum x_k^2 over K terms, all non-negative: K
+     * squares and K - 1 additions leave s within gamma_K(u) s, and the square
+     * root halves a relative error, so y errs by gamma_K/2 |y| plus the
+     * root's own (T, as in Sqrt's row): n = K + T relative to S = |y|
+     * (conservative). A rounded input moves x_k^2 by 2 u_in, y by u_in: m = 1. */
+    {DK_OP_REDUCEL2, K_REDUCE, 1, 0, 0, -1, 1, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_REDUCEL2, "prod(reduced dims)", "K + T", 1, "|y|",
+      "K squares and K-1 additions of non-negative terms, sqrt (" T_TEXT ")"}},
+    /* ArgMax: comparisons only, an int64 index: exact. */
+    {DK_OP_ARGMAX, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_ARGMAX, "-", "0", 1, "|y|", "comparisons only, an index: exact"}},
+    /* Equal, Less, Greater, Not: a bool from comparisons: exact. */
+    {DK_OP_EQUAL, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_EQUAL, "-", "0", 1, "|y|", "comparison, a bool: exact"}},
+    {DK_OP_LESS, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_LESS, "-", "0", 1, "|y|", "comparison, a bool: exact"}},
+    {DK_OP_GREATER, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_GREATER, "-", "0", 1, "|y|", "comparison, a bool: exact"}},
+    {DK_OP_NOT, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_NOT, "-", "0", 1, "|y|", "logical negation of a bool: exact"}},
+    /* Mod: fmod is exact in IEEE arithmetic (the remainder is representable),
+     * integers are exact; fmod=0's sign fix r + b on floats rounds once, in
+     * the reference's double then to float32, and no backend has a kernel of
+     * its own (all run the reference's): exact. */
+    {DK_OP_MOD, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,
+     {DK_OP_MOD, "-", "0", 1, "|y|", "remainder: fmod exact, integers exact"}},
     /* Max pools: comparisons only, exact. K is reported, not counted. */
     {DK_OP_MAXPOOL, K_WINDOW, 0, 0, 0, -1, 0, 1, MAG_ABS_REF, {1}, 0, NULL, 0, 0,
      {DK_OP_MAXPOOL, "prod(kernel)", "0", 1, "maxpool(|x|)", "comparisons only: exact"}},
@@ -455,6 +481,12 @@ static const tol_row table[] = {
     COPY_ROW(DK_OP_GATHER),
     COPY_ROW(DK_OP_SLICE),
     COPY_ROW(DK_OP_EXPAND),
+    COPY_ROW(DK_OP_SPLIT),
+    COPY_ROW(DK_OP_TILE),
+    COPY_ROW(DK_OP_DEPTHTOSPACE),
+    COPY_ROW(DK_OP_SPACETODEPTH),
+    COPY_ROW(DK_OP_WHERE),
+    COPY_ROW(DK_OP_SCATTERND),
     /* Cast: a conversion has one right answer (IEEE round to nearest, or
      * exact; integers truncated and wrapped as in layers/op_cast.c): exact. */
     {DK_OP_CAST, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,

@@ -15,13 +15,12 @@ static const struct {
     {DK_OP_SHAPE, DK_OPTAB_OP_SUITE, "folded at load: never reaches a backend"},
     {DK_OP_IDENTITY, DK_OPTAB_OP_SUITE, "removed at load: never reaches a backend"},
     {DK_OP_DROPOUT, DK_OPTAB_OP_SUITE, "removed at load (inference): never reaches a backend"},
-    /* layers/op_fold.c: refused unless every input is a constant */
+    /* layers/op_fold.c: refused unless every input is a constant (the
+     * output's shape is an input's value) */
     {DK_OP_CONSTANTOFSHAPE, DK_OPTAB_TOLERANCE, "evaluated at load only: nothing to compare"},
-    {DK_OP_EQUAL, DK_OPTAB_TOLERANCE, "evaluated at load only: nothing to compare"},
-    {DK_OP_WHERE, DK_OPTAB_TOLERANCE, "evaluated at load only: nothing to compare"},
+    {DK_OP_RANGE, DK_OPTAB_TOLERANCE, "evaluated at load only: nothing to compare"},
     {DK_OP_CONSTANTOFSHAPE, DK_OPTAB_OP_SUITE, "evaluated at load only: never reaches a backend"},
-    {DK_OP_EQUAL, DK_OPTAB_OP_SUITE, "evaluated at load only: never reaches a backend"},
-    {DK_OP_WHERE, DK_OPTAB_OP_SUITE, "evaluated at load only: never reaches a backend"},
+    {DK_OP_RANGE, DK_OPTAB_OP_SUITE, "evaluated at load only: never reaches a backend"},
 };
 
 const char *dk__op_exemption(dk_op op, dk_op_table_kind t)

@@ -1,9 +1,12 @@
-/* Ops evaluated only at load time, on constant inputs: ConstantOfShape, Equal
- * and Where. torch exports expand(-1) as ConstantOfShape -> Mul -> Equal ->
- * Where -> Expand (ViT's class token), all of it shape arithmetic that folds.
+/* Ops evaluated only at load time, on constant inputs: ConstantOfShape and
+ * Range, whose output shape is the value of an input. torch exports
+ * expand(-1) as ConstantOfShape -> Mul -> Equal -> Where -> Expand (ViT's
+ * class token) and Swin's relative positions through Range, all of it
+ * arithmetic on constants that folds.
  * An input known only at run time is refused by name (the message the
  * conformance runner reads to bind it), so these ops never reach a backend.
  * FLOPs are 0 (see op_shape.c for the convention). */
+#include <math.h>
 #include <string.h>
 
 #include "layers/op_move.h"
@@ -17,25 +20,6 @@ static dk_status want_constant_inputs(const dk_graph *g, const dk_node *n)
                                   "evaluated at load only)", i, g->values[n->inputs[i]].t.name,
                                   dk_op_name(n->op));
     return DK_OK;
-}
-
-/* The output shape: the inputs' shapes broadcast (numpy rules). */
-static dk_status broadcast_inputs(dk_graph *g, dk_node *n, int *ndim, int64_t *dims)
-{
-    int ndims[3];
-    const int64_t *shapes[3];
-    for (int i = 0; i < n->n_inputs && i < 3; i++) {
-        ndims[i] = dk__in(g, n, i)->ndim;
-        shapes[i] = dk__in(g, n, i)->dims;
-    }
-    if (dk__broadcast_shapes(n->n_inputs, ndims, shapes, ndim, dims)) return DK_OK;
-    char buf[3][96];
-    return dk__node_error(g, n, DK_ERR_SHAPE, "input shapes %s, %s%s%s do not broadcast",
-                          dk_shape_str(ndims[0], shapes[0], buf[0], sizeof buf[0]),
-                          dk_shape_str(ndims[1], shapes[1], buf[1], sizeof buf[1]),
-                          n->n_inputs > 2 ? ", " : "",
-                          n->n_inputs > 2 ? dk_shape_str(ndims[2], shapes[2], buf[2], sizeof buf[2])
-                                          : "");
 }
 
 /* ---- ConstantOfShape ------------------------------------------------------------ */
@@ -83,84 +67,68 @@ dk_status dk__eval_constantofshape(const dk_node *n, const dk_tensor *const *in,
     return DK_OK;
 }
 
-/* ---- Equal ------------------------------------------------------------------------ */
+/* ---- Range ------------------------------------------------------------------------ */
 
-dk_status dk__infer_equal(dk_graph *g, dk_node *n)
+/* start, limit and delta: scalars of one numeric type, known at load. */
+dk_status dk__infer_range(dk_graph *g, dk_node *n)
 {
-    const dk_tensor *a, *b;
-    int ndim;
-    int64_t dims[DK_MAX_DIMS];
-    DK_TRY(dk__move_input(g, n, 0, &a));
-    DK_TRY(dk__move_input(g, n, 1, &b));
-    if (a->dtype != b->dtype)
-        return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 has element type %s but input 1 has "
-                              "%s", dk_dtype_name(a->dtype), dk_dtype_name(b->dtype));
+    const dk_tensor *t[3];
+    for (int i = 0; i < 3; i++) {
+        DK_TRY(dk__move_input(g, n, i, &t[i]));
+        if (dk_tensor_numel(t[i]) != 1)
+            return dk__node_error(g, n, DK_ERR_SHAPE, "input %d must be a scalar", i);
+        if (t[i]->dtype != t[0]->dtype)
+            return dk__node_error(g, n, DK_ERR_FORMAT, "input %d has element type %s, input 0 %s",
+                                  i, dk_dtype_name(t[i]->dtype), dk_dtype_name(t[0]->dtype));
+    }
+    const dk_dtype dt = t[0]->dtype;
+    if (dt == DK_BOOL || dt == DK_F16)
+        return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "element type %s is not supported",
+                              dk_dtype_name(dt));
     DK_TRY(want_constant_inputs(g, n));
-    DK_TRY(broadcast_inputs(g, n, &ndim, dims));
-    dk__set_out(g, n, 0, DK_BOOL, ndim, dims);
+    double count;
+    if (dk_dtype_is_float(dt)) {
+        double start = dk_tensor_get(t[0], 0), limit = dk_tensor_get(t[1], 0),
+               delta = dk_tensor_get(t[2], 0);
+        count = ceil((limit - start) / delta);
+        if (delta == 0 || isnan(count))
+            return dk__node_error(g, n, DK_ERR_FORMAT, "start %g, limit %g, delta %g give no "
+                                  "length", start, limit, delta);
+    } else {
+        /* exact: integers never pass through double until the count */
+        int is_signed = dk_dtype_is_signed_int(dt);
+        uint64_t s = dk_tensor_get_bits(t[0], 0), l = dk_tensor_get_bits(t[1], 0),
+                 d = dk_tensor_get_bits(t[2], 0);
+        if (d == 0) return dk__node_error(g, n, DK_ERR_FORMAT, "delta is 0");
+        if (is_signed) {
+            double span = (double)(int64_t)l - (double)(int64_t)s;
+            count = ceil(span / (double)(int64_t)d);
+        } else {
+            count = l > s ? ceil((double)(l - s) / (double)d) : 0;
+        }
+    }
+    if (count < 0) count = 0;
+    if (count > (double)DK_MAX_DIM)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "more than " DK_MAX_LIMIT_STR " elements");
+    int64_t len = (int64_t)count;
+    dk__set_out(g, n, 0, dt, 1, &len);
     n->flops = 0;
     return DK_OK;
 }
 
-/* Floats compare as numbers (NaN differs from itself, -0 equals 0), bools by
- * truth, integers by their bytes. */
-static int same(const dk_tensor *a, int64_t i, const dk_tensor *b, int64_t j)
+/* y[i] = start + i * delta: in double for floats (rounded once), with
+ * wrapping integer arithmetic for integers. */
+dk_status dk__eval_range(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
 {
-    if (dk_dtype_is_float(a->dtype)) return dk_tensor_get(a, i) == dk_tensor_get(b, j);
-    if (a->dtype == DK_BOOL) return !((const uint8_t *)a->data)[i] == !((const uint8_t *)b->data)[j];
-    size_t es = dk_dtype_size(a->dtype);
-    return memcmp((const char *)a->data + (size_t)i * es, (const char *)b->data + (size_t)j * es,
-                  es) == 0;
-}
-
-dk_status dk__eval_equal(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
-{
-    const dk_tensor *a = in[0], *b = in[1];
     dk_tensor *y = out[0];
-    if (y->dtype != DK_BOOL || a->dtype != b->dtype || a->ndim > y->ndim || b->ndim > y->ndim)
+    if (y->dtype != in[0]->dtype || y->ndim != 1)
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++)
-        ((uint8_t *)y->data)[i] = (uint8_t)same(a, dk__broadcast_index(a, y->ndim - a->ndim, y, i),
-                                                b, dk__broadcast_index(b, y->ndim - b->ndim, y, i));
-    return DK_OK;
-}
-
-/* ---- Where ------------------------------------------------------------------------ */
-
-dk_status dk__infer_where(dk_graph *g, dk_node *n)
-{
-    const dk_tensor *c, *x, *y;
-    int ndim;
-    int64_t dims[DK_MAX_DIMS];
-    DK_TRY(dk__move_input(g, n, 0, &c));
-    DK_TRY(dk__move_input(g, n, 1, &x));
-    DK_TRY(dk__move_input(g, n, 2, &y));
-    if (c->dtype != DK_BOOL)
-        return dk__node_error(g, n, DK_ERR_FORMAT, "input 0 (condition) has element type %s, "
-                              "expected bool", dk_dtype_name(c->dtype));
-    if (x->dtype != y->dtype)
-        return dk__node_error(g, n, DK_ERR_FORMAT, "input 1 has element type %s but input 2 has "
-                              "%s", dk_dtype_name(x->dtype), dk_dtype_name(y->dtype));
-    DK_TRY(want_constant_inputs(g, n));
-    DK_TRY(broadcast_inputs(g, n, &ndim, dims));
-    dk__set_out(g, n, 0, x->dtype, ndim, dims);
-    n->flops = 0;
-    return DK_OK;
-}
-
-dk_status dk__eval_where(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
-{
-    const dk_tensor *c = in[0], *x = in[1], *y = in[2];
-    dk_tensor *o = out[0];
-    if (o->dtype != x->dtype || y->dtype != x->dtype || c->dtype != DK_BOOL ||
-        c->ndim > o->ndim || x->ndim > o->ndim || y->ndim > o->ndim)
-        return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
-    const size_t es = dk_dtype_size(o->dtype);
-    for (int64_t i = 0; i < dk_tensor_numel(o); i++) {
-        int take_x = ((const uint8_t *)c->data)[dk__broadcast_index(c, o->ndim - c->ndim, o, i)] != 0;
-        const dk_tensor *src = take_x ? x : y;
-        int64_t j = dk__broadcast_index(src, o->ndim - src->ndim, o, i);
-        memcpy((char *)o->data + (size_t)i * es, (const char *)src->data + (size_t)j * es, es);
+    for (int64_t i = 0; i < y->dims[0]; i++) {
+        if (dk_dtype_is_float(y->dtype))
+            dk_tensor_set(y, i, dk_tensor_get(in[0], 0) + (double)i * dk_tensor_get(in[2], 0));
+        else
+            dk_tensor_set_bits(y, i, dk_tensor_get_bits(in[0], 0) +
+                                         (uint64_t)i * dk_tensor_get_bits(in[2], 0));
     }
     return DK_OK;
 }

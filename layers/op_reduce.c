@@ -1,9 +1,10 @@
-/* Shape inference for the reductions: Softmax, ReduceMean, ReduceMax and
- * ReduceSum.
+/* Shape inference for the reductions: Softmax, ReduceMean, ReduceMax,
+ * ReduceSum and ReduceL2.
  *
  * FLOP convention: Softmax counts 4 per element (subtract the max, exp, add
  * to the sum, divide); the Reduce ops one add or comparison per input
- * element (ReduceMean's final division per output element is not counted). */
+ * element (ReduceMean's final division per output element is not counted),
+ * ReduceL2 two (square, add). */
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
 
@@ -34,7 +35,7 @@ dk_status dk__infer_softmax(dk_graph *g, dk_node *n)
     return DK_OK;
 }
 
-/* ---- ReduceMean, ReduceMax, ReduceSum ------------------------------------
+/* ---- ReduceMean, ReduceMax, ReduceSum, ReduceL2 ---------------------------
  * Axes come from the attribute (opset < 18; ReduceSum < 13) or the optional
  * constant input 1 (opset 18; ReduceSum 13). No axes means all axes, unless noop_with_empty_axes=1 (opset
  * 18), which makes the node an identity (naxes = 0). */
@@ -94,6 +95,6 @@ dk_status dk__infer_reduce(dk_graph *g, dk_node *n)
         }
     }
     dk__set_out(g, n, 0, x->dtype, ndim, dims);
-    n->flops = (double)dk_tensor_numel(x);
+    n->flops = (n->op == DK_OP_REDUCEL2 ? 2.0 : 1.0) * (double)dk_tensor_numel(x);
     return DK_OK;
 }

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(61, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(73, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -96,6 +96,8 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
     [DK_OP_REDUCESUM] = {DK_OP_REDUCESUM, "ReduceSum", 1, 2, 1, 1,
                          ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
+    [DK_OP_REDUCEL2] = {DK_OP_REDUCEL2, "ReduceL2", 1, 2, 1, 1,
+                        ATTRS("axes", "keepdims", "noop_with_empty_axes"), dk__infer_reduce, NULL},
     [DK_OP_CONSTANT] = {DK_OP_CONSTANT, "Constant", 0, 0, 1, 1,
                         ATTRS("value", "value_float", "value_floats", "value_int", "value_ints"),
                         dk__infer_constant, dk__eval_constant},
@@ -118,8 +120,28 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
                                ATTRS("value"), dk__infer_constantofshape,
                                dk__eval_constantofshape},
     [DK_OP_CAST] = {DK_OP_CAST, "Cast", 1, 1, 1, 1, ATTRS("to"), dk__infer_cast, dk__eval_cast},
-    [DK_OP_EQUAL] = {DK_OP_EQUAL, "Equal", 2, 2, 1, 1, NO_ATTRS, dk__infer_equal, dk__eval_equal},
+    [DK_OP_EQUAL] = {DK_OP_EQUAL, "Equal", 2, 2, 1, 1, ATTRS("broadcast", "axis"),
+                     dk__infer_compare, dk__eval_compare},
+    [DK_OP_LESS] = {DK_OP_LESS, "Less", 2, 2, 1, 1, ATTRS("broadcast", "axis"), dk__infer_compare,
+                    dk__eval_compare},
+    [DK_OP_GREATER] = {DK_OP_GREATER, "Greater", 2, 2, 1, 1, ATTRS("broadcast", "axis"),
+                       dk__infer_compare, dk__eval_compare},
+    [DK_OP_NOT] = {DK_OP_NOT, "Not", 1, 1, 1, 1, NO_ATTRS, dk__infer_not, dk__eval_not},
     [DK_OP_WHERE] = {DK_OP_WHERE, "Where", 3, 3, 1, 1, NO_ATTRS, dk__infer_where, dk__eval_where},
+    [DK_OP_MOD] = {DK_OP_MOD, "Mod", 2, 2, 1, 1, ATTRS("fmod"), dk__infer_mod, dk__eval_mod},
+    [DK_OP_RANGE] = {DK_OP_RANGE, "Range", 3, 3, 1, 1, NO_ATTRS, dk__infer_range, dk__eval_range},
+    [DK_OP_SCATTERND] = {DK_OP_SCATTERND, "ScatterND", 3, 3, 1, 1, ATTRS("reduction"),
+                         dk__infer_scatternd, dk__eval_scatternd},
+    [DK_OP_SPLIT] = {DK_OP_SPLIT, "Split", 1, 2, 1, DK_MAX_SPLIT, ATTRS("axis", "split", "num_outputs"),
+                     dk__infer_split, dk__eval_split},
+    [DK_OP_TILE] = {DK_OP_TILE, "Tile", 2, 3, 1, 1, NO_ATTRS, dk__infer_tile, dk__eval_tile},
+    [DK_OP_DEPTHTOSPACE] = {DK_OP_DEPTHTOSPACE, "DepthToSpace", 1, 1, 1, 1,
+                            ATTRS("blocksize", "mode"), dk__infer_space, dk__eval_space},
+    [DK_OP_SPACETODEPTH] = {DK_OP_SPACETODEPTH, "SpaceToDepth", 1, 1, 1, 1, ATTRS("blocksize"),
+                            dk__infer_space, dk__eval_space},
+    [DK_OP_ARGMAX] = {DK_OP_ARGMAX, "ArgMax", 1, 1, 1, 1,
+                      ATTRS("axis", "keepdims", "select_last_index"), dk__infer_argmax,
+                      dk__eval_argmax},
 };
 
 const dk_op_info *dk__op_info(dk_op op)

@@ -87,7 +87,7 @@ DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);
 /* op_reduce.c */
 DK_DECLARE_INFER(dk__infer_softmax);
-DK_DECLARE_INFER(dk__infer_reduce);     /* ReduceMean, ReduceMax, ReduceSum */
+DK_DECLARE_INFER(dk__infer_reduce);     /* ReduceMean, ReduceMax, ReduceSum, ReduceL2 */
 /* op_shape.c: data movement, all with eval */
 DK_DECLARE_INFER(dk__infer_flatten);
 DK_DECLARE_INFER(dk__infer_reshape);
@@ -103,8 +103,16 @@ DK_DECLARE_INFER(dk__infer_gather);
 DK_DECLARE_INFER(dk__infer_slice);      /* op_slice.c */
 DK_DECLARE_INFER(dk__infer_expand);     /* op_expand.c */
 DK_DECLARE_INFER(dk__infer_constantofshape); /* op_fold.c: on constants only */
-DK_DECLARE_INFER(dk__infer_equal);
+DK_DECLARE_INFER(dk__infer_range);
+DK_DECLARE_INFER(dk__infer_compare);    /* op_compare.c: Equal, Less, Greater */
+DK_DECLARE_INFER(dk__infer_not);
 DK_DECLARE_INFER(dk__infer_where);
+DK_DECLARE_INFER(dk__infer_mod);        /* op_mod.c */
+DK_DECLARE_INFER(dk__infer_scatternd);  /* op_scatter.c */
+DK_DECLARE_INFER(dk__infer_split);      /* op_split.c */
+DK_DECLARE_INFER(dk__infer_tile);
+DK_DECLARE_INFER(dk__infer_space);      /* op_space.c: DepthToSpace, SpaceToDepth */
+DK_DECLARE_INFER(dk__infer_argmax);     /* op_argmax.c */
 DK_DECLARE_INFER(dk__infer_cast);       /* op_cast.c */
 DK_DECLARE_EVAL(dk__eval_copy);         /* Flatten, Reshape, Squeeze, Unsqueeze, Identity,
                                            Dropout (first output; mask output set true) */
@@ -117,8 +125,16 @@ DK_DECLARE_EVAL(dk__eval_gather);
 DK_DECLARE_EVAL(dk__eval_slice);
 DK_DECLARE_EVAL(dk__eval_expand);
 DK_DECLARE_EVAL(dk__eval_constantofshape);
-DK_DECLARE_EVAL(dk__eval_equal);
+DK_DECLARE_EVAL(dk__eval_range);
+DK_DECLARE_EVAL(dk__eval_compare);
+DK_DECLARE_EVAL(dk__eval_not);
 DK_DECLARE_EVAL(dk__eval_where);
+DK_DECLARE_EVAL(dk__eval_mod);
+DK_DECLARE_EVAL(dk__eval_scatternd);
+DK_DECLARE_EVAL(dk__eval_split);
+DK_DECLARE_EVAL(dk__eval_tile);
+DK_DECLARE_EVAL(dk__eval_space);
+DK_DECLARE_EVAL(dk__eval_argmax);
 DK_DECLARE_EVAL(dk__eval_cast);
 DK_DECLARE_EVAL(dk__eval_arith);        /* op_arith.c: Add, Sub, Mul, Div, Pow on constants */
 

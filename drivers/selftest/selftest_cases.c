@@ -376,7 +376,7 @@ static void gen_softmax(dk__op_case *c, int cls)
             (long long)c->g->opset, range);
 }
 
-/* ReduceMean, ReduceMax, ReduceSum: the spatial dims (global pooling), the
+/* ReduceMean, ReduceMax, ReduceSum, ReduceL2: the spatial dims (global pooling), the
  * last axis, all axes, axes as an input (opset 18; ReduceSum takes them
  * from opset 13), random axes. */
 static void gen_reduce(dk__op_case *c, dk_op op, int cls)
@@ -419,6 +419,7 @@ static void gen_reduce(dk__op_case *c, dk_op op, int cls)
 static void gen_reducemean(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMEAN, cls); }
 static void gen_reducemax(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEMAX, cls); }
 static void gen_reducesum(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCESUM, cls); }
+static void gen_reducel2(dk__op_case *c, int cls) { gen_reduce(c, DK_OP_REDUCEL2, cls); }
 
 /* LayerNormalization (opset 17) as transformers use it: over the channels of
  * ViT's tokens and of ConvNeXt's channels-last maps, over two dims with a
@@ -958,9 +959,237 @@ static void gen_expand(dk__op_case *c, int cls)
     ints_desc(c, "shape", count, shape);
 }
 
+/* Split: equal parts (opset 11), sizes as input 1 (opset 13), num_outputs
+ * with a shorter last part (opset 18), the 'split' attribute (opset 11). The
+ * suite compares output 0; the conformance tests check every output. */
+static void gen_split(dk__op_case *c, int cls)
+{
+    int rank = (int)dk_rng_int(R, 1, 4), nout = (int)dk_rng_int(R, 2, 4);
+    int64_t xd[4], sizes[4];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 1, 8);
+    int axis = (int)dk_rng_int(R, 0, rank - 1);
+    int64_t dim;
+    if (cls == 0) {
+        xd[axis] = nout * dk_rng_int(R, 1, 4);
+    } else if (cls == 2) {
+        int64_t chunk = dk_rng_int(R, 2, 4);
+        xd[axis] = chunk * (nout - 1) + dk_rng_int(R, 1, chunk - 1);
+    } else {
+        dim = 0;
+        for (int i = 0; i < nout; i++) dim += sizes[i] = dk_rng_int(R, 1, 5);
+        xd[axis] = dim;
+    }
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1), -1};
+    c->g->opset = cls == 1 ? 13 : cls == 2 ? 18 : 11;
+    if (cls == 1) ins[1] = dk__op_case_const_ints(c, "split", 1, nout, sizes);
+    dk__op_case_node(c, DK_OP_SPLIT, ins, cls == 1 ? 2 : 1, nout);
+    dk__op_case_attr_int(c, "axis", axis - (dk_rng_chance(R, 0.5) ? rank : 0));
+    if (cls == 2) dk__op_case_attr_int(c, "num_outputs", nout);
+    if (cls == 3) dk__op_case_attr_ints(c, "split", nout, sizes);
+    dk__op_case_desc(c, "x %s axis=%d outputs=%d opset %lld", dk__op_case_shape(rank, xd), axis,
+                     nout, (long long)c->g->opset);
+    if (cls == 1 || cls == 3) ints_desc(c, "split", nout, sizes);
+}
+
+/* Tile: NCHW repeated along a few dims, and any rank with repeats of 0 to 3. */
+static void gen_tile(dk__op_case *c, int cls)
+{
+    int64_t xd[4], reps[4];
+    int rank = act_shape(c, cls, xd);
+    for (int i = 0; i < rank; i++) {
+        xd[i] = xd[i] > 6 ? 6 : xd[i];
+        reps[i] = dk_rng_int(R, cls ? 1 : 1, 3);
+    }
+    c->g->opset = 13;
+    int ins[2] = {dk__op_case_input(c, "x", rank, xd, -1, 1),
+                  dk__op_case_const_ints(c, "repeats", 1, rank, reps)};
+    dk__op_case_node(c, DK_OP_TILE, ins, 2, 1);
+    dk__op_case_desc(c, "x %s", dk__op_case_shape(rank, xd));
+    ints_desc(c, "repeats", rank, reps);
+}
+
+/* DepthToSpace (DCR, CRD) and SpaceToDepth with blocksize 2 or 3. */
+static void gen_space(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t b = dk_rng_int(R, 2, 3);
+    int64_t xd[4] = {dk_rng_int(R, 1, 2), dk_rng_int(R, 1, 6), dk_rng_int(R, 1, 6),
+                     dk_rng_int(R, 1, 6)};
+    if (op == DK_OP_DEPTHTOSPACE) xd[1] *= b * b;
+    else xd[2] *= b, xd[3] *= b;
+    c->g->opset = 13;
+    int ins[1] = {dk__op_case_input(c, "x", 4, xd, -1, 1)};
+    dk__op_case_node(c, op, ins, 1, 1);
+    dk__op_case_attr_int(c, "blocksize", b);
+    const char *mode = cls ? "CRD" : "DCR";
+    if (op == DK_OP_DEPTHTOSPACE) dk__op_case_attr_string(c, "mode", mode);
+    dk__op_case_desc(c, "x %s blocksize=%lld%s%s", dk__op_case_shape(4, xd), (long long)b,
+                     op == DK_OP_DEPTHTOSPACE ? " mode=" : "", op == DK_OP_DEPTHTOSPACE ? mode : "");
+}
+
+static void gen_depthtospace(dk__op_case *c, int cls) { gen_space(c, DK_OP_DEPTHTOSPACE, cls); }
+static void gen_spacetodepth(dk__op_case *c, int cls) { gen_space(c, DK_OP_SPACETODEPTH, cls); }
+
+/* ArgMax over the last axis (a classifier's logits), any axis without
+ * keepdims, and ties (values from a few integers) with select_last_index. */
+static void gen_argmax(dk__op_case *c, int cls)
+{
+    int rank = (int)dk_rng_int(R, 2, 4);
+    int64_t xd[4];
+    for (int i = 0; i < rank; i++) xd[i] = dk_rng_int(R, 3, 6); /* enough outputs to trust */
+    int axis = cls == 0 ? rank - 1 : (int)dk_rng_int(R, 0, rank - 1);
+    xd[axis] = dk_rng_int(R, 6, 40);
+    int x = dk__op_case_input(c, "x", rank, xd, -4, 4);
+    if (cls == 2) {
+        dk_tensor *t = dk__op_case_tensor(c, x);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i++)
+            ((float *)t->data)[i] = floorf(((float *)t->data)[i]);
+    }
+    int ins[1] = {x};
+    c->g->opset = 13;
+    dk__op_case_node(c, DK_OP_ARGMAX, ins, 1, 1);
+    dk__op_case_attr_int(c, "axis", axis);
+    dk__op_case_attr_int(c, "keepdims", cls != 1);
+    if (cls == 2) dk__op_case_attr_int(c, "select_last_index", 1);
+    dk__op_case_desc(c, "x %s axis=%d keepdims=%d%s", dk__op_case_shape(rank, xd), axis, cls != 1,
+                     cls == 2 ? " integer values, select_last_index=1" : "");
+}
+
+/* Mod: floats with fmod=1 (C's fmod) and fmod=0 (floor remainder), divisors
+ * away from zero; int64 with both signs in either mode. */
+static void gen_mod(dk__op_case *c, int cls)
+{
+    int64_t xd[4], bd[4];
+    int rank = act_shape(c, cls % 2, xd), brank = rank;
+    memcpy(bd, xd, sizeof bd);
+    if (cls == 1) brank = 1, bd[0] = xd[rank - 1];
+    int fmod_attr = cls == 0 || cls == 2;
+    int ins[2];
+    if (cls < 2) {
+        ins[0] = dk__op_case_input(c, "a", rank, xd, -20, 20);
+        ins[1] = dk__op_case_input(c, "b", brank, bd, -1, 1);
+        dk__op_case_away_from_zero(c, ins[1], 0.5, 6, 1);
+    } else {
+        ins[0] = dk__op_case_input_typed(c, "a", DK_I64, rank, xd);
+        ins[1] = dk__op_case_input_typed(c, "b", DK_I64, brank, bd);
+        for (int k = 0; k < 2; k++) {
+            dk_tensor *t = dk__op_case_tensor(c, ins[k]);
+            for (int64_t i = 0; t && i < dk_tensor_numel(t); i++) {
+                int64_t v = k ? dk_rng_int(R, 2, 9) : dk_rng_int(R, -1000, 1000);
+                ((int64_t *)t->data)[i] = k && dk_rng_chance(R, 0.5) ? -v : v;
+            }
+        }
+    }
+    c->g->opset = 13;
+    dk__op_case_node(c, DK_OP_MOD, ins, 2, 1);
+    dk__op_case_attr_int(c, "fmod", fmod_attr);
+    dk__op_case_desc(c, "%s a %s b %s fmod=%d", cls < 2 ? "float32" : "int64",
+                     dk__op_case_shape(rank, xd), dk__op_case_shape(brank, bd), fmod_attr);
+}
+
+/* A bool graph input, true with probability one half. */
+static int bool_input(dk__op_case *c, const char *name, int rank, const int64_t *dims)
+{
+    int v = dk__op_case_input_typed(c, name, DK_BOOL, rank, dims);
+    dk_tensor *t = dk__op_case_tensor(c, v);
+    for (int64_t i = 0; t && i < dk_tensor_numel(t); i++)
+        ((uint8_t *)t->data)[i] = (uint8_t)dk_rng_chance(R, 0.5);
+    return v;
+}
+
+static void gen_not(dk__op_case *c, int cls)
+{
+    int64_t xd[4];
+    int rank = act_shape(c, cls, xd);
+    if (xd[rank - 1] < 32) xd[rank - 1] = 32; /* enough outputs to trust */
+    int ins[1] = {bool_input(c, "x", rank, xd)};
+    dk__op_case_node(c, DK_OP_NOT, ins, 1, 1);
+    dk__op_case_desc(c, "x %s bool", dk__op_case_shape(rank, xd));
+}
+
+/* Equal, Less, Greater: float32 values from a few integers ({0, 1} for
+ * Equal, 0..15 for the orders: equal pairs occur and about half the outputs
+ * are true), the same shape or b broadcast; int64 in class 2. */
+static void gen_compare(dk__op_case *c, dk_op op, int cls)
+{
+    int64_t xd[4], bd[4];
+    int rank = act_shape(c, cls == 1, xd), brank = rank;
+    if (xd[rank - 1] < 32) xd[rank - 1] = 32; /* enough outputs to trust */
+    memcpy(bd, xd, sizeof bd);
+    if (cls == 1) brank = 1, bd[0] = xd[rank - 1];
+    int ins[2];
+    const dk_dtype dt = cls == 2 ? DK_I64 : DK_F32;
+    ins[0] = dk__op_case_input_typed(c, "a", dt, rank, xd);
+    ins[1] = dk__op_case_input_typed(c, "b", dt, brank, bd);
+    for (int k = 0; k < 2; k++) {
+        dk_tensor *t = dk__op_case_tensor(c, ins[k]);
+        for (int64_t i = 0; t && i < dk_tensor_numel(t); i++)
+            dk_tensor_set(t, i, (double)dk_rng_int(R, 0, op == DK_OP_EQUAL ? 1 : 15));
+    }
+    dk__op_case_node(c, op, ins, 2, 1);
+    dk__op_case_desc(c, "%s a %s b %s in {0..%d}", dk_dtype_name(dt), dk__op_case_shape(rank, xd),
+                     dk__op_case_shape(brank, bd), op == DK_OP_EQUAL ? 1 : 15);
+}
+
+static void gen_equal(dk__op_case *c, int cls) { gen_compare(c, DK_OP_EQUAL, cls); }
+static void gen_less(dk__op_case *c, int cls) { gen_compare(c, DK_OP_LESS, cls); }
+static void gen_greater(dk__op_case *c, int cls) { gen_compare(c, DK_OP_GREATER, cls); }
+
+/* Where: a condition of X's shape, and one broadcast over a [1] y (the
+ * masked_fill torch exports). */
+static void gen_where(dk__op_case *c, int cls)
+{
+    int64_t xd[4], one[1] = {1};
+    int rank = act_shape(c, cls, xd);
+    int ins[3] = {bool_input(c, "cond", rank, xd), dk__op_case_input(c, "x", rank, xd, -1, 1),
+                  cls ? dk__op_case_input(c, "y", 1, one, -100, 100)
+                      : dk__op_case_input(c, "y", rank, xd, -1, 1)};
+    dk__op_case_node(c, DK_OP_WHERE, ins, 3, 1);
+    dk__op_case_desc(c, "cond, x %s y %s", dk__op_case_shape(rank, xd),
+                     cls ? "[1]" : dk__op_case_shape(rank, xd));
+}
+
+/* ScatterND: whole rows of a matrix (k = 1), single elements of a 3-D tensor
+ * (k = 3), with distinct indices, some written negative. */
+static void gen_scatternd(dk__op_case *c, int cls)
+{
+    int64_t xd[3] = {dk_rng_int(R, 4, 10), dk_rng_int(R, 2, 6), dk_rng_int(R, 2, 6)};
+    int rank = cls == 0 ? 2 : 3, k = cls == 0 ? 1 : 3;
+    int64_t total = cls == 0 ? xd[0] : xd[0] * xd[1] * xd[2];
+    int64_t rows = dk_rng_int(R, 1, total < 6 ? total : 6), idx[18], ud[3];
+    int64_t picked[6];
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t flat;
+        int again;
+        do { /* distinct rows: the order of duplicate writes is unspecified */
+            flat = dk_rng_int(R, 0, total - 1);
+            again = 0;
+            for (int64_t q = 0; q < r; q++) again |= picked[q] == flat;
+        } while (again);
+        picked[r] = flat;
+        for (int d = k - 1; d >= 0; d--) {
+            int64_t v = flat % xd[d];
+            flat /= xd[d];
+            idx[r * k + d] = dk_rng_chance(R, 0.3) ? v - xd[d] : v;
+        }
+    }
+    int64_t id[2] = {rows, k};
+    int nud = 1;
+    ud[0] = rows;
+    if (cls == 0) ud[nud++] = xd[1];
+    int ins[3] = {dk__op_case_input(c, "data", rank, xd, -1, 1), -1,
+                  dk__op_case_input(c, "updates", nud, ud, 2, 3)};
+    ins[1] = dk__op_case_const_ints(c, "indices", 1, rows * k, idx);
+    dk_tensor *it = ins[1] >= 0 ? &c->g->values[ins[1]].t : NULL;
+    if (it) it->ndim = 2, it->dims[0] = id[0], it->dims[1] = id[1];
+    c->g->opset = 16;
+    dk__op_case_node(c, DK_OP_SCATTERND, ins, 3, 1);
+    dk__op_case_desc(c, "data %s indices [%lld,%d]", dk__op_case_shape(rank, xd), (long long)rows, k);
+    ints_desc(c, "indices", (int)(rows * k), idx);
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(61, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(73, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -985,6 +1214,9 @@ static const dk__op_gen generators[] = {
      "spatial;last axis;all axes;axes input (opset 18);random axes"},
     {DK_OP_REDUCESUM, 5, gen_reducesum,
      "spatial;last axis;all axes;axes input (opset 13);random axes"},
+    {DK_OP_REDUCEL2, 5, gen_reducel2,
+     "spatial;last axis;all axes;axes input (opset 18);random axes"},
+    {DK_OP_ARGMAX, 3, gen_argmax, "last axis;any axis, keepdims=0;ties, select_last_index"},
     {DK_OP_ADD, 7, gen_add,
      "same shape;[C,1,1];[1,C,1,1];scalar;bidirectional;[N,C]+[C];smaller first"},
     {DK_OP_SUB, 7, gen_sub,
@@ -1033,6 +1265,18 @@ static const dk__op_gen generators[] = {
     {DK_OP_SLICE, 7, gen_slice,
      "channel split;negative indices;steps > 1;negative steps;ends INT64_MAX;default axes;"
      "opset 9 attributes"},
+    {DK_OP_SPLIT, 4, gen_split, "equal parts;split input (opset 13);num_outputs (opset 18);"
+     "split attribute"},
+    {DK_OP_TILE, 2, gen_tile, "NCHW;any rank"},
+    {DK_OP_DEPTHTOSPACE, 2, gen_depthtospace, "DCR;CRD"},
+    {DK_OP_SPACETODEPTH, 1, gen_spacetodepth, "NCHW"},
+    {DK_OP_MOD, 4, gen_mod, "float fmod=1;float fmod=0 broadcast;int64 fmod=1;int64 fmod=0"},
+    {DK_OP_NOT, 2, gen_not, "NCHW;any rank"},
+    {DK_OP_EQUAL, 3, gen_equal, "same shape;broadcast;int64"},
+    {DK_OP_LESS, 3, gen_less, "same shape;broadcast;int64"},
+    {DK_OP_GREATER, 3, gen_greater, "same shape;broadcast;int64"},
+    {DK_OP_WHERE, 2, gen_where, "same shapes;y broadcast"},
+    {DK_OP_SCATTERND, 2, gen_scatternd, "rows (k=1);elements (k=3)"},
 };
 
 const dk__op_gen *dk__op_gen_at(int i)

@@ -83,6 +83,20 @@ int dk__op_case_input(dk__op_case *c, const char *name, int ndim, const int64_t 
     return v;
 }
 
+int dk__op_case_input_typed(dk__op_case *c, const char *name, dk_dtype dtype, int ndim,
+                            const int64_t *dims)
+{
+    int v = add_value(c, name, DK_VALUE_INPUT);
+    if (v < 0) return -1;
+    set_shape(&c->g->values[v].t, dtype, ndim, dims);
+    int k = add_graph_input(c, v);
+    if (k < 0) return -1;
+    c->st = dk_tensor_alloc(&c->data[k], dtype, ndim, dims);
+    if (c->st != DK_OK) return -1;
+    if (dk_tensor_nbytes(&c->data[k])) memset(c->data[k].data, 0, dk_tensor_nbytes(&c->data[k]));
+    return v;
+}
+
 int dk__op_case_const(dk__op_case *c, const char *name, int ndim, const int64_t *dims, double lo,
                       double hi)
 {

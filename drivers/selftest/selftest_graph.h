@@ -39,6 +39,10 @@ void dk__op_case_end(dk__op_case *c);
  * the value index (-1 after a failure). */
 int dk__op_case_input(dk__op_case *c, const char *name, int ndim, const int64_t *dims, double lo,
                       double hi);
+/* A graph input of any dtype with this shape, data zero: the generator fills
+ * it through dk__op_case_tensor (bool masks, integer operands). */
+int dk__op_case_input_typed(dk__op_case *c, const char *name, dk_dtype dtype, int ndim,
+                            const int64_t *dims);
 /* A float32 constant (weights), uniform in [lo, hi). */
 int dk__op_case_const(dk__op_case *c, const char *name, int ndim, const int64_t *dims, double lo,
                       double hi);

@@ -75,6 +75,18 @@ typedef enum dk_op {
     DK_OP_CAST,
     DK_OP_REDUCEMAX,
     DK_OP_REDUCESUM,
+    DK_OP_SPLIT,
+    DK_OP_TILE,
+    DK_OP_DEPTHTOSPACE,
+    DK_OP_SPACETODEPTH,
+    DK_OP_ARGMAX,
+    DK_OP_REDUCEL2,
+    DK_OP_RANGE,
+    DK_OP_MOD,
+    DK_OP_NOT,
+    DK_OP_LESS,
+    DK_OP_GREATER,
+    DK_OP_SCATTERND,
     DK_OP_COUNT
 } dk_op;
 
@@ -159,6 +171,19 @@ typedef struct dk_pad_params {
  * taken and the step, after ONNX's clamping; the counts are the output dims. */
 typedef struct dk_slice_params { int64_t start[DK_MAX_DIMS], step[DK_MAX_DIMS]; } dk_slice_params;
 
+/* Split: the axis (normalised) and the size of each of count outputs. */
+#define DK_MAX_SPLIT 32
+typedef struct dk_split_params { int axis, count; int64_t sizes[DK_MAX_SPLIT]; } dk_split_params;
+
+/* DepthToSpace (crd: mode CRD, else DCR) and SpaceToDepth. */
+typedef struct dk_space_params { int64_t blocksize; int crd; } dk_space_params;
+
+/* ArgMax: axis normalised to [0, ndim). */
+typedef struct dk_argmax_params { int axis, keepdims, select_last; } dk_argmax_params;
+
+/* Mod: fmod=1 takes the dividend's sign, 0 the divisor's. */
+typedef struct dk_mod_params { int fmod; } dk_mod_params;
+
 /* Shape (opset 15 start/end, normalised and clamped). */
 typedef struct dk_shape_params { int start, end; } dk_shape_params;
 
@@ -177,6 +202,10 @@ typedef union dk_op_params {
     dk_pad_params pad;
     dk_shape_params shape;
     dk_slice_params slice;
+    dk_split_params split;
+    dk_space_params space;
+    dk_argmax_params argmax;
+    dk_mod_params mod;
 } dk_op_params;
 
 /* ONNX op_type name of an op ("Conv"), or "?" for an invalid value. */

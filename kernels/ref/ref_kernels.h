@@ -43,6 +43,6 @@ DK_REF_KERNEL(dk_ref_gemm);
 DK_REF_KERNEL(dk_ref_matmul);
 /* ref_reduce.c */
 DK_REF_KERNEL(dk_ref_softmax);
-DK_REF_KERNEL(dk_ref_reduce);    /* ReduceMean, ReduceMax, ReduceSum */
+DK_REF_KERNEL(dk_ref_reduce);    /* ReduceMean, ReduceMax, ReduceSum, ReduceL2 */
 
 #endif

@@ -1,4 +1,4 @@
-/* Reference kernels for Softmax and ReduceMean/Max/Sum, accumulating in double. */
+/* Reference kernels for Softmax and ReduceMean/Max/Sum/L2, accumulating in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +80,7 @@ DK_REF_KERNEL(dk_ref_softmax)
     return DK_OK;
 }
 
-/* ---- ReduceMean, ReduceMax, ReduceSum -------------------------------------
+/* ---- ReduceMean, ReduceMax, ReduceSum, ReduceL2 (sqrt of the sum of squares) --
  * Dims are merged into runs that are all reduced or all kept (size-1 dims
  * dropped), then the input is read once in order, each contiguous innermost
  * run combined into a double accumulator per output element: added (Mean,
@@ -133,13 +133,14 @@ DK_REF_KERNEL(dk_ref_reduce)
     dk_tensor *y = out[0];
     const dk_reduce_params *p = &n->p.reduce;
     const dk_op op = n->op;
-    if (op != DK_OP_REDUCEMEAN && op != DK_OP_REDUCEMAX && op != DK_OP_REDUCESUM)
+    if (op != DK_OP_REDUCEMEAN && op != DK_OP_REDUCEMAX && op != DK_OP_REDUCESUM &&
+        op != DK_OP_REDUCEL2)
         return dk__error(DK_ERR_INTERNAL, "node '%s': dk_ref_reduce called for %s", n->name,
                          dk_op_name(op));
     if (x->dtype != DK_F32 || y->dtype != DK_F32)
         return dk__error(DK_ERR_UNSUPPORTED, "node '%s' (%s): expects float32", n->name,
                          dk_op_name(op));
-    const int is_max = op == DK_OP_REDUCEMAX;
+    const int is_max = op == DK_OP_REDUCEMAX, is_l2 = op == DK_OP_REDUCEL2;
     const int64_t in_count = dk_tensor_numel(x), out_count = dk_tensor_numel(y);
     if (p->naxes == 0) { /* noop_with_empty_axes: identity */
         memcpy(y->data, x->data, sizeof(float) * (size_t)in_count);
@@ -165,15 +166,17 @@ DK_REF_KERNEL(dk_ref_reduce)
         const float *row = xp + r * run;
         if (last_reduced) {
             double s = is_max ? -INFINITY : 0;
-            for (int64_t j = 0; j < run; j++) s = combine(is_max, s, row[j]);
+            for (int64_t j = 0; j < run; j++)
+                s = combine(is_max, s, is_l2 ? (double)row[j] * row[j] : row[j]);
             acc[o] = combine(is_max, acc[o], s);
         } else {
-            for (int64_t j = 0; j < run; j++) acc[o + j] = combine(is_max, acc[o + j], row[j]);
+            for (int64_t j = 0; j < run; j++)
+                acc[o + j] = combine(is_max, acc[o + j], is_l2 ? (double)row[j] * row[j] : row[j]);
         }
     }
     const double count = op == DK_OP_REDUCEMEAN ? (double)in_count / (double)out_count : 1.0;
     float *yp = y->data;
-    for (int64_t i = 0; i < out_count; i++) yp[i] = (float)(acc[i] / count);
+    for (int64_t i = 0; i < out_count; i++) yp[i] = (float)(is_l2 ? sqrt(acc[i]) : acc[i] / count);
     free(acc);
     return DK_OK;
 }
