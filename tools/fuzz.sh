@@ -4,7 +4,7 @@
 # Builds $DK_FUZZ_BUILD (default build-fuzz: clang, DK_FUZZ=ON, ASan+UBSan)
 # when the target is missing there, makes the seeds and dictionary
 # (fuzz/make_corpus.py) once, and exits non-zero on any crash, leak,
-# sanitizer report, timeout (> 10 s for one input) or memory blow-up
+# sanitizer report, timeout (> 25 s for one input; a loaded host slows ASan a lot) or memory blow-up
 # (> 2 GB); the input that did it is written to $DK_FUZZ_BUILD/fuzz/artifacts/.
 # The seed is fixed (DK_FUZZ_SEED, default 1) and printed, so a CI failure
 # replays. Inputs found are kept in $DK_FUZZ_BUILD/fuzz/found/TARGET.
@@ -32,6 +32,6 @@ REGRESS=()
 echo "fuzz.sh: fuzz_$TARGET for $SECONDS_ s, -seed=$SEED"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-exec "$BIN" -seed="$SEED" -max_total_time="$SECONDS_" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+exec "$BIN" -seed="$SEED" -max_total_time="$SECONDS_" -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
     -dict="$WORK/seeds/$TARGET.dict" -artifact_prefix="$WORK/artifacts/$TARGET-" -print_final_stats=1 \
     "$WORK/found/$TARGET" "$WORK/seeds/$TARGET" "${REGRESS[@]}"
