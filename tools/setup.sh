@@ -3,7 +3,8 @@
 #   tools/setup.sh run    install what is missing, build, classify the bundled photos and
 #                         diff them across the CPU variants (the main job)
 #   tools/setup.sh test   install what is missing, build, run the whole test suite
-#                         (a normal build, then the suite again under ASan and UBSan)
+#                         (a normal build, then the suite again under ASan and UBSan,
+#                         then each libFuzzer target for 60 s, tools/fuzz.sh)
 # Runs apt-get as root (directly, or through sudo when not root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ PACKAGES=(
     libpapi-dev libhwloc-dev                             # counters, topology and binding
     libopenblas-openmp-dev libdnnl-dev                   # CPU backends (OpenMP OpenBLAS, oneDNN 2.6)
     libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
+    clang libclang-rt-14-dev                             # libFuzzer targets (fuzz/)
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
 )
 
@@ -73,4 +75,10 @@ build build
 build build-asan -DDK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDK_MODEL_DIR="$PWD/build/models"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$(nproc)" --timeout 1200 -LE timing)
+# The libFuzzer targets (clang, ASan+UBSan), each for 60 s from its seeds, side
+# by side: any crash, leak or timeout fails (fuzz/CMakeLists.txt, tools/fuzz.sh).
+cmake -S . -B build-fuzz -DDK_WERROR=ON -DDK_FUZZ=ON -DDK_BUILD_TESTS=OFF -DCMAKE_C_COMPILER=clang \
+    > build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
+cmake --build build-fuzz -j"$(nproc)" --target dk_fuzz_targets
+(cd build-fuzz && ctest -L fuzz --output-on-failure -j"$(nproc)")
 echo "setup: test suite done in $(( $(date +%s) - start )) s"

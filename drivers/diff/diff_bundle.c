@@ -13,6 +13,7 @@
 #include "deltakern/file.h"
 #include "drivers/diff/diff_internal.h"
 #include "input/npy.h"
+#include "runtime/checked.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
 
@@ -327,7 +328,15 @@ static dk_status read_values(dk__bundle *b, const cJSON *vals)
         t.dtype = strcmp(dtype, "float32") == 0 ? DK_F32 : DK_DTYPE_UNDEFINED;
         if (t.dtype != DK_F32) return bad_manifest(b->dir, "only float32 values are supported");
         t.ndim = cJSON_GetArraySize(shape);
-        for (int d = 0; d < t.ndim; d++) t.dims[d] = (int64_t)cJSON_GetArrayItem(shape, d)->valuedouble;
+        for (int d = 0; d < t.ndim; d++) {
+            /* checked as a double first: converting 1e300 or NaN to int64 is undefined */
+            double x = cJSON_GetArrayItem(shape, d)->valuedouble;
+            if (!cJSON_IsNumber(cJSON_GetArrayItem(shape, d)) || !(x >= 0 && x <= (double)DK_MAX_DIM) ||
+                x != (double)(int64_t)x)
+                return bad_manifest(b->dir, "a value's shape holds something other than a dimension "
+                                            "(an integer from 0 to " DK_MAX_LIMIT_STR ")");
+            t.dims[d] = (int64_t)x;
+        }
         DK_TRY(dk__store_add(&b->values, name, &t));
         if (!(b->files[i] = strdup(file))) return dk__error(DK_ERR_NOMEM, "out of memory");
         i++;
