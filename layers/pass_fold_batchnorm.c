@@ -39,8 +39,13 @@ static dk_status fold(dk_graph *g, int c, int b)
     const float *scale = g->values[bn->inputs[1]].t.data, *beta = g->values[bn->inputs[2]].t.data;
     const float *mean = g->values[bn->inputs[3]].t.data, *var = g->values[bn->inputs[4]].t.data;
     int64_t oc = w->dims[0], per = dk_tensor_numel(w) / (oc ? oc : 1);
-    int wv, bv;
-    DK_TRY(add_constant(g, g->values[conv->inputs[1]].t.name, ".folded", w->ndim, w->dims, &wv));
+    int wv, bv, ndim = w->ndim;
+    int64_t dims[DK_MAX_DIMS];
+    char wname[400];
+    /* copies: adding a value may move g->values, and w's shape and name with it */
+    memcpy(dims, w->dims, sizeof dims);
+    snprintf(wname, sizeof wname, "%s", w->name ? w->name : "");
+    DK_TRY(add_constant(g, wname, ".folded", ndim, dims, &wv));
     DK_TRY(add_constant(g, conv->name, ".bias.folded", 1, &oc, &bv));
     w = &g->values[conv->inputs[1]].t; /* add_value may have moved the values */
     if (bias) bias = &g->values[conv->inputs[2]].t;

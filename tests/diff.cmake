@@ -52,6 +52,9 @@ endforeach()
 add_test(NAME cli.diff_bad_input COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_bad_input.sh
          $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/bad_input)
 set_tests_properties(cli.diff_bad_input PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+add_test(NAME cli.diff_labels COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_labels.sh
+         $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/labels)
+set_tests_properties(cli.diff_labels PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 # Verdicts beyond rounding: NONDETERMINISTIC (a planted flaky kernel, named
 # first; the clean variant, here opt=3 with its layout propagation, bit for bit
 # twice) and NONFINITE (a planted NaN, an all-NaN input), never label differences.

@@ -20,7 +20,7 @@
 #define EXIT_INTERRUPTED 130
 
 typedef struct diff_opts {
-    const char *model, *out, *save, *against, *baseline, *matrix;
+    const char *model, *out, *save, *against, *baseline, *matrix, *labels;
     const char *patterns[MAX_PATTERNS];
     int n_patterns;
     char **inputs;
@@ -64,6 +64,10 @@ static int parse(int argc, char **argv, diff_opts *o)
         {"variant", 'v', DK_CLI_LIST, o->patterns, "VARIANT", .count = &o->n_patterns, .max = MAX_PATTERNS,
          .flags = DK_CLI_USAGE, .help = "a variant to compare (a/b values expand); repeatable"},
         {"variants", 0, DK_CLI_STRING, &o->matrix, "FILE", .help = "variants from a matrix file, one pattern per line"},
+        {"labels", 0, DK_CLI_STRING, &o->labels, "FILE",
+         .help = "each input's true class, one line per input in input\n"
+                 "order: LABEL or NAME LABEL ('#' comments); accuracy\n"
+                 "per variant beside the label differences"},
         {"out", 'o', DK_CLI_STRING, &o->out, "OUTDIR", .flags = DK_CLI_REQUIRED,
          .missing = "no output directory (use -o OUTDIR)", .help = "where the results go"},
         {"force", 0, DK_CLI_FLAG, &o->force, .help = "overwrite the results in OUTDIR (and a --save bundle)"},
@@ -134,7 +138,7 @@ static int collect_variants(diff_opts *o)
 static int run_diff(diff_opts *o)
 {
     dk_diff_run_options ro = {.cfg = o->cfg, .out = o->out, .inputs = (const char *const *)o->inputs,
-                              .n_inputs = o->n_inputs, .force = o->force, .resume = o->resume,
+                              .n_inputs = o->n_inputs, .labels = o->labels, .force = o->force, .resume = o->resume,
                               .progress = !o->quiet, .stop = &interrupted};
     ro.cfg.model = o->model;
     ro.cfg.against = o->against;

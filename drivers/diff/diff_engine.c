@@ -287,6 +287,8 @@ const dk_tensor *dk_diff_input_shape(const dk_diff *d)
     return &g->values[g->inputs[0]].t;
 }
 
+int64_t dk_diff_classes(const dk_diff *d) { return dk_tensor_numel(&d->store.t[d->slot_output]); }
+
 int dk_diff_bundle_inputs(const dk_diff *d) { return d->have_against ? d->against.n_images : 0; }
 
 dk_status dk_diff_bundle_input(dk_diff *d, int i, const char **name, const dk_tensor **t)

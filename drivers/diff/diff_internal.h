@@ -141,5 +141,11 @@ typedef struct dk__cf_result {
 dk_status dk__diff_counterfactual(dk_session *cand, dk_session *base, const dk_tensor *input,
                                   const int *order, int n_order, int budget, dk__cf_result *r);
 
+/* ---- ground truth (diff_truth.c) ---- */
+
+/* Reads `diff --labels` FILE: one class in 0..classes-1 per input, in the
+ * order of names (an optional NAME field must be the input's file or base
+ * name). Errors name the file and the line. */
+dk_status dk__diff_read_labels(const char *path, const char *const *names, int n, int64_t classes, int *labels);
 
 #endif

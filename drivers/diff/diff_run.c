@@ -98,12 +98,40 @@ static void preprocessing(const dk_tensor *in, dk_preprocess *p)
 typedef struct input_list {
     int n;
     char **names; /* files, or "bundle:I" for a bundle's own input I */
+    int *labels;  /* with --labels: each input's true class, else NULL */
 } input_list;
 
 static void inputs_free(input_list *l)
 {
     for (int i = 0; i < l->n; i++) free(l->names[i]);
     free(l->names);
+    free(l->labels);
+}
+
+/* --labels: every input's class, checked against the inputs before anything
+ * is written. A bundle's own inputs are named by their source files. */
+static dk_status read_labels(const dk_diff_run_options *o, dk_diff *d, input_list *l)
+{
+    if (!o->labels) return DK_OK;
+    const char **names = calloc((size_t)l->n + 1, sizeof *names);
+    if (!names || !(l->labels = calloc((size_t)l->n + 1, sizeof *l->labels))) {
+        free(names);
+        return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    }
+    dk_status st = DK_OK;
+    for (int i = 0; i < l->n && st == DK_OK; i++) {
+        names[i] = l->names[i];
+        if (!strncmp(l->names[i], "bundle:", 7)) {
+            const dk_tensor *t;
+            st = dk_diff_bundle_input(d, i, &names[i], &t);
+            if (st == DK_OK && !(names[i] = strdup(names[i]))) st = dk__error(DK_ERR_NOMEM, "diff: out of memory");
+        }
+    }
+    if (st == DK_OK) st = dk__diff_read_labels(o->labels, names, l->n, dk_diff_classes(d), l->labels);
+    for (int i = 0; i < l->n; i++)
+        if (names[i] != l->names[i]) free((void *)names[i]);
+    free(names);
+    return st;
 }
 
 /* The files given, or with a bundle and none given, the bundle's own inputs. */
@@ -164,6 +192,7 @@ static cJSON *state_header(cJSON *identity, const input_list *l)
     cJSON_AddItemToObject(h, "run", cJSON_Duplicate(identity, 1));
     cJSON *in = cJSON_AddArrayToObject(h, "inputs");
     for (int i = 0; i < l->n; i++) cJSON_AddItemToArray(in, cJSON_CreateString(l->names[i]));
+    if (l->labels) cJSON_AddItemToObject(h, "labels", cJSON_CreateIntArray(l->labels, l->n));
     return h;
 }
 
@@ -295,6 +324,7 @@ static dk_status run_inputs(const dk_diff_run_options *o, dk_diff *d, const inpu
         cJSON *rec = NULL;
         st = load_input(l, d, &pre, i, &owned, &t, &name);
         if (st == DK_OK) st = dk_diff_image(d, name, t, &rec);
+        if (st == DK_OK && l->labels) cJSON_AddNumberToObject(rec, "label", l->labels[i]);
         dk_tensor_reset(&owned);
         if (st == DK_OK) st = append_record(state, path, rec);
         if (st == DK_OK) st = dk_diff_summary_add(sum, rec);
@@ -324,8 +354,10 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     input_list l = {0};
     if (st == DK_OK) st = inputs_collect(o, d, &l);
     if (st == DK_OK) st = check_bundle_inputs(o, d, &l);
+    if (st == DK_OK) st = read_labels(o, d, &l);
     if (st == DK_OK) st = prepare_out(o, 1, &fresh);
     cJSON *identity = st == DK_OK ? dk_diff_identity(d) : NULL;
+    if (identity && o->labels) cJSON_AddStringToObject(identity, "labels", o->labels);
     cJSON *header = identity ? state_header(identity, &l) : NULL;
     dk_diff_summary *sum = NULL;
     if (st == DK_OK) st = dk_diff_summary_create(identity, &sum);

@@ -29,6 +29,7 @@ typedef struct var_agg {
     char *name;
     int images, flips, faulty_images, causes[N_CAUSES], cf_tried, cf_reproduced, cf_runs;
     int nondeterministic, nonfinite; /* images where two runs differed / the output was not finite */
+    int correct;                     /* labelled images whose top-1 is the true class */
     int n_nodes, cap_nodes;
     node_agg *nodes;
 } var_agg;
@@ -43,6 +44,8 @@ typedef struct pair_agg {
 struct dk_diff_summary {
     cJSON *identity;
     int images;
+    const char *labels;          /* --labels FILE (in identity), or NULL */
+    int labelled, base_correct;  /* images with a true class; the baseline's top-1 right */
     int n_vars, n_pairs;
     var_agg *vars;
     pair_agg *pairs;
@@ -70,6 +73,8 @@ dk_status dk_diff_summary_create(const cJSON *identity, dk_diff_summary **out)
         return dk__error(DK_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < s->n_vars; i++) s->vars[i].name = dup(cJSON_GetArrayItem(vs, i)->valuestring);
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(s->identity, "labels");
+    s->labels = cJSON_IsString(labels) ? labels->valuestring : NULL;
     for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++) {
             pair_agg *p = &s->pairs[s->n_pairs++];
@@ -187,11 +192,19 @@ static void blame(var_agg *v, const char *name, int first_faulty)
     else a->blamed++;
 }
 
+/* The top-1 class of a record's top-5 list, -1 when it has none. */
+static int top1_of(const cJSON *top5)
+{
+    const cJSON *t = cJSON_GetArrayItem(top5, 0);
+    return cJSON_IsNumber(t) ? t->valueint : -1;
+}
+
 static cJSON *flip_entry(const cJSON *rec, const cJSON *vj, const cJSON *flip)
 {
     cJSON *f = cJSON_CreateObject();
     cJSON_AddStringToObject(f, "image", str(rec, "image") ? str(rec, "image") : "");
     cJSON_AddStringToObject(f, "variant", str(vj, "variant"));
+    if (!isnan(num(rec, "label"))) cJSON_AddNumberToObject(f, "label", num(rec, "label"));
     cJSON_AddNumberToObject(f, "baseline_top1", num(flip, "baseline_top1"));
     cJSON_AddNumberToObject(f, "variant_top1", num(flip, "variant_top1"));
     cJSON_AddNumberToObject(f, "margin", num(flip, "margin"));
@@ -206,6 +219,8 @@ static cJSON *flip_entry(const cJSON *rec, const cJSON *vj, const cJSON *flip)
 static dk_status add_variant(dk_diff_summary *s, var_agg *v, const cJSON *rec, const cJSON *vj)
 {
     v->images++;
+    double label = num(rec, "label");
+    if (!isnan(label)) v->correct += top1_of(cJSON_GetObjectItemCaseSensitive(vj, "top5")) == (int)label;
     const cJSON *det = cJSON_GetObjectItemCaseSensitive(vj, "deterministic");
     v->nondeterministic += cJSON_IsFalse(det);
     v->nonfinite += cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(vj, "nonfinite"));
@@ -242,6 +257,14 @@ dk_status dk_diff_summary_add(dk_diff_summary *s, const cJSON *rec)
         return dk__error(DK_ERR_FORMAT, "diff record for %s: %d variants and %d pairs, expected %d and %d",
                          str(rec, "image") ? str(rec, "image") : "?", cJSON_GetArraySize(vars),
                          cJSON_GetArraySize(pairs), s->n_vars, s->n_pairs);
+    double label = num(rec, "label");
+    if (s->labels && isnan(label))
+        return dk__error(DK_ERR_FORMAT, "diff record for %s: no label, but the run has --labels %s",
+                         str(rec, "image") ? str(rec, "image") : "?", s->labels);
+    if (!isnan(label)) {
+        s->labelled++;
+        s->base_correct += top1_of(cJSON_GetObjectItemCaseSensitive(rec, "baseline_top5")) == (int)label;
+    }
     for (int i = 0; i < s->n_vars; i++) DK_TRY(add_variant(s, &s->vars[i], rec, cJSON_GetArrayItem(vars, i)));
     for (int i = 0; i < s->n_pairs; i++) {
         const cJSON *p = cJSON_GetArrayItem(pairs, i);
@@ -340,6 +363,31 @@ static void add_num(cJSON *o, const char *key, double x)
     else cJSON_AddNumberToObject(o, key, x);
 }
 
+/* Accuracy against the labels in percent: the baseline (name NULL) or a
+ * variant; NAN without labels. */
+static double accuracy(const dk_diff_summary *s, const char *name)
+{
+    if (!s->labelled) return NAN;
+    for (int i = 0; name && i < s->n_vars; i++)
+        if (!strcmp(s->vars[i].name, name)) return 100.0 * s->vars[i].correct / s->labelled;
+    return 100.0 * s->base_correct / s->labelled;
+}
+
+static const char *baseline_name(const dk_diff_summary *s)
+{
+    return cJSON_GetObjectItemCaseSensitive(s->identity, "baseline")->valuestring;
+}
+
+static cJSON *accuracy_entry(const char *name, int correct, int labelled)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "variant", name);
+    cJSON_AddNumberToObject(o, "labelled", labelled);
+    cJSON_AddNumberToObject(o, "correct", correct);
+    add_num(o, "accuracy_pct", labelled ? 100.0 * correct / labelled : NAN);
+    return o;
+}
+
 static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *files, const cJSON *timing)
 {
     cJSON *j = cJSON_CreateObject();
@@ -347,6 +395,12 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
     cJSON_AddBoolToObject(j, "complete", complete);
     cJSON_AddItemToObject(j, "run", cJSON_Duplicate(s->identity, 1));
     cJSON_AddNumberToObject(j, "images", s->images);
+    if (s->labels) { /* the baseline first, then every variant */
+        cJSON *acc = cJSON_AddArrayToObject(j, "accuracy");
+        cJSON_AddItemToArray(acc, accuracy_entry(baseline_name(s), s->base_correct, s->labelled));
+        for (int i = 0; i < s->n_vars; i++)
+            cJSON_AddItemToArray(acc, accuracy_entry(s->vars[i].name, s->vars[i].correct, s->labelled));
+    }
     cJSON *pairs = cJSON_AddArrayToObject(j, "pairs");
     for (int i = 0; i < s->n_pairs; i++) {
         const pair_agg *p = &s->pairs[i];
@@ -359,6 +413,10 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         add_num(o, "label_differences_pct", p->images ? 100.0 * (p->images - p->agree) / p->images : NAN);
         add_num(o, "mean_top5_overlap", mean(p->overlap_sum, p->images));
         add_num(o, "mean_kendall_tau", mean(p->tau_sum, p->images));
+        if (s->labels) {
+            add_num(o, "a_accuracy_pct", accuracy(s, i < s->n_vars ? NULL : p->a));
+            add_num(o, "b_accuracy_pct", accuracy(s, p->b));
+        }
         cJSON_AddItemToArray(pairs, o);
     }
     cJSON *vars = cJSON_AddArrayToObject(j, "variants");
@@ -371,6 +429,10 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         cJSON_AddNumberToObject(o, "faulty_kernel_images", v->faulty_images);
         cJSON_AddNumberToObject(o, "nondeterministic_images", v->nondeterministic);
         cJSON_AddNumberToObject(o, "nonfinite_images", v->nonfinite);
+        if (s->labels) {
+            cJSON_AddNumberToObject(o, "correct", v->correct);
+            add_num(o, "accuracy_pct", accuracy(s, v->name));
+        }
         cJSON *causes = cJSON_AddObjectToObject(o, "flip_causes");
         for (int c = 0; c < N_CAUSES; c++) cJSON_AddNumberToObject(causes, cause_names[c], v->causes[c]);
         cJSON *cf = cJSON_AddObjectToObject(o, "counterfactual");
@@ -401,7 +463,7 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
 /* "name (3), other (1)" for the variant named b when a is the baseline. */
 static void put_blamed(text *t, const dk_diff_summary *s, const pair_agg *p, int csv)
 {
-    const char *base = cJSON_GetObjectItemCaseSensitive(s->identity, "baseline")->valuestring;
+    const char *base = baseline_name(s);
     const var_agg *v = NULL;
     for (int i = 0; i < s->n_vars && strcmp(p->a, base) == 0; i++)
         if (!strcmp(s->vars[i].name, p->b) && p == &s->pairs[i]) v = &s->vars[i];
@@ -421,7 +483,7 @@ static void put_blamed(text *t, const dk_diff_summary *s, const pair_agg *p, int
 static void summary_csv(const dk_diff_summary *s, text *t)
 {
     put(t, "a,b,images,nonfinite_images,label_differences,label_differences_pct,mean_top5_overlap,mean_kendall_tau,"
-           "most_blamed\n");
+           "most_blamed,a_accuracy_pct,b_accuracy_pct\n");
     for (int i = 0; i < s->n_pairs; i++) {
         const pair_agg *p = &s->pairs[i];
         put_field(t, p->a);
@@ -435,6 +497,10 @@ static void summary_csv(const dk_diff_summary *s, text *t)
         put_num(t, mean(p->tau_sum, p->images));
         put(t, ",");
         put_blamed(t, s, p, 1);
+        put(t, ",");
+        put_num(t, accuracy(s, i < s->n_vars ? NULL : p->a));
+        put(t, ",");
+        put_num(t, accuracy(s, p->b));
         put(t, "\n");
     }
 }
@@ -482,7 +548,7 @@ static void join_names(text *t, const cJSON *arr)
 static void flips_csv(const dk_diff_summary *s, text *t)
 {
     put(t, "image,variant,baseline_top1,variant_top1,margin,tiny_margin,cause,blamed,counterfactual_set,"
-           "reproduced,mixed_runs\n");
+           "reproduced,mixed_runs,label\n");
     const cJSON *f;
     cJSON_ArrayForEach(f, s->flips) {
         put_field(t, str(f, "image"));
@@ -495,8 +561,10 @@ static void flips_csv(const dk_diff_summary *s, text *t)
         put(t, ",");
         const cJSON *cf = cJSON_GetObjectItemCaseSensitive(f, "counterfactual");
         join_names(t, cJSON_GetObjectItemCaseSensitive(cf, "set"));
-        if (cf) put(t, ",%d,%d\n", truth(cf, "reproduced"), (int)num(cf, "runs"));
-        else put(t, ",,\n");
+        if (cf) put(t, ",%d,%d,", truth(cf, "reproduced"), (int)num(cf, "runs"));
+        else put(t, ",,,");
+        put_num(t, num(f, "label"));
+        put(t, "\n");
     }
 }
 
@@ -561,6 +629,13 @@ char *dk_diff_summary_table(const dk_diff_summary *s)
             mean(p->tau_sum, p->images));
         put_blamed(&t, s, p, 0);
         put(&t, "\n");
+    }
+    if (s->labels) {
+        put(&t, "accuracy against %s (%d labelled inputs):\n", s->labels, s->labelled);
+        put(&t, "  %-*s %6.2f%% (%d correct)\n", w, baseline_name(s), accuracy(s, NULL), s->base_correct);
+        for (int i = 0; i < s->n_vars; i++)
+            put(&t, "  %-*s %6.2f%% (%d correct)\n", w, s->vars[i].name, accuracy(s, s->vars[i].name),
+                s->vars[i].correct);
     }
     for (int i = 0; i < s->n_vars; i++) {
         const var_agg *v = &s->vars[i];

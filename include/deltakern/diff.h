@@ -58,6 +58,8 @@ void dk_diff_destroy(dk_diff *d);
 
 /* The model's input shape (for image preprocessing): first graph input. */
 const dk_tensor *dk_diff_input_shape(const dk_diff *d);
+/* The number of classes: the element count of the model's output 0. */
+int64_t dk_diff_classes(const dk_diff *d);
 /* The number of inputs a bundle (`against`) holds, 0 without one. */
 int dk_diff_bundle_inputs(const dk_diff *d);
 /* Input i of the bundle and its source name (owned by the engine until the
@@ -116,6 +118,8 @@ typedef struct dk_diff_run_options {
     const char *const *inputs;       /* image and tensor files; none with cfg.against: the
                                         bundle's own inputs */
     int n_inputs;
+    const char *labels;              /* a file with every input's true class (docs/diff.md),
+                                        or NULL: accuracy beside agreement */
     int force, resume;
     int progress;                    /* a progress line on stderr (when it is a terminal) */
     volatile const sig_atomic_t *stop; /* set (e.g. by a SIGINT handler): finish the current
