@@ -11,7 +11,9 @@
 #include "deltakern/session.h"
 #include "kernels/backend_call.h"
 #include "runtime/error.h"
+#include "runtime/host.h"
 #include "runtime/timer.h"
+#include "runtime/text.h"
 
 #define DK_SESSION_MAX_IO 64
 
@@ -99,6 +101,35 @@ static dk_status alloc_values(dk_session *s)
     return st;
 }
 
+/* Refuses, before anything is allocated, a graph whose values need more
+ * memory than the machine has: the activations (one buffer per value) must
+ * fit in the memory available now, and with the weights in all of memory.
+ * Shapes come from the model file; failing later, in malloc or by the
+ * kernel's OOM killer halfway through a run, would tell the user nothing. */
+static dk_status check_memory(const dk_session *s)
+{
+    const dk_graph *g = s->g;
+    char *used = used_values(g);
+    if (!used) return dk__error(DK_ERR_NOMEM, "out of memory");
+    double act = 0, weights = 0, total, avail;
+    for (int v = 0; v < g->n_values; v++) {
+        const dk_tensor *t = &g->values[v].t;
+        if (!used[v] || t->dtype == DK_DTYPE_UNDEFINED) continue;
+        double bytes = (double)dk_tensor_numel(t) * (double)dk_dtype_size(t->dtype);
+        if (is_constant(s, v)) weights += bytes;
+        else act += bytes;
+    }
+    free(used);
+    dk__host_memory(&total, &avail);
+    if (total <= 0 || (act <= avail && act + weights <= total)) return DK_OK;
+    const double gib = 1024.0 * 1024 * 1024;
+    return dk__error(DK_ERR_UNSUPPORTED,
+                     "%s: the model needs %.1f GiB for its values (%.0f bytes: %.1f GiB of activations, "
+                     "%.1f GiB of weights), more than this machine's memory (%.1f GiB, %.1f GiB available)",
+                     g->source ? g->source : "graph", (act + weights) / gib, act + weights, act / gib,
+                     weights / gib, total / gib, avail / gib);
+}
+
 /* One OpenMP pool serves every backend: the thread count is set on it. A
  * session without `threads` gets the process's initial count (OMP_NUM_THREADS
  * or the cores), not whatever the previous session left. */
@@ -137,12 +168,13 @@ dk_status dk_session_create(const dk_graph *g, const dk_variant *v, dk_session *
     s->host_stale = calloc((size_t)g->n_values + 1, 1);
     st = (!s->values || !s->plans || !s->host_stale) ? dk__error(DK_ERR_NOMEM, "out of memory") : DK_OK;
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) st = check_node(s, &g->nodes[k]);
+    if (st == DK_OK) st = check_memory(s);
     if (st == DK_OK) st = alloc_values(s);
     if (st == DK_OK && (st = dk__backend_prepare(b, s->ctx, g)) != DK_OK)
         st = dk__error_prefix(st, "backend '%s'", b->name);
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) {
         st = dk__backend_plan(b, s->ctx, g, k, &s->plans[k]);
-        if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, g->nodes[k].name, b->name);
+        if (st != DK_OK) st = dk__error_prefix(st, "%s: planning node '%s' on '%s'", g->source, DK_ESC(g->nodes[k].name), b->name);
     }
     if (st != DK_OK) {
         dk_session_destroy(s);
@@ -220,7 +252,7 @@ static dk_status exec_node(dk_session *s, int k, double *seconds)
     double dt = dk__now() - t0;
     if (s->after) s->after(s->hook_user, k);
     if (st != DK_OK)
-        return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, n->name,
+        return dk__error_prefix(st, "%s: node '%s' (%s) on '%s'", g->source, DK_ESC(n->name),
                                 dk_op_name(n->op), s->b->name);
     dt = dk__backend_node_seconds(s->b, s->ctx, s->plans[k], dt);
     *seconds = dt;

@@ -10,6 +10,14 @@
 /* Images with a side longer than this are refused (DK_ERR_UNSUPPORTED) before
  * any pixel memory is allocated: a tiny corrupt header must not cost gigabytes. */
 #define DK_IMAGE_MAX_SIDE 30000
+/* ... and so are images of more pixels than this in all (8192x8192: 192 MiB
+ * of RGB), which a small valid PNG of one colour can declare. */
+#define DK_IMAGE_MAX_PIXELS ((long long)1 << 26)
+
+/* DK_OK when a width x height image is within both limits, else the error
+ * (DK_ERR_UNSUPPORTED) naming path and the size; called on the header,
+ * before any pixel memory is allocated. */
+dk_status dk__image_check_size(const char *path, unsigned long width, unsigned long height);
 
 dk_status dk__png_decode(const char *path, unsigned char **rgb, int *width, int *height);
 dk_status dk__jpeg_decode(const char *path, unsigned char **rgb, int *width, int *height);

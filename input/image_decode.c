@@ -53,3 +53,18 @@ dk_status dk_image_decode(const char *path, unsigned char **rgb, int *width, int
     default: return dk__error(DK_ERR_FORMAT, "%s: not a PNG or JPEG image", path);
     }
 }
+
+dk_status dk__image_check_size(const char *path, unsigned long width, unsigned long height)
+{
+    if (width > DK_IMAGE_MAX_SIDE || height > DK_IMAGE_MAX_SIDE)
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: image is %lux%lu pixels; more than %d on a side is refused",
+                         path, width, height, DK_IMAGE_MAX_SIDE);
+    if ((long long)width * (long long)height > DK_IMAGE_MAX_PIXELS)
+        return dk__error(DK_ERR_UNSUPPORTED,
+                         "%s: image is %lux%lu pixels (%.1f megapixels, %.1f GiB as RGB); more than %lld pixels "
+                         "(%.0f megapixels) is refused",
+                         path, width, height, (double)width * (double)height / 1e6,
+                         (double)width * (double)height * 3 / (1 << 30), DK_IMAGE_MAX_PIXELS,
+                         (double)DK_IMAGE_MAX_PIXELS / 1e6);
+    return DK_OK;
+}

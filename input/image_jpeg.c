@@ -88,11 +88,7 @@ static dk_status read_jpeg(jpeg_job *job)
     jpeg_create_decompress(cinfo);
     jpeg_stdio_src(cinfo, job->file);
     jpeg_read_header(cinfo, TRUE);
-    if (cinfo->image_width > DK_IMAGE_MAX_SIDE || cinfo->image_height > DK_IMAGE_MAX_SIDE)
-        return dk__error(DK_ERR_UNSUPPORTED,
-                         "%s: image is %ux%u pixels; more than %d on a side is refused",
-                         job->path, (unsigned)cinfo->image_width, (unsigned)cinfo->image_height,
-                         DK_IMAGE_MAX_SIDE);
+    DK_TRY(dk__image_check_size(job->path, cinfo->image_width, cinfo->image_height));
 
     int cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
     cinfo->out_color_space = cmyk ? JCS_CMYK : JCS_RGB;

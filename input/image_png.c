@@ -71,11 +71,7 @@ static dk_status read_png(png_job *job)
     png_read_info(job->png, job->info);
     job->width = png_get_image_width(job->png, job->info);
     job->height = png_get_image_height(job->png, job->info);
-    if (job->width > DK_IMAGE_MAX_SIDE || job->height > DK_IMAGE_MAX_SIDE)
-        return dk__error(DK_ERR_UNSUPPORTED,
-                         "%s: image is %lux%lu pixels; more than %d on a side is refused",
-                         job->path, (unsigned long)job->width, (unsigned long)job->height,
-                         DK_IMAGE_MAX_SIDE);
+    DK_TRY(dk__image_check_size(job->path, job->width, job->height));
 
     request_rgb8(job->png, job->info);
     if (png_get_channels(job->png, job->info) != 3 || png_get_bit_depth(job->png, job->info) != 8 ||

@@ -16,6 +16,7 @@
 #include "input/npy.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
+#include "runtime/text.h"
 
 static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
@@ -62,7 +63,7 @@ static dk_status dtype_from_descr(const char *path, const char *descr, dk_dtype 
     return dk__error(DK_ERR_UNSUPPORTED,
                      "%s: .npy dtype '%s' is not supported (little-endian f2/f4/f8, i1-i8, "
                      "u1-u8 and b1 are)",
-                     path, descr);
+                     path, DK_ESC(descr));
 }
 
 /* DK_F32 -> '<f4' (one-byte types have no byte order: '|u1'). */
@@ -202,7 +203,7 @@ static dk_status parse_header(const char *path, const char *text, size_t len, np
             seen_shape = 1;
         } else {
             return dk__error(DK_ERR_FORMAT, "%s: malformed .npy header: unexpected key '%s'",
-                             path, key);
+                             path, DK_ESC(key));
         }
         if (!accept(&c, ',')) {
             if (!accept(&c, '}')) return malformed(&c, "expected ',' or '}'");

@@ -2,6 +2,7 @@
 #include "kernels/fallback.h"
 #include "kernels/ref/ref_kernels.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 int dk__fallback_supports(const dk_node *n) { return dk_ref_kernel_for(n->op) != NULL; }
 
@@ -13,5 +14,5 @@ dk_status dk__fallback_run(const char *backend, const dk_node *n, const dk_tenso
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s' (%s) has no kernel here or in the reference",
                          backend, n->name, dk_op_name(n->op));
     dk_status st = fn(n, in, out);
-    return st == DK_OK ? DK_OK : dk__error_prefix(st, "%s: node '%s' on the reference kernels", backend, n->name);
+    return st == DK_OK ? DK_OK : dk__error_prefix(st, "%s: node '%s' on the reference kernels", backend, DK_ESC(n->name));
 }

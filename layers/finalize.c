@@ -5,6 +5,7 @@
 
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
+#include "runtime/text.h"
 
 static dk_status check_arity(const dk_graph *g, const dk_node *n, const dk_op_info *info)
 {
@@ -81,11 +82,11 @@ static dk_status fold(dk_graph *g, dk_node *n, const dk_op_info *info)
         dk_tensor *t = dk__out(g, n, i);
         if (!t) continue;
         dk_status s = dk_tensor_alloc(t, t->dtype, t->ndim, t->dims);
-        if (s != DK_OK) return dk__error_prefix(s, "%s: node '%s'", g->source, n->name);
+        if (s != DK_OK) return dk__error_prefix(s, "%s: node '%s'", g->source, DK_ESC(n->name));
         out[i] = t;
     }
     dk_status s = info->eval(n, in, out);
-    if (s != DK_OK) return dk__error_prefix(s, "%s: folding node '%s' (%s)", g->source, n->name, info->name);
+    if (s != DK_OK) return dk__error_prefix(s, "%s: folding node '%s' (%s)", g->source, DK_ESC(n->name), info->name);
     for (int i = 0; i < n->n_outputs; i++)
         if (n->outputs[i] >= 0) g->values[n->outputs[i]].kind = DK_VALUE_CONSTANT;
     return DK_OK;

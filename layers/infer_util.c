@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "layers/infer_util.h"
+#include "runtime/text.h"
 
 const dk_tensor *dk__in(const dk_graph *g, const dk_node *n, int i)
 {
@@ -42,7 +43,7 @@ dk_status dk__node_error(const dk_graph *g, const dk_node *n, dk_status s, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return dk__error(s, "%s: node '%s' (%s): %s", g->source ? g->source : "graph", n->name,
+    return dk__error(s, "%s: node '%s' (%s): %s", g->source ? g->source : "graph", DK_ESC(n->name),
                      dk_op_name(n->op), msg);
 }
 
@@ -56,12 +57,12 @@ dk_status dk__check_limits(const dk_graph *g, const dk_node *n, const dk_tensor 
         if (!dk_ck_dim_ok(t->dims[d], 0))
             return dk__node_error(g, n, DK_ERR_SHAPE, "%s %d ('%s') has shape %s: dimension %lld "
                                   "at axis %d is out of range (at most " DK_MAX_LIMIT_STR ")",
-                                  kind, i, t->name ? t->name : "",
+                                  kind, i, DK_ESC(t->name),
                                   dk_shape_str(t->ndim, t->dims, shape, sizeof shape),
                                   (long long)t->dims[d], d);
     if (!dk_ck_numel_ok(t->ndim, t->dims, &numel))
         return dk__node_error(g, n, DK_ERR_SHAPE, "%s %d ('%s') has shape %s: more than "
-                              DK_MAX_LIMIT_STR " elements", kind, i, t->name ? t->name : "",
+                              DK_MAX_LIMIT_STR " elements", kind, i, DK_ESC(t->name),
                               dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
     return DK_OK;
 }

@@ -11,27 +11,6 @@
 
 int dk__onnx_default_domain(const char *d) { return !d || !d[0] || strcmp(d, "ai.onnx") == 0; }
 
-/* Copies s into out (capacity n) with bytes outside printable ASCII as \xNN
- * and long text cut with "...": names come from the file and may be anything. */
-static void escaped(const char *s, char *out, size_t n)
-{
-    size_t o = 0;
-    for (; s && *s && o + 5 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            out[o++] = (char)c;
-        } else {
-            o += (size_t)snprintf(out + o, n - o, "\\x%02x", c);
-        }
-    }
-    if (s && *s && n >= 4) {
-        o = o + 3 < n ? o : n - 4;
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o < n ? o : n - 1] = '\0';
-}
-
 dk_status dk__onnx_gaps(const Onnx__GraphProto *gp, dk_onnx_gap **out, int *n_out)
 {
     *out = NULL;
@@ -44,8 +23,8 @@ dk_status dk__onnx_gaps(const Onnx__GraphProto *gp, dk_onnx_gap **out, int *n_ou
         int known = dk__onnx_default_domain(np->domain) && dk_op_from_name(op) != DK_OP_NONE;
         if (known) continue;
         char key[sizeof gaps->op], dom[sizeof gaps->domain];
-        escaped(op, key, sizeof key);
-        escaped(dk__onnx_default_domain(np->domain) ? "" : np->domain, dom, sizeof dom);
+        dk_escape(op, key, sizeof key);
+        dk_escape(dk__onnx_default_domain(np->domain) ? "" : np->domain, dom, sizeof dom);
         int k = 0;
         while (k < n && !(strcmp(gaps[k].op, key) == 0 && strcmp(gaps[k].domain, dom) == 0)) k++;
         if (k == n) {
@@ -59,7 +38,7 @@ dk_status dk__onnx_gaps(const Onnx__GraphProto *gp, dk_onnx_gap **out, int *n_ou
             memcpy(gaps[n].op, key, sizeof key);
             memcpy(gaps[n].domain, dom, sizeof dom);
             if (np->name && np->name[0])
-                escaped(np->name, gaps[n].first, sizeof gaps[n].first);
+                dk_escape(np->name, gaps[n].first, sizeof gaps[n].first);
             else
                 snprintf(gaps[n].first, sizeof gaps[n].first, "%s_%zu", key, i);
             n++;

@@ -8,6 +8,7 @@
 #include "layers/onnx_internal.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
+#include "runtime/text.h"
 
 static const dk_input_shape *given_shape(const dk_onnx_options *o, const char *name)
 {
@@ -22,11 +23,11 @@ static dk_status apply_given(const char *path, const char *name, const dk_input_
 {
     if (s->ndim != t->ndim)
         return dk__error(DK_ERR_SHAPE, "%s: --input-shape %s has %d dimensions but graph input '%s' has rank %d",
-                         path, name, s->ndim, name, t->ndim);
+                         path, DK_ESC(name), s->ndim, DK_ESC(name), t->ndim);
     for (int d = 0; d < t->ndim; d++) {
         if (!symbolic[d] && s->dims[d] != t->dims[d])
             return dk__error(DK_ERR_SHAPE, "%s: --input-shape %s: axis %d is %lld but the model fixes it to %lld",
-                             path, name, d, (long long)s->dims[d], (long long)t->dims[d]);
+                             path, DK_ESC(name), d, (long long)s->dims[d], (long long)t->dims[d]);
         t->dims[d] = s->dims[d];
     }
     return DK_OK;
@@ -53,16 +54,16 @@ dk_status dk__onnx_input_type(const char *path, const Onnx__ValueInfoProto *vi, 
 {
     const Onnx__TypeProto *tp = vi->type;
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' is not a tensor", path, vi->name);
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' is not a tensor", path, DK_ESC(vi->name));
     const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
     if (!tt->has_elem_type || dk_dtype_size((dk_dtype)tt->elem_type) == 0)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has unsupported element type %d",
-                         path, vi->name, tt->has_elem_type ? tt->elem_type : 0);
+                         path, DK_ESC(vi->name), tt->has_elem_type ? tt->elem_type : 0);
     if (!tt->shape)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has no shape", path, vi->name);
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has no shape", path, DK_ESC(vi->name));
     if (tt->shape->n_dim > DK_MAX_DIMS)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has rank %zu (max %d)", path,
-                         vi->name, tt->shape->n_dim, DK_MAX_DIMS);
+                         DK_ESC(vi->name), tt->shape->n_dim, DK_MAX_DIMS);
     t->dtype = (dk_dtype)tt->elem_type;
     t->ndim = (int)tt->shape->n_dim;
     int symbolic[DK_MAX_DIMS] = {0}, any = 0;
@@ -72,7 +73,7 @@ dk_status dk__onnx_input_type(const char *path, const Onnx__ValueInfoProto *vi, 
         int has_value = dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
         if (has_value && dim->dim_value > DK_MAX_DIM)
             return dk__error(DK_ERR_UNSUPPORTED, "%s: graph input '%s' has dimension %lld at axis "
-                             "%d, out of range (at most " DK_MAX_LIMIT_STR ")", path, vi->name,
+                             "%d, out of range (at most " DK_MAX_LIMIT_STR ")", path, DK_ESC(vi->name),
                              (long long)dim->dim_value, d);
         if (has_value && dim->dim_value >= 0) {
             t->dims[d] = dim->dim_value;
@@ -96,18 +97,18 @@ dk_status dk__onnx_input_type(const char *path, const Onnx__ValueInfoProto *vi, 
         if (!symbolic[d]) continue;
         char want[160], quoted[80];
         suggestion(t, symbolic, names, want, sizeof want);
-        if (names[d]) snprintf(quoted, sizeof quoted, " '%.60s'", names[d]);
+        if (names[d]) snprintf(quoted, sizeof quoted, " '%.60s'", DK_ESC(names[d]));
         else quoted[0] = 0;
         return dk__error(DK_ERR_UNSUPPORTED,
                          "%s: graph input '%s' has symbolic dimension%s at axis %d: give it with --input-shape %s=%s",
-                         path, vi->name, quoted, d, vi->name, want);
+                         path, DK_ESC(vi->name), quoted, d, DK_ESC(vi->name), want);
     }
     if (symbolic[0]) {
         t->dims[0] = 1;
         if (o && o->note) {
             char line[512];
             snprintf(line, sizeof line, "graph input '%s': symbolic batch dimension%s%.60s%s set to 1 "
-                     "(--input-shape to choose)", vi->name, names[0] ? " '" : "", names[0] ? names[0] : "",
+                     "(--input-shape to choose)", DK_ESC(vi->name), names[0] ? " '" : "", DK_ESC(names[0]),
                      names[0] ? "'" : "");
             o->note(line, o->note_ctx);
         }
@@ -135,9 +136,9 @@ dk_status dk__onnx_check_shape_names(const char *path, const Onnx__GraphProto *g
         for (size_t k = 0; k < gp->n_input && used + 8 < sizeof list; k++)
             if (is_fed(gp->input[k], g))
                 used += (size_t)snprintf(list + used, sizeof list - used, "%s'%.100s'", used ? ", " : "",
-                                         gp->input[k]->name);
+                                         DK_ESC(gp->input[k]->name));
         return dk__error(DK_ERR_INVALID, "%s: --input-shape names '%s', which is not a graph input (the graph inputs: %s)",
-                         path, o->shapes[i].name, used ? list : "none");
+                         path, DK_ESC(o->shapes[i].name), used ? list : "none");
     }
     return DK_OK;
 }

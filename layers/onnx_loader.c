@@ -7,6 +7,8 @@
 #include "layers/infer_util.h"
 #include "layers/onnx_internal.h"
 #include "runtime/file.h"
+#include "runtime/strmap.h"
+#include "runtime/text.h"
 
 #define DK_OPSET_MAX 17
 
@@ -16,7 +18,18 @@ typedef struct loader {
     const dk_tensor *bound; /* graph inputs frozen to constants */
     int n_bound;
     const dk_onnx_options *opts;
+    dk_strmap values; /* value name -> index in g->values, for O(1) lookups */
 } loader;
+
+static int find_value(const loader *L, const char *name) { return dk_strmap_get(&L->values, name); }
+
+/* dk_graph_add_value, and the name into L->values (the graph's copy of the
+ * name is the key: it lives as long as the graph). */
+static dk_status add_value(loader *L, const char *name, dk_value_kind kind, int *v)
+{
+    DK_TRY(dk_graph_add_value(L->g, name, kind, v));
+    return dk_strmap_put(&L->values, L->g->values[*v].t.name, *v);
+}
 
 #define is_default_domain dk__onnx_default_domain
 
@@ -29,7 +42,7 @@ static dk_status read_opset(loader *L, const Onnx__ModelProto *m)
     if (L->g->opset <= 0 && m->n_opset_import > 0)
         return dk__error(DK_ERR_UNSUPPORTED,
                          "%s: model imports only opset domain '%s'; deltakern supports the default ONNX domain",
-                         L->path, m->opset_import[0]->domain ? m->opset_import[0]->domain : "");
+                         L->path, DK_ESC(m->opset_import[0]->domain));
     if (L->g->opset <= 0)
         return dk__error(DK_ERR_FORMAT, "%s: model imports no opset", L->path);
     if (L->g->opset > DK_OPSET_MAX)
@@ -40,18 +53,18 @@ static dk_status read_opset(loader *L, const Onnx__ModelProto *m)
 
 static dk_status add_initializers(loader *L, const Onnx__GraphProto *gp)
 {
-    char ctx[512];
+    char ctx[1024];
     if (gp->n_sparse_initializer)
         return dk__error(DK_ERR_UNSUPPORTED, "%s: sparse initializers are not supported", L->path);
     for (size_t i = 0; i < gp->n_initializer; i++) {
         Onnx__TensorProto *tp = gp->initializer[i]; /* its raw data moves into the graph */
         const char *name = tp->name ? tp->name : "";
-        snprintf(ctx, sizeof ctx, "%s: initializer '%s'", L->path, name);
+        snprintf(ctx, sizeof ctx, "%s: initializer '%s'", L->path, DK_ESC(name));
         if (!name[0]) return dk__error(DK_ERR_FORMAT, "%s: initializer %zu has no name", L->path, i);
-        if (dk_graph_find_value(L->g, name) >= 0)
-            return dk__error(DK_ERR_FORMAT, "%s: initializer '%s' is defined twice", L->path, name);
+        if (find_value(L, name) >= 0)
+            return dk__error(DK_ERR_FORMAT, "%s: initializer '%s' is defined twice", L->path, DK_ESC(name));
         int v;
-        DK_TRY(dk_graph_add_value(L->g, name, DK_VALUE_CONSTANT, &v));
+        DK_TRY(add_value(L, name, DK_VALUE_CONSTANT, &v));
         dk_tensor t;
         DK_TRY(dk__onnx_tensor_convert(tp, ctx, &t));
         free(t.name);
@@ -77,7 +90,7 @@ static dk_status bind_input(loader *L, int v, const dk_tensor *b)
     if (!same) {
         char want[128], got[128];
         return dk__error(DK_ERR_SHAPE, "%s: bound input '%s' is %s %s but the model declares %s %s",
-                         L->path, t->name, dk_dtype_name(b->dtype),
+                         L->path, DK_ESC(t->name), dk_dtype_name(b->dtype),
                          dk_shape_str(b->ndim, b->dims, got, sizeof got), dk_dtype_name(t->dtype),
                          dk_shape_str(t->ndim, t->dims, want, sizeof want));
     }
@@ -96,9 +109,9 @@ static dk_status add_inputs(loader *L, const Onnx__GraphProto *gp)
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi->name || !vi->name[0]) return dk__error(DK_ERR_FORMAT, "%s: graph input %zu has no name", L->path, i);
-        if (dk_graph_find_value(L->g, vi->name) >= 0) continue; /* an initializer listed as input */
+        if (find_value(L, vi->name) >= 0) continue; /* an initializer listed as input */
         int v;
-        DK_TRY(dk_graph_add_value(L->g, vi->name, DK_VALUE_INPUT, &v));
+        DK_TRY(add_value(L, vi->name, DK_VALUE_INPUT, &v));
         DK_TRY(dk__onnx_input_type(L->path, vi, L->opts, L->g->n_inputs == 0, &L->g->values[v].t));
         const dk_tensor *b = find_bound(L, vi->name);
         if (b) {
@@ -115,11 +128,11 @@ static dk_status add_inputs(loader *L, const Onnx__GraphProto *gp)
 
 static dk_status convert_attr(loader *L, const char *node, const Onnx__AttributeProto *ap, dk_attr *a)
 {
-    if (!ap->name) return dk__error(DK_ERR_FORMAT, "%s: node '%s': attribute without a name", L->path, node);
+    if (!ap->name) return dk__error(DK_ERR_FORMAT, "%s: node '%s': attribute without a name", L->path, DK_ESC(node));
     if (!(a->name = strdup(ap->name))) return dk__error(DK_ERR_NOMEM, "out of memory");
     if (ap->ref_attr_name && ap->ref_attr_name[0])
         return dk__error(DK_ERR_FORMAT, "%s: node '%s': attribute '%s' refers to a function attribute",
-                         L->path, node, ap->name);
+                         L->path, DK_ESC(node), DK_ESC(ap->name));
     switch (ap->type) {
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT:
         a->type = DK_ATTR_INT;
@@ -147,8 +160,8 @@ static dk_status convert_attr(loader *L, const char *node, const Onnx__Attribute
         if (ap->n_floats) memcpy(a->floats, ap->floats, sizeof(float) * ap->n_floats);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR: {
-        char ctx[512];
-        snprintf(ctx, sizeof ctx, "%s: node '%s': attribute '%s'", L->path, node, ap->name);
+        char ctx[1024];
+        snprintf(ctx, sizeof ctx, "%s: node '%s': attribute '%s'", L->path, DK_ESC(node), DK_ESC(ap->name));
         if (!ap->t) return dk__error(DK_ERR_FORMAT, "%s: tensor missing", ctx);
         a->type = DK_ATTR_TENSOR;
         if (!(a->t = calloc(1, sizeof *a->t))) return dk__error(DK_ERR_NOMEM, "out of memory");
@@ -170,30 +183,36 @@ static dk_status convert_attr(loader *L, const char *node, const Onnx__Attribute
     return DK_OK;
 }
 
-static dk_status add_node(loader *L, const Onnx__NodeProto *np, int index)
+/* The node's name for the graph and messages: its own, else "<op>_<index>". */
+static void node_name(const Onnx__NodeProto *np, size_t index, char *buf, size_t n)
+{
+    if (np->name && np->name[0])
+        snprintf(buf, n, "%s", np->name);
+    else
+        snprintf(buf, n, "%s_%zu", np->op_type ? np->op_type : "", index);
+}
+
+static dk_status add_node(loader *L, const Onnx__NodeProto *np, size_t index)
 {
     char name[256];
     const char *op_type = np->op_type ? np->op_type : "";
-    if (np->name && np->name[0])
-        snprintf(name, sizeof name, "%s", np->name);
-    else
-        snprintf(name, sizeof name, "%s_%d", op_type, index);
+    node_name(np, index, name, sizeof name);
     if (!is_default_domain(np->domain))
         return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s': op '%s' of domain '%s' is not supported",
-                         L->path, name, op_type, np->domain);
+                         L->path, DK_ESC(name), DK_ESC(op_type), DK_ESC(np->domain));
     dk_op op = dk_op_from_name(op_type);
     if (op == DK_OP_NONE)
-        return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s': op '%s' is not supported", L->path, name,
-                         op_type);
+        return dk__error(DK_ERR_UNSUPPORTED, "%s: node '%s': op '%s' is not supported", L->path,
+                         DK_ESC(name), DK_ESC(op_type));
     int k;
     DK_TRY(dk_graph_add_node(L->g, name, op, (int)np->n_input, (int)np->n_output, &k));
     dk_node *n = &L->g->nodes[k];
     for (size_t i = 0; i < np->n_input; i++) {
         if (!np->input[i][0]) continue; /* omitted optional input */
-        n->inputs[i] = dk_graph_find_value(L->g, np->input[i]);
-        if (n->inputs[i] < 0)
-            return dk__error(DK_ERR_FORMAT, "%s: node '%s': input '%s' is not produced by any node (or the graph has a cycle)",
-                             L->path, name, np->input[i]);
+        n->inputs[i] = find_value(L, np->input[i]);
+        if (n->inputs[i] < 0) /* the sort places producers first: cannot happen */
+            return dk__error(DK_ERR_INTERNAL, "%s: node '%s': input '%s' placed before its producer",
+                             L->path, DK_ESC(name), DK_ESC(np->input[i]));
     }
     if (np->n_attribute && !(n->attrs = calloc(np->n_attribute, sizeof *n->attrs)))
         return dk__error(DK_ERR_NOMEM, "out of memory");
@@ -203,52 +222,155 @@ static dk_status add_node(loader *L, const Onnx__NodeProto *np, int index)
     }
     for (size_t o = 0; o < np->n_output; o++) {
         if (!np->output[o][0]) continue; /* omitted optional output */
-        if (dk_graph_find_value(L->g, np->output[o]) >= 0)
+        if (find_value(L, np->output[o]) >= 0)
             return dk__error(DK_ERR_FORMAT, "%s: node '%s': output '%s' is already defined", L->path,
-                             name, np->output[o]);
+                             DK_ESC(name), DK_ESC(np->output[o]));
         int v;
-        DK_TRY(dk_graph_add_value(L->g, np->output[o], DK_VALUE_ACTIVATION, &v));
+        DK_TRY(add_value(L, np->output[o], DK_VALUE_ACTIVATION, &v));
         L->g->values[v].producer = k;
         L->g->nodes[k].outputs[o] = v; /* re-index: add_value may not move nodes, but be explicit */
     }
     return DK_OK;
 }
 
-/* ONNX requires topological order but not every exporter honours it: emit nodes
- * in an order where every input is defined first. */
-static int inputs_ready(const loader *L, const Onnx__NodeProto *np)
+/* The order in which to place the nodes. ONNX requires topological order but
+ * not every exporter honours it, so the loader sorts (Kahn's algorithm, linear
+ * in nodes + edges, no recursion): nodes already in order keep the file's
+ * order, and a node whose inputs come later waits for them. */
+typedef struct sorter {
+    size_t n;
+    int *producer; /* per (node, input) slot: the producing node, -1 a graph value */
+    size_t *first; /* node i's inputs are slots first[i] .. first[i + 1] - 1 */
+    int *waiting;  /* per node: inputs not yet produced */
+    size_t *user_first; /* node i's consumers are users[user_first[i] ..] */
+    int *users;
+    int *stack;
+    char *placed;
+} sorter;
+
+static void sorter_free(sorter *S)
 {
-    for (size_t i = 0; i < np->n_input; i++)
-        if (np->input[i][0] && dk_graph_find_value(L->g, np->input[i]) < 0) return 0;
-    return 1;
+    free(S->producer);
+    free(S->first);
+    free(S->waiting);
+    free(S->user_first);
+    free(S->users);
+    free(S->stack);
+    free(S->placed);
 }
 
-static dk_status add_nodes(loader *L, const Onnx__GraphProto *gp)
+/* Fills S from the graph: each input's producer, and the consumers of each
+ * node. An input that no node produces and that is no initializer or graph
+ * input is an error, named here. */
+static dk_status sorter_build(loader *L, const Onnx__GraphProto *gp, sorter *S)
 {
-    char *done = calloc(gp->n_node + 1, 1);
-    if (!done) return dk__error(DK_ERR_NOMEM, "out of memory");
-    size_t remaining = gp->n_node;
+    size_t n = gp->n_node, slots = 0;
+    for (size_t i = 0; i < n; i++) slots += gp->node[i]->n_input;
+    S->n = n;
+    S->producer = malloc((slots + 1) * sizeof *S->producer);
+    S->first = malloc((n + 1) * sizeof *S->first);
+    S->waiting = calloc(n + 1, sizeof *S->waiting);
+    S->user_first = calloc(n + 2, sizeof *S->user_first);
+    S->users = malloc((slots + 1) * sizeof *S->users);
+    S->stack = malloc((n + 1) * sizeof *S->stack);
+    S->placed = calloc(n + 1, 1);
+    if (!S->producer || !S->first || !S->waiting || !S->user_first || !S->users || !S->stack || !S->placed)
+        return dk__error(DK_ERR_NOMEM, "out of memory");
+    dk_strmap made = {0}; /* output name -> its (first) producer */
     dk_status s = DK_OK;
-    while (remaining && s == DK_OK) {
-        size_t before = remaining;
-        for (size_t i = 0; i < gp->n_node && s == DK_OK; i++) {
-            if (done[i] || !inputs_ready(L, gp->node[i])) continue;
-            s = add_node(L, gp->node[i], (int)i);
-            done[i] = 1;
-            remaining--;
+    for (size_t i = 0; i < n && s == DK_OK; i++)
+        for (size_t o = 0; o < gp->node[i]->n_output && s == DK_OK; o++) {
+            const char *out = gp->node[i]->output[o];
+            if (out[0] && dk_strmap_get(&made, out) < 0) s = dk_strmap_put(&made, out, (int)i);
         }
-        if (s == DK_OK && remaining == before) {
-            /* Nothing could be placed: report the first blocked node's missing input. */
-            for (size_t i = 0; i < gp->n_node; i++) {
-                if (done[i]) continue;
-                s = add_node(L, gp->node[i], (int)i);
-                if (s == DK_OK)
-                    s = dk__error(DK_ERR_FORMAT, "%s: the graph has a cycle", L->path);
+    size_t k = 0;
+    for (size_t i = 0; i < n && s == DK_OK; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        S->first[i] = k;
+        for (size_t j = 0; j < np->n_input; j++, k++) {
+            const char *in = np->input[j];
+            /* a graph value wins: an output that redefines one fails in add_node */
+            int p = !in[0] || find_value(L, in) >= 0 ? -1 : dk_strmap_get(&made, in);
+            S->producer[k] = p;
+            if (p >= 0) {
+                S->waiting[i]++;
+                S->user_first[p + 1]++;
+            } else if (in[0] && find_value(L, in) < 0) {
+                char name[256];
+                node_name(np, i, name, sizeof name);
+                s = dk__error(DK_ERR_FORMAT, "%s: node '%s': input '%s' is not produced by any node",
+                              L->path, DK_ESC(name), DK_ESC(in));
+            }
+        }
+    }
+    dk_strmap_free(&made);
+    if (s != DK_OK) return s;
+    S->first[n] = k;
+    for (size_t i = 0; i < n; i++) S->user_first[i + 1] += S->user_first[i];
+    size_t *fill = calloc(n + 1, sizeof *fill);
+    if (!fill) return dk__error(DK_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = S->first[i]; j < S->first[i + 1]; j++)
+            if (S->producer[j] >= 0) {
+                size_t p = (size_t)S->producer[j];
+                S->users[S->user_first[p] + fill[p]++] = (int)i;
+            }
+    free(fill);
+    return DK_OK;
+}
+
+/* After the sort left nodes unplaced, they all wait on a cycle: walk back
+ * from one through unplaced producers until a node repeats, which is on the
+ * cycle, and name it. */
+static dk_status cycle_error(loader *L, const Onnx__GraphProto *gp, sorter *S)
+{
+    size_t at = 0;
+    while (S->placed[at]) at++;
+    memset(S->waiting, 0, S->n * sizeof *S->waiting); /* now: visited */
+    while (!S->waiting[at]) {
+        S->waiting[at] = 1;
+        for (size_t j = S->first[at]; j < S->first[at + 1]; j++) {
+            int p = S->producer[j];
+            if (p >= 0 && !S->placed[p]) {
+                at = (size_t)p;
                 break;
             }
         }
     }
-    free(done);
+    char name[256];
+    node_name(gp->node[at], at, name, sizeof name);
+    return dk__error(DK_ERR_FORMAT, "%s: the graph has a cycle through node '%s' (op '%s'): it needs its own output",
+                     L->path, DK_ESC(name), DK_ESC(gp->node[at]->op_type));
+}
+
+static dk_status add_nodes(loader *L, const Onnx__GraphProto *gp)
+{
+    sorter S = {0};
+    dk_status s = sorter_build(L, gp, &S);
+    size_t placed = 0;
+    /* Scan in file order; a node placed makes its waiting consumers ready.
+     * Those further on are placed when the scan reaches them, those already
+     * passed go on the stack and are placed at once. */
+    for (size_t i = 0; i < S.n && s == DK_OK; i++) {
+        if (S.placed[i] || S.waiting[i]) continue;
+        size_t top = 0;
+        S.stack[top++] = (int)i;
+        S.placed[i] = 1;
+        while (top && s == DK_OK) {
+            size_t k = (size_t)S.stack[--top];
+            s = add_node(L, gp->node[k], k);
+            placed++;
+            for (size_t u = S.user_first[k]; u < S.user_first[k + 1]; u++) {
+                size_t c = (size_t)S.users[u];
+                if (--S.waiting[c] == 0 && c < i) {
+                    S.placed[c] = 1;
+                    S.stack[top++] = (int)c;
+                }
+            }
+        }
+    }
+    if (s == DK_OK && placed < S.n) s = cycle_error(L, gp, &S);
+    sorter_free(&S);
     return s;
 }
 
@@ -258,10 +380,10 @@ static dk_status add_outputs(loader *L, const Onnx__GraphProto *gp)
     if (!(L->g->outputs = calloc(gp->n_output, sizeof(int)))) return dk__error(DK_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *name = gp->output[i]->name ? gp->output[i]->name : "";
-        int v = dk_graph_find_value(L->g, name);
+        int v = find_value(L, name);
         if (v < 0)
             return dk__error(DK_ERR_FORMAT, "%s: graph output '%s' is not produced by any node",
-                             L->path, name);
+                             L->path, DK_ESC(name));
         L->g->outputs[L->g->n_outputs++] = v;
     }
     return DK_OK;
@@ -331,6 +453,7 @@ dk_status dk_onnx_load_with(const char *path, const dk_onnx_options *opts, dk_gr
     dk_status s = dk_graph_create(&L.g);
     if (s == DK_OK && !(L.g->source = strdup(path))) s = dk__error(DK_ERR_NOMEM, "out of memory");
     if (s == DK_OK) s = build(&L, m);
+    dk_strmap_free(&L.values);
     onnx__model_proto__free_unpacked(m, NULL);
     if (s != DK_OK) {
         dk_graph_destroy(L.g);

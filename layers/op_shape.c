@@ -11,6 +11,7 @@
 
 #include "layers/op_move.h"
 #include "runtime/checked.h"
+#include "runtime/text.h"
 
 /* ---- helpers shared with the other data-movement files ---------------- */
 
@@ -32,7 +33,7 @@ dk_status dk__eval_error(const dk_node *n, dk_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return dk__error(s, "node '%s' (%s): %s", n->name, dk_op_name(n->op), msg);
+    return dk__error(s, "node '%s' (%s): %s", DK_ESC(n->name), dk_op_name(n->op), msg);
 }
 
 int64_t dk__broadcast_index(const dk_tensor *t, int first, const dk_tensor *out, int64_t i)

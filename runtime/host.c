@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "deltakern/fingerprint.h"
 #include "runtime/error.h"
@@ -45,4 +46,31 @@ dk_status dk__cache_path(const char *name, char *buf, size_t n)
     else return dk__error(DK_ERR_IO, "%s: neither XDG_CACHE_HOME nor HOME is set", name);
     if (w < 0 || (size_t)w >= n) return dk__error(DK_ERR_IO, "%s: cache path too long", name);
     return DK_OK;
+}
+
+/* A "Key:   N kB" line of /proc/meminfo in bytes; 0 when absent. */
+static double meminfo(const char *key)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double v = 0;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':') {
+            v = strtod(line + n + 1, NULL) * 1024;
+            break;
+        }
+    if (f) fclose(f);
+    return v;
+}
+
+void dk__host_memory(double *total, double *available)
+{
+    *total = meminfo("MemTotal");
+    if (*total <= 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        *total = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+    }
+    *available = meminfo("MemAvailable");
+    if (*available <= 0) *available = *total;
 }

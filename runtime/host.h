@@ -15,4 +15,8 @@ int dk__cpuinfo_field(const char *key, char *buf, size_t n);
 /* $XDG_CACHE_HOME/deltakern/NAME, or ~/.cache/deltakern/NAME. */
 dk_status dk__cache_path(const char *name, char *buf, size_t n);
 
+/* The machine's memory in bytes: *total (MemTotal, else the physical pages)
+ * and *available (MemAvailable, else *total). 0 when unknown. */
+void dk__host_memory(double *total, double *available);
+
 #endif

@@ -35,11 +35,29 @@ const char *dk_last_error(void) { return last_error; }
 
 void dk__error_clear(void) { last_error[0] = '\0'; }
 
-/* Newlines would break the one-line error contract of the CLI. */
-static void flatten_newlines(char *s)
+/* Newlines would break the one-line error contract of the CLI, and other
+ * control or non-ASCII bytes (a name from a file that no caller passed
+ * through dk_escape) would reach the terminal raw: newlines become spaces,
+ * the others \xNN. */
+static void make_printable(char *s)
 {
-    for (; *s; s++)
-        if (*s == '\n' || *s == '\r') *s = ' ';
+    static const char hex[] = "0123456789abcdef";
+    char out[DK_ERROR_CAP];
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && w + 5 < sizeof out; p++) {
+        if (*p == '\n' || *p == '\r') {
+            out[w++] = ' ';
+        } else if (*p < 0x20 || *p >= 0x7f) {
+            out[w++] = '\\';
+            out[w++] = 'x';
+            out[w++] = hex[*p >> 4];
+            out[w++] = hex[*p & 15];
+        } else {
+            out[w++] = (char)*p;
+        }
+    }
+    out[w] = '\0';
+    memcpy(s, out, w + 1);
 }
 
 dk_status dk__error(dk_status s, const char *fmt, ...)
@@ -48,7 +66,7 @@ dk_status dk__error(dk_status s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, ap);
     va_end(ap);
-    flatten_newlines(last_error);
+    make_printable(last_error);
     return s;
 }
 
@@ -68,6 +86,6 @@ dk_status dk__error_prefix(dk_status s, const char *fmt, ...)
     memcpy(last_error + np, ": ", 2);
     memcpy(last_error + np + 2, old, no);
     last_error[np + 2 + no] = '\0';
-    flatten_newlines(last_error);
+    make_printable(last_error);
     return s;
 }

@@ -6,6 +6,7 @@
 #include "deltakern/graph.h"
 #include "deltakern/onnx.h"
 #include "deltakern/passes.h"
+#include "deltakern/text.h"
 #include "tools/cli.h"
 #include "tools/cli_options.h"
 #include "tools/cli_shapes.h"
@@ -15,7 +16,7 @@ static void print_value_list(const dk_graph *g, const char *what, const int *val
     char shape[128];
     for (int i = 0; i < n; i++) {
         const dk_tensor *t = &g->values[vals[i]].t;
-        printf("%-8s %s: %s %s\n", i ? "" : what, t->name, dk_dtype_name(t->dtype),
+        printf("%-8s %s: %s %s\n", i ? "" : what, DK_ESC(t->name), dk_dtype_name(t->dtype),
                dk_shape_str(t->ndim, t->dims, shape, sizeof shape));
     }
 }
@@ -80,7 +81,7 @@ int dk_cmd_info(int argc, char **argv)
     print_value_list(g, "outputs", g->outputs, g->n_outputs);
     int w = 4; /* name column as wide as the longest name, within reason */
     for (int k = 0; k < g->n_nodes; k++) {
-        int len = (int)strlen(g->nodes[k].covers ? g->nodes[k].covers : g->nodes[k].name);
+        int len = (int)strlen(DK_ESC(g->nodes[k].covers ? g->nodes[k].covers : g->nodes[k].name));
         if (len > w) w = len < 72 ? len : 72;
     }
     printf("\n%5s  %-*s %-18s %-18s %12s %10s\n", "index", w, "name", "op", "output shape", "params",
@@ -95,7 +96,7 @@ int dk_cmd_info(int argc, char **argv)
             for (char *p = covers; *p; p++)
                 if (*p == ',') *p = '+';
         }
-        printf("%5d  %-*s %-18s %-18s %12lld %10.2f\n", k, w, n->covers ? covers : n->name, dk_op_name(n->op),
+        printf("%5d  %-*s %-18s %-18s %12lld %10.2f\n", k, w, DK_ESC(n->covers ? covers : n->name), dk_op_name(n->op),
                dk_shape_str(t->ndim, t->dims, shape, sizeof shape), (long long)n->n_params,
                n->flops / 1e6);
     }

@@ -42,12 +42,15 @@ typedef struct run_opts {
     const dk_onnx_options *load;
 } run_opts;
 
+/* Three numbers "R,G,B", each within +-DK_PIXEL_PARAM_MAX. */
+#define DK_PIXEL_PARAM_MAX 1e6
 static int parse_triplet(const char *s, float v[3])
 {
     char *end;
     for (int i = 0; i < 3; i++) {
         v[i] = strtof(s, &end);
         if (end == s || (i < 2 && *end != ',') || (i == 2 && *end)) return 0;
+        if (!(fabsf(v[i]) <= DK_PIXEL_PARAM_MAX)) return 0; /* NaN too */
         s = end + 1;
     }
     return 1;
@@ -125,12 +128,14 @@ static int parse(int argc, char **argv, run_opts *o)
         {"resize-mode", 0, DK_CLI_CHOICE, &o->pre.resize_mode, "M", .choices = "shorter|exact", /* dk_resize_mode */
          .help = "shorter (resize shorter side, centre crop; default) or\n"
                  "exact (resize straight to the input size, no crop)"},
-        {"mean", 0, DK_CLI_CUSTOM, o->pre.mean, "R,G,B", .parse = parse_mean, .expect = "three numbers R,G,B",
+        {"mean", 0, DK_CLI_CUSTOM, o->pre.mean, "R,G,B", .parse = parse_mean,
+         .expect = "three numbers R,G,B, each from -1e6 to 1e6",
          .help = "per-channel mean (default 0.485,0.456,0.406)"},
-        {"std", 0, DK_CLI_CUSTOM, o->pre.std, "R,G,B", .parse = parse_std, .expect = "three positive numbers R,G,B",
+        {"std", 0, DK_CLI_CUSTOM, o->pre.std, "R,G,B", .parse = parse_std,
+         .expect = "three positive numbers R,G,B, each at most 1e6",
          .help = "per-channel std (default 0.229,0.224,0.225)"},
-        {"scale", 0, DK_CLI_FLOAT, &o->pre.scale, "X", .lo = 0, .hi = INFINITY, .flags = DK_CLI_OPEN_LO,
-         .expect = "a positive number", .help = "pixel multiplier before mean/std (default 1/255)"},
+        {"scale", 0, DK_CLI_FLOAT, &o->pre.scale, "X", .lo = 0, .hi = DK_PIXEL_PARAM_MAX, .flags = DK_CLI_OPEN_LO,
+         .expect = "a positive number, at most 1e6", .help = "pixel multiplier before mean/std (default 1/255)"},
         {"order", 0, DK_CLI_CHOICE, &o->pre.order, .choices = "rgb|bgr", /* dk_channel_order */
          .help = "channel order the model expects (default rgb)"},
         {0}};

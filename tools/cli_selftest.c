@@ -43,10 +43,10 @@ static int parse(int argc, char **argv, selftest_cli *c)
          .help = "only this ONNX op (repeatable; see --list)"},
         {"case", 0, DK_CLI_INT, &o->only_case, "K", .min = 0, .max = 100000,
          .help = "only case K of each op (with --seed: reruns one case)"},
-        {"max-ratio", 0, DK_CLI_DOUBLE, &o->max_ratio, "R", .lo = 0, .hi = 1e300,
+        {"max-ratio", 0, DK_CLI_DOUBLE, &o->max_ratio, "R", .lo = 0, .hi = 1e6,
          .help = "fail cases whose error exceeds R x the bound (default 1;\n"
                  "0 demands bit-identical outputs, e.g. of the reference)"},
-        {"margin", 0, DK_CLI_DOUBLE, &o->margin, "R", .lo = 0, .hi = 1e300,
+        {"margin", 0, DK_CLI_DOUBLE, &o->margin, "R", .lo = 0, .hi = 1e6,
          .help = "flag ops whose worst ratio exceeds R (default 0.5; -v)"},
         {"no-ops", 0, DK_CLI_FLAG, &o->run_ops, .flags = DK_CLI_CLEAR, .help = "skip the op suite"},
         {"list", 0, DK_CLI_FLAG, &c->list_ops, .help = "list the ops and their shape classes and exit"},
@@ -69,7 +69,7 @@ static int parse(int argc, char **argv, selftest_cli *c)
          .help = "require the families every backend must support (conv,\n"
                  "pool, gemm, batchnorm, activations, concat, softmax, pad)"},
         {NULL, 0, DK_CLI_HEADING, .help = "both:"},
-        {"inject", 0, DK_CLI_DOUBLE, &o->inject, "X", .lo = 0, .hi = 1e300, .expect = "a factor >= 0",
+        {"inject", 0, DK_CLI_DOUBLE, &o->inject, "X", .lo = 0, .hi = 1e6, .expect = "a factor from 0 to 1e6",
          .help = "teeth check: move one element of every judged output to\n"
                  "X times its bound (X >= 1 must fail, X < 1 must pass)"},
         {"skip-status", 0, DK_CLI_INT, &c->skip_status, "N", .min = 0, .max = 255,

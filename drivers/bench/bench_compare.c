@@ -25,9 +25,16 @@
 #include "drivers/bench/bench_compare_internal.h"
 #include "runtime/stats.h"
 #include "runtime/error.h"
+#include "runtime/strmap.h"
+#include "runtime/text.h"
 #include "runtime/file.h"
 
-#define DK_RESULT_MAX_BYTES ((size_t)1 << 30)
+/* Limits on a result file, far above what `bench` writes (its --reps stops
+ * at 100000): a hostile or corrupt file is refused before its size costs
+ * memory or time. */
+#define DK_RESULT_MAX_BYTES ((size_t)256 << 20)
+#define DK_RESULT_MAX_NODES 1000000   /* per variant */
+#define DK_RESULT_MAX_SAMPLES 1000000 /* per samples_s array */
 
 void dk_compare_options_default(dk_compare_options *o)
 {
@@ -101,6 +108,9 @@ static dk_status samples_of(const dk__compare_side *s, const cJSON *obj, const c
     int count = cJSON_GetArraySize(arr);
     if (!cJSON_IsArray(arr) || count < 1)
         return dk__error(DK_ERR_FORMAT, "%s: malformed result: %s has no samples", s->path, what);
+    if (count > DK_RESULT_MAX_SAMPLES)
+        return dk__error(DK_ERR_FORMAT, "%s: %s has %d samples; more than %d is refused", s->path, what, count,
+                         DK_RESULT_MAX_SAMPLES);
     double *x = malloc(sizeof *x * (size_t)count);
     if (!x) return dk__error(DK_ERR_NOMEM, "out of memory");
     int i = 0;
@@ -123,17 +133,6 @@ static const char *str_field(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static const cJSON *find_node(const cJSON *nodes, const char *name)
-{
-    const cJSON *n;
-    cJSON_ArrayForEach(n, nodes)
-    {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(n, "name");
-        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name)) return n;
-    }
-    return NULL;
 }
 
 /* Statistics of one pair of samples (verdict left for later). */
@@ -174,19 +173,16 @@ static dk_status compare_pair(const dk__compare_side *bs, const cJSON *bobj, con
     return st;
 }
 
-/* Per-repetition sums of the times of the nodes of `nodes` flagged in
- * `member` (repetitions of one run are aligned: same count for every node). */
-static dk_status group_samples(const dk__compare_side *s, const cJSON *nodes, const char *member, const char *what,
-                               double **out, int *n)
+/* Per-repetition sums of the times of nodes[member[0..n_member)] (indices
+ * ascending; repetitions of one run are aligned: same count for every node). */
+static dk_status group_samples(const dk__compare_side *s, const cJSON *const *nodes, const int *member, int n_member,
+                               const char *what, double **out, int *n)
 {
     *out = NULL;
     *n = 0;
-    int k = 0;
-    const cJSON *node;
     dk_status st = DK_OK;
-    cJSON_ArrayForEach(node, nodes)
-    {
-        if (!member[k++]) continue;
+    for (int g = 0; g < n_member; g++) {
+        const cJSON *node = nodes[member[g]];
         double *x;
         int m;
         DK_TRY(samples_of(s, cJSON_GetObjectItemCaseSensitive(node, "time"), what, &x, &m));
@@ -206,14 +202,6 @@ static dk_status group_samples(const dk__compare_side *s, const cJSON *nodes, co
         }
     }
     return DK_OK;
-}
-
-static int covers_has(const cJSON *node, const char *name)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(node, "covers"))
-        if (cJSON_IsString(e) && !strcmp(e->valuestring, name)) return 1;
-    return 0;
 }
 
 static double counter_median(const cJSON *node, const char *name)
@@ -248,40 +236,92 @@ static char *join_covers(const cJSON *node)
     cJSON_ArrayForEach(e, cov) if (cJSON_IsString(e)) len += strlen(e->valuestring) + 1;
     char *out = malloc(len);
     if (!out) return NULL;
-    out[0] = 0;
+    size_t w = 0; /* appended in place: strcat would rescan, quadratic in the covers */
     cJSON_ArrayForEach(e, cov) if (cJSON_IsString(e))
     {
-        if (out[0]) strcat(out, ",");
-        strcat(out, e->valuestring);
+        if (w) out[w++] = ',';
+        size_t n = strlen(e->valuestring);
+        memcpy(out + w, e->valuestring, n);
+        w += n;
     }
+    out[w] = 0;
     return out;
 }
 
-/* One row: base node b and the candidate node of its name, each widened to
- * the nodes the other side's node covers, so that a node fused on one side
- * (Conv+Clip) is compared with the sum of its parts on the other. */
-static dk_status match_group(dk_compare *c, const cJSON *bn, const cJSON *cn, const cJSON *b, const cJSON *m,
-                             char *used_b, char *used_c, double gate_conf)
+/* One side's nodes, indexed: the array as pointers, and each name's nodes
+ * (first[name], then next[k]), so that matching is linear in the nodes
+ * (a result file may hold tens of thousands). */
+typedef struct side_index {
+    const cJSON **node;
+    int n;
+    dk_strmap first; /* name -> first node of that name */
+    int *next;       /* the next node of the same name, -1 none */
+    char *used;      /* already in a row */
+    int *member;     /* scratch: one group's members */
+} side_index;
+
+static void side_index_free(side_index *x)
 {
-    int nb = cJSON_GetArraySize(bn), ncand = cJSON_GetArraySize(cn), k = 0, size_b = 0, size_c = 0;
-    char *in_b = calloc((size_t)nb + 1, 1), *in_c = calloc((size_t)ncand + 1, 1);
-    if (!in_b || !in_c) {
-        free(in_b);
-        free(in_c);
-        return dk__error(DK_ERR_NOMEM, "out of memory");
+    free(x->node);
+    dk_strmap_free(&x->first);
+    free(x->next);
+    free(x->used);
+    free(x->member);
+}
+
+static dk_status side_index_build(const dk__compare_side *s, const cJSON *nodes, side_index *x)
+{
+    x->n = cJSON_GetArraySize(nodes);
+    if (x->n > DK_RESULT_MAX_NODES)
+        return dk__error(DK_ERR_FORMAT, "%s: the result has %d nodes; more than %d is refused", s->path, x->n,
+                         DK_RESULT_MAX_NODES);
+    x->node = calloc((size_t)x->n + 1, sizeof *x->node);
+    x->next = malloc(((size_t)x->n + 1) * sizeof *x->next);
+    x->used = calloc((size_t)x->n + 1, 1);
+    x->member = malloc(((size_t)x->n + 1) * sizeof *x->member);
+    if (!x->node || !x->next || !x->used || !x->member) return dk__error(DK_ERR_NOMEM, "out of memory");
+    int k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, nodes) x->node[k++] = e;
+    for (k = x->n - 1; k >= 0; k--) { /* backwards: first[] ends at the first of each name */
+        const char *name = str_field(x->node[k], "name");
+        x->next[k] = dk_strmap_get(&x->first, name);
+        DK_TRY(dk_strmap_put(&x->first, name, k));
     }
-    const cJSON *x;
-    cJSON_ArrayForEach(x, bn)
+    return DK_OK;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    int i = *(const int *)a, j = *(const int *)b;
+    return (i > j) - (i < j);
+}
+
+/* The members of a group on side x: node `self` and the unused nodes named
+ * in `covers` (the other side's node), in array order, marked used. */
+static int gather(side_index *x, int self, const cJSON *covers)
+{
+    int n = 0;
+    if (!x->used[self]) x->member[n++] = self, x->used[self] = 1;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, covers)
     {
-        if (!used_b[k] && (x == b || covers_has(m, str_field(x, "name")))) in_b[k] = used_b[k] = 1, size_b++;
-        k++;
+        if (!cJSON_IsString(e)) continue;
+        for (int k = dk_strmap_get(&x->first, e->valuestring); k >= 0; k = x->next[k])
+            if (!x->used[k]) x->member[n++] = k, x->used[k] = 1;
     }
-    k = 0;
-    cJSON_ArrayForEach(x, cn)
-    {
-        if (!used_c[k] && (x == m || covers_has(b, str_field(x, "name")))) in_c[k] = used_c[k] = 1, size_c++;
-        k++;
-    }
+    qsort(x->member, (size_t)n, sizeof *x->member, by_index);
+    return n;
+}
+
+/* One row: base node bi and the candidate node ci of its name, each widened
+ * to the nodes the other side's node covers, so that a node fused on one side
+ * (Conv+Clip) is compared with the sum of its parts on the other. */
+static dk_status match_group(dk_compare *c, side_index *bx, side_index *cx, int bi, int ci, double gate_conf)
+{
+    const cJSON *b = bx->node[bi], *m = cx->node[ci];
+    int size_b = gather(bx, bi, cJSON_GetObjectItemCaseSensitive(m, "covers"));
+    int size_c = gather(cx, ci, cJSON_GetObjectItemCaseSensitive(b, "covers"));
     dk_compare_row *row = &c->rows[c->n_rows];
     row->name = str_field(b, "name");
     row->op = str_field(b, "op");
@@ -292,18 +332,16 @@ static dk_status match_group(dk_compare *c, const cJSON *bn, const cJSON *cn, co
     c->covers[c->n_rows] = join_covers(wider);
     row->covers = c->covers[c->n_rows];
     char what[300];
-    snprintf(what, sizeof what, "node '%s'", row->name);
+    snprintf(what, sizeof what, "node '%s'", DK_ESC(row->name));
     double *sb = NULL, *sc = NULL;
     int n1 = 0, n2 = 0;
-    dk_status st = group_samples(&c->base, bn, in_b, what, &sb, &n1);
-    if (st == DK_OK) st = group_samples(&c->cand, cn, in_c, what, &sc, &n2);
+    dk_status st = group_samples(&c->base, bx->node, bx->member, size_b, what, &sb, &n1);
+    if (st == DK_OK) st = group_samples(&c->cand, cx->node, cx->member, size_c, what, &sc, &n2);
     if (st == DK_OK) st = compare_samples(sb, n1, sc, n2, gate_conf, row);
     if (st == DK_OK && size_b == 1 && size_c == 1) add_counters(b, m, row);
     if (st == DK_OK) c->n_rows++;
     free(sb);
     free(sc);
-    free(in_b);
-    free(in_c);
     return st;
 }
 
@@ -313,41 +351,30 @@ static dk_status match_nodes(dk_compare *c, double gate_conf)
     const cJSON *cn = cJSON_GetObjectItemCaseSensitive(c->cand.variant, "nodes");
     if (!cJSON_IsArray(bn)) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no nodes", c->base.path);
     if (!cJSON_IsArray(cn)) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no nodes", c->cand.path);
-    int nb = cJSON_GetArraySize(bn), ncand = cJSON_GetArraySize(cn);
-    c->rows = calloc((size_t)nb + 1, sizeof *c->rows);
-    c->covers = calloc((size_t)nb + 1, sizeof *c->covers);
-    c->cap_rows = c->covers ? nb + 1 : 0;
-    c->only[0] = calloc((size_t)nb + 1, sizeof *c->only[0]);
-    c->only[1] = calloc((size_t)ncand + 1, sizeof *c->only[1]);
-    char *used_b = calloc((size_t)nb + 1, 1), *used_c = calloc((size_t)ncand + 1, 1);
-    dk_status st = DK_OK;
-    if (!c->rows || !c->covers || !c->only[0] || !c->only[1] || !used_b || !used_c)
-        st = dk__error(DK_ERR_NOMEM, "out of memory");
-    int k = 0;
-    const cJSON *b;
-    cJSON_ArrayForEach(b, bn)
-    {
-        if (st != DK_OK) break;
-        if (used_b[k++]) continue;
-        const cJSON *m = find_node(cn, str_field(b, "name"));
-        int mi = 0;
-        const cJSON *y;
-        cJSON_ArrayForEach(y, cn)
-        {
-            if (y == m) break;
-            mi++;
-        }
-        if (m && !used_c[mi]) st = match_group(c, bn, cn, b, m, used_b, used_c, gate_conf);
+    side_index bx = {0}, cx = {0};
+    dk_status st = side_index_build(&c->base, bn, &bx);
+    if (st == DK_OK) st = side_index_build(&c->cand, cn, &cx);
+    int nb = bx.n, ncand = cx.n;
+    if (st == DK_OK) {
+        c->rows = calloc((size_t)nb + 1, sizeof *c->rows);
+        c->covers = calloc((size_t)nb + 1, sizeof *c->covers);
+        c->cap_rows = c->covers ? nb + 1 : 0;
+        c->only[0] = calloc((size_t)nb + 1, sizeof *c->only[0]);
+        c->only[1] = calloc((size_t)ncand + 1, sizeof *c->only[1]);
+        if (!c->rows || !c->covers || !c->only[0] || !c->only[1]) st = dk__error(DK_ERR_NOMEM, "out of memory");
+    }
+    for (int k = 0; k < nb && st == DK_OK; k++) {
+        if (bx.used[k]) continue;
+        int mi = dk_strmap_get(&cx.first, str_field(bx.node[k], "name"));
+        if (mi >= 0 && !cx.used[mi]) st = match_group(c, &bx, &cx, k, mi, gate_conf);
     }
     for (int in_cand = 0; in_cand < 2 && st == DK_OK; in_cand++) {
-        const char *used = in_cand ? used_c : used_b;
-        const cJSON *list = in_cand ? cn : bn, *x;
-        k = 0;
-        cJSON_ArrayForEach(x, list)
-            if (!used[k++]) c->only[in_cand][c->n_only[in_cand]++] = str_field(x, "name");
+        const side_index *x = in_cand ? &cx : &bx;
+        for (int k = 0; k < x->n; k++)
+            if (!x->used[k]) c->only[in_cand][c->n_only[in_cand]++] = str_field(x->node[k], "name");
     }
-    free(used_b);
-    free(used_c);
+    side_index_free(&bx);
+    side_index_free(&cx);
     return st;
 }
 

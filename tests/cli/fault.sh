@@ -66,8 +66,10 @@ expect_variant_error "unknown base" "unknown backend 'nosuch'" "fault:base=nosuc
 expect_variant_error "unknown kind" "kind=melt is not valid (allowed: noise|bias|zero|swap-channels|slow|flaky|nan)" \
     "fault:base=ref,node=$NODE,kind=melt"
 expect_variant_error "option of another base" "has no option 'fpmath'" "fault:base=ref,node=$NODE,fpmath=bf16"
-expect_variant_error "bad scale" "scale=big: expected a finite number" "fault:base=ref,node=$NODE,scale=big"
-expect_variant_error "factor below 1" "factor=0.5: expected a number >= 1" "fault:base=ref,node=$NODE,kind=slow,factor=0.5"
+expect_variant_error "bad scale" "option scale=big: expected a number from -1e+06 to 1e+06" "fault:base=ref,node=$NODE,scale=big"
+expect_variant_error "factor below 1" "option factor=0.5: expected a number from 1 to 1000" "fault:base=ref,node=$NODE,kind=slow,factor=0.5"
+# a slow-down of 1e12 would never finish: refused at once
+expect_variant_error "factor 1e12" "option factor=1e12: expected a number from 1 to 1000" "fault:base=ref,node=$NODE,kind=slow,factor=1e12"
 
 [ $fail -eq 0 ] && echo "all fault CLI checks passed" || echo "$fail fault CLI checks failed"
 exit $((fail > 0))

@@ -416,7 +416,12 @@ static void test_errors(void **state)
     expect_open_error("fault:base=ref,node=conv1,scale=abc", DK_ERR_INVALID, "scale=abc");
     expect_open_error("fault:base=ref,node=conv1,scale=inf", DK_ERR_INVALID, "scale=inf");
     expect_open_error("fault:base=ref,node=conv1,kind=slow,factor=0.5", DK_ERR_INVALID,
-                      "factor=0.5: expected a number >= 1");
+                      "factor=0.5: expected a number from 1 to 1000");
+    /* a slow-down of 1e12 would never finish; a noise of 1e300 is inf */
+    expect_open_error("fault:base=ref,node=conv1,kind=slow,factor=1e12", DK_ERR_INVALID,
+                      "option factor=1e12: expected a number from 1 to 1000");
+    expect_open_error("fault:base=ref,node=conv1,scale=-1e300", DK_ERR_INVALID,
+                      "option scale=-1e300: expected a number from -1e+06 to 1e+06");
 }
 
 /* The wrapper is as available as its base: dk_variant_probe says so before a

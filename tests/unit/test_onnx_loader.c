@@ -455,10 +455,34 @@ static void test_errors(void **state)
 
     builder_init(&b, 13); /* cycle */
     add_input(&b, "x", 2, (int64_t[]){1, 4});
+    add_node(&b, "Relu", "tail", "a", "t"); /* waits on the cycle, is not on it */
     add_node(&b, "Add", "add_a", "x,b", "a");
     add_node(&b, "Relu", "relu_b", "a", "b");
-    add_output(&b, "b");
-    expect_failure(&b, DK_ERR_FORMAT, "not produced");
+    add_output(&b, "t");
+    dk_graph *g = NULL;
+    assert_int_equal(dk_onnx_load(save(&b), &g), DK_ERR_FORMAT);
+    printf("    %s\n", dk_last_error());
+    assert_non_null(strstr(dk_last_error(), "the graph has a cycle through node '"));
+    assert_true(strstr(dk_last_error(), "'add_a' (op 'Add')") || strstr(dk_last_error(), "'relu_b' (op 'Relu')"));
+    builder_free(&b);
+
+    builder_init(&b, 13); /* a node that needs itself */
+    add_input(&b, "x", 2, (int64_t[]){1, 4});
+    add_node(&b, "Add", "self", "x,s", "s");
+    add_output(&b, "s");
+    expect_failure(&b, DK_ERR_FORMAT, "the graph has a cycle through node 'self' (op 'Add')");
+
+    builder_init(&b, 13); /* an input nobody produces */
+    add_input(&b, "x", 2, (int64_t[]){1, 4});
+    add_node(&b, "Add", "adder", "x,nowhere", "y");
+    add_output(&b, "y");
+    expect_failure(&b, DK_ERR_FORMAT, "node 'adder': input 'nowhere' is not produced by any node");
+
+    builder_init(&b, 13); /* names from the file reach the message escaped */
+    add_input(&b, "x", 2, (int64_t[]){1, 4});
+    add_node(&b, "Add", "bad\x05name\n", "x,no\xffwhere", "y");
+    add_output(&b, "y");
+    expect_failure(&b, DK_ERR_FORMAT, "node 'bad\\x05name\\x0a': input 'no\\xffwhere' is not produced");
 
     builder_init(&b, 13); /* value defined twice */
     add_input(&b, "x", 2, (int64_t[]){1, 4});

@@ -4,6 +4,7 @@
  * Python — never numbers produced by the code under test. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "runtime/stats.h"
@@ -169,6 +170,72 @@ static void test_hodges_lehmann(void **state)
     assert_near("hi 25", s.hi, 7.5, 1e-12);
 }
 
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The estimate and interval are order statistics of all pairwise differences
+ * (found without forming them): against those differences formed and sorted
+ * here, on random samples with many ties and negative values, bit for bit. */
+static void test_hodges_lehmann_random(void **state)
+{
+    (void)state;
+    tu_init("hodges_lehmann_random");
+    for (int trial = 0; trial < 40; trial++) {
+        int n1 = (int)tu_rng_int(1, 60), n2 = (int)tu_rng_int(1, 60);
+        double x[60], y[60], d[3600];
+        int coarse = trial % 2; /* few distinct values: ties */
+        for (int i = 0; i < n1; i++) x[i] = coarse ? (double)tu_rng_int(-3, 3) : tu_rng_uniform(-5, 5);
+        for (int j = 0; j < n2; j++) y[j] = coarse ? (double)tu_rng_int(-2, 4) : tu_rng_uniform(-4, 6);
+        int pairs = n1 * n2, m = 0;
+        for (int i = 0; i < n1; i++)
+            for (int j = 0; j < n2; j++) d[m++] = y[j] - x[i];
+        qsort(d, (size_t)pairs, sizeof *d, cmp_d);
+        double h = (pairs - 1) * 0.5;
+        int mid = (int)floor(h);
+        double want = mid >= pairs - 1 ? d[pairs - 1] : d[mid] + (h - mid) * (d[mid + 1] - d[mid]);
+        dk_shift s;
+        assert_int_equal(dk_stats_hodges_lehmann(x, n1, y, n2, 0.95, &s), DK_OK);
+        if (s.estimate != want) fail_msg("trial %d (%dx%d): estimate %.17g, expected %.17g", trial, n1, n2, s.estimate, want);
+        /* the interval is symmetric in rank: (D_(k), D_(pairs + 1 - k)) */
+        int k = 0;
+        while (k < pairs && d[k] != s.lo) k++;
+        if (k == pairs) fail_msg("trial %d: lo %.17g is no pairwise difference", trial, s.lo);
+        int k_last = k;
+        while (k_last + 1 < pairs && d[k_last + 1] == s.lo) k_last++;
+        int found = 0; /* some rank kk in lo's tie run has D_(pairs - kk) == hi */
+        for (int kk = k; kk <= k_last; kk++) found |= d[pairs - 1 - kk] == s.hi;
+        if (!found) fail_msg("trial %d: hi %.17g is not at the rank mirroring lo %.17g", trial, s.hi, s.lo);
+    }
+}
+
+/* Many p-values (a result file with thousands of nodes), with ties: Holm's
+ * adjustment against its definition, computed here pair by pair:
+ * adj_i = max over j with p_j <= p_i (ties: j before i) of min(1, (m - rank_j) p_j). */
+static void test_holm_many(void **state)
+{
+    (void)state;
+    enum { M = 3000 };
+    tu_init("holm_many");
+    static double p[M], orig[M];
+    for (int i = 0; i < M; i++) orig[i] = p[i] = (double)tu_rng_int(0, 500) / 100000;
+    assert_int_equal(dk_stats_holm(p, M), DK_OK);
+    static int rank[M]; /* 0-based position in the order by (p, index) */
+    for (int i = 0; i < M; i++) {
+        rank[i] = 0;
+        for (int j = 0; j < M; j++)
+            if (orig[j] < orig[i] || (orig[j] == orig[i] && j < i)) rank[i]++;
+    }
+    for (int i = 0; i < M; i++) {
+        double want = 0;
+        for (int j = 0; j < M; j++)
+            if (rank[j] <= rank[i]) want = fmax(want, fmin(1, (M - rank[j]) * orig[j]));
+        if (p[i] != want) fail_msg("p[%d] = %g adjusted to %.17g, expected %.17g", i, orig[i], p[i], want);
+    }
+}
+
 /* The ratio is the shift of log values: on the R example, from the sorted
  * 50 log differences (Python): 0.7623304256784819, (0.5103448275862069,
  * 1.1634615384615383). */
@@ -237,6 +304,7 @@ int main(void)
         cmocka_unit_test(test_median_ci_ranks),    cmocka_unit_test(test_mann_whitney_exact),
         cmocka_unit_test(test_mann_whitney_ties),  cmocka_unit_test(test_mann_whitney_normal),
         cmocka_unit_test(test_hodges_lehmann),     cmocka_unit_test(test_ratio),
+        cmocka_unit_test(test_hodges_lehmann_random), cmocka_unit_test(test_holm_many),
         cmocka_unit_test(test_holm),               cmocka_unit_test(test_shares),
         cmocka_unit_test(test_normal),
     };
