@@ -166,7 +166,7 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
 /* Ops without a planner run on the reference kernels (kernels/fallback.h).
  * Log stays there: eltwise log errs by 3.4e-6 absolute near x = 1 (44x the
  * tolerance row's bound, oneDNN 2.6.3 on this CPU). */
-DK_OP_TABLE_VISITED(61, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
+DK_OP_TABLE_VISITED(65, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
     [DK_OP_BATCHNORM] = dk_onednn_plan_batchnorm,
