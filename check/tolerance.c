@@ -163,7 +163,9 @@ typedef enum k_kind {
     K_REDUCE,   /* product of the reduced dims */
     K_LRN,      /* window size */
     K_NORM,     /* LayerNormalization: prod(dims[axis:]), the normalised block */
-    K_INPUTS    /* Sum, Mean, Max, Min: the number of inputs */
+    K_INPUTS,   /* Sum, Mean, Max, Min: the number of inputs */
+    K_CONVT,    /* ConvTranspose: C_in/group * prod(kernel) = W.dims[0]/group * prod(W.dims[2:]) */
+    K_RESIZE    /* Resize, Upsample: 2^(resized axes) corners (linear), 1 (nearest) */
 } k_kind;
 
 typedef enum mag_kind {
@@ -225,13 +227,15 @@ static dk_status mag_softplus(const dk_graph *, const dk_node *, const dk_tensor
                               const dk_tensor *, double *, double *, double *);
 static dk_status mag_elu(const dk_graph *, const dk_node *, const dk_tensor *const *,
                          const dk_tensor *, double *, double *, double *);
+static dk_status mag_instancenorm(const dk_graph *, const dk_node *, const dk_tensor *const *,
+                                  const dk_tensor *, double *, double *, double *);
 
 #define T_TEXT "T = 8 (4 ulps)"
 #define COPY_ROW(OP)                                                                       \
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(73, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(77, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -249,6 +253,29 @@ static const tol_row table[] = {
     {DK_OP_GEMM, K_GEMM, 1, 1, 2, 2, 0, 2, MAG_FN, {0}, 0, mag_gemm, 0, 0,
      {DK_OP_GEMM, "inner dim of A", "K + 1 + 2[C]", 2, "|alpha| |A||B| + |beta||C|",
       "K-term dot product, alpha scaling, beta*C and its addition"}},
+    /* ConvTranspose: each output is the bias plus the products x w of the
+     * input positions and taps that land on it: at most K = C_in/group *
+     * prod(kernel) of them (fewer with strides), summed in any order
+     * (scattered, gathered or as a GEMM plus col2im): gamma_K plus the bias
+     * add, relative to S = convtranspose(|x|, |w|) + |b|. */
+    {DK_OP_CONVTRANSPOSE, K_CONVT, 1, 0, 1, 2, 0, 2, MAG_ABS_REF, {1, 1, 1}, 0, NULL, 0, 0,
+     {DK_OP_CONVTRANSPOSE, "C_in/group*prod(kernel)", "K + [bias]", 2,
+      "convtranspose(|x|,|w|) + |b|", "at most K products per output (any order) plus the bias"}},
+    /* Resize, Upsample: nearest copies one element: exact (n = 0). Linear
+     * sums K = 2^d corners x_c w_c, w_c the product of d per-axis weights
+     * (1 - r or r): K products and K - 1 additions, and w_c's own d - 1
+     * products and d roundings of its factors: n = K + 2d - 1 relative to
+     * S = resize(|x|) (weights in [0, 1]). This assumes the per-axis
+     * coordinates computed as the reference computes them (in double): a
+     * backend computing coordinates in float errs by u |coordinate| in r,
+     * which this row does not cover -- no backend computes linear Resize
+     * natively (oneDNN falls back). */
+    {DK_OP_RESIZE, K_RESIZE, 1, 0, 0, -1, 0, 1, MAG_ABS_REF, {1}, 0, NULL, 0, 0,
+     {DK_OP_RESIZE, "2^d corners (linear), 1 (nearest)", "0 (nearest), K + 2d - 1 (linear)", 1,
+      "resize(|x|)", "nearest: a copy, exact; linear: K-corner weighted sum"}},
+    {DK_OP_UPSAMPLE, K_RESIZE, 1, 0, 0, -1, 0, 1, MAG_ABS_REF, {1}, 0, NULL, 0, 0,
+     {DK_OP_UPSAMPLE, "2^d corners (linear), 1 (nearest)", "0 (nearest), K + 2d - 1 (linear)", 1,
+      "resize(|x|)", "nearest: a copy, exact; linear: K-corner weighted sum"}},
     /* MatMul: a K-term dot product per output, batch dims broadcast. */
     {DK_OP_MATMUL, K_MATMUL, 1, 0, 0, -1, 0, 2, MAG_ABS_REF, {1, 1}, 0, NULL, 0, 0,
      {DK_OP_MATMUL, "last dim of A", "K", 2, "|A||B|", "K-term dot product"}},
@@ -327,6 +354,13 @@ static const tol_row table[] = {
      * Scale and B by u_in (a_i |d_i| + |b_i|): within 2 u_in S (m = 2). */
     {DK_OP_LAYERNORM, K_NORM, 1, 4, 0, -1, 1, 2, MAG_FN, {0}, 0, mag_layernorm, 0, 0,
      {DK_OP_LAYERNORM, "prod(dims[axis:])", "K + 4 + T", 2,
+      "|s|r (mean|x| + |x-mean|(1+Q)) + |b|",
+      "mean and variance over K (any order, one or two passes), rsqrt (" T_TEXT "), affine"}},
+    /* InstanceNormalization: LayerNormalization's derivation over the K
+     * spatial elements of each (n, c), with a_i = |scale_c| r and b_i = |B_c|
+     * (one scale and shift per block): n = K + 4 + T, m = 2. */
+    {DK_OP_INSTANCENORM, K_SPATIAL, 1, 4, 0, -1, 1, 2, MAG_FN, {0}, 0, mag_instancenorm, 0, 0,
+     {DK_OP_INSTANCENORM, "prod(spatial dims)", "K + 4 + T", 2,
       "|s|r (mean|x| + |x-mean|(1+Q)) + |b|",
       "mean and variance over K (any order, one or two passes), rsqrt (" T_TEXT "), affine"}},
     /* LRN: y = x / t^beta, t = bias + alpha/size * sum of `size` squares. The
@@ -548,6 +582,17 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
         return K;
     case K_LRN: return n->p.lrn.size;
     case K_INPUTS: return n->n_inputs;
+    case K_CONVT:
+        if (!w || w->ndim < 2 || n->p.convt.group < 1) return 1;
+        return w->dims[0] / n->p.convt.group * dk_shape_numel(w->ndim - 2, w->dims + 2);
+    case K_RESIZE: {
+        const dk_tensor *y = n->n_outputs > 0 && n->outputs[0] >= 0 ? &g->values[n->outputs[0]].t
+                                                                      : NULL;
+        if (!x || !y || n->p.resize.mode != DK_RESIZE_LINEAR) return 1;
+        for (int a = 0; a < x->ndim && a < y->ndim; a++)
+            if (x->dims[a] != y->dims[a] || n->p.resize.scale[a] != 1.0) K *= 2;
+        return K;
+    }
     case K_NORM:
         return x && n->p.layernorm.axis < x->ndim
                    ? dk_shape_numel(x->ndim - n->p.layernorm.axis, x->dims + n->p.layernorm.axis)
@@ -560,6 +605,10 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
 static double roundings(const tol_row *r, const dk_graph *g, const dk_node *node, int64_t K)
 {
     if (r->k == K_REDUCE && node && node->p.reduce.naxes == 0) return 0; /* identity */
+    if (r->k == K_RESIZE) { /* nearest: a copy; linear: K + 2d - 1 (d = log2 K) */
+        if ((node && node->p.resize.mode != DK_RESIZE_LINEAR) || K <= 1) return 0;
+        return (double)K + 2.0 * log2((double)K) - 1.0;
+    }
     double n = 0;
     if (r->k == K_LRN) {
         double beta = node ? fabs((double)node->p.lrn.beta) : 0.75;
@@ -909,6 +958,43 @@ static dk_status mag_layernorm(const dk_graph *g, const dk_node *n, const dk_ten
             double a = fabs((double)s[si]) * rinv, bj = b ? fabs((double)b[bi]) : 0.0;
             S[r * K + j] = a * (mean_abs + fabs(xr[j] - mean) * (1.0 + Q)) + bj;
         }
+    }
+    return DK_OK;
+}
+
+/* LayerNormalization's magnitude per (n, c) block of spatial elements. */
+static dk_status mag_instancenorm(const dk_graph *g, const dk_node *n, const dk_tensor *const *in,
+                                  const dk_tensor *ref, double *S, double *C, double *A)
+{
+    (void)g, (void)C, (void)A;
+    const dk_tensor *xt = in[0], *st = in[1], *bt = in[2];
+    DK_TRY(want_f32(n, xt, "input 0"));
+    DK_TRY(want_f32(n, st, "input 1 (scale)"));
+    DK_TRY(want_f32(n, bt, "input 2 (B)"));
+    if (xt->ndim < 3 || dk_tensor_numel(ref) != dk_tensor_numel(xt) ||
+        dk_tensor_numel(st) != xt->dims[1] || dk_tensor_numel(bt) != xt->dims[1])
+        return dk__error(DK_ERR_SHAPE, "tolerance: node '%s' (InstanceNormalization): shapes do "
+                         "not match", n->name);
+    const int64_t K = dk_shape_numel(xt->ndim - 2, xt->dims + 2), channels = xt->dims[1];
+    const int64_t rows = K ? dk_tensor_numel(xt) / K : 0;
+    const float *x = xt->data, *s = st->data, *b = bt->data;
+    const double eps = n->p.inorm.epsilon;
+    for (int64_t r = 0; r < rows; r++) {
+        const float *xr = x + r * K;
+        double sum = 0, sum_abs = 0, sum_sq = 0, var = 0;
+        for (int64_t j = 0; j < K; j++) {
+            sum += xr[j];
+            sum_abs += fabs((double)xr[j]);
+            sum_sq += (double)xr[j] * xr[j];
+        }
+        const double mean = sum / (double)K, mean_abs = sum_abs / (double)K;
+        for (int64_t j = 0; j < K; j++) var += (xr[j] - mean) * (xr[j] - mean);
+        var /= (double)K;
+        const double rinv = 1.0 / sqrt(var + eps);
+        const double Q = (sum_sq / (double)K + mean * mean) / (var + eps);
+        const double a = fabs((double)s[r % channels]) * rinv, bj = fabs((double)b[r % channels]);
+        for (int64_t j = 0; j < K; j++)
+            S[r * K + j] = a * (mean_abs + fabs(xr[j] - mean) * (1.0 + Q)) + bj;
     }
     return DK_OK;
 }

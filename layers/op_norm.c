@@ -1,5 +1,5 @@
 /* Shape inference for the normalisations: BatchNormalization (inference
- * only), LRN and LayerNormalization.
+ * only), LRN, LayerNormalization and InstanceNormalization.
  *
  * FLOP convention (a multiply-add counts 2):
  *   BatchNormalization  2 * numel(X): one multiply-add per element, the
@@ -8,7 +8,8 @@
  *                       in the window, then scale-and-bias, power and divide;
  *   LayerNormalization  8 * numel(X): the mean (an addition), the variance
  *                       (a subtraction and a multiply-add), then subtract,
- *                       scale by 1/sigma and a multiply-add with scale and B. */
+ *                       scale by 1/sigma and a multiply-add with scale and B;
+ *   InstanceNormalization  the same per (n, c) over the spatial dims. */
 #include "layers/infer_util.h"
 #include "layers/op_table.h"
 
@@ -163,6 +164,42 @@ dk_status dk__infer_layernorm(dk_graph *g, dk_node *n)
     for (int d = 0; d < x->ndim; d++) stat[d] = d < p->axis ? x->dims[d] : 1;
     dk__set_out(g, n, 1, DK_F32, x->ndim, stat);
     dk__set_out(g, n, 2, DK_F32, x->ndim, stat);
+    n->flops = 8.0 * (double)dk_tensor_numel(x);
+    return DK_OK;
+}
+
+/* ---- InstanceNormalization ------------------------------------------------------ */
+
+/* X [N, C, spatial...], scale and B [C]; FLOPs as LayerNormalization's. */
+dk_status dk__infer_instancenorm(dk_graph *g, dk_node *n)
+{
+    const dk_tensor *x = dk__in(g, n, 0);
+    char sx[96], sp[96];
+    static const char *const names[] = {"input", "scale", "B"};
+    for (int i = 0; i < 3; i++) {
+        const dk_tensor *t = dk__in(g, n, i);
+        if (!t) return dk__node_error(g, n, DK_ERR_FORMAT, "input %d (%s) is required", i, names[i]);
+        if (t->dtype != DK_F32)
+            return dk__node_error(g, n, DK_ERR_UNSUPPORTED, "input %d (%s) has element type %s "
+                                  "(supported: float32)", i, names[i], dk_dtype_name(t->dtype));
+    }
+    dk_shape_str(x->ndim, x->dims, sx, sizeof sx);
+    if (x->ndim < 3)
+        return dk__node_error(g, n, DK_ERR_SHAPE, "input 0 has shape %s: expected rank >= 3 "
+                              "(N, C, spatial...)", sx);
+    for (int i = 1; i < 3; i++) {
+        const dk_tensor *t = dk__in(g, n, i);
+        if (t->ndim != 1 || t->dims[0] != x->dims[1])
+            return dk__node_error(g, n, DK_ERR_SHAPE, "input %d (%s) has shape %s but input 0 "
+                                  "(%s) has %lld channels", i, names[i],
+                                  dk_shape_str(t->ndim, t->dims, sp, sizeof sp), sx,
+                                  (long long)x->dims[1]);
+    }
+    DK_TRY(dk__attr_float(g, n, "epsilon", 1e-5f, &n->p.inorm.epsilon));
+    if (!(n->p.inorm.epsilon >= 0))
+        return dk__node_error(g, n, DK_ERR_FORMAT, "attribute 'epsilon' %g must be >= 0",
+                              (double)n->p.inorm.epsilon);
+    dk__set_out(g, n, 0, x->dtype, x->ndim, x->dims);
     n->flops = 8.0 * (double)dk_tensor_numel(x);
     return DK_OK;
 }

@@ -7,11 +7,24 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(73, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(77, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
                     dk__infer_conv, NULL},
+    [DK_OP_CONVTRANSPOSE] = {DK_OP_CONVTRANSPOSE, "ConvTranspose", 2, 3, 1, 1,
+                             ATTRS("auto_pad", "dilations", "group", "kernel_shape",
+                                   "output_padding", "output_shape", "pads", "strides"),
+                             dk__infer_convtranspose, NULL},
+    [DK_OP_RESIZE] = {DK_OP_RESIZE, "Resize", 1, 4, 1, 1,
+                      ATTRS("mode", "coordinate_transformation_mode", "nearest_mode",
+                            "cubic_coeff_a", "exclude_outside", "extrapolation_value",
+                            "antialias", "axes", "keep_aspect_ratio_policy"),
+                      dk__infer_resize, NULL},
+    [DK_OP_UPSAMPLE] = {DK_OP_UPSAMPLE, "Upsample", 1, 2, 1, 1, ATTRS("mode", "scales"),
+                        dk__infer_resize, NULL},
+    [DK_OP_INSTANCENORM] = {DK_OP_INSTANCENORM, "InstanceNormalization", 3, 3, 1, 1,
+                            ATTRS("epsilon"), dk__infer_instancenorm, NULL},
     [DK_OP_BATCHNORM] = {DK_OP_BATCHNORM, "BatchNormalization", 5, 5, 1, 5,
                          ATTRS("epsilon", "momentum", "spatial", "is_test", "training_mode",
                                "consumed_inputs"),

@@ -74,6 +74,9 @@ DK_DECLARE_INFER(dk__infer_global_pool);
 DK_DECLARE_INFER(dk__infer_batchnorm);
 DK_DECLARE_INFER(dk__infer_lrn);
 DK_DECLARE_INFER(dk__infer_layernorm);
+DK_DECLARE_INFER(dk__infer_instancenorm);
+DK_DECLARE_INFER(dk__infer_convtranspose); /* op_convtranspose.c */
+DK_DECLARE_INFER(dk__infer_resize);        /* op_resize.c: Resize and Upsample */
 /* op_eltwise.c */
 DK_DECLARE_INFER(dk__infer_unary);      /* Relu, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
                                            Softplus, Neg, Abs, Sqrt, Erf, Tanh, Exp, Log,

@@ -1189,11 +1189,18 @@ static void gen_scatternd(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(73, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(77, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
      "1-D|3-D;auto_pad SAME;long reduction"},
+    {DK_OP_CONVTRANSPOSE, 7, dk__gen_convtranspose,
+     "2x2/s2;3x3/s1 p1;3x3/s2 output_padding;grouped 4x4/s2;dilated|asymmetric pads;1-D|3-D;"
+     "output_shape|auto_pad SAME"},
+    {DK_OP_RESIZE, 6, dk__gen_resize,
+     "nearest asymmetric floor x2|x4|x8;nearest any mode, sizes;linear half_pixel x2;"
+     "linear fractional scales;linear align_corners, sizes;opset 10"},
+    {DK_OP_UPSAMPLE, 2, dk__gen_upsample, "nearest integer scales;linear"},
     {DK_OP_MAXPOOL, 6, gen_maxpool,
      "3x3/s2 p1;3x3/s2 ceil_mode;2x2/s2;3x3/s1 p1;ceil_mode+pads;1-D|dilated"},
     {DK_OP_AVGPOOL, 6, gen_avgpool,
@@ -1204,6 +1211,7 @@ static const dk__op_gen generators[] = {
     {DK_OP_GEMM, 5, gen_gemm, "classifier transB;transA;C MxN;alpha/beta, C broadcast;no C"},
     {DK_OP_MATMUL, 5, gen_matmul, "2-D;batched 3-D;broadcast B;4-D broadcast;vector"},
     {DK_OP_BATCHNORM, 3, gen_batchnorm, "NCHW;NC;NCL"},
+    {DK_OP_INSTANCENORM, 3, dk__gen_instancenorm, "NCHW;NCL;mean far from 0"},
     {DK_OP_LRN, 3, gen_lrn, "AlexNet (5, 1e-4, 0.75, 1);size 3 random;random"},
     {DK_OP_LAYERNORM, 5, gen_layernorm,
      "ViT tokens;channels-last;Scale broadcast;no B, mean far from 0;whole tensor"},

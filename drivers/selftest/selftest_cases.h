@@ -18,6 +18,12 @@ typedef struct dk__op_gen {
     const char *class_names; /* the classes in order, ';'-separated */
 } dk__op_gen;
 
+/* selftest_cases_resample.c */
+void dk__gen_convtranspose(dk__op_case *c, int cls);
+void dk__gen_resize(dk__op_case *c, int cls);
+void dk__gen_upsample(dk__op_case *c, int cls);
+void dk__gen_instancenorm(dk__op_case *c, int cls);
+
 /* Generator i (from 0), NULL past the end. */
 const dk__op_gen *dk__op_gen_at(int i);
 /* Generator for an op by ONNX name (case-insensitive), NULL when none. */

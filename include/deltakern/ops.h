@@ -87,6 +87,10 @@ typedef enum dk_op {
     DK_OP_LESS,
     DK_OP_GREATER,
     DK_OP_SCATTERND,
+    DK_OP_CONVTRANSPOSE,
+    DK_OP_RESIZE,
+    DK_OP_UPSAMPLE,
+    DK_OP_INSTANCENORM,
     DK_OP_COUNT
 } dk_op;
 
@@ -122,6 +126,50 @@ typedef struct dk_pool_params {
 } dk_pool_params;
 
 typedef struct dk_batchnorm_params { float epsilon; } dk_batchnorm_params;
+
+/* ConvTranspose: X [N, C, D...], W [C, M/group, k...], Y [N, M, O...] with
+ *   O_i = stride (D_i - 1) + dilation (k - 1) + 1 - pad_begin - pad_end
+ * where auto_pad, output_shape and output_padding are resolved into the
+ * window's pads: pad_end = pads_end - output_padding, so either pad may be
+ * negative (an output_shape larger than the natural one). Input position d,
+ * tap t feeds output position d * stride + t * dilation - pad_begin (when
+ * within [0, O)). */
+typedef struct dk_convtranspose_params {
+    dk_window win;
+    int64_t group;
+    int has_bias;
+} dk_convtranspose_params;
+
+/* Resize (opset 10, 11, 13, 18) and Upsample (7, 9), decoded: for every axis
+ * of X the scale used by the coordinate transformation (out / in for given
+ * sizes) and the output size. */
+typedef enum dk_resample_mode { DK_RESIZE_NEAREST = 0, DK_RESIZE_LINEAR } dk_resample_mode;
+typedef enum dk_resample_coord {
+    DK_COORD_HALF_PIXEL = 0,
+    DK_COORD_PYTORCH_HALF_PIXEL,
+    DK_COORD_ALIGN_CORNERS,
+    DK_COORD_ASYMMETRIC,
+    DK_COORD_TF_HALF_PIXEL_FOR_NEAREST
+} dk_resample_coord;
+typedef enum dk_resample_round {
+    DK_ROUND_PREFER_FLOOR = 0,
+    DK_ROUND_PREFER_CEIL,
+    DK_ROUND_FLOOR,
+    DK_ROUND_CEIL,
+    DK_ROUND_LEGACY  /* Upsample, Resize-10: floor (upsampling only) */
+} dk_resample_round;
+typedef struct dk_resize_params {
+    dk_resample_mode mode;
+    dk_resample_coord coord;
+    dk_resample_round nearest;
+    double scale[DK_MAX_DIMS];
+    double length[DK_MAX_DIMS]; /* resized length in the coordinate transformation: the
+                                   size given, or in * scale (may be fractional) */
+} dk_resize_params;
+
+/* InstanceNormalization: y = (x - mean) / sqrt(var + epsilon) * scale[c] + B[c]
+ * with mean and variance over the spatial dims of each (n, c). */
+typedef struct dk_instancenorm_params { float epsilon; } dk_instancenorm_params;
 
 typedef struct dk_lrn_params { float alpha, beta, bias; int64_t size; } dk_lrn_params;
 
@@ -189,6 +237,9 @@ typedef struct dk_shape_params { int start, end; } dk_shape_params;
 
 typedef union dk_op_params {
     dk_conv_params conv;
+    dk_convtranspose_params convt;
+    dk_resize_params resize;
+    dk_instancenorm_params inorm;
     dk_pool_params pool;
     dk_batchnorm_params bn;
     dk_lrn_params lrn;

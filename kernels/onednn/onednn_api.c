@@ -191,6 +191,39 @@ dnnl_status_t dk_dnnl_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
     return dnnl_primitive_desc_create(pd, &cd, attr, engine, NULL);
 }
 
+dnnl_status_t dk_dnnl_deconv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                const dk_dnnl_md *src, const dk_dnnl_md *wei,
+                                const dk_dnnl_md *bias, const dk_dnnl_md *dst,
+                                const int64_t *strides, const int64_t *dilation,
+                                const int64_t *padding_l, const int64_t *padding_r,
+                                const_dnnl_primitive_attr_t attr)
+{
+    int k = spatial_dims(src);
+    dnnl_dims_t st, di, pl, pr;
+    to_dims(strides, k, st);
+    to_dims(dilation, k, di);
+    to_dims(padding_l, k, pl);
+    to_dims(padding_r, k, pr);
+    dnnl_deconvolution_desc_t dd;
+    dnnl_status_t s = dnnl_dilated_deconvolution_forward_desc_init(
+        &dd, dnnl_forward_inference, dnnl_deconvolution_direct, &src->d, &wei->d,
+        bias ? &bias->d : NULL, &dst->d, st, di, pl, pr);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &dd, attr, engine, NULL);
+}
+
+dnnl_status_t dk_dnnl_resampling_nearest_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                            const dk_dnnl_md *src, const dk_dnnl_md *dst,
+                                            const_dnnl_primitive_attr_t attr)
+{
+    dnnl_resampling_desc_t rd;
+    dnnl_status_t s = dnnl_resampling_forward_desc_init(&rd, dnnl_forward_inference,
+                                                        dnnl_resampling_nearest, NULL, &src->d,
+                                                        &dst->d);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &rd, attr, engine, NULL);
+}
+
 dnnl_alg_kind_t dk_dnnl_conv_alg(const_dnnl_primitive_desc_t pd)
 {
     const dnnl_convolution_desc_t *cd = NULL;

@@ -113,6 +113,18 @@ dnnl_status_t dk_dnnl_conv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                               const int64_t *strides, const int64_t *dilation,
                               const int64_t *padding_l, const int64_t *padding_r,
                               const_dnnl_primitive_attr_t attr);
+/* Deconvolution (direct); bias may be NULL; dilation and padding as for
+ * dk_dnnl_conv_pd. */
+dnnl_status_t dk_dnnl_deconv_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                const dk_dnnl_md *src, const dk_dnnl_md *wei,
+                                const dk_dnnl_md *bias, const dk_dnnl_md *dst,
+                                const int64_t *strides, const int64_t *dilation,
+                                const int64_t *padding_l, const int64_t *padding_r,
+                                const_dnnl_primitive_attr_t attr);
+/* Nearest-neighbour resampling, the factors taken from dst / src. */
+dnnl_status_t dk_dnnl_resampling_nearest_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                            const dk_dnnl_md *src, const dk_dnnl_md *dst,
+                                            const_dnnl_primitive_attr_t attr);
 /* The algorithm a convolution primitive descriptor settled on (direct or
  * winograd; `auto` is resolved at creation). */
 dnnl_alg_kind_t dk_dnnl_conv_alg(const_dnnl_primitive_desc_t pd);

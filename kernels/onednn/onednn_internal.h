@@ -210,6 +210,9 @@ int dk_onednn_all_f32(const dk_graph *g, const dk_node *n);
 
 /* onednn_conv.c */
 DK_ONEDNN_PLANNER(dk_onednn_plan_conv);
+/* onednn_upsample.c */
+DK_ONEDNN_PLANNER(dk_onednn_plan_convtranspose);
+DK_ONEDNN_PLANNER(dk_onednn_plan_resize);        /* Resize, Upsample: nearest, integer factors */
 /* onednn_dense.c */
 DK_ONEDNN_PLANNER(dk_onednn_plan_gemm);
 DK_ONEDNN_PLANNER(dk_onednn_plan_matmul);

@@ -29,6 +29,16 @@ DK_REF_KERNEL(dk_ref_globalmaxpool);
 DK_REF_KERNEL(dk_ref_batchnorm);
 DK_REF_KERNEL(dk_ref_lrn);
 DK_REF_KERNEL(dk_ref_layernorm);  /* outputs 1 and 2 (Mean, InvStdDev) when asked for */
+DK_REF_KERNEL(dk_ref_instancenorm);
+/* ref_convtranspose.c */
+DK_REF_KERNEL(dk_ref_convtranspose);
+/* ref_resize.c: Resize and Upsample */
+DK_REF_KERNEL(dk_ref_resize);
+/* The original coordinate of output index y along axis (of input size in),
+ * and the input index nearest mode picks for it (clamped to the axis): the
+ * oneDNN backend compares its own index map against this one. */
+double dk_resize_source(const dk_resize_params *p, int axis, int64_t y, int64_t in);
+int64_t dk_resize_nearest(const dk_resize_params *p, int axis, int64_t y, int64_t in);
 /* ref_eltwise.c */
 DK_REF_KERNEL(dk_ref_unary);     /* Relu, Clip, LeakyRelu, Elu, Sigmoid, HardSigmoid, HardSwish,
                                     Softplus, Neg, Abs, Floor, Ceil, Reciprocal, Sqrt, Erf,

@@ -5,7 +5,9 @@
  *                                   channels [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta;
  *   LayerNormalization              y = (x - mean) / sqrt(var + epsilon) * Scale + B over
  *                                   the dims from axis on, two passes (mean, then the
- *                                   variance of x - mean). */
+ *                                   variance of x - mean);
+ *   InstanceNormalization           the same over the spatial dims of each (n, c), with the
+ *                                   channel's scale and B. */
 #include <math.h>
 #include <stdlib.h>
 
@@ -170,5 +172,43 @@ dk_status dk_ref_layernorm(const dk_node *n, const dk_tensor *const *in, dk_tens
         if (inv_out) ((float *)inv_out->data)[r] = (float)inv;
     }
     free(sidx);
+    return DK_OK;
+}
+
+/* ---- InstanceNormalization ---------------------------------------------------- */
+
+/* As LayerNormalization over the spatial dims of each (image, channel), two
+ * passes, with the channel's scale and B. */
+dk_status dk_ref_instancenorm(const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out)
+{
+    const dk_tensor *x = in[0], *scale = in[1], *shift = in[2];
+    dk_tensor *y = out[0];
+    if (x->dtype != DK_F32 || y->dtype != DK_F32 || !scale || !shift ||
+        scale->dtype != DK_F32 || shift->dtype != DK_F32)
+        return norm_error(n, DK_ERR_UNSUPPORTED, "only float32 is supported");
+    if (x->ndim < 3 || dk_tensor_numel(y) != dk_tensor_numel(x) ||
+        dk_tensor_numel(scale) != x->dims[1] || dk_tensor_numel(shift) != x->dims[1])
+        return norm_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred shapes");
+    const int64_t channels = x->dims[1], planes = x->dims[0] * channels;
+    const int64_t K = dk_shape_numel(x->ndim - 2, x->dims + 2);
+    const float *xd = x->data, *s = scale->data, *b = shift->data;
+    float *yd = y->data;
+    const double eps = n->p.inorm.epsilon;
+    if (K == 0) return DK_OK;
+
+    DK_OMP(parallel for schedule(static))
+    for (int64_t r = 0; r < planes; r++) {
+        const float *xr = xd + r * K;
+        float *yr = yd + r * K;
+        double sum = 0, sq = 0;
+        for (int64_t j = 0; j < K; j++) sum += xr[j];
+        const double mean = sum / (double)K;
+        for (int64_t j = 0; j < K; j++) {
+            double d = xr[j] - mean;
+            sq += d * d;
+        }
+        const double a = s[r % channels] / sqrt(sq / (double)K + eps), sh = b[r % channels];
+        for (int64_t j = 0; j < K; j++) yr[j] = (float)((xr[j] - mean) * a + sh);
+    }
     return DK_OK;
 }

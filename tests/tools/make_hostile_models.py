@@ -172,6 +172,44 @@ def shape_cases():
          want=["'concat_huge' (Concat)", "output 0 ('y')", "out of range"])
 
 
+def upsampling_cases():
+    out_of_range = "is out of range (at most 2^40)"
+
+    def convt(name, want, **attrs):
+        w = numpy_helper.from_array(np.full((1, 1, 2, 2), 0.5, np.float32), "w")
+        node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name=name, **attrs)
+        save(name, [node], [vi("x", X8)], [vi("y", None)], [w], want=want)
+
+    convt("convt_strides_2e62", ["'convt_strides_2e62' (ConvTranspose)", "attribute 'strides'",
+                                 str(2**62), out_of_range], strides=[2**62, 2**62])
+    # each stride within the limit, the output 2^40 * 7 + 2 past it
+    convt("convt_strides_2e40", ["'convt_strides_2e40' (ConvTranspose)", "'strides'",
+                                 "output over 2^40"], strides=[LIMIT, 1])
+    convt("convt_output_shape_max", ["'convt_output_shape_max' (ConvTranspose)",
+                                     "attribute 'output_shape'", str(I64_MAX), out_of_range],
+          output_shape=[I64_MAX, 8])
+    convt("convt_output_padding_max", ["'convt_output_padding_max' (ConvTranspose)",
+                                       "attribute 'output_padding'", out_of_range],
+          strides=[2, 2], output_padding=[I64_MAX, 0])
+    convt("convt_pads_whole", ["'convt_pads_whole' (ConvTranspose)", "attribute 'pads'"],
+          pads=[5, 0, 5, 0])
+    scales = numpy_helper.from_array(np.array([1, 1, 1e30, 1], np.float32), "s")
+    save("resize_scales_huge",
+         [helper.make_node("Resize", ["x", "", "s"], ["y"], name="resize_scales_huge")],
+         [vi("x", X8)], [vi("y", None)], [scales],
+         want=["'resize_scales_huge' (Resize)", "'scales'"])
+    sizes = numpy_helper.from_array(np.array([1, 1, I64_MAX, 8], np.int64), "z")
+    save("resize_sizes_max",
+         [helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize_sizes_max")],
+         [vi("x", X8)], [vi("y", None)], [sizes],
+         want=["'resize_sizes_max' (Resize)", "'sizes'", str(I64_MAX), "out of range"])
+    sizes = numpy_helper.from_array(np.array([1, 1, 2**30, 2**30], np.int64), "z")
+    save("resize_sizes_2e60",
+         [helper.make_node("Resize", ["x", "", "", "z"], ["y"], name="resize_sizes_2e60")],
+         [vi("x", X8)], [vi("y", None)], [sizes],
+         want=["'resize_sizes_2e60' (Resize)", "more than 2^40 elements"])
+
+
 def loader_cases():
     # an initializer whose dims multiply past int64 (each dim within the limit)
     w = TensorProto(name="w", data_type=F32, dims=[2**21, 2**21, 2**21], raw_data=b"\0" * 16)
@@ -196,6 +234,7 @@ def main(out):
     conv_cases()
     pool_cases()
     shape_cases()
+    upsampling_cases()
     loader_cases()
     with open(os.path.join(out, "cases.txt"), "w") as f:
         for name, want in CASES:

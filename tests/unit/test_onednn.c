@@ -747,6 +747,132 @@ static void test_reducemean(void **state)
 }
 
 /* Data movement and integer types run on the reference kernels. */
+/* ---- ConvTranspose ------------------------------------------------------------------------------ */
+
+/* Deconvolution against the reference; an output_shape beyond the natural
+ * size (negative pads for oneDNN) falls back. */
+static void test_convtranspose(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int k;
+        int64_t group, kernel, stride, dil, pb, pe, out_pad, out_extra;
+        int bias, runtime_weights, fallback;
+    } cases[] = {
+        {"2x2/s2 (text detector)", 2, 1, 2, 2, 1, 0, 0, 0, 0, 1, 0, 0},
+        {"3x3/s2 p1 output_padding", 2, 1, 3, 2, 1, 1, 1, 1, 0, 1, 0, 0},
+        {"grouped 4x4/s2 p1", 2, 2, 4, 2, 1, 1, 1, 0, 0, 0, 0, 0},
+        {"dilated asymmetric pads", 2, 1, 3, 1, 2, 2, 0, 0, 0, 1, 0, 0},
+        {"1-D", 1, 1, 3, 3, 1, 0, 1, 0, 0, 1, 0, 0},
+        {"3-D", 3, 1, 2, 2, 1, 0, 0, 0, 0, 1, 0, 0},
+        {"run-time weights", 2, 1, 2, 2, 1, 0, 0, 0, 0, 0, 1, 0},
+        {"output_shape beyond natural", 2, 1, 3, 2, 1, 0, 0, 0, 1, 1, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "ConvTranspose", .is_conv = 0, .fallback = cases[i].fallback};
+        const int k = cases[i].k;
+        int64_t g = cases[i].group, C = g * rnd(1, 6), M = g * rnd(1, 6);
+        int64_t xd[5] = {rnd(1, 2), C}, wd[5] = {C, M / g}, v[3], pads[6], os[3], op[3];
+        for (int a = 0; a < k; a++) {
+            xd[2 + a] = rnd(2, k == 3 ? 5 : 9);
+            wd[2 + a] = cases[i].kernel;
+            pads[a] = cases[i].pb;
+            pads[k + a] = cases[i].pe;
+            op[a] = cases[i].out_pad;
+            os[a] = cases[i].stride * (xd[2 + a] - 1) + cases[i].dil * (cases[i].kernel - 1) + 1 +
+                    cases[i].out_extra;
+        }
+        c.g = tu_new_graph(13);
+        int ins[3] = {tu_add_input(c.g, "x", DK_F32, k + 2, xd, -1, 1),
+                      tu_add_value(c.g, "w", cases[i].runtime_weights ? DK_VALUE_INPUT
+                                                                      : DK_VALUE_CONSTANT,
+                                   DK_F32, k + 2, wd, -1, 1),
+                      cases[i].bias ? tu_add_value(c.g, "b", DK_VALUE_CONSTANT, DK_F32, 1, &M, -1, 1)
+                                    : -1};
+        c.node = tu_add_node(c.g, DK_OP_CONVTRANSPOSE, ins, cases[i].bias ? 3 : 2, 1);
+        for (int a = 0; a < k; a++) v[a] = cases[i].stride;
+        tu_attr_ints(c.g, c.node, "strides", k, v);
+        for (int a = 0; a < k; a++) v[a] = cases[i].dil;
+        tu_attr_ints(c.g, c.node, "dilations", k, v);
+        if (g > 1) tu_attr_int(c.g, c.node, "group", g);
+        if (cases[i].out_extra) tu_attr_ints(c.g, c.node, "output_shape", k, os);
+        else tu_attr_ints(c.g, c.node, "pads", 2 * k, pads);
+        if (cases[i].out_pad) tu_attr_ints(c.g, c.node, "output_padding", k, op);
+        char shape[64];
+        printf("  ConvTranspose %-28s x %s, %lld filters\n", cases[i].name,
+               dk_shape_str(k + 2, xd, shape, sizeof shape), (long long)M);
+        check_case(&c);
+    }
+}
+
+/* ---- Resize and Upsample ------------------------------------------------------------------------- */
+
+/* Nearest by integer factors whose reference indices are floor(y / f) runs
+ * on oneDNN's resampling and must match the reference bit for bit (the row
+ * is exact); every other mode, rounding or factor falls back. */
+static void test_resize(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *desc, *mode, *coord, *round;
+        int rank;
+        float f[3];     /* spatial factors */
+        int sizes;      /* sizes input instead of scales */
+        int upsample;   /* Upsample-9 */
+        int fallback;
+    } cases[] = {
+        {"nearest asymmetric floor x2", "nearest", "asymmetric", "floor", 4, {2, 2}, 0, 0, 0},
+        {"nearest asymmetric floor x4", "nearest", "asymmetric", "floor", 4, {4, 4}, 0, 0, 0},
+        {"nearest asymmetric floor x8,x2", "nearest", "asymmetric", "floor", 4, {8, 2}, 0, 0, 0},
+        {"nearest half_pixel round_prefer_floor x3 (sizes)", "nearest", "half_pixel",
+         "round_prefer_floor", 4, {3, 3}, 1, 0, 0},
+        {"nearest 3-D asymmetric floor x2", "nearest", "asymmetric", "floor", 5, {2, 2, 2}, 0, 0, 0},
+        {"Upsample-9 nearest x2", "nearest", NULL, NULL, 4, {2, 2}, 0, 1, 0},
+        {"nearest asymmetric round_prefer_floor x3", "nearest", "asymmetric",
+         "round_prefer_floor", 4, {3, 3}, 0, 0, 1},
+        {"nearest half_pixel floor x2", "nearest", "half_pixel", "floor", 4, {2, 2}, 0, 0, 1},
+        {"nearest asymmetric floor x1.5", "nearest", "asymmetric", "floor", 4, {1.5f, 2}, 0, 0, 1},
+        {"nearest asymmetric floor x0.5", "nearest", "asymmetric", "floor", 4, {0.5f, 1}, 0, 0, 1},
+        {"linear half_pixel x2", "linear", "half_pixel", NULL, 4, {2, 2}, 0, 0, 1},
+        {"Upsample-9 linear x2", "linear", NULL, NULL, 4, {2, 2}, 0, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = cases[i].desc, .fallback = cases[i].fallback};
+        const int r = cases[i].rank;
+        int64_t xd[5] = {rnd(1, 2), rnd(1, 16)}, four = r, sizes[5];
+        float sc[5] = {1, 1};
+        for (int a = 2; a < r; a++) {
+            xd[a] = rnd(2, r == 5 ? 5 : 12);
+            sc[a] = cases[i].f[a - 2];
+            if (sc[a] < 1) xd[a] = 2 * rnd(2, 6); /* an even size: 0.5 halves it */
+        }
+        for (int a = 0; a < r; a++) sizes[a] = (int64_t)((double)xd[a] * sc[a]);
+        c.g = tu_new_graph(cases[i].upsample ? 9 : 13);
+        int x = tu_add_input(c.g, "x", DK_F32, r, xd, -1, 1);
+        int sv = cases[i].sizes ? -1 : tu_add_value(c.g, "scales", DK_VALUE_CONSTANT, DK_F32, 1, &four, 1, 1);
+        if (sv >= 0) memcpy(c.g->values[sv].t.data, sc, sizeof(float) * (size_t)r);
+        int zv = -1;
+        if (cases[i].sizes) {
+            zv = tu_add_value(c.g, "sizes", DK_VALUE_CONSTANT, DK_I64, 1, &four, 1, 1);
+            memcpy(c.g->values[zv].t.data, sizes, sizeof(int64_t) * (size_t)r);
+        }
+        if (cases[i].upsample) {
+            int ins[2] = {x, sv};
+            c.node = tu_add_node(c.g, DK_OP_UPSAMPLE, ins, 2, 1);
+        } else {
+            int ins[4] = {x, -1, sv, zv};
+            c.node = tu_add_node(c.g, DK_OP_RESIZE, ins, cases[i].sizes ? 4 : 3, 1);
+            tu_attr_string(c.g, c.node, "coordinate_transformation_mode", cases[i].coord);
+            if (cases[i].round) tu_attr_string(c.g, c.node, "nearest_mode", cases[i].round);
+        }
+        tu_attr_string(c.g, c.node, "mode", cases[i].mode);
+        char shape[64];
+        printf("  %-50s x %s\n", cases[i].desc, dk_shape_str(r, xd, shape, sizeof shape));
+        check_case(&c);
+    }
+}
+
 static void test_fallbacks(void **state)
 {
     (void)state;
@@ -1013,6 +1139,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_layernorm),
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_reducemean),
+        cmocka_unit_test(test_convtranspose),
+        cmocka_unit_test(test_resize),
         cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_opt3_layout_choice),
         cmocka_unit_test(test_isa),
