@@ -4,8 +4,8 @@
  * instead of the half second the dynamic loader spends on cuBLAS per exec.
  * A child's stdout goes to /dev/null and its stderr to a file; it is killed
  * (SIGKILL) after LIMIT seconds. Prints "MODEL<TAB>CMD<TAB>OUTCOME" per
- * command: accepted (exit 0, stderr empty), refused (exit 2 and exactly one
- * "deltakern: error: " line on stderr), hang, or crash(...) (a signal, a
+ * command: accepted (exit 0, nothing on stderr but notes), refused (exit 2 and
+ * exactly one "deltakern: error: " line on stderr besides notes), hang, or crash(...) (a signal, a
  * sanitizer's exit code, another code, or other stderr lines), and keeps the
  * stderr of every crash and hang as ERRDIR/MODEL.CMD.err.
  * usage: mutated_runner LIMIT JOBS DIR X.npy ERRDIR < model names (one a line) */
@@ -36,6 +36,9 @@ static const char *dir, *x_npy, *errdir;
 
 static void child(const char *model, const char *cmd, const char *err)
 {
+    /* the model list is the parent's: exit() would seek the shared stdin
+     * back to what this copy of its buffer had not read */
+    close(0);
     int null = open("/dev/null", O_WRONLY), e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (null < 0 || e < 0) _exit(99);
     dup2(null, 1);
@@ -53,9 +56,10 @@ static void report(slot *s, int status)
 {
     char outcome[64] = "crash";
     FILE *f = fopen(s->err, "r");
-    int lines = 0, errors = 0;
+    int lines = 0, errors = 0; /* lines other than notes ("note: ..."), errors among them */
     char line[8192];
     while (f && fgets(line, sizeof line, f)) {
+        if (!strncmp(line, "note: ", 6)) continue;
         lines++;
         errors += !strncmp(line, "deltakern: error: ", 18);
     }
