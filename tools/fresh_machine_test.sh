@@ -19,7 +19,8 @@
 #      (committed state only, as CI's clean clone) into /root/deltakern.
 #   3. tools/setup.sh MODE runs there as root, chrooted, with /proc, /sys,
 #      /dev (with /dev/pts) and a fresh /dev/shm mounted, the host's
-#      resolv.conf, and a login-like environment (env -i). Its output streams.
+#      resolv.conf and locally added certificate authorities (NODE_EXTRA_CA_CERTS
+#      for npm), and a login-like environment (env -i). Its output streams.
 #   4. The directory is removed (also on failure, Ctrl-C or SIGTERM) unless
 #      --keep is given; the last line printed is the summary.
 # mmdebstrap and the chroot each run in a mount namespace of their own
@@ -133,6 +134,15 @@ echo "fresh_machine_test: root built in $root_s s ($(du -sh --one-file-system "$
 git -c safe.directory='*' clone --quiet --no-checkout "$REPO" "$ROOT/root/deltakern"
 git -C "$ROOT/root/deltakern" -c advice.detachedHead=false checkout --quiet --detach "$SHA"
 cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# This machine's network, like resolv.conf: certificate authorities added
+# locally (a TLS-inspecting proxy's) go into the root too, and npm (node)
+# is told of them, or the npm registry is unreachable from the root.
+EXTRA_CA=""
+if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
+    cat /usr/local/share/ca-certificates/*.crt > "$ROOT/usr/local/share/ca-certificates/host-local.crt"
+    EXTRA_CA=/usr/local/share/ca-certificates/host-local.crt
+fi
 echo "fresh_machine_test: cloned $REPO at ${SHA:0:12} into /root/deltakern"
 
 # 3. setup.sh in the root
@@ -143,7 +153,7 @@ rc=0
 # shellcheck disable=SC2016  # expanded by the inner shell
 run_child unshare --mount --pid --fork --kill-child --propagation private -- /bin/bash -c '
     set -e
-    r=$1; mode=$2; term=$3; ci=$4
+    r=$1; mode=$2; term=$3; ci=$4; ca=$5
     mount -t proc -o nosuid,nodev,noexec proc "$r/proc"
     mount -t sysfs -o ro,nosuid,nodev,noexec sys "$r/sys"
     mount --rbind /dev "$r/dev"
@@ -152,8 +162,9 @@ run_child unshare --mount --pid --fork --kill-child --propagation private -- /bi
     env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
          USER=root LOGNAME=root SHELL=/bin/bash TERM="$term")
     [ -z "$ci" ] || env+=(CI="$ci")
+    [ -z "$ca" ] || env+=(NODE_EXTRA_CA_CERTS="$ca")
     chroot "$r" /usr/bin/env -i "${env[@]}" /bin/bash -c "cd /root/deltakern && tools/setup.sh $mode"
-' fresh_machine_chroot "$ROOT" "$MODE" "${TERM:-dumb}" "${CI:-}" || rc=$?
+' fresh_machine_chroot "$ROOT" "$MODE" "${TERM:-dumb}" "${CI:-}" "$EXTRA_CA" || rc=$?
 setup_s=$(( $(date +%s) - t1 ))
 echo "fresh_machine_test: root after the run: $(du -sh --one-file-system "$ROOT" | cut -f1)"
 
