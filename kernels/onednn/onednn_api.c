@@ -290,6 +290,29 @@ dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
     return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
 }
 
+dnnl_status_t dk_dnnl_bnorm_stats_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                     const dk_dnnl_md *data, float epsilon,
+                                     const_dnnl_primitive_attr_t attr)
+{
+    dnnl_batch_normalization_desc_t d;
+    unsigned flags = dnnl_use_scale | dnnl_use_shift; /* no global stats: computed */
+    dnnl_status_t s = dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_training,
+                                                                 &data->d, epsilon, flags);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
+}
+
+dnnl_status_t dk_dnnl_prelu_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, const dk_dnnl_md *weights,
+                               const_dnnl_primitive_attr_t attr)
+{
+    dnnl_prelu_desc_t d;
+    dnnl_status_t s = dnnl_prelu_forward_desc_init(&d, dnnl_forward_inference, &data->d,
+                                                   &weights->d);
+    if (s != dnnl_success) return s;
+    return dnnl_primitive_desc_create(pd, &d, attr, engine, NULL);
+}
+
 dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                const dk_dnnl_md *data, float epsilon, int has_shift,
                                const_dnnl_primitive_attr_t attr)

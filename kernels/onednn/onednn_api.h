@@ -147,6 +147,17 @@ dnnl_status_t dk_dnnl_binary_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
 dnnl_status_t dk_dnnl_bnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
                                const dk_dnnl_md *data, float epsilon,
                                const_dnnl_primitive_attr_t attr);
+/* Batch normalisation computing its own statistics over every dim but the
+ * channel dim (forward training: mean and variance are outputs), with scale
+ * and shift: InstanceNormalization on a batch of one. */
+dnnl_status_t dk_dnnl_bnorm_stats_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                                     const dk_dnnl_md *data, float epsilon,
+                                     const_dnnl_primitive_attr_t attr);
+/* PReLU: dst = src > 0 ? src : weights * src, weights broadcast (each dim
+ * equal to data's or 1). */
+dnnl_status_t dk_dnnl_prelu_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,
+                               const dk_dnnl_md *data, const dk_dnnl_md *weights,
+                               const_dnnl_primitive_attr_t attr);
 /* Layer normalisation over the last dim of data, statistics computed;
  * scale always, shift when has_shift. */
 dnnl_status_t dk_dnnl_lnorm_pd(dnnl_primitive_desc_t *pd, dnnl_engine_t engine,

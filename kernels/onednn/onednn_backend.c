@@ -164,10 +164,6 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
                                 dk_onednn_plan *p);
 
 /* Ops without a planner run on the reference kernels (kernels/fallback.h).
- * InstanceNormalization stays there: oneDNN 2.6 has no instance
- * normalisation; batch normalisation with computed statistics on an
- * [1, N*C, spatial...] view (scale and shift repeated per image) could run it
- * natively, which is not done yet.
  * Log stays there: eltwise log errs by 3.4e-6 absolute near x = 1 (44x the
  * tolerance row's bound, oneDNN 2.6.3 on this CPU). */
 DK_OP_TABLE_VISITED(77, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
@@ -203,6 +199,8 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_SOFTMAX] = dk_onednn_plan_softmax,
     [DK_OP_LRN] = dk_onednn_plan_lrn,
     [DK_OP_LAYERNORM] = dk_onednn_plan_layernorm,
+    [DK_OP_INSTANCENORM] = dk_onednn_plan_instancenorm,
+    [DK_OP_PRELU] = dk_onednn_plan_prelu,
     [DK_OP_REDUCEMEAN] = dk_onednn_plan_reducemean,
 };
 

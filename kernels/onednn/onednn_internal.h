@@ -224,6 +224,8 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_binary);        /* Add, Sub, Mul, Div */
 DK_ONEDNN_PLANNER(dk_onednn_plan_batchnorm);
 DK_ONEDNN_PLANNER(dk_onednn_plan_lrn);
 DK_ONEDNN_PLANNER(dk_onednn_plan_layernorm);
+DK_ONEDNN_PLANNER(dk_onednn_plan_instancenorm); /* batch normalisation, batch of one */
+DK_ONEDNN_PLANNER(dk_onednn_plan_prelu);
 DK_ONEDNN_PLANNER(dk_onednn_plan_softmax);
 DK_ONEDNN_PLANNER(dk_onednn_plan_concat);
 DK_ONEDNN_PLANNER(dk_onednn_plan_reducemean);

@@ -747,6 +747,73 @@ static void test_reducemean(void **state)
 }
 
 /* Data movement and integer types run on the reference kernels. */
+/* InstanceNormalization: batch normalisation computing its statistics on X
+ * seen as [1, N*C, spatial]; a larger batch with run-time scale and B falls
+ * back. */
+static void test_instancenorm(void **state)
+{
+    (void)state;
+    static const struct {
+        int rank;
+        int64_t images;
+        int runtime_params, fallback;
+        int large; /* a 112x112 plane: float accumulation over 12,544 values */
+    } cases[] = {{4, 1, 0, 0, 0}, {3, 1, 0, 0, 0}, {5, 1, 1, 0, 0},
+                 {4, 3, 0, 0, 0}, {4, 2, 1, 1, 0}, {4, 1, 0, 0, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "InstanceNormalization", .fallback = cases[i].fallback};
+        c.g = tu_new_graph(6);
+        const int r = cases[i].rank;
+        int64_t xd[5] = {cases[i].images, rnd(1, 24)};
+        for (int a = 2; a < r; a++) xd[a] = cases[i].large ? 112 : rnd(1, r == 5 ? 5 : 12);
+        const dk_value_kind pk = cases[i].runtime_params ? DK_VALUE_INPUT : DK_VALUE_CONSTANT;
+        /* an offset mean and a spread variance: the statistics matter */
+        int ins[3] = {tu_add_input(c.g, "x", DK_F32, r, xd, -3, 5),
+                      tu_add_value(c.g, "scale", pk, DK_F32, 1, &xd[1], 0.5, 1.5),
+                      tu_add_value(c.g, "B", pk, DK_F32, 1, &xd[1], -1, 1)};
+        c.node = tu_add_node(c.g, DK_OP_INSTANCENORM, ins, 3, 1);
+        tu_attr_float(c.g, c.node, "epsilon", 1e-5f);
+        char shape[64];
+        printf("  InstanceNormalization x %s%s\n", dk_shape_str(r, xd, shape, sizeof shape),
+               cases[i].runtime_params ? ", run-time scale and B" : "");
+        check_case(&c);
+    }
+}
+
+/* PRelu: the slope broadcast onto X as oneDNN's prelu weights (each dim the
+ * input's or 1), constant or run-time. */
+static void test_prelu(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *desc;
+        int srank;
+        int64_t mask; /* bit a: slope dim a (aligned at X's last dim) is X's, else 1 */
+        int runtime;
+    } cases[] = {
+        {"per channel [C,1,1]", 3, 4, 0}, {"one slope [1]", 1, 0, 0},
+        {"full shape", 4, 15, 0},         {"last dim [W]", 1, 1, 0},
+        {"run-time [C,1,1]", 3, 4, 1},    {"[1,C,H,1]", 4, 6, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tcase c = {.name = "PRelu"};
+        c.g = tu_new_graph(9);
+        int64_t xd[4] = {rnd(1, 2), rnd(1, 24), rnd(1, 9), rnd(1, 9)}, sd[4];
+        const int sr = cases[i].srank;
+        for (int a = 0; a < sr; a++) /* slope dim a sits over X's dim 4 - sr + a */
+            sd[a] = (cases[i].mask >> (sr - 1 - a)) & 1 ? xd[4 - sr + a] : 1;
+        int ins[2] = {tu_add_input(c.g, "x", DK_F32, 4, xd, -2, 2),
+                      tu_add_value(c.g, "slope",
+                                   cases[i].runtime ? DK_VALUE_INPUT : DK_VALUE_CONSTANT,
+                                   DK_F32, sr, sd, -0.5, 0.5)};
+        c.node = tu_add_node(c.g, DK_OP_PRELU, ins, 2, 1);
+        char shape[64], sshape[64];
+        printf("  PRelu %-20s x %s, slope %s\n", cases[i].desc,
+               dk_shape_str(4, xd, shape, sizeof shape), dk_shape_str(sr, sd, sshape, sizeof sshape));
+        check_case(&c);
+    }
+}
+
 /* ---- ConvTranspose ------------------------------------------------------------------------------ */
 
 /* Deconvolution against the reference; an output_shape beyond the natural
@@ -1137,6 +1204,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_softmax),
         cmocka_unit_test(test_lrn),
         cmocka_unit_test(test_layernorm),
+        cmocka_unit_test(test_instancenorm),
+        cmocka_unit_test(test_prelu),
         cmocka_unit_test(test_concat),
         cmocka_unit_test(test_reducemean),
         cmocka_unit_test(test_convtranspose),
