@@ -165,7 +165,9 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
 
 /* Ops without a planner run on the reference kernels (kernels/fallback.h).
  * Log stays there: eltwise log errs by 3.4e-6 absolute near x = 1 (44x the
- * tolerance row's bound, oneDNN 2.6.3 on this CPU). */
+ * tolerance row's bound, oneDNN 2.6.3 on this CPU). So does Softplus:
+ * eltwise soft_relu computes log(1 + exp(x)) without log1p, off by ~7e-7 on
+ * outputs near 3e-4 (x near -8), over 1,000x the row's bound. */
 DK_OP_TABLE_VISITED(77, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
@@ -184,6 +186,7 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_ABS] = dk_onednn_plan_eltwise,
     [DK_OP_EXP] = dk_onednn_plan_eltwise,
     [DK_OP_ELU] = dk_onednn_plan_eltwise,
+    [DK_OP_NEG] = dk_onednn_plan_eltwise,
     [DK_OP_POW] = dk_onednn_plan_eltwise,
     [DK_OP_ADD] = dk_onednn_plan_binary,
     [DK_OP_SUB] = dk_onednn_plan_binary,

@@ -256,6 +256,7 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_eltwise)
     case DK_OP_ABS: act[0] = DK_DNNL_ABS; break;
     case DK_OP_EXP: act[0] = DK_DNNL_EXP; break;
     case DK_OP_ELU: act[0] = DK_DNNL_ELU; alpha[0] = a.alpha; break;
+    case DK_OP_NEG: act[0] = DK_DNNL_LINEAR; alpha[0] = -1.0f; break; /* -1 x + 0: exact */
     case DK_OP_POW: {
         const dk_tensor *e = dk_onednn_constant(g, n, 1);
         if (!e || e->dtype != DK_F32 || dk_tensor_numel(e) != 1)

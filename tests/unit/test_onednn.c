@@ -491,7 +491,7 @@ static void test_eltwise(void **state)
         {DK_OP_RELU, 0, 0},    {DK_OP_LEAKYRELU, 0.1f, 0},      {DK_OP_SIGMOID, 0, 0},
         {DK_OP_HARDSWISH, 0, 0}, {DK_OP_HARDSIGMOID, 0.3f, 0.4f}, {DK_OP_SQRT, 0, 0},
         {DK_OP_TANH, 0, 0},    {DK_OP_ABS, 0, 0},              {DK_OP_EXP, 0, 0},
-        {DK_OP_ELU, 0.7f, 0},
+        {DK_OP_ELU, 0.7f, 0},  {DK_OP_NEG, 0, 0},
     };
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         tcase c = {.name = dk_op_name(ops[o].op)};
