@@ -4,8 +4,10 @@
 # unit.test_cudnn needs no GPU: options, algorithm names, error translation
 # and cuDNN's descriptors against deltakern's shapes (tests/cudnn/test_cudnn.c).
 # unit.test_cudnn_plans emulates on the host what the planned device calls do
-# for the ops whose index arithmetic is ours, on the ONNX node test data
-# (tests/cudnn/test_cudnn_plans.c).
+# for the ops whose index arithmetic is ours, on the ONNX node test data, and
+# ConvTranspose's cudnnConvolutionBackwardData from its descriptors
+# (tests/cudnn/test_cudnn_plans.c). The op suite (ops.*) and the conformance
+# runs below check ConvTranspose on the GPU against the reference.
 foreach(name test_cudnn test_cudnn_plans)
   if(DK_HAVE_CUDNN AND DK_HAVE_CMOCKA)
     add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/cudnn/${name}.c)

@@ -1,8 +1,8 @@
 /* The cudnn backend: cuDNN 9 (legacy API) and cuBLAS on one CUDA device.
  * This file holds the backend table: probe, version, describe, options,
  * open/close, plan/execute dispatch, the canonical conversions, sync and the
- * device timer. Planners are in cudnn_conv.c, cudnn_ops.c, cudnn_dense.c and
- * cudnn_move.c; device memory in cudnn_memory.c; error translation in
+ * device timer. Planners are in cudnn_conv.c, cudnn_convt.c (ConvTranspose),
+ * cudnn_ops.c, cudnn_dense.c and cudnn_move.c; device memory in cudnn_memory.c; error translation in
  * cudnn_errors.c.
  *
  * Values stay on the device between nodes; the session calls from_canonical

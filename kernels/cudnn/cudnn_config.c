@@ -12,11 +12,13 @@ const dk_option_spec dk__cudnn_options[] = {
      "WINOGRAD_NONFUSED",
      "heuristic",
      "convolution forward algorithm: cuDNN's heuristics, a timed search at plan time (find), or "
-     "one by name for every convolution (a layer it does not support fails, naming the node)", DK_ROLE_CONV_IMPL},
+     "one by name for every convolution (a layer it does not support fails, naming the node); "
+     "ConvTranspose runs cudnnConvolutionBackwardData, by heuristics or find, never a named forward "
+     "algorithm", DK_ROLE_CONV_IMPL},
     {"math", "fp32|tf32|fp16", "fp32",
      "fp32: FMA kernels only; tf32: tensor cores on float32 (operands rounded to TF32); fp16: "
      "convolution operands converted to float16, Gemm/MatMul with float16 tensor cores, "
-     "float32 accumulation", DK_ROLE_PRECISION},
+     "float32 accumulation (ConvTranspose then runs on the host)", DK_ROLE_PRECISION},
     {"layout", "nchw|nhwc", "nchw", "device layout of 4-D float32 activations and filters", DK_ROLE_LAYOUT},
     {"fuse", "on|off", "off",
      "on: a convolution's bias, its fused residual and Relu (opt=2) run with it as one "

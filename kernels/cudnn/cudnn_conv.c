@@ -22,7 +22,7 @@
 #include "runtime/text.h"
 
 #define ALIGN 256
-#define FIND_WORKSPACE_CAP ((size_t)1 << 30) /* largest workspace an algorithm may ask for */
+#define FIND_WORKSPACE_CAP DK_CUDNN_FIND_WORKSPACE_CAP
 
 static size_t align_up(size_t x) { return (x + ALIGN - 1) / ALIGN * ALIGN; }
 
@@ -30,18 +30,24 @@ static dk_status run_conv(dk_cudnn_ctx *ctx, dk_cudnn_plan *p, const dk_graph *g
 
 enum { POST_ACT_NONE = 0, POST_ACT_CUDNN, POST_ACT_CLIP };
 
+int dk__cudnn_algo_acceptable(const dk_cudnn_ctx *ctx, cudnnStatus_t status, size_t memory,
+                               cudnnDeterminism_t determinism, cudnnMathType_t math)
+{
+    const dk_cudnn_config *cfg = &ctx->cfg;
+    if (status != CUDNN_STATUS_SUCCESS || memory > FIND_WORKSPACE_CAP) return 0;
+    if (cfg->deterministic && determinism != CUDNN_DETERMINISTIC) return 0;
+    /* math=fp32 must not let cuDNN use TF32 tensor cores: CUDNN_DEFAULT_MATH
+     * permits them from compute capability 8.0 (A100) on */
+    if (cfg->math == DK_CUDNN_MATH_FP32 && math != CUDNN_FMA_MATH &&
+        !(math == CUDNN_DEFAULT_MATH && ctx->cc_major < 8))
+        return 0;
+    return 1;
+}
+
 /* Is this algorithm result acceptable under the variant's math and determinism? */
 static int acceptable(const dk_cudnn_ctx *ctx, const cudnnConvolutionFwdAlgoPerf_t *r)
 {
-    const dk_cudnn_config *cfg = &ctx->cfg;
-    if (r->status != CUDNN_STATUS_SUCCESS || r->memory > FIND_WORKSPACE_CAP) return 0;
-    if (cfg->deterministic && r->determinism != CUDNN_DETERMINISTIC) return 0;
-    /* math=fp32 must not let cuDNN use TF32 tensor cores: CUDNN_DEFAULT_MATH
-     * permits them from compute capability 8.0 (A100) on */
-    if (cfg->math == DK_CUDNN_MATH_FP32 && r->mathType != CUDNN_FMA_MATH &&
-        !(r->mathType == CUDNN_DEFAULT_MATH && ctx->cc_major < 8))
-        return 0;
-    return 1;
+    return dk__cudnn_algo_acceptable(ctx, r->status, r->memory, r->determinism, r->mathType);
 }
 
 static void describe_results(const cudnnConvolutionFwdAlgoPerf_t *r, int n, char *buf, size_t size)
@@ -54,7 +60,7 @@ static void describe_results(const cudnnConvolutionFwdAlgoPerf_t *r, int n, char
 
 /* The timed search: algo=find, or opt=3's choose_algorithm where no
  * algorithm is named. */
-static int wants_search(const dk_cudnn_ctx *ctx, const dk_graph *g)
+int dk__cudnn_wants_search(const dk_cudnn_ctx *ctx, const dk_graph *g)
 {
     return ctx->cfg.algo == DK_CUDNN_ALGO_FIND ||
            (ctx->cfg.algo == DK_CUDNN_ALGO_HEURISTIC && (g->hints & DK_HINT_FASTEST_ALGO));
@@ -69,7 +75,7 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
     int count = 0;
     dk_status st;
     const dk_cudnn_config *cfg = &ctx->cfg;
-    if (wants_search(ctx, g)) {
+    if (dk__cudnn_wants_search(ctx, g)) {
         /* the search runs each algorithm on the node's own buffers: give it
          * the largest workspace any of them needs, within the cap */
         size_t most = 0;
@@ -122,10 +128,8 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
     return DK_OK;
 }
 
-/* Weights as the convolution reads them: NHWC-ordered filter when the layout
- * says so, float16 with math=fp16. */
-static dk_status upload_weights(dk_cudnn_ctx *ctx, const dk_cudnn_conv_geom *geo, int nhwc,
-                                const dk_tensor *w, dk_cudnn_plan *p)
+dk_status dk__cudnn_upload_filter(dk_cudnn_ctx *ctx, const dk_cudnn_conv_geom *geo, int nhwc,
+                                  const dk_tensor *w, dk_cudnn_plan *p)
 {
     size_t bytes = dk_tensor_nbytes(w);
     const float *host = w->data;
@@ -313,7 +317,7 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_conv)
         int64_t bd[5] = {1, geo.y[1], 1, 1, 1};
         DK_TRY(dk__cudnn_tensor_desc(p->t[2], CUDNN_DATA_FLOAT, geo.nd, bd, 0));
     }
-    if (w) DK_TRY(upload_weights(ctx, &geo, nhwc, w, p));
+    if (w) DK_TRY(dk__cudnn_upload_filter(ctx, &geo, nhwc, w, p));
     const cudnnTensorDescriptor_t cx = p->half ? p->t[3] : p->t[0], cy = p->half ? p->t[4] : p->t[1];
     /* the search runs on the node's own buffers (float16 ones in the workspace) */
     size_t xh_bytes = p->half ? align_up((size_t)dk_tensor_numel(xt) * 2) : 0;
@@ -321,7 +325,7 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_conv)
     void *xdev = dk__cudnn_dev(ctx, n->inputs[0]), *ydev = dk__cudnn_dev(ctx, n->outputs[0]);
     const void *wdev = p->owned[0] ? p->owned[0] : dk__cudnn_dev(ctx, n->inputs[1]);
     void *half_bufs = NULL;
-    if (p->half && wants_search(ctx, g)) {
+    if (p->half && dk__cudnn_wants_search(ctx, g)) {
         DK_CUDA(cudaMalloc(&half_bufs, xh_bytes + yh_bytes));
         xdev = half_bufs;
         ydev = (unsigned char *)half_bufs + xh_bytes;
@@ -336,7 +340,7 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_conv)
         p->work_bytes += xh_bytes + yh_bytes;
     }
     snprintf(p->info.note, sizeof p->info.note, "cuDNN %s (%s), math=%s%s", dk__cudnn_algo_name((int)p->algo),
-             ctx->cfg.algo >= 0 ? "named" : wants_search(ctx, g) ? "fastest found" : "heuristics",
+             ctx->cfg.algo >= 0 ? "named" : dk__cudnn_wants_search(ctx, g) ? "fastest found" : "heuristics",
              dk__cudnn_math_name(ctx->cfg.math), nhwc ? ", NHWC" : "");
     DK_TRY(plan_post_ops(ctx, n, &geo, p));
     return DK_OK;

@@ -96,6 +96,68 @@ dk_status dk__cudnn_conv_geom(const dk_graph *g, const dk_node *n, dk_cudnn_conv
     return DK_OK;
 }
 
+dk_status dk__cudnn_convt_geom(const dk_graph *g, const dk_node *n, dk_cudnn_conv_geom *geo)
+{
+    const dk_convtranspose_params *cp = &n->p.convt;
+    const dk_tensor *x = dk__cudnn_in(g, n, 0), *w = dk__cudnn_in(g, n, 1), *y = dk__cudnn_out(g, n, 0);
+    memset(geo, 0, sizeof *geo);
+    if (!x || !w || !y || x->ndim != cp->win.nspatial + 2 || w->ndim != x->ndim || y->ndim != x->ndim)
+        return dk__error(DK_ERR_SHAPE, "cudnn: ConvTranspose '%s': inconsistent input and weight ranks", n->name);
+    const int ns = cp->win.nspatial;
+    const int lift = ns == 1; /* 1-D: a 2-D convolution of height 1, as for Conv */
+    const int nss = ns + lift;
+    geo->nd = nss + 2;
+    /* the forward convolution whose data gradient this is: its input is our
+     * output (M channels), its output our input (C channels), its filter the
+     * ONNX weight [C, M/group, k...] as it is (K = C, C = M/group) */
+    for (int i = 0; i < 2; i++) {
+        if (!fits_int(x->dims[i]) || !fits_int(w->dims[i]) || !fits_int(y->dims[i]))
+            return dk__error(DK_ERR_UNSUPPORTED, "cudnn: ConvTranspose '%s': dimensions beyond int", n->name);
+        geo->x[i] = (int)y->dims[i];
+        geo->w[i] = (int)w->dims[i];
+        geo->y[i] = (int)x->dims[i];
+    }
+    for (int k = 0; k < nss; k++) {
+        int s = k - lift; /* deltakern's spatial axis, -1 for the added one */
+        if (s < 0) {
+            geo->x[2] = geo->w[2] = geo->y[2] = 1;
+            geo->pad[0] = 0;
+            geo->stride[0] = geo->dilation[0] = 1;
+            continue;
+        }
+        const int64_t pb = cp->win.pad_begin[s], pe = cp->win.pad_end[s], st = cp->win.stride[s];
+        /* cuDNN pads both ends by pad_begin and accepts the output (its dx) only
+         * when the forward convolution of it gives back our input:
+         * floor((O + 2 pb - span) / stride) + 1 = D, i.e. 0 <= pb - pe < stride
+         * (O = stride (D - 1) + span - pb - pe). The rows past the symmetric
+         * output are then those output_padding (or a larger output_shape) adds
+         * at the end, which only the bias reaches. */
+        if (pb < 0)
+            return dk__error(DK_ERR_UNSUPPORTED,
+                             "cudnn: ConvTranspose '%s': negative padding at the beginning of spatial axis %d "
+                             "(output_shape larger than the natural output) has no cuDNN descriptor",
+                             n->name, s);
+        if (pb - pe < 0 || pb - pe >= st)
+            return dk__error(DK_ERR_UNSUPPORTED,
+                             "cudnn: ConvTranspose '%s': padding %lld before, %lld after (output_padding "
+                             "included) on spatial axis %d, stride %lld: cuDNN pads both ends alike",
+                             n->name, (long long)pb, (long long)pe, s, (long long)st);
+        if (!fits_int(x->dims[2 + s]) || !fits_int(w->dims[2 + s]) || !fits_int(y->dims[2 + s]) || !fits_int(pb) ||
+            !fits_int(st) || !fits_int(cp->win.dilation[s]))
+            return dk__error(DK_ERR_UNSUPPORTED, "cudnn: ConvTranspose '%s': dimensions beyond int", n->name);
+        geo->x[2 + k] = (int)y->dims[2 + s];
+        geo->w[2 + k] = (int)w->dims[2 + s];
+        geo->y[2 + k] = (int)x->dims[2 + s];
+        geo->pad[k] = (int)pb;
+        geo->stride[k] = (int)st;
+        geo->dilation[k] = (int)cp->win.dilation[s];
+    }
+    if (cp->group < 1 || cp->group > INT_MAX)
+        return dk__error(DK_ERR_UNSUPPORTED, "cudnn: ConvTranspose '%s': group %lld", n->name, (long long)cp->group);
+    geo->group = (int)cp->group;
+    return DK_OK;
+}
+
 dk_status dk__cudnn_set_conv(const dk_cudnn_conv_geom *geo, cudnnDataType_t data, cudnnDataType_t compute,
                              int nhwc, cudnnTensorDescriptor_t x, cudnnFilterDescriptor_t w,
                              cudnnConvolutionDescriptor_t c)

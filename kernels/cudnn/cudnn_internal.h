@@ -104,6 +104,14 @@ typedef struct dk_cudnn_conv_geom {
 } dk_cudnn_conv_geom;
 dk_status dk__cudnn_conv_geom(const dk_graph *g, const dk_node *n, dk_cudnn_conv_geom *geo);
 
+/* ConvTranspose as the data gradient (cudnnConvolutionBackwardData) of a
+ * forward convolution, in that convolution's terms: x is the ConvTranspose's
+ * output (dx), y its input (dy), w the ONNX weight [C, M/group, k...] as it
+ * is, pad the pad_begin. DK_ERR_UNSUPPORTED (why in the message) when
+ * cuDNN's symmetric padding cannot give the output: a negative pad_begin, or
+ * pad_begin - pad_end (output_padding folded in) outside [0, stride). */
+dk_status dk__cudnn_convt_geom(const dk_graph *g, const dk_node *n, dk_cudnn_conv_geom *geo);
+
 /* Sets the input, filter and convolution descriptors from geo (output dims
  * are then cuDNN's: see dk__cudnn_conv_out_dims). */
 dk_status dk__cudnn_set_conv(const dk_cudnn_conv_geom *geo, cudnnDataType_t data, cudnnDataType_t compute,
@@ -190,6 +198,7 @@ struct dk_cudnn_plan {
     cudnnOpTensorDescriptor_t op[2];
     cudnnReduceTensorDescriptor_t reduce;
     cudnnConvolutionFwdAlgo_t algo;
+    cudnnConvolutionBwdDataAlgo_t bwd_algo; /* ConvTranspose's backward-data algorithm */
     size_t work_bytes;                     /* of the shared workspace */
     void *owned[DK_CUDNN_MAX_OWNED];       /* device buffers of this plan (weights, constants) */
     int fused_act;                         /* conv: bias (+ residual, Relu) in one
@@ -230,6 +239,27 @@ int dk__cudnn_all_f32(const dk_graph *g, const dk_node *n);
 
 /* cudnn_conv.c */
 DK_CUDNN_PLANNER(dk__cudnn_plan_conv);
+#define DK_CUDNN_FIND_WORKSPACE_CAP ((size_t)1 << 30) /* largest workspace an algorithm may ask for */
+/* Is an algorithm cuDNN offers (its status, workspace, determinism and math
+ * type) acceptable under the variant's math (math=fp32: no TF32 tensor cores)
+ * and determinism? Shared by the forward and backward-data choices. */
+int dk__cudnn_algo_acceptable(const dk_cudnn_ctx *ctx, cudnnStatus_t status, size_t memory,
+                               cudnnDeterminism_t determinism, cudnnMathType_t math);
+/* The timed search: algo=find, or opt=3's choose_algorithm where no algorithm is named. */
+int dk__cudnn_wants_search(const dk_cudnn_ctx *ctx, const dk_graph *g);
+/* Uploads constant weights w into p->owned[0] as the convolution reads them:
+ * NHWC-ordered filter when nhwc, float16 when p->half (geo->w: the filter dims). */
+dk_status dk__cudnn_upload_filter(dk_cudnn_ctx *ctx, const dk_cudnn_conv_geom *geo, int nhwc, const dk_tensor *w,
+                                  dk_cudnn_plan *p);
+/* cudnn_convt.c: ConvTranspose as cudnnConvolutionBackwardData (+ cudnnAddTensor
+ * for the bias). The host-side half, used by the planner and by the unit
+ * tests without a GPU: checks what the cuDNN path covers and sets p's
+ * descriptors (t[0] the input as dy, t[1] the output as dx, t[2] the bias,
+ * filter, conv) and *geo. DK_ERR_UNSUPPORTED, saying why, for what runs on
+ * the host. */
+dk_status dk__cudnn_convt_descs(const dk_cudnn_config *cfg, const dk_graph *g, const dk_node *n, dk_cudnn_plan *p,
+                                dk_cudnn_conv_geom *geo);
+DK_CUDNN_PLANNER(dk__cudnn_plan_convtranspose);
 /* cudnn_dense.c (cuBLAS) */
 DK_CUDNN_PLANNER(dk__cudnn_plan_gemm);
 DK_CUDNN_PLANNER(dk__cudnn_plan_matmul);

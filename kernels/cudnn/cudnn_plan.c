@@ -71,10 +71,11 @@ void dk__cudnn_plan_free(dk_cudnn_plan *p)
 typedef dk_status (*planner_fn)(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node *n, dk_cudnn_plan *p);
 
 /* Ops without a planner run on the host's reference kernels (kernels/fallback.h);
- * ConvTranspose, Resize, Upsample and InstanceNormalization among them. */
+ * Resize, Upsample and InstanceNormalization among them. */
 DK_OP_TABLE_VISITED(77, "cuDNN's planners (kernels/cudnn/cudnn_plan.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk__cudnn_plan_conv,
+    [DK_OP_CONVTRANSPOSE] = dk__cudnn_plan_convtranspose,
     [DK_OP_BATCHNORM] = dk__cudnn_plan_batchnorm,
     [DK_OP_RELU] = dk__cudnn_plan_activation,
     [DK_OP_CLIP] = dk__cudnn_plan_activation,
@@ -104,13 +105,14 @@ static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_REDUCEMEAN] = dk__cudnn_plan_reducemean,
 };
 
-/* Constant inputs a planner copies into its own layout (conv weights, Gemm's
- * broadcast C): no device copy of the value itself. */
+/* Constant inputs a planner copies into its own layout (Conv and
+ * ConvTranspose weights, Gemm's broadcast C): no device copy of the value
+ * itself. */
 static int own_copy(const dk_graph *g, const dk_node *n, int i)
 {
     const dk_value *v = &g->values[n->inputs[i]];
     if (v->kind != DK_VALUE_CONSTANT || !v->t.data) return 0;
-    return (n->op == DK_OP_CONV && i == 1) || (n->op == DK_OP_GEMM && i == 2);
+    return ((n->op == DK_OP_CONV || n->op == DK_OP_CONVTRANSPOSE) && i == 1) || (n->op == DK_OP_GEMM && i == 2);
 }
 
 dk_status dk__cudnn_plan_choose(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node *n, dk_cudnn_plan *p)
