@@ -22,6 +22,12 @@
 
 static void library_versions(char *buf, size_t n)
 {
+    char reason[512];
+    if (dk__cuda_load(reason, sizeof reason) != DK_OK) {
+        if (snprintf(buf, n, "libraries not loaded: %s", reason) >= (int)n && n > 4)
+            memcpy(buf + n - 4, "...", 4); /* cut: the probe's reason has it whole */
+        return;
+    }
     size_t v = cudnnGetVersion();
     int rt = 0, major = 0, minor = 0, patch = 0;
     /* host-only queries; a failure leaves 0 in the line rather than no line */
@@ -45,6 +51,7 @@ static const char *cudnn_version(void)
 static dk_status cudnn_probe(char *reason, size_t n)
 {
     int count = 0;
+    if (dk__cuda_load(reason, n) != DK_OK) return DK_ERR_UNAVAILABLE;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
         snprintf(reason, n, "no CUDA device: %s: %s", cudaGetErrorName(e), cudaGetErrorString(e));
@@ -93,6 +100,9 @@ static void cudnn_close(void *vctx)
 static dk_status open_device(dk_cudnn_ctx *ctx)
 {
     int count = 0;
+    char reason[512];
+    if (dk__cuda_load(reason, sizeof reason) != DK_OK)
+        return dk__error(DK_ERR_UNAVAILABLE, "cudnn: %s", reason);
     DK_CUDA(cudaGetDeviceCount(&count));
     if (ctx->cfg.device >= count)
         return dk__error(DK_ERR_INVALID, "cudnn: option device=%d: this machine has %d CUDA device%s (0..%d)",

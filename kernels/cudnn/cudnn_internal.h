@@ -23,6 +23,7 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include "kernels/cudnn/cudnn_symbols.h" /* after the CUDA headers: calls through dlsym'd pointers */
 #include "kernels/cudnn/cudnn_plan_info.h"
 #include "kernels/backend_iface.h"
 #include "runtime/error.h"

@@ -551,6 +551,12 @@ static void test_asymmetric_conv_declined(void **state)
 
 int main(void)
 {
+    /* the backend calls cuDNN through pointers loaded on first use */
+    char reason[512];
+    if (dk__cuda_load(reason, sizeof reason) != DK_OK) {
+        printf("SKIP: the CUDA libraries do not load: %s\n", reason);
+        return 77;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_parse),   cmocka_unit_test(test_options_bad),
         cmocka_unit_test(test_algo_names),      cmocka_unit_test(test_cuda_errors),

@@ -868,6 +868,12 @@ static void test_convtranspose_model_shapes(void **state)
 
 int main(void)
 {
+    /* the backend calls cuDNN through pointers loaded on first use */
+    char reason[512];
+    if (dk__cuda_load(reason, sizeof reason) != DK_OK) {
+        printf("SKIP: the CUDA libraries do not load: %s\n", reason);
+        return 77;
+    }
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_emulated_onnx_cases),
                                        cmocka_unit_test(test_emulated_model_shapes),
                                        cmocka_unit_test(test_convtranspose_onnx_cases),
