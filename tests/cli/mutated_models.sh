@@ -8,8 +8,8 @@
 # RUNNER is tests/cli/mutated_runner.c: the CLI's main() in a forked child
 # per command, killed after LIMIT seconds (a hang).
 # STRIDE > 1 runs every STRIDE-th model of each class (the unmutated ones
-# always): ctest runs a quarter of the corpus to keep CI short; run it with
-# STRIDE 1 for the whole corpus (DK_MUTATION_STRIDE, when set, overrides it).
+# always), for a quick look; ctest runs the whole corpus (STRIDE 1).
+# DK_MUTATION_STRIDE, when set, overrides it.
 # usage: mutated_models.sh RUNNER WORKDIR SOURCE_DIR [SEED] [STRIDE]
 set -u
 RUNNER=$1; WORK=$2; SRC=$3; SEED=${4:-${DK_MUTATION_SEED:-1}}; STRIDE=${DK_MUTATION_STRIDE:-${5:-1}}
