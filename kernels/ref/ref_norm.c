@@ -110,6 +110,20 @@ dk_status dk_ref_lrn(const dk_node *n, const dk_tensor *const *in, dk_tensor *co
 
 /* ---- LayerNormalization ----------------------------------------------------- */
 
+/* Mean and 1 / sqrt(biased variance + eps) of K values, two passes in
+ * double: LayerNormalization's rows, InstanceNormalization's planes. */
+static void row_stats(const float *x, int64_t K, double eps, double *mean, double *inv)
+{
+    double sum = 0, sq = 0;
+    for (int64_t j = 0; j < K; j++) sum += x[j];
+    *mean = sum / (double)K;
+    for (int64_t j = 0; j < K; j++) {
+        double d = x[j] - *mean;
+        sq += d * d;
+    }
+    *inv = 1.0 / sqrt(sq / (double)K + eps);
+}
+
 /* For each of the K positions of the normalised block (shape dims[0..nd)),
  * the element of Scale or B (aligned to the right, dims of 1 repeat). */
 static void affine_index(const dk_tensor *t, int nd, const int64_t *dims, int64_t K, int64_t *idx)
@@ -158,14 +172,8 @@ dk_status dk_ref_layernorm(const dk_node *n, const dk_tensor *const *in, dk_tens
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = xd + r * K;
         float *yr = yd + r * K;
-        double sum = 0, sq = 0;
-        for (int64_t j = 0; j < K; j++) sum += xr[j];
-        const double mean = sum / (double)K;
-        for (int64_t j = 0; j < K; j++) {
-            double d = xr[j] - mean;
-            sq += d * d;
-        }
-        const double inv = 1.0 / sqrt(sq / (double)K + eps);
+        double mean, inv;
+        row_stats(xr, K, eps, &mean, &inv);
         for (int64_t j = 0; j < K; j++)
             yr[j] = (float)((xr[j] - mean) * inv * s[sidx[j]] + (b ? b[bidx[j]] : 0.0));
         if (mean_out) ((float *)mean_out->data)[r] = (float)mean;
@@ -200,14 +208,9 @@ dk_status dk_ref_instancenorm(const dk_node *n, const dk_tensor *const *in, dk_t
     for (int64_t r = 0; r < planes; r++) {
         const float *xr = xd + r * K;
         float *yr = yd + r * K;
-        double sum = 0, sq = 0;
-        for (int64_t j = 0; j < K; j++) sum += xr[j];
-        const double mean = sum / (double)K;
-        for (int64_t j = 0; j < K; j++) {
-            double d = xr[j] - mean;
-            sq += d * d;
-        }
-        const double a = s[r % channels] / sqrt(sq / (double)K + eps), sh = b[r % channels];
+        double mean, inv;
+        row_stats(xr, K, eps, &mean, &inv);
+        const double a = s[r % channels] * inv, sh = b[r % channels];
         for (int64_t j = 0; j < K; j++) yr[j] = (float)((xr[j] - mean) * a + sh);
     }
     return DK_OK;
