@@ -21,11 +21,21 @@ check() { # NAME CONDITION...
     if "$@" > /dev/null; then echo "ok   $name"; else echo "FAIL $name"; fail=$((fail + 1)); fi
 }
 
-# a second run on a directory in use: stopped while it holds the lock
-"$DK" diff "$M" "${ARGS[@]}" -o "$WORK/busy" > /dev/null &
-pid=$!
-for _ in $(seq 1 600); do [ "$(cat "$WORK/busy/.lock" 2>/dev/null)" = "$pid" ] && break; sleep 0.05; done
-kill -STOP $pid
+# a second run on a directory in use: stopped while it holds the lock. The
+# lock file outlives its run, so the run must still be there when stopped: it
+# gets 100 inputs (each record synced), and is started again, up to three
+# times, should it finish before the stop lands (a zombie, not stopped)
+$PY "$SRC/tests/tools/make_tiny_cnn.py" "$WORK/tiny_busy.onnx" 7 "$WORK/many" 100 || exit 1
+for attempt in 1 2 3; do
+    rm -rf "$WORK/busy"
+    "$DK" diff "$M" -i "$WORK/many" -v openblas -q --no-counterfactual -o "$WORK/busy" > /dev/null &
+    pid=$!
+    for _ in $(seq 1 600); do [ "$(cat "$WORK/busy/.lock" 2>/dev/null)" = "$pid" ] && break; sleep 0.05; done
+    kill -STOP $pid 2> /dev/null
+    case "$(ps -o stat= -p $pid 2> /dev/null)" in T*) break ;; esac
+    echo "note: attempt $attempt: the first run ended before it was stopped"
+    kill -CONT $pid 2> /dev/null; wait $pid
+done
 expect_error "second run on the same OUTDIR" "$WORK/busy is in use by pid $pid" "$DK" diff "$M" "${ARGS[@]}" -o "$WORK/busy" --force
 expect_error "second run saving into the first one's OUTDIR" "$WORK/busy is in use by pid $pid" "$DK" diff "$M" "${ARGS[@]}" -o "$WORK/other" --save "$WORK/busy"
 kill -CONT $pid
