@@ -22,11 +22,19 @@ int dk_cmd_compare(int argc, char **argv);
 int dk_cmd_selftest(int argc, char **argv);
 int dk_cmd_sweep(int argc, char **argv);
 int dk_cmd_roofline(int argc, char **argv);
+int dk_cmd_report(int argc, char **argv);
 
 /* Prints "deltakern: error: <message>" on one line to stderr (cli_options.c). */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports the library's last error and returns the matching exit code. */
 int dk_cli_fail(dk_status s);
+/* The command line as one shell-quoted string, "deltakern " first; argv[0]
+ * is the subcommand (malloc'ed; NULL when out of memory; cli_report.c). */
+char *dk_cli_command_line(int argc, char **argv);
+/* --report FILE of diff and bench: refused before the run when it exists
+ * without --force; written from the result after it. */
+int dk_cli_report_check(const char *cmd, const char *path, int force);
+int dk_cli_report_after(const char *result, const char *path, int argc, char **argv);
 /* Error for a bad or unknown option after getopt (exit code 2; cli_options.c). */
 int dk_cli_bad_option(const char *cmd, int argc, char **argv);
 

@@ -19,7 +19,7 @@
 typedef struct bench_cli {
     const char *patterns[MAX_PATTERNS];
     int n_patterns;
-    const char *out, *trace;
+    const char *out, *trace, *report;
     int force;
     dk_bench_options o;
     dk_cli_shapes shapes;
@@ -68,6 +68,8 @@ static int parse(int argc, char **argv, bench_cli *c)
         {"measure-roofline", 0, DK_CLI_FLAG, &o->measure_roofline,
          .help = "measure peak FLOP/s and bandwidth if none are cached"},
         {"overhead", 0, DK_CLI_FLAG, &o->overhead, .help = "also time uninstrumented whole runs (interleaved)"},
+        {"report", 0, DK_CLI_STRING, &c->report, "FILE",
+         .help = "also write the result as one HTML page (deltakern report)"},
         {"force", 0, DK_CLI_FLAG, &c->force, .help = "overwrite existing output files"},
         DK_CLI_INPUT_SHAPE(&c->shapes),
         {0}};
@@ -115,7 +117,8 @@ int dk_cmd_bench(int argc, char **argv)
     memset(&c, 0, sizeof c);
     int rc = parse(argc, argv, &c);
     if (rc >= 0) return rc;
-    if ((rc = check_output(c.out, c.force)) != DK_EXIT_OK || (rc = check_output(c.trace, c.force)) != DK_EXIT_OK)
+    if ((rc = check_output(c.out, c.force)) != DK_EXIT_OK || (rc = check_output(c.trace, c.force)) != DK_EXIT_OK ||
+        (rc = dk_cli_report_check("bench", c.report, c.force)) != DK_EXIT_OK)
         return rc;
     if (c.trace && !strcmp(c.trace, c.out)) {
         dk_cli_error("bench: --trace and -o name the same file %s", c.out);
@@ -147,5 +150,6 @@ int dk_cmd_bench(int argc, char **argv)
     if (st == DK_OK && c.trace && (st = dk_bench_write_trace(b, c.trace, c.force)) == DK_OK)
         printf("wrote %s (open in https://ui.perfetto.dev)\n", c.trace);
     dk_bench_destroy(b);
-    return st == DK_OK ? DK_EXIT_OK : dk_cli_fail(st);
+    if (st != DK_OK) return dk_cli_fail(st);
+    return c.report ? dk_cli_report_after(c.out, c.report, argc, argv) : DK_EXIT_OK;
 }

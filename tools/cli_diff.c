@@ -20,7 +20,7 @@
 #define EXIT_INTERRUPTED 130
 
 typedef struct diff_opts {
-    const char *model, *out, *save, *against, *baseline, *matrix, *labels;
+    const char *model, *out, *save, *against, *baseline, *matrix, *labels, *report;
     const char *patterns[MAX_PATTERNS];
     int n_patterns;
     char **inputs;
@@ -81,6 +81,8 @@ static int parse(int argc, char **argv, diff_opts *o)
          .help = "skip the mixed runs that localise label flips"},
         {"max-runs", 0, DK_CLI_INT, &o->cfg.max_mixed_runs, "N", .min = 2, .max = 100000,
          .help = "mixed runs per flip at most (default 64)"},
+        {"report", 0, DK_CLI_STRING, &o->report, "FILE",
+         .help = "also write the result as one HTML page (deltakern report)"},
         {"quiet", 'q', DK_CLI_FLAG, &o->quiet, .help = "no progress line"},
         DK_CLI_INPUT_SHAPE(&o->shapes),
         {0}};
@@ -111,7 +113,7 @@ static int parse(int argc, char **argv, diff_opts *o)
         dk_cli_error("diff: --against DIR is the baseline; --baseline cannot be given with it");
         return DK_EXIT_USAGE;
     }
-    return -1;
+    return dk_cli_report_check("diff", o->report, o->force) == DK_EXIT_OK ? -1 : DK_EXIT_USAGE;
 }
 
 static int collect_variants(diff_opts *o)
@@ -135,11 +137,12 @@ static int collect_variants(diff_opts *o)
     return DK_EXIT_OK;
 }
 
-static int run_diff(diff_opts *o)
+static int run_diff(diff_opts *o, int argc, char **argv)
 {
+    char *command = dk_cli_command_line(argc, argv);
     dk_diff_run_options ro = {.cfg = o->cfg, .out = o->out, .inputs = (const char *const *)o->inputs,
                               .n_inputs = o->n_inputs, .labels = o->labels, .force = o->force, .resume = o->resume,
-                              .progress = !o->quiet, .stop = &interrupted};
+                              .progress = !o->quiet, .stop = &interrupted, .command = command};
     ro.cfg.model = o->model;
     ro.cfg.against = o->against;
     ro.cfg.save = o->save;
@@ -148,6 +151,7 @@ static int run_diff(diff_opts *o)
     signal(SIGINT, on_sigint);
     dk_status st = dk_diff_run(&ro, &r);
     signal(SIGINT, SIG_DFL);
+    free(command);
     if (st != DK_OK) return dk_cli_fail(st);
     if (r.table) fputs(r.table, stdout);
     free(r.table);
@@ -156,7 +160,7 @@ static int run_diff(diff_opts *o)
                 r.images, r.total, o->out);
         return EXIT_INTERRUPTED;
     }
-    return DK_EXIT_OK;
+    return o->report ? dk_cli_report_after(o->out, o->report, argc, argv) : DK_EXIT_OK;
 }
 
 int dk_cmd_diff(int argc, char **argv)
@@ -166,7 +170,7 @@ int dk_cmd_diff(int argc, char **argv)
     interrupted = 0;
     int rc = parse(argc, argv, &o);
     if (rc < 0) rc = collect_variants(&o);
-    if (rc == DK_EXIT_OK && o.model) rc = run_diff(&o);
+    if (rc == DK_EXIT_OK && o.model) rc = run_diff(&o, argc, argv);
     dk_input_list_free(o.inputs, o.n_inputs);
     return rc;
 }

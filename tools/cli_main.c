@@ -14,6 +14,7 @@ static const dk_command commands[] = {
     {"compare", "compare two bench results node by node; exit 1 on a regression", dk_cmd_compare},
     {"selftest", "check every backend against the reference: op suite and ONNX conformance", dk_cmd_selftest},
     {"sweep", "time and check every convolution under every algorithm a backend offers", dk_cmd_sweep},
+    {"report", "write one self-contained HTML page from diff, bench and compare results", dk_cmd_report},
     {"roofline", "measure (once, then cached) the fp32 peak and memory bandwidth", dk_cmd_roofline},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))

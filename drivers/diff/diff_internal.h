@@ -148,4 +148,10 @@ dk_status dk__diff_counterfactual(dk_session *cand, dk_session *base, const dk_t
  * name). Errors name the file and the line. */
 dk_status dk__diff_read_labels(const char *path, const char *const *names, int n, int64_t classes, int *labels);
 
+/* OUTDIR/environment.json (diff_environment.c): the command line, its
+ * directory, the baseline's environment fingerprint and the topology;
+ * written when a run starts, kept when it is resumed. */
+#define DK__DIFF_ENVIRONMENT_FILE "environment.json"
+dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed);
+
 #endif

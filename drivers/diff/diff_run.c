@@ -24,7 +24,8 @@
 #define STATE_LINE_MAX (64u << 20)
 #define SUMMARY_FILE "summary.json"
 
-static const char *const result_files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv"};
+static const char *const result_files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv",
+                                           DK__DIFF_ENVIRONMENT_FILE};
 #define N_RESULT_FILES ((int)(sizeof result_files / sizeof result_files[0]))
 
 /* OUTDIR: holding earlier results only with force (cleared) or resume
@@ -364,6 +365,7 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     int done = 0;
     FILE *state = NULL;
     if (st == DK_OK) st = open_state(o, o->resume && !fresh, header, l.n, sum, &done, &state);
+    if (st == DK_OK) st = dk__diff_write_environment(o, o->resume && !fresh);
     if (st == DK_OK) st = run_inputs(o, d, &l, sum, state, done, &r->ms_per_input);
     if (state) fclose(state);
     if (st == DK_OK) {

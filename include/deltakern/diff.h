@@ -124,6 +124,7 @@ typedef struct dk_diff_run_options {
     int progress;                    /* a progress line on stderr (when it is a terminal) */
     volatile const sig_atomic_t *stop; /* set (e.g. by a SIGINT handler): finish the current
                                         input, write a partial result */
+    const char *command;             /* the command line, recorded in environment.json; NULL: none */
 } dk_diff_run_options;
 
 typedef struct dk_diff_run_result {

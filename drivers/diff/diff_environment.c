@@ -1,0 +1,44 @@
+/* OUTDIR/environment.json: where and how the result was made (the command
+ * line, its directory, the fingerprint of the baseline's environment and
+ * the topology), for deltakern report. Kept apart from summary.json, whose
+ * bytes must not depend on the host. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "deltakern/file.h"
+#include "deltakern/fingerprint.h"
+#include "deltakern/topology.h"
+#include "drivers/diff/diff_internal.h"
+#include "runtime/error.h"
+
+dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->out, DK__DIFF_ENVIRONMENT_FILE);
+    if (resumed && access(path, F_OK) == 0) return DK_OK; /* the run's own, from its start */
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "schema", "deltakern-diff-environment/1");
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    cJSON_AddStringToObject(root, "created", when);
+    if (o->command) cJSON_AddStringToObject(root, "command", o->command);
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof cwd)) cJSON_AddStringToObject(root, "cwd", cwd);
+    cJSON *env = dk_environment_json(&o->cfg.baseline);
+    if (env) cJSON_AddItemToObject(root, "environment", env);
+    cJSON *topo = dk_topology_json();
+    if (topo) cJSON_AddItemToObject(root, "topology", topo);
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    dk_status st = dk_file_write_text(path, text);
+    free(text);
+    return st;
+}
