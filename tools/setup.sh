@@ -84,9 +84,10 @@ if [ "$MODE" = run ]; then
     ./build/deltakern info models/mobilenet_v2.onnx | tail -n 4
     ./build/deltakern run models/mobilenet_v2.onnx $(for f in data/images/*; do case $f in *.png|*.jpg) printf -- '-i %s ' "$f";; esac; done)
     # the main job: the bundled photos on the CPU variants against the reference,
-    # every layer compared and any label difference localised (results/diff/)
+    # every layer compared and any label difference localised (results/diff/, and
+    # the page results/diff.html: open it in a browser)
     ./build/deltakern diff models/mobilenet_v2.onnx -i data/images -v openblas -v onednn \
-        -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/diff --force
+        -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/diff --force --report results/diff.html
     # real data: a CNN trained on 8,000 handwritten digits (seeded, about a minute,
     # reused once trained), then the 2,000 held-out digits on the same variants with
     # their true labels: accuracy per variant beside the label differences, every
@@ -95,7 +96,8 @@ if [ "$MODE" = run ]; then
     # one thread: a 4-MFLOP network gains nothing from a second, and on a busy
     # machine every OpenMP barrier waits for a descheduled thread
     OMP_NUM_THREADS=1 ./build/deltakern diff models/mnist/mnist.onnx -i models/mnist/digits --labels models/mnist/labels.txt \
-        -v openblas -v onednn -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/mnist --force
+        -v openblas -v onednn -v onednn:opt=3 -v onednn:fpmath=bf16 -o results/mnist --force \
+        --report results/mnist.html
     exit 0
 fi
 

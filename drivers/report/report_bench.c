@@ -9,9 +9,6 @@
 
 #include "drivers/report/report_internal.h"
 
-/* On a phone a 1200-unit plot shrunk to the screen has unreadable text: it
- * keeps a legible width and scrolls sideways instead. */
-
 #define BAR_NODES_MAX 200 /* beyond this the bar chart shows the slowest only */
 #define BAR_NODES_TOP 120
 #define COUNTERS_MAX 16

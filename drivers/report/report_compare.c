@@ -8,9 +8,6 @@
 
 #include "drivers/report/report_internal.h"
 
-/* On a phone a 1200-unit plot shrunk to the screen has unreadable text: it
- * keeps a legible width and scrolls sideways instead. */
-
 #define WATERFALL_TOP 25 /* nodes with a bar of their own; the rest share one */
 
 static const cJSON *J(const cJSON *o, const char *k)
