@@ -135,7 +135,7 @@ class Browser:
         if "id" in msg:
             if msg["id"] == want_id:
                 if "error" in msg:
-                    raise ProtocolError("%s" % msg["error"].get("message", msg["error"]))
+                    return True, ProtocolError(msg["error"].get("message", msg["error"]))
                 return True, msg.get("result", {})
             return False, None
         self.events.append((msg.get("sessionId"), msg.get("method"), msg.get("params", {})))
@@ -145,10 +145,17 @@ class Browser:
         want = self.send(method, params, session)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            answer = None
+            # every message of the read is kept: events that came in behind
+            # the answer are as much the page's as those before it
             for msg in self._read_messages(deadline):
                 done, result = self._dispatch(msg, want)
                 if done:
-                    return result
+                    answer = result
+            if isinstance(answer, ProtocolError):
+                raise ProtocolError("%s: %s" % (method, answer))
+            if answer is not None:
+                return answer
         raise ProtocolTimeout("%s got no answer in %d s" % (method, timeout))
 
     def wait_event(self, method, session, since, timeout):

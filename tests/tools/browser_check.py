@@ -106,7 +106,15 @@ class Page:
         try:
             self.b.wait_event("Page.loadEventFired", self.sid, since, self.timeout)
         except ProtocolTimeout:
-            raise ProtocolTimeout("the page did not finish loading within %d s" % self.timeout)
+            seen = [m for sid, m, _ in self.b.events[since:] if sid == self.sid]
+            try:
+                state = self.b.call("Runtime.evaluate", {"expression": "document.readyState",
+                                    "returnByValue": True}, self.sid, timeout=5)["result"].get("value")
+            except (ProtocolTimeout, ProtocolError) as e:
+                state = "unknown (%s)" % e
+            raise ProtocolTimeout("the page did not finish loading within %d s (readyState %s; "
+                                  "events since the navigation: %s)"
+                                  % (self.timeout, state, " ".join(seen[-8:]) or "none"))
         elapsed = time.monotonic() - start
         self.settle()
         return elapsed
@@ -141,6 +149,7 @@ def problems_in(events):
             if not url.startswith(LOCAL_SCHEMES):
                 out.append("request to a non-local URL: %s" % url)
         elif method == "Network.loadingFailed":
+            # a reload cancels what was still loading: no fault of the page
             if not p.get("canceled"):
                 out.append("failed request: %s (%s)" % (urls.get(p["requestId"], "?"), p["errorText"]))
         elif method == "Runtime.exceptionThrown":
@@ -171,7 +180,10 @@ def check_plots(page, pixels, args, fails, notes):
         x1, y1 = min(pixels.shape[1], int(x + w)), min(pixels.shape[0], int(y + h))
         crop = pixels[y0:y1, x0:x1]
         share, colors = drawn_share(crop)
-        if crop.size == 0 or share < MIN_PLOT_SHARE or colors < 2:
+        if y0 >= pixels.shape[0]:
+            fails.append("plot %d (%r at %d,%d): below the screenshot, which stops at %d px"
+                         % (i + 1, args.plot_selector, x, y, pixels.shape[0]))
+        elif crop.size == 0 or share < MIN_PLOT_SHARE or colors < 2:
             fails.append("plot %d (%r at %d,%d %dx%d): %.2f%% drawn pixels in %d colour(s); "
                          "at least %.1f%% in 2 colours expected"
                          % (i + 1, args.plot_selector, x, y, w, h, 100 * share, colors,
