@@ -60,8 +60,7 @@ SORT_JS = r"""
 })
 """
 
-SIZE_JS = """[document.documentElement.scrollWidth, document.documentElement.clientWidth,
-               window.innerWidth]"""
+SIZE_JS = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 BOXES_JS = r"""
 ((sel, n) => Array.from(document.querySelectorAll(sel)).slice(0, n).map(e => {
@@ -127,6 +126,8 @@ class Page:
     def screenshot(self, path):
         size = self.call("Page.getLayoutMetrics")["cssContentSize"]
         w, h = int(size["width"] + 0.999), int(min(size["height"], MAX_SHOT_HEIGHT) + 0.999)
+        # optimizeForSpeed: rows filtered the cheap ways, which png_pixels
+        # decodes with numpy (its byte-by-byte Paeth took 3 s a screenshot)
         shot = self.call("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True, "optimizeForSpeed": True,
             "clip": {"x": 0, "y": 0, "width": w, "height": h, "scale": 1}})
@@ -220,7 +221,7 @@ def check_phone(page, args, fails, notes):
     page.load("Page.reload", {"ignoreCache": True})
     # scrollWidth against the layout viewport (clientWidth): on a phone the
     # visual viewport (innerWidth) may zoom out to fit, hiding the overflow
-    scroll_w, client_w, inner_w = page.eval(SIZE_JS)
+    scroll_w, client_w = page.eval(SIZE_JS)
     if scroll_w > client_w + 1:
         fails.append("phone width %d: the page scrolls sideways (%d px wide in a %d px viewport)"
                      % (args.phone_width, scroll_w, client_w))
