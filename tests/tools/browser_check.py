@@ -323,7 +323,7 @@ def main(argv):
     # the reload, and also when a later step failed
     fails[:0] = problems_in(browser.events)
     network = ("own network namespace (unshare -n), " if netns else "no network namespace "
-               "(unshare -n not permitted), ") + "host-resolver-rules MAP * ~NOTFOUND, proxy 127.0.0.1:9"
+               "(unshare -n unavailable here), ") + "host-resolver-rules MAP * ~NOTFOUND, proxy 127.0.0.1:9"
     if fails:
         for f in fails:
             print("FAIL: %s" % f)
