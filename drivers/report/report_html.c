@@ -110,7 +110,7 @@ static const char css[] =
     ":root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#fff;--hl:#fff8c5}"
     "*{box-sizing:border-box}"
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);"
-    "margin:0 auto;padding:12px 16px 48px;max-width:1240px}"
+    "margin:0 auto;padding:12px 16px 48px;max-width:1240px;overflow-wrap:break-word}"
     "h1{font-size:22px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);"
     "padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}"
     "p.note,.muted{color:var(--muted)}code,.mono{font-family:ui-monospace,'DejaVu Sans Mono',monospace;"
