@@ -95,8 +95,9 @@ static int parse(int argc, char **argv, diff_opts *o)
                  "the labels (top-1, top-5 overlap, Kendall's tau, the baseline's margin);\n"
                  "names the first faulty kernel, the amplifying nodes and, for every label\n"
                  "flip, a minimal set of nodes that reproduces it in mixed runs. Writes\n"
-                 "summary.json, summary.csv, layers.csv and flips.csv into OUTDIR (schema in\n"
-                 "docs/diff.md) and prints the dataset table.",
+                 "summary.json, summary.csv, layers.csv, flips.csv and environment.json into\n"
+                 "OUTDIR (schema in docs/diff.md) and prints the dataset table; --report adds\n"
+                 "the HTML page of deltakern report.",
         .epilog = "Ctrl-C finishes the current input, writes a partial result (complete: false)\n"
                   "and exits with 130; --resume continues it to the same final result."};
     int rc = dk_cli_parse(&spec, argc, argv);

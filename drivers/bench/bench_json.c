@@ -12,6 +12,7 @@
 #include "drivers/bench/bench_internal.h"
 #include "runtime/stats.h"
 #include "runtime/error.h"
+#include "runtime/timer.h"
 #include "deltakern/fingerprint.h"
 
 dk_status dk__bench_hash_file(const char *path, char *out, size_t n)
@@ -257,9 +258,7 @@ static cJSON *result_json(const dk_bench *b)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "deltakern-bench/1");
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    dk__utc_stamp(when, sizeof when);
     cJSON_AddStringToObject(root, "created", when);
     cJSON_AddStringToObject(root, "deltakern_version", DK_VERSION);
     cJSON *model = cJSON_AddObjectToObject(root, "model");

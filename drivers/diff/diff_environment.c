@@ -5,7 +5,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -15,6 +14,7 @@
 #include "deltakern/topology.h"
 #include "drivers/diff/diff_internal.h"
 #include "runtime/error.h"
+#include "runtime/timer.h"
 
 dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed)
 {
@@ -24,9 +24,7 @@ dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed)
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "schema", "deltakern-diff-environment/1");
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    dk__utc_stamp(when, sizeof when);
     cJSON_AddStringToObject(root, "created", when);
     if (o->command) cJSON_AddStringToObject(root, "command", o->command);
     char cwd[PATH_MAX];
