@@ -32,6 +32,48 @@ static dk_status read_json(const char *dir, const char *name, int required, cJSO
     return DK_OK;
 }
 
+/* The input files, from the first line of state.jsonl (NULL when absent). */
+static cJSON *state_inputs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.jsonl", dir);
+    FILE *f;
+    if (dk__open_regular(path, 1, &f) != DK_OK) {
+        dk__error_clear();
+        return NULL;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    cJSON *inputs = NULL;
+    if (getline(&line, &cap, f) > 0) {
+        cJSON *head = cJSON_Parse(line);
+        inputs = cJSON_DetachItemFromObjectCaseSensitive(head, "inputs");
+        cJSON_Delete(head);
+    }
+    free(line);
+    fclose(f);
+    return inputs;
+}
+
+/* The first few input files by name, and how many there are in all. */
+static void input_names(dk_html *h, const char *dir)
+{
+    cJSON *inputs = state_inputs(dir);
+    const cJSON *e;
+    int i = 0, n = cJSON_GetArraySize(inputs);
+    cJSON_ArrayForEach(e, inputs) {
+        if (!cJSON_IsString(e)) continue;
+        if (i == 8) {
+            dk__html_printf(h, ", ... (%d more)", n - i);
+            break;
+        }
+        dk__html_raw(h, i++ ? ", " : " <span class=\"mono\">");
+        dk__html_text(h, e->valuestring);
+    }
+    if (i) dk__html_raw(h, "</span>");
+    cJSON_Delete(inputs);
+}
+
 static void header(dk_html *h, const cJSON *sum, const cJSON *env, const char *dir, const dk_report_ctx *ctx)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(sum, "run");
@@ -55,6 +97,7 @@ static void header(dk_html *h, const cJSON *sum, const cJSON *env, const char *d
         dk__html_raw(h, "<br>");
     }
     dk__html_printf(h, "</td></tr><tr><th>inputs</th><td>%.0f", dk__j_num(sum, "images", 0));
+    input_names(h, dir);
     if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(sum, "complete")))
         dk__html_raw(h, " <span class=\"verdict-bad\">(interrupted: continue with --resume)</span>");
     dk__html_raw(h, "</td></tr><tr><th>result</th><td class=\"mono\">");
