@@ -85,3 +85,16 @@ foreach(kind outdir bundle_trust)
            $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_DIFF_WORK}/${kind})
   set_tests_properties(cli.diff_${kind} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endforeach()
+
+# diff --shard K/N and deltakern merge (tests/cli/diff_shards.sh): 2 and 3
+# shards of the bundled photos merge to the single run's files; other runs,
+# splits and versions, missing and unfinished shards are refused. Four
+# variants, two under the sanitizers.
+if(DK_SANITIZE)
+  set(DK_SHARD_VARIANTS openblas onednn:opt=3)
+else()
+  set(DK_SHARD_VARIANTS openblas onednn onednn:opt=3 onednn:fpmath=bf16)
+endif()
+add_test(NAME cli.diff_shards COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_shards.sh $<TARGET_FILE:deltakern_cli>
+         ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/shards ${DK_SHARD_VARIANTS})
+set_tests_properties(cli.diff_shards PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2)

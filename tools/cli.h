@@ -23,6 +23,7 @@ int dk_cmd_selftest(int argc, char **argv);
 int dk_cmd_sweep(int argc, char **argv);
 int dk_cmd_roofline(int argc, char **argv);
 int dk_cmd_report(int argc, char **argv);
+int dk_cmd_merge(int argc, char **argv);
 
 /* Prints "deltakern: error: <message>" on one line to stderr (cli_options.c). */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

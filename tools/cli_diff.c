@@ -26,6 +26,7 @@ typedef struct diff_opts {
     char **inputs;
     int n_inputs;
     int force, resume, quiet;
+    int shard_index, shard_count;
     dk_diff_config cfg;
     dk_cli_shapes shapes;
 } diff_opts;
@@ -48,6 +49,21 @@ static int parse_input(const dk_cli_opt *opt, const char *path)
         dk_cli_error("diff: %s", dk_last_error());
         return dk_status_is_user_error(st) ? DK_EXIT_USAGE : DK_EXIT_FAILURE;
     }
+    return DK_EXIT_OK;
+}
+
+/* --shard K/N: 0 <= K < N <= 1000000. */
+static int parse_shard(const dk_cli_opt *opt, const char *s)
+{
+    diff_opts *o = opt->dest;
+    char *end;
+    long k = strtol(s, &end, 10), n;
+    if (end == s || *end != '/' || k < 0) return DK_CLI_BAD;
+    const char *ns = end + 1;
+    n = strtol(ns, &end, 10);
+    if (end == ns || *end || n < 1 || n > 1000000 || k >= n) return DK_CLI_BAD;
+    o->shard_index = (int)k;
+    o->shard_count = (int)n;
     return DK_EXIT_OK;
 }
 
@@ -83,6 +99,9 @@ static int parse(int argc, char **argv, diff_opts *o)
          .help = "mixed runs per flip at most (default 64)"},
         {"report", 0, DK_CLI_STRING, &o->report, "FILE",
          .help = "also write the result as one HTML page (deltakern report)"},
+        {"shard", 0, DK_CLI_CUSTOM, o, "K/N", .parse = parse_shard, .expect = "K/N with 0 <= K < N",
+         .help = "only the inputs whose index is K modulo N (K = 0..N-1);\n"
+                 "deltakern merge joins the N shard results into one"},
         {"quiet", 'q', DK_CLI_FLAG, &o->quiet, .help = "no progress line"},
         DK_CLI_INPUT_SHAPE(&o->shapes),
         {0}};
@@ -143,7 +162,8 @@ static int run_diff(diff_opts *o, int argc, char **argv)
     char *command = dk_cli_command_line(argc, argv);
     dk_diff_run_options ro = {.cfg = o->cfg, .out = o->out, .inputs = (const char *const *)o->inputs,
                               .n_inputs = o->n_inputs, .labels = o->labels, .force = o->force, .resume = o->resume,
-                              .progress = !o->quiet, .stop = &interrupted, .command = command};
+                              .progress = !o->quiet, .stop = &interrupted, .command = command,
+                              .shard_index = o->shard_index, .shard_count = o->shard_count};
     ro.cfg.model = o->model;
     ro.cfg.against = o->against;
     ro.cfg.save = o->save;

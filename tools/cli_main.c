@@ -9,6 +9,7 @@ static const dk_command commands[] = {
     {"info", "print the layer table of a model: shapes, parameters, MFLOPs", dk_cmd_info},
     {"run", "run a model on images or tensors and print the top-k labels", dk_cmd_run},
     {"diff", "compare variants node by node on an image set and localise label flips", dk_cmd_diff},
+    {"merge", "merge the shard results of one diff run (diff --shard K/N) into one", dk_cmd_merge},
     {"backends", "list the backends compiled in, their versions and availability", dk_cmd_backends},
     {"bench", "time every node and the whole network per variant, interleaved, into JSON", dk_cmd_bench},
     {"compare", "compare two bench results node by node; exit 1 on a regression", dk_cmd_compare},

@@ -109,6 +109,26 @@ static void inputs_free(input_list *l)
     free(l->labels);
 }
 
+/* --shard K/N: the inputs whose index is K modulo N, in the global order
+ * (labels alike); without sharding a copy of the whole list. */
+static dk_status inputs_shard(const dk_diff_run_options *o, const input_list *all, input_list *sel)
+{
+    int k = o->shard_count > 0 ? o->shard_index : 0, n = o->shard_count > 0 ? o->shard_count : 1;
+    memset(sel, 0, sizeof *sel);
+    if (!(sel->names = calloc((size_t)all->n / (size_t)n + 2, sizeof *sel->names)) ||
+        (all->labels && !(sel->labels = calloc((size_t)all->n / (size_t)n + 2, sizeof *sel->labels))))
+        return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+    for (int i = k; i < all->n; i += n) {
+        if (!(sel->names[sel->n] = strdup(all->names[i]))) return dk__error(DK_ERR_NOMEM, "diff: out of memory");
+        if (all->labels) sel->labels[sel->n] = all->labels[i];
+        sel->n++;
+    }
+    if (sel->n == 0)
+        return dk__error(DK_ERR_INVALID, "diff: --shard %d/%d: no input falls to this shard (%d inputs)", k, n,
+                         all->n);
+    return DK_OK;
+}
+
 /* --labels: every input's class, checked against the inputs before anything
  * is written. A bundle's own inputs are named by their source files. */
 static dk_status read_labels(const dk_diff_run_options *o, dk_diff *d, input_list *l)
@@ -190,6 +210,8 @@ static cJSON *state_header(cJSON *identity, const input_list *l)
 {
     cJSON *h = cJSON_CreateObject();
     cJSON_AddStringToObject(h, "format", STATE_FORMAT);
+    /* shards of different versions must not be merged, nor a run resumed by another */
+    cJSON_AddStringToObject(h, "deltakern", DK_VERSION);
     cJSON_AddItemToObject(h, "run", cJSON_Duplicate(identity, 1));
     cJSON *in = cJSON_AddArrayToObject(h, "inputs");
     for (int i = 0; i < l->n; i++) cJSON_AddItemToArray(in, cJSON_CreateString(l->names[i]));
@@ -359,19 +381,28 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     if (st == DK_OK) st = prepare_out(o, 1, &fresh);
     cJSON *identity = st == DK_OK ? dk_diff_identity(d) : NULL;
     if (identity && o->labels) cJSON_AddStringToObject(identity, "labels", o->labels);
+    if (identity && o->shard_count > 0) {
+        cJSON *shard = cJSON_AddObjectToObject(identity, "shard");
+        cJSON_AddNumberToObject(shard, "index", o->shard_index);
+        cJSON_AddNumberToObject(shard, "count", o->shard_count);
+    }
+    /* the header names every input, a shard's too: merge checks that its
+     * shards cover one run */
     cJSON *header = identity ? state_header(identity, &l) : NULL;
+    input_list sel = {0};
+    if (st == DK_OK) st = inputs_shard(o, &l, &sel);
     dk_diff_summary *sum = NULL;
     if (st == DK_OK) st = dk_diff_summary_create(identity, &sum);
     int done = 0;
     FILE *state = NULL;
-    if (st == DK_OK) st = open_state(o, o->resume && !fresh, header, l.n, sum, &done, &state);
+    if (st == DK_OK) st = open_state(o, o->resume && !fresh, header, sel.n, sum, &done, &state);
     if (st == DK_OK) st = dk__diff_write_environment(o, o->resume && !fresh);
-    if (st == DK_OK) st = run_inputs(o, d, &l, sum, state, done, &r->ms_per_input);
+    if (st == DK_OK) st = run_inputs(o, d, &sel, sum, state, done, &r->ms_per_input);
     if (state) fclose(state);
     if (st == DK_OK) {
         r->images = dk_diff_summary_images(sum);
-        r->total = l.n;
-        r->complete = r->images == l.n;
+        r->total = sel.n;
+        r->complete = r->images == sel.n;
         cJSON *timing = cJSON_CreateObject();
         cJSON_AddNumberToObject(timing, "ms_per_input_this_run", r->ms_per_input);
         st = dk_diff_summary_write(sum, o->out, r->complete, timing);
@@ -381,6 +412,7 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     dk_diff_summary_destroy(sum);
     cJSON_Delete(header);
     cJSON_Delete(identity);
+    inputs_free(&sel);
     inputs_free(&l);
     dk_diff_destroy(d);
     dk__dir_unlock(locks[1]);

@@ -125,6 +125,9 @@ typedef struct dk_diff_run_options {
     volatile const sig_atomic_t *stop; /* set (e.g. by a SIGINT handler): finish the current
                                         input, write a partial result */
     const char *command;             /* the command line, recorded in environment.json; NULL: none */
+    int shard_index, shard_count;    /* shard_count > 0: only the inputs whose index is
+                                        shard_index modulo shard_count (a shard result
+                                        for dk_diff_merge); 0: all */
 } dk_diff_run_options;
 
 typedef struct dk_diff_run_result {
@@ -135,6 +138,32 @@ typedef struct dk_diff_run_result {
 } dk_diff_run_result;
 
 dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r);
+
+/* --- shards ---------------------------------------------------------------------- */
+
+/* Merges the results of `diff --shard K/N` runs (their OUTDIRs) into OUTDIR:
+ * the state file, summary files and layers and flips tables a single run of
+ * all inputs writes, byte for byte but for the timing in summary.json and
+ * environment.json (the merge's command and every shard's environment).
+ * Shards of different runs (model, variants, options, inputs, labels,
+ * deltakern version, split) are refused naming the two; a missing or
+ * unfinished shard is named, unless `partial`: then what is there is merged
+ * and the notes say what is missing. */
+typedef struct dk_diff_merge_options {
+    const char *const *shards;
+    int n_shards;
+    const char *out;
+    int force, partial;
+    const char *command;             /* recorded in environment.json; NULL: none */
+} dk_diff_merge_options;
+
+typedef struct dk_diff_merge_result {
+    int images, total;               /* inputs merged, inputs of the run */
+    int missing_shards, unfinished_shards;
+    char *table;                     /* the dataset table (malloc'ed, caller frees) */
+} dk_diff_merge_result;
+
+dk_status dk_diff_merge(const dk_diff_merge_options *o, dk_diff_merge_result *r);
 
 #ifdef __cplusplus
 }

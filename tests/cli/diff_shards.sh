@@ -1,0 +1,93 @@
+#!/bin/bash
+# diff --shard K/N and deltakern merge: the bundled photos diffed once whole
+# and in 2 and 3 shards; every merge must equal the single run file by file
+# (summary.json but for its timing), whatever the order the shards are
+# given in. Shards of other runs, other splits, other versions, a shard given
+# twice, a missing or unfinished shard and bad --shard values are refused
+# with one line and exit 2; --partial merges what is there and says so; an
+# unfinished shard is finished alone with --resume.
+# usage: diff_shards.sh DELTAKERN SOURCE_DIR MODEL_DIR WORK [VARIANT...]
+set -u
+DK=$1 SRC=$2 MODELS=$3 WORK=$4
+shift 4
+VARIANTS=("$@")
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(openblas onednn onednn:opt=3 onednn:fpmath=bf16)
+MODEL=$MODELS/mobilenet_v2.onnx
+[ -f "$MODEL" ] || { echo "SKIP: $MODEL not exported (run e2e.mobilenet_v2)"; exit 77; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+. "$SRC/tests/cli/expect_error.sh"
+VARGS=()
+for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
+diff_run() { "$DK" diff "$MODEL" -i "$SRC/data/images" "${VARGS[@]}" -q "$@" > /dev/null; }
+check() {  # check NAME COMMAND...
+    n=$((n + 1))
+    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=$((fail + 1)); fi
+}
+same_result() {  # same_result DIR_A DIR_B: every file equal, summary.json but for timing
+    local f
+    for f in state.jsonl summary.csv layers.csv flips.csv; do
+        cmp -s "$1/$f" "$2/$f" || { echo "    $f differs"; return 1; }
+    done
+    /usr/bin/python3 - "$1/summary.json" "$2/summary.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for d in (a, b):
+    d.pop("timing")
+sys.exit(0 if a == b else 1)
+PY
+}
+
+echo "variants: ${VARIANTS[*]}"
+t0=$(date +%s.%N)
+diff_run -o "$WORK/single" || { echo "FAIL: the single run exited $?"; exit 1; }
+t1=$(date +%s.%N)
+for N in 2 3; do
+    for ((K = 0; K < N; K++)); do
+        diff_run -o "$WORK/s${K}of$N" --shard "$K/$N" || { echo "FAIL: shard $K/$N exited $?"; exit 1; }
+    done
+done
+t2=$(date +%s.%N)
+secs() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
+echo "single run $(secs "$t0" "$t1") s; 5 shards (2 + 3) $(secs "$t1" "$t2") s"
+check "a shard's summary says it is one" grep -q '"shard"' "$WORK/s1of2/summary.json"
+"$DK" merge "$WORK/s0of2" "$WORK/s1of2" -o "$WORK/m2" -q > "$WORK/m2.txt"
+check "2 shards merge to the single run" same_result "$WORK/single" "$WORK/m2"
+"$DK" merge "$WORK/s2of3" "$WORK/s0of3" "$WORK/s1of3" -o "$WORK/m3" -q > "$WORK/m3.txt"
+check "3 shards, given out of order, merge to the single run" same_result "$WORK/single" "$WORK/m3"
+check "environment.json lists every shard" /usr/bin/python3 -c "
+import json,sys; e=json.load(open('$WORK/m3/environment.json'))
+sys.exit(0 if sorted(s['index'] for s in e['shards']) == [0, 1, 2] and e['command'].startswith('deltakern merge') else 1)"
+check "the merged result is a diff result (report reads it)" "$DK" report "$WORK/m3" -o "$WORK/m3.html"
+
+# refusals
+diff_run -o "$WORK/other" --shard 1/2 --no-counterfactual
+expect_error "a shard of another run" "shards of different runs" "$DK" merge "$WORK/s0of2" "$WORK/other" -o "$WORK/x"
+expect_error "another split" "not the same split" "$DK" merge "$WORK/s0of2" "$WORK/s1of3" -o "$WORK/x"
+expect_error "a shard twice" "shard 0/2 is given twice" "$DK" merge "$WORK/s0of2" "$WORK/s0of2" -o "$WORK/x"
+expect_error "a missing shard" "shard 1/2 missing" "$DK" merge "$WORK/s0of2" -o "$WORK/x"
+expect_error "a whole run" "is a whole run, not a shard" "$DK" merge "$WORK/single" -o "$WORK/x"
+cp -r "$WORK/s1of2" "$WORK/v1of2"
+sed -i '1s/"deltakern":"[^"]*"/"deltakern":"0.0.0-other"/' "$WORK/v1of2/state.jsonl"
+expect_error "another version" "made by deltakern 0.0.0-other" "$DK" merge "$WORK/s0of2" "$WORK/v1of2" -o "$WORK/x"
+expect_error "OUTDIR holding results" "holds results" "$DK" merge "$WORK/s0of2" "$WORK/s1of2" -o "$WORK/m2"
+check "nothing was written by the refusals" test ! -e "$WORK/x/summary.json"
+for bad in 2/2 -1/2 1/0 x 1/2/3 1 /2; do
+    expect_error "--shard $bad" "--shard" "$DK" diff "$MODEL" -i "$SRC/data/images" -v openblas -o "$WORK/x" \
+        --shard "$bad"
+done
+
+# partial and unfinished shards; resume per shard
+"$DK" merge "$WORK/s0of2" -o "$WORK/p" --partial -q > "$WORK/p.txt"
+check "--partial merges one shard of two and says so" grep -q "merged 3 of 5 inputs" "$WORK/p.txt"
+check "--partial's notes name what is missing" grep -q "partial merge: 3 of 5 inputs" "$WORK/p/summary.json"
+cp -r "$WORK/s0of2" "$WORK/u0of2"
+head -n 2 "$WORK/s0of2/state.jsonl" > "$WORK/u0of2/state.jsonl" && rm "$WORK/u0of2/summary.json"
+expect_error "an unfinished shard" "holds 1 of its 3 inputs" "$DK" merge "$WORK/u0of2" "$WORK/s1of2" -o "$WORK/x"
+diff_run -o "$WORK/u0of2" --shard 0/2 --resume
+"$DK" merge "$WORK/u0of2" "$WORK/s1of2" -o "$WORK/mu" -q > /dev/null
+check "a shard finished alone with --resume merges to the single run" same_result "$WORK/single" "$WORK/mu"
+t3=$(date +%s.%N)
+"$DK" merge "$WORK/s0of3" "$WORK/s1of3" "$WORK/s2of3" -o "$WORK/m3" --force -q > /dev/null
+echo "merge of 3 shards: $(secs "$t3" "$(date +%s.%N)") s"
+echo "diff_shards: $((n - fail)) passed, $fail failed"
+[ "$fail" -eq 0 ]
