@@ -32,6 +32,7 @@ struct dk_session {
     dk_node_hook before, after;
     void *hook_user;
     double last_seconds;
+    int released;          /* dk_session_release: the activations are freed */
 };
 
 /* Does the backend keep values in its own memory (see backend_iface.h)? */
@@ -99,6 +100,36 @@ static dk_status alloc_values(dk_session *s)
     }
     free(used);
     return st;
+}
+
+static void free_values(dk_session *s)
+{
+    for (int v = 0; s->values && v < s->g->n_values; v++)
+        if (!is_constant(s, v)) dk_tensor_reset(&s->values[v]);
+}
+
+void dk_session_release(dk_session *s)
+{
+    if (!s || s->released) return;
+    free_values(s);
+    s->released = 1;
+}
+
+/* After dk_session_release: the activations again, poisoned. */
+static dk_status ensure_values(dk_session *s)
+{
+    if (!s->released) return DK_OK;
+    dk_status st = alloc_values(s);
+    if (st != DK_OK) {
+        free_values(s); /* what was allocated before the failure */
+        return st;
+    }
+    memset(s->host_stale, 0, (size_t)s->g->n_values);
+    s->released = 0;
+    /* what a backend keeps of its own (a device, a blocked layout) is stale
+     * now: poisoned too, so that a value read before it is written shows */
+    st = dk__backend_poison(s->b, s->ctx, s->g);
+    return st == DK_OK ? DK_OK : dk__error_prefix(st, "backend '%s'", s->b->name);
 }
 
 /* Refuses, before anything is allocated, a graph whose values need more
@@ -189,8 +220,7 @@ void dk_session_destroy(dk_session *s)
     if (!s) return;
     for (int k = 0; s->plans && k < s->g->n_nodes; k++)
         dk__backend_plan_destroy(s->b, s->ctx, s->plans[k]);
-    for (int v = 0; s->values && v < s->g->n_values; v++)
-        if (!is_constant(s, v)) dk_tensor_reset(&s->values[v]);
+    free_values(s);
     free(s->values);
     free(s->plans);
     free(s->host_stale);
@@ -268,6 +298,7 @@ static dk_status exec_node(dk_session *s, int k, double *seconds)
 dk_status dk_session_run(dk_session *s, const dk_tensor *inputs, int n_inputs)
 {
     const dk_graph *g = s->g;
+    DK_TRY(ensure_values(s));
     DK_TRY(feed_inputs(s, inputs, n_inputs));
     apply_threads(s);
     s->last_seconds = 0;
@@ -284,6 +315,7 @@ dk_status dk_session_run_node(dk_session *s, int k, double *seconds)
 {
     if (k < 0 || k >= s->g->n_nodes)
         return dk__error(DK_ERR_INVALID, "%s: no node %d (the graph has %d)", s->g->source, k, s->g->n_nodes);
+    DK_TRY(ensure_values(s));
     apply_threads(s);
     double dt = 0;
     DK_TRY(exec_node(s, k, &dt));
@@ -293,6 +325,7 @@ dk_status dk_session_run_node(dk_session *s, int k, double *seconds)
 
 const dk_tensor *dk_session_value(dk_session *s, int v)
 {
+    if (ensure_values(s) != DK_OK) return NULL;
     if (v < 0 || v >= s->g->n_values || !s->values[v].data) {
         dk__error(DK_ERR_INVALID, "%s: value %d is not used by any node", s->g->source, v);
         return NULL;
@@ -304,6 +337,7 @@ const dk_tensor *dk_session_value(dk_session *s, int v)
 dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
 {
     const dk_graph *g = s->g;
+    DK_TRY(ensure_values(s));
     if (v < 0 || v >= g->n_values || !s->values[v].data)
         return dk__error(DK_ERR_INVALID, "%s: value %d is not used by any node", g->source, v);
     dk_tensor *dst = &s->values[v];
@@ -332,6 +366,7 @@ dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t)
 
 dk_status dk_session_poison(dk_session *s)
 {
+    DK_TRY(ensure_values(s)); /* allocated poisoned; the backend's copies are poisoned below */
     for (int v = 0; v < s->g->n_values; v++)
         if (s->values[v].data && !is_constant(s, v)) {
             poison(&s->values[v]);

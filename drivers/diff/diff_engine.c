@@ -221,6 +221,7 @@ static dk_status open_variant(dk_diff *d, int i)
     DK_TRY(get_graph(d, &r->v, &r->g));
     dk_status st = dk_session_create(r->g, &r->v, &r->s);
     if (st != DK_OK) return dk__error_prefix(st, "variant '%s'", r->name);
+    dk_session_release(r->s); /* one variant's activations at a time: allocated when it runs */
     dk_precision p = dk_variant_precision(&r->v);
     r->prec = prec_u(p) >= prec_u(d->base_prec) ? p : d->base_prec;
     const char *bname = d->have_against ? d->against.variant : d->base_name;

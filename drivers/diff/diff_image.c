@@ -592,6 +592,10 @@ dk_status dk_diff_image(dk_diff *d, const char *name, const dk_tensor *input, cJ
         cJSON_AddItemToArray(vars, vj);
         cJSON_AddStringToObject(vj, "variant", d->v[i].name);
         st = diff_variant(d, &d->v[i], name, input, &btop, vj);
+        /* its activations are compared, hashed and copied (logits): freed
+         * until the next input, so that one variant's are held at a time */
+        dk_session_release(d->v[i].s);
+        dk_session_release(d->v[i].mixed_base);
     }
     if (st != DK_OK) {
         cJSON_Delete(rec);

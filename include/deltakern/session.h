@@ -71,6 +71,15 @@ dk_status dk_session_set_value(dk_session *s, int v, const dk_tensor *t);
  * (the determinism check). Values start poisoned when a session is made. */
 dk_status dk_session_poison(dk_session *s);
 
+/* Frees the activations (every value but the constants) until the session
+ * is used again: the next run, run_node, set_value or value allocates them
+ * anew, poisoned (as at creation). For a caller that holds several sessions
+ * and needs one at a time (diff: one variant's activations, not all of
+ * them). Only the host tensors are freed: a backend that keeps values in
+ * its own memory (a device, oneDNN's propagated blocked layouts) keeps that
+ * memory, poisoned when the session is used again. */
+void dk_session_release(dk_session *s);
+
 /* Runs node k alone on the values the session holds now (the observer and
  * hooks are called as in a full run); *seconds (may be NULL) receives its
  * execution time. */
