@@ -2,6 +2,8 @@
 #ifndef DK_DRIVERS_DIFF_DIFF_INTERNAL_H
 #define DK_DRIVERS_DIFF_DIFF_INTERNAL_H
 
+#include <stdio.h>
+
 #include <cjson/cJSON.h>
 
 #include "deltakern/diff.h"
@@ -152,6 +154,12 @@ dk_status dk__diff_read_labels(const char *path, const char *const *names, int n
  * directory, the baseline's environment fingerprint and the topology;
  * written when a run starts, kept when it is resumed. */
 #define DK__DIFF_ENVIRONMENT_FILE "environment.json"
+/* Every file of a result set (diff_run.c): cleared by --force, refused as links. */
+#define DK__DIFF_N_RESULT_FILES 6
+extern const char *const dk__diff_result_files[DK__DIFF_N_RESULT_FILES];
+/* One line of a state file (at most 64 MiB, malloc'ed), NULL at the end or
+ * for a line cut short by a crash (not a record). */
+char *dk__diff_read_line(FILE *f);
 dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed);
 
 #endif

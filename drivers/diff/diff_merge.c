@@ -43,15 +43,6 @@ typedef struct shard {
     double ms_per_input;
 } shard;
 
-/* One whole line (ending in a newline, which is removed), or NULL. */
-static char *next_line(FILE *f, char **buf, size_t *cap)
-{
-    ssize_t n = getline(buf, cap, f);
-    if (n <= 0 || (*buf)[n - 1] != '\n') return NULL; /* a line a killed run cut short */
-    (*buf)[n - 1] = 0;
-    return *buf;
-}
-
 static dk_status open_shard(shard *s, const char *dir)
 {
     memset(s, 0, sizeof *s);
@@ -60,10 +51,9 @@ static dk_status open_shard(shard *s, const char *dir)
     snprintf(path, sizeof path, "%s/state.jsonl", dir);
     dk_status st = dk__open_regular(path, 1, &s->f);
     if (st != DK_OK) return dk__error_prefix(st, "merge: %s is no diff result", dir);
-    char *buf = NULL;
-    size_t cap = 0;
-    char *line = next_line(s->f, &buf, &cap);
+    char *line = dk__diff_read_line(s->f);
     s->header = line ? cJSON_Parse(line) : NULL;
+    free(line);
     cJSON *run = cJSON_GetObjectItemCaseSensitive(s->header, "run");
     cJSON *sh = cJSON_DetachItemFromObjectCaseSensitive(run, "shard");
     if (!s->header || !cJSON_IsObject(run))
@@ -78,8 +68,10 @@ static dk_status open_shard(shard *s, const char *dir)
     }
     cJSON_Delete(sh);
     long start = ftell(s->f);
-    while (st == DK_OK && next_line(s->f, &buf, &cap)) s->records++;
-    free(buf);
+    while (st == DK_OK && (line = dk__diff_read_line(s->f))) {
+        s->records++;
+        free(line);
+    }
     if (st == DK_OK && fseek(s->f, start, SEEK_SET) != 0)
         st = dk__error(DK_ERR_IO, "merge: %s: %s", path, strerror(errno));
     /* its timing, for the merged summary's (the only part that differs) */
@@ -230,25 +222,24 @@ static dk_status write_state(const dk_diff_merge_options *o, shard *s, int n, cJ
     int ok = text && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     free(text);
     dk_status st = ok ? DK_OK : dk__error(DK_ERR_IO, "merge: writing %s", tmp);
-    char *buf = NULL;
-    size_t cap = 0;
     int count = s[0].count;
     for (int i = 0; i < total && st == DK_OK; i++) {
         if (!covered[i]) continue;
         shard *sh = NULL;
         for (int j = 0; j < n; j++)
             if (s[j].index == i % count) sh = &s[j];
-        char *line = next_line(sh->f, &buf, &cap);
+        char *line = dk__diff_read_line(sh->f);
         cJSON *rec = line ? cJSON_Parse(line) : NULL;
         if (!rec) {
+            free(line);
             st = dk__error(DK_ERR_FORMAT, "merge: %s: a record of input %d is not JSON", sh->dir, i);
             break;
         }
         if (fputs(line, f) < 0 || fputc('\n', f) == EOF) st = dk__error(DK_ERR_IO, "merge: writing %s", tmp);
         if (st == DK_OK) st = dk_diff_summary_add(sum, rec);
         cJSON_Delete(rec);
+        free(line);
     }
-    free(buf);
     if (st == DK_OK && (fflush(f) != 0 || fsync(fileno(f)) != 0))
         st = dk__error(DK_ERR_IO, "merge: writing %s: %s", tmp, strerror(errno));
     if (fclose(f) != 0 && st == DK_OK) st = dk__error(DK_ERR_IO, "merge: writing %s: %s", tmp, strerror(errno));
@@ -257,9 +248,8 @@ static dk_status write_state(const dk_diff_merge_options *o, shard *s, int n, cJ
     return st;
 }
 
-static const char *const result_files[] = {"state.jsonl", "summary.json", "summary.csv", "layers.csv", "flips.csv",
-                                           DK__DIFF_ENVIRONMENT_FILE};
-#define N_RESULT_FILES ((int)(sizeof result_files / sizeof result_files[0]))
+#define result_files dk__diff_result_files
+#define N_RESULT_FILES DK__DIFF_N_RESULT_FILES
 
 /* OUTDIR holding results is refused without --force; a shard's own
  * directory is never the output. */

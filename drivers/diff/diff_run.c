@@ -24,9 +24,10 @@
 #define STATE_LINE_MAX (64u << 20)
 #define SUMMARY_FILE "summary.json"
 
-static const char *const result_files[] = {STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv",
-                                           DK__DIFF_ENVIRONMENT_FILE};
-#define N_RESULT_FILES ((int)(sizeof result_files / sizeof result_files[0]))
+const char *const dk__diff_result_files[DK__DIFF_N_RESULT_FILES] = {
+    STATE_FILE, "summary.json", "summary.csv", "layers.csv", "flips.csv", DK__DIFF_ENVIRONMENT_FILE};
+#define result_files dk__diff_result_files
+#define N_RESULT_FILES DK__DIFF_N_RESULT_FILES
 
 /* OUTDIR: holding earlier results only with force (cleared) or resume
  * (kept). act = 0 only checks, before anything is opened; act = 1 acts, with
@@ -219,8 +220,7 @@ static cJSON *state_header(cJSON *identity, const input_list *l)
     return h;
 }
 
-/* One line, NULL at the end or for a line cut short by a crash (not a record). */
-static char *read_line(FILE *f)
+char *dk__diff_read_line(FILE *f)
 {
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
@@ -254,7 +254,7 @@ static dk_status resume_state(const char *path, const cJSON *header, int total, 
     FILE *f;
     dk_status opened = dk__open_regular(path, 1, &f);
     if (opened != DK_OK) return dk__error_prefix(opened, "diff: --resume");
-    char *line = read_line(f);
+    char *line = dk__diff_read_line(f);
     cJSON *h = line ? cJSON_Parse(line) : NULL;
     free(line);
     dk_status st = DK_OK;
@@ -264,7 +264,7 @@ static dk_status resume_state(const char *path, const cJSON *header, int total, 
     cJSON_Delete(h);
     *done = 0;
     *good_end = ftell(f);
-    while (st == DK_OK && (line = read_line(f))) {
+    while (st == DK_OK && (line = dk__diff_read_line(f))) {
         cJSON *rec = cJSON_Parse(line);
         free(line);
         if (!rec || *done >= total) {

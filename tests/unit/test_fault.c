@@ -25,17 +25,6 @@ typedef struct net {
 static net N;
 static dk_graph *G; /* the graph the helpers below run: N.g, or an optimised one */
 
-static int add(dk_graph *g, const char *name, dk_op op, const int *ins, int n_in, const char *out)
-{
-    int k, y;
-    assert_int_equal(dk_graph_add_node(g, name, op, n_in, 1, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    assert_int_equal(dk_graph_add_value(g, out, DK_VALUE_ACTIVATION, &y), DK_OK);
-    g->nodes[k].outputs[0] = y;
-    g->values[y].producer = k;
-    return k;
-}
-
 /* The network with fresh random weights (the same for every call in a run). */
 static dk_graph *build_graph(void)
 {
@@ -46,12 +35,12 @@ static dk_graph *build_graph(void)
     int b1 = tu_add_value(g, "b1", DK_VALUE_CONSTANT, DK_F32, 1, b1d, -0.5, 0.5);
     int w2 = tu_add_value(g, "w2", DK_VALUE_CONSTANT, DK_F32, 4, w2d, -0.5, 0.5);
     int b2 = tu_add_value(g, "b2", DK_VALUE_CONSTANT, DK_F32, 1, b2d, -0.5, 0.5);
-    int k = add(g, "conv1", DK_OP_CONV, (int[]){x, w1, b1}, 3, "c1");
+    int k = tu_add_named_node(g, "conv1", DK_OP_CONV, (int[]){x, w1, b1}, 3, "c1");
     tu_attr_ints(g, k, "pads", 4, (int64_t[]){1, 1, 1, 1});
-    k = add(g, "relu1", DK_OP_RELU, (int[]){g->nodes[k].outputs[0]}, 1, "r1");
-    k = add(g, "conv2", DK_OP_CONV, (int[]){g->nodes[k].outputs[0], w2, b2}, 3, "c2");
-    k = add(g, "pool", DK_OP_GLOBALAVGPOOL, (int[]){g->nodes[k].outputs[0]}, 1, "p");
-    k = add(g, "flat", DK_OP_FLATTEN, (int[]){g->nodes[k].outputs[0]}, 1, "f");
+    k = tu_add_named_node(g, "relu1", DK_OP_RELU, (int[]){g->nodes[k].outputs[0]}, 1, "r1");
+    k = tu_add_named_node(g, "conv2", DK_OP_CONV, (int[]){g->nodes[k].outputs[0], w2, b2}, 3, "c2");
+    k = tu_add_named_node(g, "pool", DK_OP_GLOBALAVGPOOL, (int[]){g->nodes[k].outputs[0]}, 1, "p");
+    k = tu_add_named_node(g, "flat", DK_OP_FLATTEN, (int[]){g->nodes[k].outputs[0]}, 1, "f");
     g->outputs = malloc(sizeof(int));
     assert_non_null(g->outputs);
     g->outputs[g->n_outputs++] = g->nodes[k].outputs[0];

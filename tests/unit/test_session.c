@@ -16,17 +16,6 @@
 static dk_graph *G;
 static dk_tensor X;
 
-static int add(dk_graph *g, const char *name, dk_op op, const int *ins, int n_in, const char *out)
-{
-    int k, y;
-    assert_int_equal(dk_graph_add_node(g, name, op, n_in, 1, &k), DK_OK);
-    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
-    assert_int_equal(dk_graph_add_value(g, out, DK_VALUE_ACTIVATION, &y), DK_OK);
-    g->nodes[k].outputs[0] = y;
-    g->values[y].producer = k;
-    return k;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -36,8 +25,8 @@ static int setup(void **state)
     int x = tu_add_input(G, "x", DK_F32, 4, xd, 1, 0); /* shape only */
     int w = tu_add_value(G, "w", DK_VALUE_CONSTANT, DK_F32, 4, wd, -1, 1);
     int b = tu_add_value(G, "b", DK_VALUE_CONSTANT, DK_F32, 1, bd, -1, 1);
-    int relu = add(G, "relu", DK_OP_RELU, (int[]){x}, 1, "r");
-    int conv = add(G, "conv", DK_OP_CONV, (int[]){G->nodes[relu].outputs[0], w, b}, 3, "y");
+    int relu = tu_add_named_node(G, "relu", DK_OP_RELU, (int[]){x}, 1, "r");
+    int conv = tu_add_named_node(G, "conv", DK_OP_CONV, (int[]){G->nodes[relu].outputs[0], w, b}, 3, "y");
     assert_non_null(G->outputs = malloc(sizeof(int)));
     G->outputs[G->n_outputs++] = G->nodes[conv].outputs[0];
     assert_non_null(G->inputs = malloc(sizeof(int)));

@@ -92,6 +92,17 @@ int tu_add_node(dk_graph *g, dk_op op, const int *ins, int n_in, int n_out)
     return k;
 }
 
+int tu_add_named_node(dk_graph *g, const char *name, dk_op op, const int *ins, int n_in, const char *out)
+{
+    int k, y;
+    assert_int_equal(dk_graph_add_node(g, name, op, n_in, 1, &k), DK_OK);
+    for (int i = 0; i < n_in; i++) g->nodes[k].inputs[i] = ins[i];
+    assert_int_equal(dk_graph_add_value(g, out, DK_VALUE_ACTIVATION, &y), DK_OK);
+    g->nodes[k].outputs[0] = y;
+    g->values[y].producer = k;
+    return k;
+}
+
 dk_attr *tu_add_attr(dk_graph *g, int k, const char *name, dk_attr_type type)
 {
     dk_node *n = &g->nodes[k];

@@ -44,6 +44,9 @@ int tu_add_input(dk_graph *g, const char *name, dk_dtype dt, int ndim, const int
                  double lo, double hi);
 /* Adds node TU_NODE reading ins (-1 = omitted) with n_out graph outputs; returns its index. */
 int tu_add_node(dk_graph *g, dk_op op, const int *ins, int n_in, int n_out);
+/* Adds node `name` reading ins with one output value `out` (not a graph
+ * output); returns its index. */
+int tu_add_named_node(dk_graph *g, const char *name, dk_op op, const int *ins, int n_in, const char *out);
 /* Appends an attribute of the given type, zeroed, to node k. */
 dk_attr *tu_add_attr(dk_graph *g, int k, const char *name, dk_attr_type type);
 /* Appends an INT attribute to node k. */
