@@ -3,6 +3,7 @@
  * InstanceNormalization of style and GAN models (see selftest_cases.c). */
 #include "drivers/selftest/selftest_cases.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,7 +112,9 @@ void dk__gen_resize(dk__op_case *c, int cls)
         break;
     case 3: /* linear, any coordinates, fractional scales */
         mode = "linear", coord = coords[dk_rng_int(R, 0, 3)];
-        sc[2] = (float)dk_rng_uniform(R, 0.4, 3.0), sc[3] = (float)dk_rng_uniform(R, 0.4, 3.0);
+        /* at least one output row and column: floor(in * scale) >= 1 */
+        for (int i = 2; i < 4; i++)
+            sc[i] = (float)dk_rng_uniform(R, fmax(0.4, 1.0 / (double)xd[i] + 0.01), 3.0);
         break;
     case 4: /* linear align_corners, sizes */
         mode = "linear", coord = "align_corners", use_sizes = 1;
