@@ -156,6 +156,14 @@ if(NOT DK_WITH_HWLOC STREQUAL "OFF")
 endif()
 dk_resolve_dep(HWLOC HWLOC_FOUND "hwloc ${HWLOC_VERSION}")
 
+# MPI (libopenmpi-dev, openmpi-bin): `mpirun deltakern diff` runs one shard
+# per rank and rank 0 merges them (tools/cli_diff_mpi.c).
+dk_option_dep(MPI)
+if(NOT DK_WITH_MPI STREQUAL "OFF")
+  find_package(MPI QUIET COMPONENTS C)
+endif()
+dk_resolve_dep(MPI MPI_C_FOUND "MPI ${MPI_C_VERSION}, ${MPIEXEC_EXECUTABLE}")
+
 dk_option_dep(CMOCKA)
 if(NOT DK_WITH_CMOCKA STREQUAL "OFF")
   pkg_check_modules(CMOCKA QUIET IMPORTED_TARGET cmocka)

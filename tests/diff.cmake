@@ -98,3 +98,12 @@ endif()
 add_test(NAME cli.diff_shards COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_shards.sh $<TARGET_FILE:deltakern_cli>
          ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/shards ${DK_SHARD_VARIANTS})
 set_tests_properties(cli.diff_shards PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2)
+
+# mpirun deltakern diff (tests/cli/diff_mpi.sh): 2 and 3 ranks on localhost
+# give the single run's files; a killed rank fails the job and --resume
+# finishes it; refusals. Skips (77) without MPI or its launcher.
+add_test(NAME cli.diff_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_mpi.sh $<TARGET_FILE:deltakern_cli>
+         "${DK_HAVE_MPI}" "${MPIEXEC_EXECUTABLE}" ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/mpi
+         ${DK_SHARD_VARIANTS})
+set_tests_properties(cli.diff_mpi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2
+                     PROCESSORS 2)

@@ -12,6 +12,7 @@
 #include "deltakern/input.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_mpi.h"
 #include "tools/cli_options.h"
 #include "tools/cli_shapes.h"
 
@@ -168,6 +169,13 @@ static int run_diff(diff_opts *o, int argc, char **argv)
     ro.cfg.against = o->against;
     ro.cfg.save = o->save;
     ro.cfg.load = dk_cli_load_options(&o->shapes, o->n_inputs ? o->inputs[0] : NULL);
+    if (dk_cli_mpi_world_size() > 1) { /* mpirun: one shard per rank, merged by rank 0 */
+        signal(SIGINT, on_sigint);
+        int rc = dk_cli_diff_mpi(&ro, o->report, argc, argv);
+        signal(SIGINT, SIG_DFL);
+        free(command);
+        return rc;
+    }
     dk_diff_run_result r;
     signal(SIGINT, on_sigint);
     dk_status st = dk_diff_run(&ro, &r);

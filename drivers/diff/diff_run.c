@@ -339,6 +339,7 @@ static dk_status run_inputs(const dk_diff_run_options *o, dk_diff *d, const inpu
     dk_status st = DK_OK;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", o->out, STATE_FILE);
+    if (o->on_input) o->on_input(o->on_input_ctx, done, l->n);
     for (int i = done; i < l->n && !(o->stop && *o->stop) && st == DK_OK; i++) {
         dk_tensor owned = {0};
         const dk_tensor *t = NULL;
@@ -356,6 +357,7 @@ static dk_status run_inputs(const dk_diff_run_options *o, dk_diff *d, const inpu
         busy += dk__now() - t1;
         this_run++;
         if (tty) progress(i + 1, l->n, this_run, dk__now() - t0);
+        if (o->on_input) o->on_input(o->on_input_ctx, i + 1, l->n);
     }
     if (tty && this_run) fputc('\n', stderr);
     *ms_per_input = this_run ? 1e3 * busy / this_run : 0;

@@ -128,6 +128,11 @@ typedef struct dk_diff_run_options {
     int shard_index, shard_count;    /* shard_count > 0: only the inputs whose index is
                                         shard_index modulo shard_count (a shard result
                                         for dk_diff_merge); 0: all */
+    /* called once when the inputs are known (done: those an earlier run
+     * finished) and after every input; NULL: none (mpirun's rank 0 reports
+     * the whole job with it, tools/cli_diff_mpi.c) */
+    void (*on_input)(void *ctx, int done, int total);
+    void *on_input_ctx;
 } dk_diff_run_options;
 
 typedef struct dk_diff_run_result {

@@ -1,0 +1,18 @@
+/* deltakern diff under an MPI launcher (mpirun, srun): one shard per rank,
+ * merged by rank 0 (tools/cli_diff_mpi.c, built where MPI is found). */
+#ifndef DK_TOOLS_CLI_MPI_H
+#define DK_TOOLS_CLI_MPI_H
+
+#include "deltakern/diff.h"
+
+/* The number of processes an MPI launcher started this one among, read from
+ * the launcher's environment (Open MPI, PMI, PMIx under Slurm); 1 when none
+ * did. MPI itself is not touched. */
+int dk_cli_mpi_world_size(void);
+
+/* Runs `ro` as one shard per rank and writes the merged result to ro->out on
+ * rank 0 (and --report there); returns the exit code. Built without MPI: an
+ * error saying so. */
+int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc, char **argv);
+
+#endif
