@@ -107,3 +107,16 @@ add_test(NAME cli.diff_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_mpi
          ${DK_SHARD_VARIANTS})
 set_tests_properties(cli.diff_mpi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2
                      PROCESSORS 2)
+
+# tools/slurm/diff_array.sbatch + diff_merge.sbatch on a one-node Slurm
+# cluster the test starts on localhost (tests/cli/diff_slurm.sh): the array
+# and its merge equal the single run; a task rerun alone continues its
+# shard. Skips (77) with the daemons' reason where they cannot start.
+# Not under the sanitizers: the templates run the same diff and merge as
+# cli.diff_shards, which that pass checks.
+if(NOT DK_SANITIZE)
+add_test(NAME cli.diff_slurm COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_slurm.sh $<TARGET_FILE:deltakern_cli>
+         ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/slurm ${DK_SHARD_VARIANTS})
+set_tests_properties(cli.diff_slurm PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2
+                     PROCESSORS 2)
+endif()

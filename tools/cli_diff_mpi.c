@@ -63,13 +63,14 @@ static void print_progress(job *j, int final)
 {
     double t = now();
     if (!j->progress || (!final && t - j->last_print < (j->tty ? 0.25 : 10.0))) return;
-    j->last_print = t;
     long done = 0, total = 0;
     int known = 0;
     for (int i = 0; i < j->size; i++) {
         done += j->done[i];
         if (j->total[i] >= 0) total += j->total[i], known++;
     }
+    if (!final && known == j->size && done == total) return; /* the final line says it */
+    j->last_print = t;
     fprintf(stderr, "%sdiff: %ld/%ld inputs on %d ranks", j->tty ? "\r" : "", done, total, j->size);
     if (known < j->size) fprintf(stderr, " (%d still starting)", j->size - known);
     fputs(j->tty && !final ? "   " : "\n", stderr);

