@@ -31,6 +31,11 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none
 # go unchecked in the ranks; every other memory error is still caught, and
 # the single run keeps the leak check.
 MPIRUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$MPIEXEC" --oversubscribe --bind-to none)
+# a launcher that cannot start two processes here is this machine's limit
+if ! probe=$("${MPIRUN[@]}" -np 2 true 2>&1); then
+    echo "SKIP: $MPIEXEC cannot start 2 processes here: $(printf '%s\n' "$probe" | grep -v '^-*$' | head -n 3 | tr '\n' ' ')"
+    exit 77
+fi
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
 diff_args=("$MODEL" -i "$SRC/data/images" "${VARGS[@]}")

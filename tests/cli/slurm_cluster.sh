@@ -75,12 +75,28 @@ EOF
     "$sbin/slurmd" -f "$SLURM_CONF" 2> "$d/log/slurmd.err" ||
         { SLURM_CLUSTER_WHY="slurmd: $(tail -n 1 "$d/log/slurmd.err")"; return 1; }
     for i in $(seq 1 60); do
-        [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] && return 0
+        [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] && break
         sleep 0.5
     done
-    SLURM_CLUSTER_WHY="the node did not come up in 30 s: $(grep -hi 'error\|fatal' "$d/log/slurmd.log" \
-        "$d/log/slurmctld.log" 2> /dev/null | tail -n 1)"
+    if [ "$(sinfo -h -o %T 2> /dev/null)" != idle ]; then
+        SLURM_CLUSTER_WHY="the node did not come up in 30 s: $(slurm_last_error)"
+        return 1
+    fi
+    # a trivial job first: a cluster that cannot run one is this machine's limit
+    local probe
+    if ! probe=$(sbatch --parsable --output="$d/log/probe.out" --wrap 'echo probe ran' 2>&1); then
+        SLURM_CLUSTER_WHY="sbatch: $probe"
+        return 1
+    fi
+    slurm_wait "$probe" --timeout 60 > /dev/null
+    grep -q "probe ran" "$d/log/probe.out" 2> /dev/null && return 0
+    SLURM_CLUSTER_WHY="a trivial job did not run in 60 s: $(slurm_last_error)"
     return 1
+}
+
+slurm_last_error() {
+    grep -hi 'error\|fatal' "$SLURM_CLUSTER_DIR/log/slurmd.log" "$SLURM_CLUSTER_DIR/log/slurmctld.log" 2> /dev/null |
+        tail -n 1
 }
 
 slurm_cluster_stop() {
