@@ -24,6 +24,11 @@ static unsigned long papi_thread_id(void) { return (unsigned long)pthread_self()
 
 static void papi_init_once(void)
 {
+    /* deltakern counts CPU events only; the GPU components initialise their
+     * vendors' libraries, which print to stderr where they find no device
+     * (ROCm SMI: "Failed to open drm root directory"). Absent ones: no-ops. */
+    static const char *const unused[] = {"rocm_smi", "rocm", "cuda", "nvml", "sysdetect"};
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++) (void)PAPI_disable_component_by_name(unused[i]);
     int v = PAPI_library_init(PAPI_VER_CURRENT);
     if (v != PAPI_VER_CURRENT) {
         snprintf(papi_failure, sizeof papi_failure, "PAPI_library_init: %s",
