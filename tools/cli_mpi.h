@@ -11,6 +11,8 @@
  * the launcher's environment (Open MPI, PMI, PMIx under Slurm); 1 when none
  * did. MPI itself is not touched. */
 int dk_cli_mpi_world_size(void);
+/* This process's rank among them, from the same environment; 0 when none. */
+int dk_cli_mpi_world_rank(void);
 
 /* Runs `ro` as one shard per rank and writes the merged result to ro->out on
  * rank 0 (and --report there); returns the exit code. Built without MPI: an

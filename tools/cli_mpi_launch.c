@@ -19,6 +19,14 @@ int dk_cli_mpi_world_size(void)
     return n > 1 ? n : 1;
 }
 
+int dk_cli_mpi_world_rank(void)
+{
+    static const char *const names[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (getenv(names[i]) && *getenv(names[i])) return env_int(names[i]);
+    return 0;
+}
+
 #ifndef DK_HAVE_MPI
 #include "tools/cli.h"
 

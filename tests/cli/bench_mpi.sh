@@ -5,7 +5,8 @@
 # topology included) with its host; rank 0 alone prints; compare RUN.json#K
 # selects a rank and refuses a rank that is not there; report shows the
 # ranks. An error on every rank, or on rank 1 alone, gives one error line
-# naming it and no file. No timing is checked: this host drifts by 20-40%.
+# naming it and no file, as does a bad command line (said by rank 0 alone).
+# No timing is checked: this host drifts by 20-40%.
 # usage: bench_mpi.sh DELTAKERN HAVE_MPI MPIEXEC SOURCE_DIR MODEL_DIR WORK
 set -u
 DK=$1 HAVE_MPI=$2 MPIEXEC=$3 SRC=$4 MODELS=$5 WORK=$6
@@ -76,13 +77,15 @@ check "the report lists the ranks" grep -q "Ranks (mpirun): 3" "$WORK/np3.html"
 
 # compare: FILE#K selects rank K. With 3 repetitions a side no Mann-Whitney
 # p-value goes below 0.1, so nothing can be flagged: the exit is 0.
-"$DK" compare "$WORK/np2.json#0" "$WORK/np2.json#1" > "$WORK/cmp.out" 2> "$WORK/cmp.err"
+"$DK" compare "$WORK/np2.json#0" "$WORK/np2.json#1" --json "$WORK/cmp.json" > "$WORK/cmp.out" 2> "$WORK/cmp.err"
 rc=$?
 check "compare RUN.json#0 RUN.json#1 exits 0 (exit $rc)" test $rc -eq 0
 check "compare names both ranks with their host" \
     grep -q "^base .*np2.json#0 (.*, on .*), candidate .*np2.json#1 (.*, on .*)$" "$WORK/cmp.out"
 "$DK" compare "$WORK/np2.json" "$WORK/np3.json#2" > /dev/null 2>&1
 rc=$?
+check "compare --json names both hosts" /usr/bin/python3 -c "
+import json, sys; c = json.load(open('$WORK/cmp.json')); sys.exit(0 if c.get('base_host') and c.get('cand_host') else 1)"
 check "RUN.json alone is rank 0's result, for every existing reader (exit $rc)" test $rc -eq 0
 expect_error "a rank the run did not have" "np2.json#9: no rank 9 (the run had 2 ranks)" \
     "$DK" compare "$WORK/np2.json#0" "$WORK/np2.json#9"
@@ -117,6 +120,8 @@ failed "a missing model on rank 1 alone" "rank 1 of 2 (on .*): .*missing.onnx" "
     -np 1 "$DK" bench "$WORK/missing.onnx" "${BENCH[@]}" -o "$WORK/y.json"
 failed "an unknown variant" "ranks 0, 1, 2 of 3: variant 'nosuch'" "$WORK/z.json" \
     -np 3 "$DK" bench "$MODEL" -v nosuch -n 3 -o "$WORK/z.json"
+failed "a command-line error, said by rank 0 alone" "bench: no variant given" "$WORK/w.json" \
+    -np 3 "$DK" bench "$MODEL" -n 3 -o "$WORK/w.json"
 cp "$WORK/np2.json" "$WORK/keep.json"
 "${MPIRUN[@]}" -np 2 "$DK" bench "$MODEL" "${BENCH[@]}" -o "$WORK/np2.json" > /dev/null 2> "$WORK/err.txt"
 rc=$?
