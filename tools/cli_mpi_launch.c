@@ -42,6 +42,7 @@ int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc,
 int dk_cli_bench_mpi(struct dk_cli_bench *c, int argc, char **argv)
 {
     (void)c, (void)argc, (void)argv;
+    if (dk_cli_mpi_world_rank() > 0) return DK_EXIT_USAGE; /* said once, by rank 0 */
     dk_cli_error("bench: started as one of %d MPI ranks, but this deltakern was built without MPI "
                  "(install libopenmpi-dev and rebuild, DK_WITH_MPI); each rank would write the same file",
                  dk_cli_mpi_world_size());

@@ -65,8 +65,8 @@ dk_status dk__bench_split_rank(const char *arg, char *file, size_t size, long *r
 {
     *rank = -1;
     const char *hash = strrchr(arg, '#');
-    /* a file named so itself is read as it is */
-    if (!hash || access(arg, F_OK) == 0) {
+    /* a file named so itself is read as it is, and so is a '#' in a directory's name */
+    if (!hash || strchr(hash, '/') || access(arg, F_OK) == 0) {
         if ((size_t)snprintf(file, size, "%s", arg) >= size) return dk__error(DK_ERR_INVALID, "%s: path too long", arg);
         return DK_OK;
     }

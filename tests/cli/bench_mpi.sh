@@ -95,7 +95,8 @@ expect_error "#K on a result without nodes" "rank1.json#0: the file holds no \"n
     "$DK" compare "$WORK/rank1.json#0" "$WORK/np2.json"
 expect_error "#K that is no number" "'#one' is no rank number" "$DK" compare "$WORK/np2.json#one" "$WORK/np2.json"
 "$DK" report "$WORK/np2.json" -o "$WORK/np2.html" > /dev/null 2>&1
-check "report reads the file and lists the ranks" grep -q "Ranks (mpirun): 2" "$WORK/np2.html"
+rc=$?
+check "report reads the file and lists the ranks (exit $rc)" test $rc -eq 0 -a -n "$(grep -l "Ranks (mpirun): 2" "$WORK/np2.html")"
 
 # errors: one line from rank 0 naming the ranks, a non-zero exit, no file
 failed() {  # failed NAME EXPECTED OUT MPIRUN-ARGS...
