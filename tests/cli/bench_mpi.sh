@@ -2,7 +2,8 @@
 # mpirun deltakern bench (tools/cli_bench_mpi.c) with Debian's Open MPI on
 # localhost: 2 and 3 ranks write one RUN.json, rank 0's result as a single
 # run writes it plus "nodes", every rank's whole result (environment and
-# topology included) with its host; rank 0 alone prints; compare RUN.json#K
+# topology included) with its host; rank 0 alone prints; ranks given host
+# names of their own (unshare -u) are told apart by host; compare RUN.json#K
 # selects a rank and refuses a rank that is not there; report shows the
 # ranks. An error on every rank, or on rank 1 alone, gives one error line
 # naming it and no file, as does a bad command line (said by rank 0 alone).
@@ -74,6 +75,23 @@ if [ $rc -ne 0 ]; then echo "FAIL: mpirun -np 3 exited $rc:"; sed 's/^/    /' "$
 check "mpirun -np 3: ranks 0..2 in nodes" valid_run "$WORK/np3.json" 3
 check "--trace and --report are written by rank 0" test -s "$WORK/np3.trace.json" -a -s "$WORK/np3.html"
 check "the report lists the ranks" grep -q "Ranks (mpirun): 3" "$WORK/np3.html"
+
+# Two hosts on one machine: ranks in UTS namespaces of their own, each with a
+# host name (root, unshare -u). Ranks 0 and 2 share host A, rank 1 is alone
+# on B; the file names each rank's host. Left out where unshare is refused.
+if unshare -u true 2> /dev/null; then
+    one=("$DK" bench "$MODEL" "${BENCH[@]}" -o "$WORK/hosts.json")
+    "${MPIRUN[@]}" -np 1 unshare -u sh -c 'hostname dk-host-a && exec "$0" "$@"' "${one[@]}" \
+        : -np 1 unshare -u sh -c 'hostname dk-host-b && exec "$0" "$@"' "${one[@]}" \
+        : -np 1 unshare -u sh -c 'hostname dk-host-a && exec "$0" "$@"' "${one[@]}" > "$WORK/hosts.out" 2> "$WORK/hosts.err"
+    rc=$?
+    check "3 ranks on 2 hosts (exit $rc)" test $rc -eq 0 -a "$(grep -c '^bench: 3 ranks on 2 hosts; ' "$WORK/hosts.out")" = 1
+    check "each rank's host in nodes" /usr/bin/python3 -c "
+import json, sys; d = json.load(open('$WORK/hosts.json'))
+sys.exit(0 if [e['host'] for e in d['nodes']] == ['dk-host-a', 'dk-host-b', 'dk-host-a'] else 1)"
+else
+    echo "note: unshare -u refused here: the test of ranks on two hosts is left out"
+fi
 
 # compare: FILE#K selects rank K. With 3 repetitions a side no Mann-Whitney
 # p-value goes below 0.1, so nothing can be flagged: the exit is 0.
