@@ -21,3 +21,13 @@ foreach(mode aa planted io)
 endforeach()
 set_tests_properties(cli.bench_compare.aa cli.bench_compare.planted PROPERTIES
                      RUN_SERIAL TRUE RESOURCE_LOCK model_${DK_BENCH_MODEL})
+
+# mpirun deltakern bench (tests/cli/bench_mpi.sh): 2 and 3 ranks on localhost
+# write one result with every rank's in "nodes"; compare FILE#K and report
+# read it; errors on every rank or one give one line and no file. Skips (77)
+# without MPI or its launcher. MobileNetV2, 3 repetitions: no timing checked.
+add_test(NAME cli.bench_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/bench_mpi.sh $<TARGET_FILE:deltakern_cli>
+         "${DK_HAVE_MPI}" "${MPIEXEC_EXECUTABLE}" ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR}
+         ${CMAKE_CURRENT_BINARY_DIR}/cli_bench_mpi)
+set_tests_properties(cli.bench_mpi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 DEPENDS e2e.mobilenet_v2
+                     PROCESSORS 2)

@@ -1,5 +1,6 @@
 /* deltakern bench: per-node and end-to-end timings of one or more variants,
  * interleaved round by round, into a JSON result (and a Chrome trace). */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +11,13 @@
 #include "deltakern/bench.h"
 #include "deltakern/variant.h"
 #include "tools/cli.h"
+#include "tools/cli_bench.h"
+#include "tools/cli_mpi.h"
 #include "tools/cli_options.h"
 #include "tools/cli_shapes.h"
 
-#define MAX_PATTERNS 64
-#define MAX_VARIANTS 64
-
-typedef struct bench_cli {
-    const char *patterns[MAX_PATTERNS];
-    int n_patterns;
-    const char *out, *trace, *report;
-    int force;
-    dk_bench_options o;
-    dk_cli_shapes shapes;
-} bench_cli;
-
 /* Returns -1 to continue, or an exit code. */
-static int parse(int argc, char **argv, bench_cli *c)
+static int parse(int argc, char **argv, dk_cli_bench *c)
 {
     dk_bench_options *o = &c->o;
     o->reps = 10;
@@ -36,7 +27,7 @@ static int parse(int argc, char **argv, bench_cli *c)
     dk_preprocess_default(&o->pre);
     c->shapes.cmd = "bench";
     const dk_cli_opt opts[] = {
-        {"variant", 'v', DK_CLI_LIST, c->patterns, "VARIANT", .count = &c->n_patterns, .max = MAX_PATTERNS,
+        {"variant", 'v', DK_CLI_LIST, c->patterns, "VARIANT", .count = &c->n_patterns, .max = DK_CLI_BENCH_MAX_PATTERNS,
          .flags = DK_CLI_REQUIRED, .missing = "no variant given (use -v VARIANT, e.g. -v onednn)",
          .help = "backend and options (as for run: onednn:fpmath=bf16);\n"
                  "a/b values expand; repeatable (-b is the same)"},
@@ -80,8 +71,36 @@ static int parse(int argc, char **argv, bench_cli *c)
                  "repeatedly, the variants interleaved round by round, and writes medians,\n"
                  "p10/p90, CV, 95% confidence intervals of the medians, GFLOP/s, GB/s,\n"
                  "roofline attainment, counters, topology and environment as JSON.\n"
-                 "Plan creation and host copies stay outside the timed regions."};
+                 "Plan creation and host copies stay outside the timed regions.\n"
+                 "Under mpirun every rank benchmarks on its own host (ranks sharing a host\n"
+                 "take turns, so that they do not disturb each other) and rank 0 writes one\n"
+                 "RUN.json: its own result plus \"nodes\", every rank's whole result with its\n"
+                 "host; deltakern compare RUN.json#0 RUN.json#1 contrasts two of them.\n"
+                 "--trace is rank 0's own; --report shows the file with every rank."};
     return dk_cli_parse(&spec, argc, argv);
+}
+
+/* Under mpirun every rank parses the same command line: rank 0 alone says
+ * what is wrong with it (or prints --help), the others exit as it does. */
+static int parse_on_rank_0(int argc, char **argv, dk_cli_bench *c)
+{
+    if (dk_cli_mpi_world_size() < 2 || dk_cli_mpi_world_rank() < 1) return parse(argc, argv, c);
+    fflush(stdout);
+    fflush(stderr);
+    int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+    if (out < 0 || err < 0 || null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
+        /* cannot silence: said twice is better than not parsed */
+        if (out >= 0) dup2(out, 1), close(out);
+        if (err >= 0) dup2(err, 2), close(err);
+        if (null >= 0) close(null);
+        return parse(argc, argv, c);
+    }
+    int rc = parse(argc, argv, c);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out, 1), dup2(err, 2);
+    close(out), close(err), close(null);
+    return rc;
 }
 
 /* Refuses to start a long run whose result could not be written. */
@@ -95,56 +114,72 @@ static int check_output(const char *path, int force)
     return DK_EXIT_OK;
 }
 
-static void print_summary(const dk_bench *b, const char *model)
+int dk_cli_bench_check_outputs(const dk_cli_bench *c)
 {
-    printf("%s: %d variant%s, interleaved\n", model, dk_bench_variant_count(b), dk_bench_variant_count(b) > 1 ? "s" : "");
+    int rc;
+    if ((rc = check_output(c->out, c->force)) != DK_EXIT_OK || (rc = check_output(c->trace, c->force)) != DK_EXIT_OK ||
+        (rc = dk_cli_report_check("bench", c->report, c->force)) != DK_EXIT_OK)
+        return rc;
+    if (c->trace && !strcmp(c->trace, c->out)) {
+        dk_cli_error("bench: --trace and -o name the same file %s", c->out);
+        return DK_EXIT_USAGE;
+    }
+    return DK_EXIT_OK;
+}
+
+dk_status dk_cli_bench_prepare(dk_cli_bench *c)
+{
+    int n = 0;
+    for (int i = 0; i < c->n_patterns; i++) {
+        int got;
+        dk_status st = dk_variant_expand(c->patterns[i], c->variants + n, DK_CLI_BENCH_MAX_VARIANTS - n, &got);
+        if (st != DK_OK) return st;
+        n += got;
+    }
+    c->o.variants = c->variants;
+    c->o.n_variants = n;
+    c->o.load = dk_cli_load_options(&c->shapes, c->o.input);
+    return DK_OK;
+}
+
+void dk_cli_bench_print(FILE *f, const dk_bench *b, const char *model)
+{
+    if (dk_bench_counters_note(b)[0]) fprintf(f, "note: %s\n", dk_bench_counters_note(b));
+    if (dk_bench_roofline_note(b)[0]) fprintf(f, "note: %s\n", dk_bench_roofline_note(b));
+    fprintf(f, "%s: %d variant%s, interleaved\n", model, dk_bench_variant_count(b),
+            dk_bench_variant_count(b) > 1 ? "s" : "");
     for (int i = 0; i < dk_bench_variant_count(b); i++) {
         dk_bench_summary s;
         if (dk_bench_summary_get(b, i, &s) != DK_OK) continue;
-        printf("  %-32s %5d reps  end to end %9.3f ms  95%% CI [%.3f, %.3f]  CV %5.1f%%  node medians %9.3f ms",
-               s.variant, s.reps, s.median * 1e3, s.ci_lo * 1e3, s.ci_hi * 1e3, s.cv * 100, s.node_sum * 1e3);
+        fprintf(f, "  %-32s %5d reps  end to end %9.3f ms  95%% CI [%.3f, %.3f]  CV %5.1f%%  node medians %9.3f ms",
+                s.variant, s.reps, s.median * 1e3, s.ci_lo * 1e3, s.ci_hi * 1e3, s.cv * 100, s.node_sum * 1e3);
         if (s.plain_median > 0)
-            printf("  uninstrumented %9.3f ms (overhead %+.2f%%)", s.plain_median * 1e3,
-                   (s.node_sum / s.plain_median - 1) * 100);
-        printf("\n");
+            fprintf(f, "  uninstrumented %9.3f ms (overhead %+.2f%%)", s.plain_median * 1e3,
+                    (s.node_sum / s.plain_median - 1) * 100);
+        fprintf(f, "\n");
     }
 }
 
 int dk_cmd_bench(int argc, char **argv)
 {
-    static bench_cli c;
-    static dk_variant variants[MAX_VARIANTS];
+    static dk_cli_bench c;
     memset(&c, 0, sizeof c);
-    int rc = parse(argc, argv, &c);
+    int rc = parse_on_rank_0(argc, argv, &c);
     if (rc >= 0) return rc;
-    if ((rc = check_output(c.out, c.force)) != DK_EXIT_OK || (rc = check_output(c.trace, c.force)) != DK_EXIT_OK ||
-        (rc = dk_cli_report_check("bench", c.report, c.force)) != DK_EXIT_OK)
-        return rc;
-    if (c.trace && !strcmp(c.trace, c.out)) {
-        dk_cli_error("bench: --trace and -o name the same file %s", c.out);
-        return DK_EXIT_USAGE;
-    }
-    int n = 0;
-    for (int i = 0; i < c.n_patterns; i++) {
-        int got;
-        dk_status st = dk_variant_expand(c.patterns[i], variants + n, MAX_VARIANTS - n, &got);
-        if (st != DK_OK) return dk_cli_fail(st);
-        n += got;
-    }
-    c.o.variants = variants;
-    c.o.n_variants = n;
-    c.o.load = dk_cli_load_options(&c.shapes, c.o.input);
+    /* started by mpirun: every rank benchmarks, rank 0 writes them all */
+    if (dk_cli_mpi_world_size() > 1) return dk_cli_bench_mpi(&c, argc, argv);
+    if ((rc = dk_cli_bench_check_outputs(&c)) != DK_EXIT_OK) return rc;
+    dk_status st = dk_cli_bench_prepare(&c);
+    if (st != DK_OK) return dk_cli_fail(st);
     if (!c.o.input) {
         printf("input: random, uniform in [-1, 1), seed %llu (--seed %llu repeats it)\n",
                (unsigned long long)c.o.seed, (unsigned long long)c.o.seed);
     }
     fflush(stdout);
     dk_bench *b;
-    dk_status st = dk_bench_run(&c.o, &b);
+    st = dk_bench_run(&c.o, &b);
     if (st != DK_OK) return dk_cli_fail(st);
-    if (dk_bench_counters_note(b)[0]) printf("note: %s\n", dk_bench_counters_note(b));
-    if (dk_bench_roofline_note(b)[0]) printf("note: %s\n", dk_bench_roofline_note(b));
-    print_summary(b, c.o.model);
+    dk_cli_bench_print(stdout, b, c.o.model);
     st = dk_bench_write_json(b, c.out, c.force);
     if (st == DK_OK) printf("wrote %s\n", c.out);
     if (st == DK_OK && c.trace && (st = dk_bench_write_trace(b, c.trace, c.force)) == DK_OK)

@@ -73,7 +73,10 @@ static void print_row(const dk_compare_row *r)
 static void print_report(const dk_compare *c, const char *base, const char *cand, int top)
 {
     printf("%s\n\n", dk_compare_story(c));
-    printf("base %s (%s), candidate %s (%s)\n", base, dk_compare_base_variant(c), cand, dk_compare_cand_variant(c));
+    /* FILE#K: a rank of a run under mpirun, named with its host */
+    const char *hb = dk_compare_host(c, 0), *hc = dk_compare_host(c, 1);
+    printf("base %s (%s%s%s), candidate %s (%s%s%s)\n", base, dk_compare_base_variant(c), hb ? ", on " : "",
+           hb ? hb : "", cand, dk_compare_cand_variant(c), hc ? ", on " : "", hc ? hc : "");
     printf("%-40s %-24s %10s %10s %6s %16s %8s %8s  %-10s counters\n", "node", "op", "base ms", "cand ms",
            "ratio", "95% CI", "p (Holm)", "share", "verdict");
     print_row(dk_compare_end_to_end(c));
@@ -130,7 +133,10 @@ int dk_cmd_compare(int argc, char **argv)
                  "interval, over the common factor of all nodes when they all got slower, above\n"
                  "1 + threshold AND adds at least --min-share of the base's node time. The end\n"
                  "to end is reported; with --gate-end-to-end it is a regression too when it is\n"
-                 "significant and the common factor or its own interval is beyond the threshold.",
+                 "significant and the common factor or its own interval is beyond the threshold.\n"
+                 "A result of mpirun deltakern bench holds every rank's: RUN.json#K selects\n"
+                 "rank K's (compare RUN.json#0 RUN.json#1 contrasts two machines); RUN.json\n"
+                 "alone is rank 0's.",
         .epilog = "exit codes: 0 no regression, 1 a regression, 2 bad usage or input."};
     int rc = dk_cli_parse(&spec, argc, argv);
     if (rc >= 0) return rc;

@@ -19,6 +19,14 @@ int dk_cli_mpi_world_size(void)
     return n > 1 ? n : 1;
 }
 
+int dk_cli_mpi_world_rank(void)
+{
+    static const char *const names[] = {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (getenv(names[i]) && *getenv(names[i])) return env_int(names[i]);
+    return 0;
+}
+
 #ifndef DK_HAVE_MPI
 #include "tools/cli.h"
 
@@ -27,6 +35,16 @@ int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc,
     (void)ro, (void)report, (void)argc, (void)argv;
     dk_cli_error("diff: started as one of %d MPI ranks, but this deltakern was built without MPI "
                  "(install libopenmpi-dev and rebuild, DK_WITH_MPI); each rank would run the whole job",
+                 dk_cli_mpi_world_size());
+    return DK_EXIT_USAGE;
+}
+
+int dk_cli_bench_mpi(struct dk_cli_bench *c, int argc, char **argv)
+{
+    (void)c, (void)argc, (void)argv;
+    if (dk_cli_mpi_world_rank() > 0) return DK_EXIT_USAGE; /* said once, by rank 0 */
+    dk_cli_error("bench: started as one of %d MPI ranks, but this deltakern was built without MPI "
+                 "(install libopenmpi-dev and rebuild, DK_WITH_MPI); each rank would write the same file",
                  dk_cli_mpi_world_size());
     return DK_EXIT_USAGE;
 }

@@ -47,14 +47,21 @@ void dk_compare_options_default(dk_compare_options *o)
 static dk_status load_side(const char *path, dk__compare_side *s)
 {
     s->path = path;
+    char file[4096];
+    long rank;
+    DK_TRY(dk__bench_split_rank(path, file, sizeof file, &rank));
     unsigned char *data;
     size_t size;
-    DK_TRY(dk__read_file(path, DK_RESULT_MAX_BYTES, &data, &size));
+    DK_TRY(dk__read_file(file, DK_RESULT_MAX_BYTES, &data, &size));
     const char *end = NULL;
     s->root = cJSON_ParseWithLengthOpts((const char *)data, size, &end, 0);
     long at = end ? (long)(end - (const char *)data) : -1;
     free(data);
-    if (!s->root) return dk__error(DK_ERR_FORMAT, "%s: not valid JSON (error near byte %ld)", path, at);
+    if (!s->root) return dk__error(DK_ERR_FORMAT, "%s: not valid JSON (error near byte %ld)", file, at);
+    if (rank >= 0) {
+        DK_TRY(dk__bench_select_rank(&s->root, rank, path, s->host, sizeof s->host));
+        s->ranked = 1;
+    }
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(s->root, "schema");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "deltakern-bench/1") != 0)
         return dk__error(DK_ERR_FORMAT, "%s: not a deltakern bench result (schema is not \"deltakern-bench/1\")", path);
@@ -608,6 +615,11 @@ int dk_compare_row_count(const dk_compare *c) { return c->n_rows; }
 const dk_compare_row *dk_compare_row_at(const dk_compare *c, int i)
 {
     return i >= 0 && i < c->n_rows ? &c->rows[i] : NULL;
+}
+const char *dk_compare_host(const dk_compare *c, int cand)
+{
+    const dk__compare_side *s = cand ? &c->cand : &c->base;
+    return s->ranked ? s->host : NULL;
 }
 int dk_compare_unmatched_count(const dk_compare *c, int in_cand) { return c->n_only[in_cand ? 1 : 0]; }
 const char *dk_compare_unmatched_at(const dk_compare *c, int in_cand, int i)

@@ -5,7 +5,10 @@
 
 #include <cjson/cJSON.h>
 
+#include <stddef.h>
+
 #include "deltakern/bench.h"
+#include "deltakern/status.h"
 
 /* One result file: its parsed JSON (rows point into it) and the variant
  * compared. */
@@ -14,6 +17,8 @@ typedef struct dk__compare_side {
     cJSON *root;
     const cJSON *variant;
     const char *name;
+    char host[256]; /* FILE#K: the rank's host */
+    int ranked;     /* selected with FILE#K */
 } dk__compare_side;
 
 struct dk_compare {
@@ -29,5 +34,12 @@ struct dk_compare {
     double common;        /* time-weighted median of the node ratios */
     dk_compare_options opts;
 };
+
+/* "FILE#K" (when no file is named so): the file, and K in *rank (else -1). */
+dk_status dk__bench_split_rank(const char *arg, char *file, size_t size, long *rank);
+
+/* Replaces *root, a run under mpirun, by rank's result taken out of its
+ * "nodes"; host: that rank's host. arg names the file in errors. */
+dk_status dk__bench_select_rank(cJSON **root, long rank, const char *arg, char *host, size_t host_size);
 
 #endif

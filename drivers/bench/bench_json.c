@@ -279,14 +279,21 @@ static cJSON *result_json(const dk_bench *b)
     return root;
 }
 
-dk_status dk_bench_write_json(const dk_bench *b, const char *path, int force)
+dk_status dk_bench_json_text(const dk_bench *b, char **text)
 {
     cJSON *root = result_json(b);
-    char *text = root ? cJSON_Print(root) : NULL;
+    *text = root ? cJSON_Print(root) : NULL; /* cJSON's default allocator: malloc */
     cJSON_Delete(root);
-    if (!text) return dk__error(DK_ERR_NOMEM, "%s: out of memory formatting the result", path);
+    return *text ? DK_OK : dk__error(DK_ERR_NOMEM, "out of memory formatting the bench result");
+}
+
+dk_status dk_bench_write_json(const dk_bench *b, const char *path, int force)
+{
+    char *text;
+    if (dk_bench_json_text(b, &text) != DK_OK)
+        return dk__error(DK_ERR_NOMEM, "%s: out of memory formatting the result", path);
     dk_status st = dk__bench_write_text(path, text, force);
-    cJSON_free(text);
+    free(text);
     return st;
 }
 

@@ -421,6 +421,7 @@ dk_status dk__report_bench(dk_html *h, const cJSON *root, const char *path, cons
     snprintf(pre, sizeof pre, "b%d", h->next_id++);
     header(h, root, variants, path, ctx);
     end_to_end(h, variants);
+    dk__report_bench_ranks(h, root);
     if (m.nu) {
         time_bars(h, &m, vn, pre);
         roofline(h, &m, variants, vn, pre, dk__j_str(root, "roofline_note", ""));

@@ -109,6 +109,8 @@ dk_status dk__report_diff_flips(dk_html *h, const char *dir, const cJSON *sum, c
                                 const char *prefix);
 dk_status dk__report_bench(dk_html *h, const cJSON *root, const char *path, const dk_report_ctx *ctx);
 dk_status dk__report_compare(dk_html *h, const cJSON *root, const char *path, const dk_report_ctx *ctx);
+/* A bench result's "nodes" (mpirun), when it has them (report_ranks.c). */
+void dk__report_bench_ranks(dk_html *h, const cJSON *root);
 /* The environment fingerprint and topology as a compact table. */
 void dk__report_environment(dk_html *h, const cJSON *environment, const cJSON *topology);
 /* An image file as an inline PNG thumbnail no larger than max_side pixels;

@@ -78,6 +78,22 @@ dk_status dk_bench_summary_get(const dk_bench *b, int i, dk_bench_summary *s);
  * an existing file is an error unless force. */
 dk_status dk_bench_write_json(const dk_bench *b, const char *path, int force);
 
+/* The result as JSON text, what dk_bench_write_json writes; free() it. */
+dk_status dk_bench_json_text(const dk_bench *b, char **text);
+
+/* One process's result of a benchmark run by several (mpirun): its rank,
+ * the host it ran on and its result as JSON text (dk_bench_json_text). */
+typedef struct dk_bench_node {
+    int rank;
+    const char *host;
+    const char *json;
+} dk_bench_node;
+
+/* Writes nodes[0]'s result with "nodes": [{rank, host, result}, ...] for all
+ * n added (docs/bench.md), atomically; an existing file is an error unless
+ * force. A text that is no bench result is an error naming its rank. */
+dk_status dk_bench_write_nodes(const char *path, const dk_bench_node *nodes, int n, int force);
+
 /* Writes Chrome trace-event JSON (Perfetto, chrome://tracing): one complete
  * event per node per repetition, one track per variant. Atomic as above. */
 dk_status dk_bench_write_trace(const dk_bench *b, const char *path, int force);
@@ -128,6 +144,8 @@ typedef struct dk_compare_row {
 
 typedef struct dk_compare dk_compare;
 
+/* base and cand are result files; FILE#K selects rank K's result from the
+ * "nodes" of a run under mpirun (when no file is named FILE#K itself). */
 dk_status dk_compare_files(const char *base, const char *cand, const dk_compare_options *o,
                            dk_compare **out);
 void dk_compare_destroy(dk_compare *c);
@@ -141,6 +159,8 @@ int dk_compare_unmatched_count(const dk_compare *c, int in_cand);
 const char *dk_compare_unmatched_at(const dk_compare *c, int in_cand, int i);
 const char *dk_compare_base_variant(const dk_compare *c);
 const char *dk_compare_cand_variant(const dk_compare *c);
+/* The host a side ran on when it was selected with FILE#K, else NULL. */
+const char *dk_compare_host(const dk_compare *c, int cand);
 /* The one-line story: the end-to-end change and the node carrying most of it. */
 const char *dk_compare_story(const dk_compare *c);
 /* Median of the node ratios weighted by the base's node times. */
