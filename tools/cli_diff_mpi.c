@@ -46,6 +46,26 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* MPI's blocking calls spin: a rank that has finished would take a core from
+ * the ranks still working beside it. Waits poll instead, sleeping between. */
+static void wait_quietly(MPI_Request *r)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    for (;;) {
+        int done = 0;
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nanosleep(&pause, NULL);
+    }
+}
+
+static void bcast_quietly(int *value)
+{
+    MPI_Request r;
+    MPI_Ibcast(value, 1, MPI_INT, 0, MPI_COMM_WORLD, &r);
+    wait_quietly(&r);
+}
+
 /* ---- progress: every rank reports to rank 0, which prints the job's ---------- */
 
 static void drain_progress(job *j)
@@ -170,17 +190,27 @@ static void pack_result(buf *b, const char *dir, int complete)
 static void send_bytes(const buf *b)
 {
     int64_t n = (int64_t)b->n;
-    MPI_Send(&n, 1, MPI_INT64_T, 0, TAG_RESULT, MPI_COMM_WORLD);
-    for (int64_t off = 0; off < n; off += CHUNK)
-        MPI_Send(b->p + off, (int)(n - off < CHUNK ? n - off : CHUNK), MPI_BYTE, 0, TAG_DATA, MPI_COMM_WORLD);
+    MPI_Request r;
+    MPI_Isend(&n, 1, MPI_INT64_T, 0, TAG_RESULT, MPI_COMM_WORLD, &r);
+    wait_quietly(&r);
+    for (int64_t off = 0; off < n; off += CHUNK) {
+        MPI_Isend(b->p + off, (int)(n - off < CHUNK ? n - off : CHUNK), MPI_BYTE, 0, TAG_DATA, MPI_COMM_WORLD, &r);
+        wait_quietly(&r);
+    }
 }
 
 /* Rank 0: the next rank's result (progress reports in between are kept). */
 static int recv_bytes(job *j, buf *b, int *source)
 {
     MPI_Status s;
+    struct timespec pause = {0, 20 * 1000 * 1000};
     for (;;) {
-        MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &s);
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &s);
+        if (!flag) {
+            nanosleep(&pause, NULL); /* not MPI_Probe: it spins */
+            continue;
+        }
         if (s.MPI_TAG != TAG_PROGRESS) break;
         drain_progress(j);
         print_progress(j, 0);
@@ -428,11 +458,13 @@ int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc,
     else
         send_bytes(&own);
     free(own.p);
-    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    bcast_quietly(&rc);
     /* merged: the rank directories go (each rank its own first, for ranks
      * without a shared file system; then rank 0 every copy it holds) */
     if (rc == DK_EXIT_OK && j.rank != 0) remove_dir(dir);
-    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Request barrier;
+    MPI_Ibarrier(MPI_COMM_WORLD, &barrier);
+    wait_quietly(&barrier);
     if (rc == DK_EXIT_OK && j.rank == 0) {
         for (int k = 0; k < j.size; k++) {
             rank_dir(dir, sizeof dir, ro->out, k, j.size);
