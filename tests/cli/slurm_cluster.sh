@@ -117,8 +117,16 @@ slurm_wait() {
     while [ $# -gt 0 ]; do
         case $1 in --timeout) timeout=$2; shift 2 ;; *) jobs+=("$1"); shift ;; esac
     done
+    # every state, finished ones too: a squeue that fails (a busy slurmctld)
+    # must not read as "nothing left"; a job id Slurm has already forgotten
+    # (MinJobAge) has ended
+    local states
     for ((t = 0; t < timeout * 2; t++)); do
-        [ -z "$(squeue -h -j "$(IFS=,; echo "${jobs[*]}")" 2> /dev/null)" ] && return 0
+        if states=$(squeue -h -t all -o %T -j "$(IFS=,; echo "${jobs[*]}")" 2>&1); then
+            grep -qE 'PENDING|RUNNING|CONFIGURING|COMPLETING|SUSPENDED|REQUEUE|RESIZING' <<< "$states" || return 0
+        elif grep -qi 'invalid job id' <<< "$states"; then
+            return 0
+        fi
         sleep 0.5
     done
     echo "slurm_wait: jobs ${jobs[*]} still queued after $timeout s"
