@@ -70,10 +70,11 @@ NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=deltakern Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 EOF
     export SLURM_CONF=$d/slurm.conf
+    # the daemons log their reasons, not their stderr: the first error says why
     "$sbin/slurmctld" -f "$SLURM_CONF" -i 2> "$d/log/slurmctld.err" ||
-        { SLURM_CLUSTER_WHY="slurmctld: $(tail -n 1 "$d/log/slurmctld.err")"; return 1; }
+        { SLURM_CLUSTER_WHY="slurmctld: $(slurm_first_error slurmctld)"; return 1; }
     "$sbin/slurmd" -f "$SLURM_CONF" 2> "$d/log/slurmd.err" ||
-        { SLURM_CLUSTER_WHY="slurmd: $(tail -n 1 "$d/log/slurmd.err")"; return 1; }
+        { SLURM_CLUSTER_WHY="slurmd: $(slurm_first_error slurmd)"; return 1; }
     for i in $(seq 1 60); do
         [ "$(sinfo -h -o %T 2> /dev/null)" = idle ] && break
         sleep 0.5
@@ -92,6 +93,12 @@ EOF
     grep -q "probe ran" "$d/log/probe.out" 2> /dev/null && return 0
     SLURM_CLUSTER_WHY="a trivial job did not run in 60 s: $(slurm_last_error)"
     return 1
+}
+
+slurm_first_error() {  # slurm_first_error DAEMON
+    local d=$SLURM_CLUSTER_DIR/log
+    { grep -hi 'error\|fatal' "$d/$1.log" "$d/$1.err" 2> /dev/null; tail -n 1 "$d/$1.err" 2> /dev/null; } |
+        grep -v '^$' | head -n 1
 }
 
 slurm_last_error() {
