@@ -7,7 +7,7 @@
 # the single run's (the point on one machine is equal results, not speed).
 # usage: bench/scale_out.sh DELTAKERN MODEL_DIR ROUNDS [VARIANT...]
 set -u
-DK=$(realpath "$1") MODELS=$2 ROUNDS=$3
+DK=$(realpath "$1") MODELS=$(realpath "$2") ROUNDS=$3
 shift 3
 VARIANTS=("$@")
 [ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(openblas onednn onednn:opt=3 onednn:fpmath=bf16)
@@ -33,9 +33,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
             mpirun2) mpirun -np 2 "$DK" diff "${ARGS[@]}" -q -o "$out" > /dev/null 2>&1 ;;
             mpirun2_nobind) mpirun -np 2 --bind-to none "$DK" diff "${ARGS[@]}" -q -o "$out" > /dev/null ;;
             slurm2)
-                jid=$(sbatch --parsable --array=0-1 --output=/dev/null --chdir="$WORK" \
+                jid=$(sbatch --parsable --array=0-1 --output="$WORK/task-%A_%a.out" --chdir="$WORK" \
                     "$SRC/tools/slurm/diff_array.sbatch" 2 "$out" "${ARGS[@]}")
-                mid=$(sbatch --parsable --dependency="afterok:$jid" --kill-on-invalid-dep=yes --output=/dev/null \
+                mid=$(sbatch --parsable --dependency="afterok:$jid" --kill-on-invalid-dep=yes --output="$WORK/merge-%j.out" \
                     --chdir="$WORK" "$SRC/tools/slurm/diff_merge.sbatch" 2 "$out")
                 slurm_wait "$jid" "$mid" ;;
         esac
@@ -54,4 +54,4 @@ for k in "${kinds[@]}"; do
     echo "| $k |${T[$k]} | $med |"
 done
 slurm_cluster_stop
-rm -rf "$WORK"
+[ -n "${KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"

@@ -934,7 +934,10 @@ def main(argv=None):
     try:
         y = run_onnx(m, x_np)
         err = float(np.abs(y - logits_np).max())
-        tol = 1e-4 * max(1.0, float(np.abs(logits_np).max()))
+        # float32 summation orders differ between PyTorch and the checker;
+        # their gap grows with depth (ResNet-152: 2.2e-4 of the largest
+        # logit), while a wrong export misses by the logits' own scale
+        tol = 1e-3 * max(1.0, float(np.abs(logits_np).max()))
         verdict = f"ONNX run max|diff| {err:.3g}"
         if not err <= tol:
             die(f"{args.model}: exported graph output differs from PyTorch: max|diff| {err:.3g} > {tol:.3g}")
