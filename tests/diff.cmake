@@ -108,6 +108,16 @@ add_test(NAME cli.diff_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_mpi
 set_tests_properties(cli.diff_mpi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2
                      PROCESSORS 2)
 
+# mpirun deltakern diff --rank-variant (tests/cli/diff_rank_variant.sh):
+# groups of ranks running different variants merge into one run of every
+# variant, file by file; groups disagreeing on an input and bad rank specs
+# are refused. Skips (77) without MPI or its launcher.
+add_test(NAME cli.diff_rank_variant COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_rank_variant.sh
+         $<TARGET_FILE:deltakern_cli> "${DK_HAVE_MPI}" "${MPIEXEC_EXECUTABLE}" ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR}
+         ${DK_DIFF_WORK}/rank_variant)
+set_tests_properties(cli.diff_rank_variant PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200 DEPENDS e2e.mobilenet_v2
+                     PROCESSORS 2)
+
 # tools/slurm/diff_array.sbatch + diff_merge.sbatch on a one-node Slurm
 # cluster the test starts on localhost (tests/cli/diff_slurm.sh): the array
 # and its merge equal the single run; a task rerun alone continues its

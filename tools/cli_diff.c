@@ -24,6 +24,8 @@ typedef struct diff_opts {
     const char *model, *out, *save, *against, *baseline, *matrix, *labels, *report;
     const char *patterns[MAX_PATTERNS];
     int n_patterns;
+    const char *rank_variants[MAX_PATTERNS]; /* RANKS=VARIANT, under mpirun */
+    int n_rank_variants;
     char **inputs;
     int n_inputs;
     int force, resume, quiet;
@@ -81,6 +83,11 @@ static int parse(int argc, char **argv, diff_opts *o)
         {"variant", 'v', DK_CLI_LIST, o->patterns, "VARIANT", .count = &o->n_patterns, .max = MAX_PATTERNS,
          .flags = DK_CLI_USAGE, .help = "a variant to compare (a/b values expand); repeatable"},
         {"variants", 0, DK_CLI_STRING, &o->matrix, "FILE", .help = "variants from a matrix file, one pattern per line"},
+        {"rank-variant", 0, DK_CLI_LIST, o->rank_variants, "RANKS=VARIANT", .count = &o->n_rank_variants,
+         .max = MAX_PATTERNS,
+         .help = "under mpirun, instead of -v: these ranks (K, K-L or a\n"
+                 "list) run this variant; ranks running the same variants\n"
+                 "share the inputs; one result of every variant; repeatable"},
         {"labels", 0, DK_CLI_STRING, &o->labels, "FILE",
          .help = "each input's true class, one line per input in input\n"
                  "order: LABEL or NAME LABEL ('#' comments); accuracy\n"
@@ -126,7 +133,18 @@ static int parse(int argc, char **argv, diff_opts *o)
         dk_cli_error("diff: no input given (use -i DIR or -i IMAGE)");
         return DK_EXIT_USAGE;
     }
-    if (o->n_patterns == 0 && !o->matrix) {
+    if (o->n_rank_variants && (o->n_patterns || o->matrix)) {
+        if (dk_cli_mpi_world_rank() == 0) /* said once, not by every rank */
+            dk_cli_error("diff: --rank-variant gives every rank its variants; -v and --variants cannot be given "
+                         "with it");
+        return DK_EXIT_USAGE;
+    }
+    if (o->n_rank_variants && dk_cli_mpi_world_size() < 2) {
+        dk_cli_error("diff: --rank-variant is for ranks started by mpirun or srun (%s); without them use -v",
+                     o->rank_variants[0]);
+        return DK_EXIT_USAGE;
+    }
+    if (o->n_patterns == 0 && !o->matrix && !o->n_rank_variants) {
         dk_cli_error("diff: no variant to compare (use -v VARIANT, e.g. -v onednn)");
         return DK_EXIT_USAGE;
     }
@@ -171,7 +189,7 @@ static int run_diff(diff_opts *o, int argc, char **argv)
     ro.cfg.load = dk_cli_load_options(&o->shapes, o->n_inputs ? o->inputs[0] : NULL);
     if (dk_cli_mpi_world_size() > 1) { /* mpirun: one shard per rank, merged by rank 0 */
         signal(SIGINT, on_sigint);
-        int rc = dk_cli_diff_mpi(&ro, o->report, argc, argv);
+        int rc = dk_cli_diff_mpi(&ro, o->rank_variants, o->n_rank_variants, o->report, argc, argv);
         signal(SIGINT, SIG_DFL);
         free(command);
         return rc;

@@ -24,6 +24,7 @@
 #include "deltakern/file.h"
 #include "tools/cli.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_rank_groups.h"
 
 enum { TAG_PROGRESS = 1, TAG_RESULT = 2, TAG_DATA = 3 };
 #define CHUNK (64 << 20) /* bytes per message: MPI counts are ints */
@@ -35,6 +36,7 @@ static const char *const rank_files[] = {"state.jsonl", "summary.json",     "sum
 
 typedef struct job {
     int rank, size, progress, tty, sent;
+    const dk_cli_rank_groups *groups; /* --rank-variant; NULL: every rank runs every variant */
     int *done, *total; /* rank 0: each rank's last report (total -1: none yet) */
     double last_print, last_send;
 } job;
@@ -348,6 +350,15 @@ static void run_shard(const dk_diff_run_options *ro, job *j, const char *dir, bu
     dk_diff_run_result r = {0};
     o.out = dir;
     o.shard_index = j->rank, o.shard_count = j->size;
+    if (j->groups) { /* the rank's group's variants, and its shard among the group's ranks */
+        const dk_cli_rank_groups *g = j->groups;
+        int grp = g->group_of[j->rank];
+        o.cfg.n_variants = 0;
+        for (int v = 0; v < g->n_variants; v++)
+            if (g->variant_group[v] == grp) o.cfg.variants[o.cfg.n_variants++] = g->variants[v];
+        o.shard_index = g->index_in_group[j->rank], o.shard_count = g->group_size[grp];
+        o.record_logits = g->n_groups > 1;
+    }
     o.progress = 0;
     o.on_input = on_input, o.on_input_ctx = j;
     /* a rank killed before it wrote its state starts afresh */
@@ -360,6 +371,61 @@ static void run_shard(const dk_diff_run_options *ro, job *j, const char *dir, bu
         pack_error(out, dk_status_is_user_error(st) ? DK_EXIT_USAGE : DK_EXIT_FAILURE, dk_last_error());
     else
         pack_result(out, dir, r.complete);
+}
+
+static void group_dir(char *dir, size_t size, const char *out, int group, int n)
+{
+    snprintf(dir, size, "%s/ranks/group-%d-of-%d", out, group, n);
+}
+
+/* Rank 0: merges the ranks of `group` (-1: all) into out, as deltakern merge
+ * merges shards. */
+static dk_status merge_ranks(const dk_diff_run_options *ro, const job *j, int group, const char *out,
+                             dk_diff_merge_result *mr)
+{
+    const char **shards = calloc((size_t)j->size, sizeof *shards);
+    char **paths = calloc((size_t)j->size, sizeof *paths);
+    int n = 0;
+    char dir[4096];
+    for (int k = 0; shards && paths && k < j->size; k++) {
+        if (group >= 0 && j->groups->group_of[k] != group) continue;
+        rank_dir(dir, sizeof dir, ro->out, k, j->size);
+        shards[n] = paths[n] = strdup(dir);
+        n++;
+    }
+    dk_diff_merge_options mo = {.shards = shards, .n_shards = n, .out = out, .force = 1,
+                                .command = group < 0 ? ro->command : NULL};
+    dk_status st = shards && paths ? dk_diff_merge(&mo, mr) : DK_ERR_NOMEM;
+    for (int k = 0; paths && k < n; k++) free(paths[k]);
+    free(paths);
+    free(shards);
+    return st;
+}
+
+/* Rank 0, with rank groups running different variants: each group's ranks
+ * merged into OUTDIR/ranks/group-G-of-N, the groups into OUTDIR. */
+static dk_status merge_groups(const dk_diff_run_options *ro, const job *j, dk_diff_merge_result *mr)
+{
+    const dk_cli_rank_groups *g = j->groups;
+    char **dirs = calloc((size_t)g->n_groups, sizeof *dirs);
+    const char *names[DK_DIFF_MAX_VARIANTS];
+    dk_status st = dirs ? DK_OK : DK_ERR_NOMEM;
+    for (int grp = 0; grp < g->n_groups && st == DK_OK; grp++) {
+        char dir[4096];
+        group_dir(dir, sizeof dir, ro->out, grp, g->n_groups);
+        dk_diff_merge_result gr = {0};
+        if (!(dirs[grp] = strdup(dir))) st = DK_ERR_NOMEM;
+        if (st == DK_OK) st = merge_ranks(ro, j, grp, dir, &gr);
+        free(gr.table);
+    }
+    for (int v = 0; v < g->n_variants; v++) names[v] = g->names[v];
+    dk_diff_merge_groups_options go = {.groups = (const char *const *)dirs, .n_groups = g->n_groups,
+                                       .variants = names, .n_variants = g->n_variants, .out = ro->out,
+                                       .command = ro->command};
+    if (st == DK_OK) st = dk_diff_merge_groups(&go, mr);
+    for (int grp = 0; dirs && grp < g->n_groups; grp++) free(dirs[grp]);
+    free(dirs);
+    return st;
 }
 
 /* Rank 0: every other rank's result into OUTDIR/ranks, then the merge. */
@@ -404,19 +470,8 @@ static int gather_and_merge(const dk_diff_run_options *ro, const char *report, j
         fprintf(stderr, "deltakern: interrupted; partial results in %s/ranks (continue with --resume)\n", ro->out);
         return 130;
     }
-    const char **shards = calloc((size_t)j->size, sizeof *shards);
-    char **paths = calloc((size_t)j->size, sizeof *paths);
-    for (int k = 0; shards && paths && k < j->size; k++) {
-        rank_dir(dir, sizeof dir, ro->out, k, j->size);
-        shards[k] = paths[k] = strdup(dir);
-    }
-    dk_diff_merge_options mo = {.shards = shards, .n_shards = j->size, .out = ro->out, .force = 1,
-                                .command = ro->command};
     dk_diff_merge_result mr = {0};
-    dk_status st = shards && paths ? dk_diff_merge(&mo, &mr) : DK_ERR_NOMEM;
-    for (int k = 0; paths && k < j->size; k++) free(paths[k]);
-    free(paths);
-    free(shards);
+    dk_status st = j->groups && j->groups->n_groups > 1 ? merge_groups(ro, j, &mr) : merge_ranks(ro, j, -1, ro->out, &mr);
     if (st != DK_OK) return dk_cli_fail(st);
     if (mr.table) fputs(mr.table, stdout);
     free(mr.table);
@@ -424,7 +479,8 @@ static int gather_and_merge(const dk_diff_run_options *ro, const char *report, j
     return report ? dk_cli_report_after(ro->out, report, argc, argv) : DK_EXIT_OK;
 }
 
-int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc, char **argv)
+int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *const *rank_variants, int n_rank_variants,
+                    const char *report, int argc, char **argv)
 {
     job j = {.progress = ro->progress, .tty = isatty(2)};
     MPI_Init(NULL, NULL);
@@ -432,9 +488,19 @@ int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc,
     MPI_Comm_size(MPI_COMM_WORLD, &j.size);
     char err[4608], dir[4096];
     int rc = DK_EXIT_OK;
-    if (j.rank == 0 && (rc = check_out(ro, err, sizeof err)) != DK_EXIT_OK) dk_cli_error("%s", err);
+    dk_cli_rank_groups groups;
+    memset(&groups, 0, sizeof groups);
+    if (n_rank_variants > 0) { /* every rank works the same groups out; rank 0 says what is wrong */
+        if (dk_cli_rank_groups_build(rank_variants, n_rank_variants, j.size, &groups, err, sizeof err) != 0)
+            rc = DK_EXIT_USAGE;
+        else
+            j.groups = &groups;
+    }
+    if (j.rank == 0 && rc == DK_EXIT_OK) rc = check_out(ro, err, sizeof err);
+    if (j.rank == 0 && rc != DK_EXIT_OK) dk_cli_error("%s", err);
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (rc != DK_EXIT_OK) {
+        dk_cli_rank_groups_free(&groups);
         MPI_Finalize();
         return rc;
     }
@@ -470,11 +536,16 @@ int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc,
             rank_dir(dir, sizeof dir, ro->out, k, j.size);
             remove_dir(dir);
         }
+        for (int grp = 0; j.groups && grp < groups.n_groups; grp++) {
+            group_dir(dir, sizeof dir, ro->out, grp, groups.n_groups);
+            remove_dir(dir);
+        }
         snprintf(dir, sizeof dir, "%s/ranks", ro->out);
         rmdir(dir); /* stays when it holds other splits' directories */
     }
     free(j.done);
     free(j.total);
+    dk_cli_rank_groups_free(&groups);
     MPI_Finalize();
     return rc;
 }

@@ -15,9 +15,13 @@ int dk_cli_mpi_world_size(void);
 int dk_cli_mpi_world_rank(void);
 
 /* Runs `ro` as one shard per rank and writes the merged result to ro->out on
- * rank 0 (and --report there); returns the exit code. Built without MPI: an
- * error saying so. */
-int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc, char **argv);
+ * rank 0 (and --report there); returns the exit code. With --rank-variant
+ * values (RANKS=VARIANT, tools/cli_rank_groups.h) the ranks run those
+ * variants instead of ro's, each group of ranks its own share of the inputs,
+ * and the groups' results are merged into one run of every variant. Built
+ * without MPI: an error saying so. */
+int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *const *rank_variants, int n_rank_variants,
+                    const char *report, int argc, char **argv);
 
 struct dk_cli_bench;
 

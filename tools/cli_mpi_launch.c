@@ -30,9 +30,10 @@ int dk_cli_mpi_world_rank(void)
 #ifndef DK_HAVE_MPI
 #include "tools/cli.h"
 
-int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *report, int argc, char **argv)
+int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *const *rank_variants, int n_rank_variants,
+                    const char *report, int argc, char **argv)
 {
-    (void)ro, (void)report, (void)argc, (void)argv;
+    (void)ro, (void)rank_variants, (void)n_rank_variants, (void)report, (void)argc, (void)argv;
     dk_cli_error("diff: started as one of %d MPI ranks, but this deltakern was built without MPI "
                  "(install libopenmpi-dev and rebuild, DK_WITH_MPI); each rank would run the whole job",
                  dk_cli_mpi_world_size());

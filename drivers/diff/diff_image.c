@@ -538,6 +538,25 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
     return st;
 }
 
+cJSON *dk__diff_pair_json(const char *a, const char *b, const dk_tensor *ta, const dk_tensor *tb)
+{
+    dk__diff_labels lab;
+    dk__diff_compare_labels(ta, tb, &lab);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "a", a);
+    cJSON_AddStringToObject(p, "b", b);
+    if (lab.comparable) {
+        cJSON_AddBoolToObject(p, "top1_agree", lab.top1_agree);
+        add_num(p, "top5_overlap", lab.top5_overlap);
+        add_num(p, "kendall_tau", lab.tau);
+    } else { /* one side is not finite: nothing to compare */
+        cJSON_AddNullToObject(p, "top1_agree");
+        cJSON_AddNullToObject(p, "top5_overlap");
+        cJSON_AddNullToObject(p, "kendall_tau");
+    }
+    return p;
+}
+
 static cJSON *pairs_json(const dk_diff *d)
 {
     cJSON *pairs = cJSON_CreateArray();
@@ -545,22 +564,8 @@ static cJSON *pairs_json(const dk_diff *d)
     for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++) {
             const dk_tensor *ta = a == 0 ? &d->store.t[d->slot_output] : &d->v[a - 1].logits;
-            const dk_tensor *tb = &d->v[b - 1].logits;
-            dk__diff_labels lab;
-            dk__diff_compare_labels(ta, tb, &lab);
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddStringToObject(p, "a", a == 0 ? d->base_name : d->v[a - 1].name);
-            cJSON_AddStringToObject(p, "b", d->v[b - 1].name);
-            if (lab.comparable) {
-                cJSON_AddBoolToObject(p, "top1_agree", lab.top1_agree);
-                add_num(p, "top5_overlap", lab.top5_overlap);
-                add_num(p, "kendall_tau", lab.tau);
-            } else { /* one side is not finite: nothing to compare */
-                cJSON_AddNullToObject(p, "top1_agree");
-                cJSON_AddNullToObject(p, "top5_overlap");
-                cJSON_AddNullToObject(p, "kendall_tau");
-            }
-            cJSON_AddItemToArray(pairs, p);
+            cJSON_AddItemToArray(pairs, dk__diff_pair_json(a == 0 ? d->base_name : d->v[a - 1].name,
+                                                           d->v[b - 1].name, ta, &d->v[b - 1].logits));
         }
     return pairs;
 }

@@ -50,6 +50,17 @@ typedef struct dk__diff_labels {
 
 void dk__diff_compare_labels(const dk_tensor *a, const dk_tensor *b, dk__diff_labels *out);
 cJSON *dk__diff_top_json(const dk__diff_top *t);
+/* A record's pair object for outputs a and b, as a single run writes it
+ * (diff_image.c). */
+cJSON *dk__diff_pair_json(const char *a, const char *b, const dk_tensor *ta, const dk_tensor *tb);
+
+/* ---- logits in records, for rank groups (diff_logits.c) ---- */
+
+/* Adds every variant's output as "logits" (dtype, shape, raw bytes as hex)
+ * to its entry in record. */
+dk_status dk__diff_add_logits(const dk_diff *d, cJSON *record);
+/* Detaches a variant entry's "logits" into t (allocated). */
+dk_status dk__diff_take_logits(cJSON *variant, dk_tensor *t);
 
 /* FNV-1a 64 of n bytes, as 16 hex digits (diff_bundle.c). */
 void dk__diff_hash_bytes(const void *p, size_t n, char hex[17]);

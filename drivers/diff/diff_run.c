@@ -349,6 +349,7 @@ static dk_status run_inputs(const dk_diff_run_options *o, dk_diff *d, const inpu
         st = load_input(l, d, &pre, i, &owned, &t, &name);
         if (st == DK_OK) st = dk_diff_image(d, name, t, &rec);
         if (st == DK_OK && l->labels) cJSON_AddNumberToObject(rec, "label", l->labels[i]);
+        if (st == DK_OK && o->record_logits) st = dk__diff_add_logits(d, rec);
         dk_tensor_reset(&owned);
         if (st == DK_OK) st = append_record(state, path, rec);
         if (st == DK_OK) st = dk_diff_summary_add(sum, rec);

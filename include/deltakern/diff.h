@@ -133,6 +133,10 @@ typedef struct dk_diff_run_options {
      * the whole job with it, tools/cli_diff_mpi.c) */
     void (*on_input)(void *ctx, int done, int total);
     void *on_input_ctx;
+    /* each record also carries every variant's output logits, so that the
+     * results of rank groups running other variants can be merged with
+     * dk_diff_merge_groups (mpirun ... diff --rank-variant) */
+    int record_logits;
 } dk_diff_run_options;
 
 typedef struct dk_diff_run_result {
@@ -169,6 +173,24 @@ typedef struct dk_diff_merge_result {
 } dk_diff_merge_result;
 
 dk_status dk_diff_merge(const dk_diff_merge_options *o, dk_diff_merge_result *r);
+
+/* Merges the whole results of rank groups that ran the same inputs against
+ * the same baseline with disjoint variant sets (each group's result merged
+ * by dk_diff_merge from runs with record_logits) into OUTDIR: the result a
+ * single run of all the variants writes, the variants in the order given.
+ * Pairs of variants of different groups are compared from the recorded
+ * logits. Groups of different runs (model, baseline, inputs, labels,
+ * version) or whose baselines differ on an input are refused. */
+typedef struct dk_diff_merge_groups_options {
+    const char *const *groups;       /* their result directories */
+    int n_groups;
+    const char *const *variants;     /* every variant of every group, in the merged order */
+    int n_variants;
+    const char *out;
+    const char *command;             /* recorded in environment.json; NULL: none */
+} dk_diff_merge_groups_options;
+
+dk_status dk_diff_merge_groups(const dk_diff_merge_groups_options *o, dk_diff_merge_result *r);
 
 #ifdef __cplusplus
 }

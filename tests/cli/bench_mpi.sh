@@ -18,20 +18,11 @@ MODEL=$MODELS/mobilenet_v2.onnx
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not exported (run e2e.mobilenet_v2)"; exit 77; }
 rm -rf "$WORK" && mkdir -p "$WORK"
 . "$SRC/tests/cli/expect_error.sh"
-# Open MPI refuses root unless told twice; on 2 cores 3 ranks oversubscribe.
-# Shared-memory copies without ptrace rights (containers): plain copies.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-# Under AddressSanitizer, LeakSanitizer reports what Open MPI itself keeps
-# at exit (its MPI_Init allocations): leak checks off for the ranks only.
-MPIRUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$MPIEXEC" --oversubscribe --bind-to none)
+. "$SRC/tests/cli/mpi_env.sh"
 # threads=1: ranks take turns, but on 2 cores the host's other load would
 # otherwise make OpenMP's spinning threads the slowest part of the test
 BENCH=(-v onednn:threads=1 -v openblas:threads=1 -n 3 --warmup 1 --sessions 1)
-check() {  # check NAME COMMAND...
-    n=$((n + 1))
-    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
+. "$SRC/tests/cli/checks.sh"
 # the file's structure: schema, ranks 0..N-1 each with environment and
 # topology, the same variants and seed, and the top level equal to rank 0's
 valid_run() {  # valid_run FILE N

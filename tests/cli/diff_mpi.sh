@@ -20,43 +20,11 @@ MODEL=$MODELS/mobilenet_v2.onnx
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not exported (run e2e.mobilenet_v2)"; exit 77; }
 rm -rf "$WORK" && mkdir -p "$WORK"
 . "$SRC/tests/cli/expect_error.sh"
-# Open MPI refuses root unless told twice; on 2 cores 3 ranks oversubscribe.
-# --bind-to none: a rank bound to one core runs threads=0 variants on one
-# thread, whose sums round otherwise than the single run's (docs/diff.md).
-# Shared-memory copies without ptrace rights (containers): plain copies.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMPI_MCA_btl_vader_single_copy_mechanism=none
-# Under ASan: Open MPI keeps its allocations until exit, in plugins it has
-# unloaded by then (no frame LeakSanitizer could suppress by name), so leaks
-# go unchecked in the ranks; every other memory error is still caught, and
-# the single run keeps the leak check.
-MPIRUN=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$MPIEXEC" --oversubscribe --bind-to none)
-# a launcher that cannot start two processes here is this machine's limit
-if ! probe=$("${MPIRUN[@]}" -np 2 true 2>&1); then
-    echo "SKIP: $MPIEXEC cannot start 2 processes here: $(printf '%s\n' "$probe" | grep -v '^-*$' | head -n 3 | tr '\n' ' ')"
-    exit 77
-fi
+. "$SRC/tests/cli/mpi_env.sh"
+. "$SRC/tests/cli/checks.sh"
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
 diff_args=("$MODEL" -i "$SRC/data/images" "${VARGS[@]}")
-check() {  # check NAME COMMAND...
-    n=$((n + 1))
-    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
-same_result() {  # same_result DIR_A DIR_B: every file equal, summary.json but for timing
-    local f
-    for f in state.jsonl summary.csv layers.csv flips.csv; do
-        cmp -s "$1/$f" "$2/$f" || { echo "    $f differs"; return 1; }
-    done
-    /usr/bin/python3 - "$1/summary.json" "$2/summary.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-for d in (a, b):
-    d.pop("timing")
-sys.exit(0 if a == b else 1)
-PY
-}
-secs() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
 
 echo "variants: ${VARIANTS[*]}; $("$MPIEXEC" --version 2>&1 | head -n 1)"
 t0=$(date +%s.%N)

@@ -25,24 +25,7 @@ fi
 echo "slurm: $(sinfo -V), node $(sinfo -h -o '%N %c CPUs %T')"
 export DELTAKERN=$DK
 n=0 fail=0
-check() {  # check NAME COMMAND...
-    n=$((n + 1))
-    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
-same_result() {  # same_result DIR_A DIR_B: every file equal, summary.json but for timing
-    local f
-    for f in state.jsonl summary.csv layers.csv flips.csv; do
-        cmp -s "$1/$f" "$2/$f" || { echo "    $f differs"; return 1; }
-    done
-    /usr/bin/python3 - "$1/summary.json" "$2/summary.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-for d in (a, b):
-    d.pop("timing")
-sys.exit(0 if a == b else 1)
-PY
-}
-secs() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
+. "$SRC/tests/cli/checks.sh"
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
 diff_args=("$MODEL" -i "$SRC/data/images" "${VARGS[@]}")
