@@ -185,16 +185,18 @@ static dk_status check_folder(const part *p, int j)
     const dk__bundle *b = &p->b;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", b->dir, b->image_dirs[j]);
-    DK_TRY(dk__dir_real(path));
+    dk_status st = dk__dir_real(path);
+    if (st != DK_OK) return dk__error_prefix(st, "merge");
     for (int k = 0; k < b->values.n; k++) {
         snprintf(path, sizeof path, "%s/%s/%s", b->dir, b->image_dirs[j], b->files[k]);
-        struct stat st;
-        if (lstat(path, &st) != 0) return dk__error(DK_ERR_IO, "merge: %s: %s", path, strerror(errno));
-        if (!S_ISREG(st.st_mode))
+        struct stat sb;
+        if (lstat(path, &sb) != 0) return dk__error(DK_ERR_IO, "merge: %s: %s", path, strerror(errno));
+        if (!S_ISREG(sb.st_mode))
             return dk__error(DK_ERR_INVALID, "merge: %s: not a regular file (a link or other, refused)", path);
     }
     dk_tensor t = {0};
-    DK_TRY(dk__bundle_load_value(b, j, dk__store_find(&b->values, b->input_name), &t));
+    st = dk__bundle_load_value(b, j, dk__store_find(&b->values, b->input_name), &t);
+    if (st != DK_OK) return dk__error_prefix(st, "merge");
     char hash[17];
     dk_diff_hash_tensor(&t, hash);
     dk_tensor_reset(&t);
