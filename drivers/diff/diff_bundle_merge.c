@@ -215,18 +215,30 @@ static dk_status check_images(part *p, int partial)
     if (b->n_images > want)
         return dk__error(DK_ERR_FORMAT, "merge: bundle %s holds %d images for shard %d/%d's %d inputs", p->bdir,
                          b->n_images, p->index, p->count, want);
-    const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(p->header, "inputs");
-    for (int j = 0; j < b->n_images; j++) {
-        int g = p->index + j * p->count;
-        const cJSON *in = cJSON_GetArrayItem(inputs, g);
-        const char *name = cJSON_IsString(in) ? in->valuestring : "?";
-        if (strcmp(name, b->image_names[j]))
-            return dk__error(DK_ERR_INVALID, "merge: bundle %s: image %d is '%s', but input %d of shard %s is '%s' "
-                             "(not this shard's bundle)", p->bdir, j, b->image_names[j], g, p->dir, name);
-        if (j < p->records && strcmp(p->hashes[j], b->image_hashes[j]))
-            return dk__error(DK_ERR_INVALID, "merge: bundle %s: image %d ('%s') has input hash %s, shard %s's "
-                             "record %s", p->bdir, j, b->image_names[j], b->image_hashes[j], p->dir, p->hashes[j]);
+    /* the shard's inputs' names, walked once (cJSON_GetArrayItem walks the
+     * list from its head) */
+    const char **names = calloc((size_t)want + 1, sizeof *names);
+    if (!names) return dk__error(DK_ERR_NOMEM, "merge: out of memory");
+    const cJSON *in;
+    int g = 0;
+    cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(p->header, "inputs")) {
+        if (g >= p->index && (g - p->index) % p->count == 0 && (g - p->index) / p->count < want)
+            names[(g - p->index) / p->count] = cJSON_IsString(in) ? in->valuestring : "?";
+        g++;
     }
+    dk_status st = DK_OK;
+    for (int j = 0; j < b->n_images && st == DK_OK; j++) {
+        g = p->index + j * p->count;
+        const char *name = names[j] ? names[j] : "?";
+        if (strcmp(name, b->image_names[j]))
+            st = dk__error(DK_ERR_INVALID, "merge: bundle %s: image %d is '%s', but input %d of shard %s is '%s' "
+                           "(not this shard's bundle)", p->bdir, j, b->image_names[j], g, p->dir, name);
+        else if (j < p->records && strcmp(p->hashes[j], b->image_hashes[j]))
+            st = dk__error(DK_ERR_INVALID, "merge: bundle %s: image %d ('%s') has input hash %s, shard %s's "
+                           "record %s", p->bdir, j, b->image_names[j], b->image_hashes[j], p->dir, p->hashes[j]);
+    }
+    free(names);
+    DK_TRY(st);
     p->use = b->n_images < p->records ? b->n_images : p->records;
     if (p->use < want && !partial)
         return dk__error(DK_ERR_INVALID, "merge: bundle %s and shard %s hold %d and %d of shard %d/%d's %d inputs "
@@ -441,14 +453,6 @@ static dk_status write_merged_manifest(const dk_diff_bundle_merge *m, cJSON *ima
     return st;
 }
 
-/* The part holding global input g, or NULL. */
-static const part *part_of(const dk_diff_bundle_merge *m, int g)
-{
-    for (int k = 0; k < m->n; k++)
-        if (m->p[k].index == g % m->count) return &m->p[k];
-    return NULL;
-}
-
 static dk_status write_all(const dk_diff_bundle_merge *m, int *images)
 {
     static const char *const names[] = {MANIFEST};
@@ -459,11 +463,18 @@ static dk_status write_all(const dk_diff_bundle_merge *m, int *images)
     /* an old bundle's manifest goes first: until the new one is whole, no
      * manifest names folders half replaced */
     if (unlink(path) != 0 && errno != ENOENT) return dk__error(DK_ERR_IO, "merge: %s: %s", path, strerror(errno));
+    /* the part of each shard index (NULL: not given) */
+    const part **of = calloc((size_t)m->count, sizeof *of);
     cJSON *list = cJSON_CreateArray();
-    if (!list) return dk__error(DK_ERR_NOMEM, "merge: out of memory");
+    if (!of || !list) {
+        free(of);
+        cJSON_Delete(list);
+        return dk__error(DK_ERR_NOMEM, "merge: out of memory");
+    }
+    for (int k = 0; k < m->n; k++) of[m->p[k].index] = &m->p[k];
     dk_status st = DK_OK;
     for (int g = 0; g < m->total && st == DK_OK; g++) {
-        const part *p = part_of(m, g);
+        const part *p = of[g % m->count];
         int j = g / m->count;
         if (!p || j >= p->use) continue;
         st = place_image(m, p, j, *images);
@@ -472,6 +483,7 @@ static dk_status write_all(const dk_diff_bundle_merge *m, int *images)
         if (v) cJSON_AddItemToArray(list, v);
         (*images)++;
     }
+    free(of);
     if (st != DK_OK) {
         cJSON_Delete(list);
         return st;
