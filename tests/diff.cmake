@@ -88,7 +88,8 @@ endforeach()
 
 # diff --shard K/N and deltakern merge (tests/cli/diff_shards.sh): 2 and 3
 # shards of the bundled photos merge to the single run's files; other runs,
-# splits and versions, missing and unfinished shards are refused. Four
+# splits and versions, missing and unfinished shards are refused; the 2
+# shards' --save bundles merge to the single run's bundle. Four
 # variants, two under the sanitizers.
 if(DK_SANITIZE)
   set(DK_SHARD_VARIANTS openblas onednn:opt=3)

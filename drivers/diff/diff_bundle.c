@@ -180,6 +180,11 @@ static dk_status write_manifest(const dk__bundle *b)
     cJSON_AddStringToObject(model, "hash", b->model_hash);
     cJSON_AddStringToObject(m, "hash_algorithm", "fnv1a64");
     cJSON_AddStringToObject(m, "variant", b->variant);
+    if (b->shard_count > 0) { /* absent for a whole run: its manifest is as before */
+        cJSON *shard = cJSON_AddObjectToObject(m, "shard");
+        cJSON_AddNumberToObject(shard, "index", b->shard_index);
+        cJSON_AddNumberToObject(shard, "count", b->shard_count);
+    }
     cJSON_AddItemToObject(m, "environment", cJSON_Duplicate(b->environment, 1));
     cJSON_AddStringToObject(m, "input", b->input_name);
     cJSON_AddStringToObject(m, "output", b->output_name);
@@ -213,10 +218,12 @@ static dk_status write_manifest(const dk__bundle *b)
 dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_file,
                            const char *model_hash, const char *variant, cJSON *environment,
                            const char *input_name, const char *output_name,
-                           const dk__diff_store *shapes)
+                           const dk__diff_store *shapes, int shard_index, int shard_count)
 {
     memset(b, 0, sizeof *b);
     b->environment = environment;
+    b->shard_index = shard_index;
+    b->shard_count = shard_count;
     dk_status made = dk_file_mkdirs(dir);
     if (made != DK_OK) return dk__error_prefix(made, "--save");
     b->dir = strdup(dir);

@@ -248,7 +248,8 @@ dk_status dk_diff_create(const dk_diff_config *c, dk_diff **out)
         } else {
             st = dk__bundle_begin(&d->save, c->save, c->model, d->model_hash, d->base_name,
                                   dk_environment_json(&d->c.baseline), d->store.names[d->slot_input],
-                                  d->store.names[d->slot_output], &d->store);
+                                  d->store.names[d->slot_output], &d->store,
+                                  c->save_shard_index, c->save_shard_count);
             d->saving = 1; /* freed by dk_diff_destroy even when incomplete */
         }
     }

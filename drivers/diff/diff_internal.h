@@ -101,6 +101,7 @@ typedef struct dk__bundle {
     int *hash_index;       /* open addressing by input hash: image + 1, 0 free */
     int hash_index_cap;
     cJSON *environment;
+    int shard_index, shard_count; /* count > 0: a shard's bundle (diff --shard K/N --save) */
 } dk__bundle;
 
 /* Reads dir/manifest.json. */
@@ -113,11 +114,12 @@ dk_status dk__bundle_load_image(const dk__bundle *b, int i, dk__diff_store *stor
 dk_status dk__bundle_load_value(const dk__bundle *b, int i, int k, dk_tensor *t);
 /* Image with this input hash (the first when several), or -1. */
 int dk__bundle_find(const dk__bundle *b, const char *hash);
-/* Starts a bundle in dir (must not exist or be empty unless force). */
+/* Starts a bundle in dir (must not exist or be empty unless force);
+ * shard_count > 0 records shard shard_index/shard_count in the manifest. */
 dk_status dk__bundle_begin(dk__bundle *b, const char *dir, const char *model_file,
                            const char *model_hash, const char *variant, cJSON *environment,
                            const char *input_name, const char *output_name,
-                           const dk__diff_store *shapes);
+                           const dk__diff_store *shapes, int shard_index, int shard_count);
 /* Writes one image's values and rewrites the manifest. */
 dk_status dk__bundle_add_image(dk__bundle *b, const char *name, const char *hash,
                                const dk__diff_store *store);

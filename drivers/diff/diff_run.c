@@ -376,7 +376,10 @@ dk_status dk_diff_run(const dk_diff_run_options *o, dk_diff_run_result *r)
     DK_TRY(prepare_out(o, 0, &fresh));
     dk_status st = lock_dirs(o, locks);
     dk_diff *d = NULL;
-    if (st == DK_OK) st = dk_diff_create(&o->cfg, &d);
+    dk_diff_config cfg = o->cfg; /* a shard's bundle says which shard it is */
+    cfg.save_shard_index = o->shard_count > 0 ? o->shard_index : 0;
+    cfg.save_shard_count = o->shard_count > 0 ? o->shard_count : 0;
+    if (st == DK_OK) st = dk_diff_create(&cfg, &d);
     input_list l = {0};
     if (st == DK_OK) st = inputs_collect(o, d, &l);
     if (st == DK_OK) st = check_bundle_inputs(o, d, &l);

@@ -40,6 +40,9 @@ typedef struct dk_diff_config {
     int n_variants;
     dk_variant variants[DK_DIFF_MAX_VARIANTS];
     const char *save;             /* write the baseline's values as a bundle here, or NULL */
+    int save_shard_index, save_shard_count; /* with save, count > 0: the bundle is shard
+                                     index/count of a run (its manifest's "shard",
+                                     for dk_diff_bundle_merge; dk_diff_run sets them) */
     int counterfactual;           /* 1: localise every flip with mixed runs */
     int skip_determinism;         /* 1: no second run per variant and image (the
                                      determinism check, on by default) */
@@ -191,6 +194,35 @@ typedef struct dk_diff_merge_groups_options {
 } dk_diff_merge_groups_options;
 
 dk_status dk_diff_merge_groups(const dk_diff_merge_groups_options *o, dk_diff_merge_result *r);
+
+/* Merges the bundles of `diff --shard K/N --save` runs into the bundle a
+ * single run with --save writes (folders numbered in the global input
+ * order, every file the same bytes: hard links, copies where linking fails;
+ * manifest.json written last, atomically, with the environment of shard 0's
+ * bundle or else the first given). In two steps, so that a caller merging
+ * the results too (deltakern merge) refuses before writing anything:
+ * dk_diff_bundle_merge_check reads and checks everything and writes nothing
+ * (bundles of another model, variant, values or split than each other or
+ * than the shard results, an index twice, a shard result without its
+ * bundle, an image that is not its shard's input, an unfinished bundle
+ * unless partial, `out` one of the bundles or holding one unless force);
+ * dk_diff_bundle_merge_write then writes. With partial, only the inputs the
+ * shard results and their bundles both hold are merged. */
+typedef struct dk_diff_bundle_merge_options {
+    const char *const *shards;       /* the shard results (their state.jsonl) */
+    int n_shards;
+    const char *const *bundles;      /* one bundle per shard result, any order */
+    int n_bundles;
+    const char *out;                 /* the merged bundle's directory */
+    int force, partial;
+} dk_diff_bundle_merge_options;
+
+typedef struct dk_diff_bundle_merge dk_diff_bundle_merge;
+
+dk_status dk_diff_bundle_merge_check(const dk_diff_bundle_merge_options *o, dk_diff_bundle_merge **plan);
+/* *images receives the number of images of the merged bundle. */
+dk_status dk_diff_bundle_merge_write(dk_diff_bundle_merge *plan, int *images);
+void dk_diff_bundle_merge_free(dk_diff_bundle_merge *plan);
 
 #ifdef __cplusplus
 }
