@@ -7,7 +7,6 @@
  * atomically, so that an interrupted merge leaves no manifest. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +48,6 @@ struct dk_diff_bundle_merge {
     const part *ref; /* whose manifest the merged one copies */
 };
 
-static int jint(const cJSON *o, const char *key, int dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) && v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX ? (int)v->valuedouble : dflt;
-}
-
-static const char *jstr(const cJSON *o, const char *key, const char *dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : dflt;
-}
-
 /* ---- reading ---- */
 
 static dk_status push_hash(part *p, const char *hash)
@@ -90,15 +77,15 @@ static dk_status read_shard(part *p)
         st = dk__error(DK_ERR_FORMAT, "merge: %s: not a diff state file (no header line)", path);
     else if (!sh)
         st = dk__error(DK_ERR_INVALID, "merge: %s is a whole run, not a shard (diff --shard K/N makes shards)", p->dir);
-    p->index = jint(sh, "index", -1);
-    p->count = jint(sh, "count", 0);
+    p->index = dk__json_int(sh, "index", -1);
+    p->count = dk__json_int(sh, "count", 0);
     if (st == DK_OK && (p->count < 1 || p->index < 0 || p->index >= p->count))
         st = dk__error(DK_ERR_FORMAT, "merge: %s: shard %d/%d is not a valid shard", path, p->index, p->count);
     p->total = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->header, "inputs"));
     while (st == DK_OK && (line = dk__diff_read_line(f))) {
         cJSON *rec = cJSON_Parse(line);
         free(line);
-        st = push_hash(p, jstr(rec, "input_hash", ""));
+        st = push_hash(p, dk__json_str(rec, "input_hash", ""));
         cJSON_Delete(rec);
     }
     fclose(f);
@@ -121,8 +108,8 @@ static dk_status read_bundle_manifest(const char *dir, cJSON **manifest, int *in
     if (!sh)
         return dk__error(DK_ERR_INVALID, "merge: --bundle %s is a whole run's bundle, not a shard's (diff --shard "
                          "K/N --save makes them)", dir);
-    *index = jint(sh, "index", -1);
-    *count = jint(sh, "count", 0);
+    *index = dk__json_int(sh, "index", -1);
+    *count = dk__json_int(sh, "count", 0);
     if (*count < 1 || *index < 0 || *index >= *count)
         return dk__error(DK_ERR_FORMAT, "merge: --bundle %s: shard %d/%d is not a valid shard", dir, *index, *count);
     return DK_OK;
@@ -143,10 +130,10 @@ static dk_status check_like(const part *a, const part *r)
     const cJSON *mr = cJSON_GetObjectItemCaseSensitive(r->manifest, "model");
     if (!same_key(a->manifest, r->manifest, "model"))
         return dk__error(DK_ERR_INVALID, "merge: bundles %s and %s are of different models (hash %s, %s)", a->bdir,
-                         r->bdir, jstr(ma, "hash", "?"), jstr(mr, "hash", "?"));
+                         r->bdir, dk__json_str(ma, "hash", "?"), dk__json_str(mr, "hash", "?"));
     if (!same_key(a->manifest, r->manifest, "variant"))
         return dk__error(DK_ERR_INVALID, "merge: bundles %s and %s hold different baselines (%s, %s)", a->bdir,
-                         r->bdir, jstr(a->manifest, "variant", "?"), jstr(r->manifest, "variant", "?"));
+                         r->bdir, dk__json_str(a->manifest, "variant", "?"), dk__json_str(r->manifest, "variant", "?"));
     static const char *const keys[] = {"format", "version", "hash_algorithm", "input", "output", "values"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (!same_key(a->manifest, r->manifest, keys[i]))
@@ -162,12 +149,12 @@ static dk_status check_like(const part *a, const part *r)
 static dk_status check_against_shard(const part *p)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(p->header, "run");
-    const char *mh = jstr(cJSON_GetObjectItemCaseSensitive(p->manifest, "model"), "hash", "?");
-    const char *sh = jstr(run, "model_hash", "?");
+    const char *mh = dk__json_str(cJSON_GetObjectItemCaseSensitive(p->manifest, "model"), "hash", "?");
+    const char *sh = dk__json_str(run, "model_hash", "?");
     if (strcmp(mh, sh))
         return dk__error(DK_ERR_INVALID, "merge: bundle %s is of model hash %s, shard %s of %s", p->bdir, mh, p->dir,
                          sh);
-    const char *bv = jstr(p->manifest, "variant", "?"), *sv = jstr(run, "baseline", "?");
+    const char *bv = dk__json_str(p->manifest, "variant", "?"), *sv = dk__json_str(run, "baseline", "?");
     if (strcmp(bv, sv))
         return dk__error(DK_ERR_INVALID, "merge: bundle %s holds baseline %s, shard %s's baseline is %s", p->bdir,
                          bv, p->dir, sv);

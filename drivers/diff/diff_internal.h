@@ -174,5 +174,20 @@ extern const char *const dk__diff_result_files[DK__DIFF_N_RESULT_FILES];
  * for a line cut short by a crash (not a record). */
 char *dk__diff_read_line(FILE *f);
 dk_status dk__diff_write_environment(const dk_diff_run_options *o, int resumed);
+/* The pieces the merges build theirs from: a new environment.json object
+ * (schema, time, the command, its directory); a result directory's own
+ * (NULL when it has none or it does not parse); its environment and
+ * topology copied into root; root written into dir (and freed). */
+cJSON *dk__diff_environment_begin(const char *command);
+cJSON *dk__diff_environment_read(const char *dir);
+void dk__diff_environment_adopt(cJSON *root, const cJSON *env);
+dk_status dk__diff_environment_finish(cJSON *root, const char *dir);
+/* A result directory's summary.json timing.ms_per_input_this_run; 0 when
+ * it has none (diff_summary.c). */
+double dk__diff_summary_ms_per_input(const char *dir);
+
+/* cJSON members by key: an int in range, else dflt; a string, else dflt. */
+int dk__json_int(const cJSON *o, const char *key, int dflt);
+const char *dk__json_str(const cJSON *o, const char *key, const char *dflt);
 
 #endif

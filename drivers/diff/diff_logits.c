@@ -61,15 +61,17 @@ dk_status dk__diff_take_logits(cJSON *variant, dk_tensor *t)
     int ndim = cJSON_GetArraySize(shape);
     if (!type || !cJSON_IsArray(shape) || ndim > DK_MAX_DIMS || !cJSON_IsString(hex))
         st = dk__error(DK_ERR_FORMAT, "a variant's record has no logits (not a --rank-variant rank's state)");
+    /* the bytes the shape needs must be the bytes there, before allocating */
+    double want = st == DK_OK ? (double)dk_dtype_size(type) : 0;
     for (int d = 0; st == DK_OK && d < ndim; d++) {
         const cJSON *v = cJSON_GetArrayItem(shape, d);
-        dims[d] = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+        dims[d] = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e12 ? (int64_t)v->valuedouble : -1;
+        want *= (double)dims[d];
     }
+    size_t n = st == DK_OK ? strlen(hex->valuestring) / 2 : 0;
+    if (st == DK_OK && (want < 0 || want != (double)n || strlen(hex->valuestring) != 2 * n))
+        st = dk__error(DK_ERR_FORMAT, "a variant's logits hold %zu bytes, not what their dtype and shape say", n);
     if (st == DK_OK) st = dk_tensor_alloc(t, type, ndim, dims);
-    size_t n = st == DK_OK ? dk_tensor_nbytes(t) : 0;
-    if (st == DK_OK && strlen(hex->valuestring) != 2 * n)
-        st = dk__error(DK_ERR_FORMAT, "a variant's logits hold %zu bytes, their shape %zu",
-                       strlen(hex->valuestring) / 2, n);
     unsigned char *p = t->data;
     for (size_t i = 0; st == DK_OK && i < n; i++) {
         int hi = hex_value(hex->valuestring[2 * i]), lo = hex_value(hex->valuestring[2 * i + 1]);

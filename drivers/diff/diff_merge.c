@@ -20,15 +20,14 @@
 #include "runtime/error.h"
 #include "runtime/file.h"
 #include "runtime/text.h"
-#include "runtime/timer.h"
 
-static int jint(const cJSON *o, const char *key, int dflt)
+int dk__json_int(const cJSON *o, const char *key, int dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(v) && v->valuedouble >= INT_MIN && v->valuedouble <= INT_MAX ? (int)v->valuedouble : dflt;
 }
 
-static const char *jstr(const cJSON *o, const char *key, const char *dflt)
+const char *dk__json_str(const cJSON *o, const char *key, const char *dflt)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : dflt;
@@ -61,8 +60,8 @@ static dk_status open_shard(shard *s, const char *dir)
     else if (!sh)
         st = dk__error(DK_ERR_INVALID, "merge: %s is a whole run, not a shard (diff --shard K/N makes shards)", dir);
     if (st == DK_OK) {
-        s->index = jint(sh, "index", -1);
-        s->count = jint(sh, "count", 0);
+        s->index = dk__json_int(sh, "index", -1);
+        s->count = dk__json_int(sh, "count", 0);
         if (s->count < 1 || s->index < 0 || s->index >= s->count)
             st = dk__error(DK_ERR_FORMAT, "merge: %s: shard %d/%d is not a valid shard", path, s->index, s->count);
     }
@@ -75,18 +74,7 @@ static dk_status open_shard(shard *s, const char *dir)
     if (st == DK_OK && fseek(s->f, start, SEEK_SET) != 0)
         st = dk__error(DK_ERR_IO, "merge: %s: %s", path, strerror(errno));
     /* its timing, for the merged summary's (the only part that differs) */
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    unsigned char *data;
-    size_t size;
-    if (st == DK_OK && dk__read_regular(path, 64u << 20, 1, &data, &size) == DK_OK) {
-        cJSON *sum = cJSON_ParseWithLength((const char *)data, size);
-        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sum, "timing"),
-                                                           "ms_per_input_this_run");
-        s->ms_per_input = cJSON_IsNumber(ms) ? ms->valuedouble : 0;
-        cJSON_Delete(sum);
-        free(data);
-    }
-    if (st == DK_OK) dk__error_clear(); /* a shard without summary.json has no timing */
+    if (st == DK_OK) s->ms_per_input = dk__diff_summary_ms_per_input(dir);
     return st;
 }
 
@@ -102,9 +90,9 @@ static dk_status check_shards(const dk_diff_merge_options *o, shard *s, int n, i
 {
     *missing = NULL;
     *n_missing = 0;
-    const char *v0 = jstr(s[0].header, "deltakern", "?");
+    const char *v0 = dk__json_str(s[0].header, "deltakern", "?");
     for (int i = 1; i < n; i++) {
-        const char *v = jstr(s[i].header, "deltakern", "?");
+        const char *v = dk__json_str(s[i].header, "deltakern", "?");
         if (strcmp(v, v0))
             return dk__error(DK_ERR_INVALID, "merge: %s was made by deltakern %s, %s by %s: shards of one run "
                              "come from one version", s[i].dir, v, s[0].dir, v0);
@@ -151,43 +139,18 @@ static dk_status check_shards(const dk_diff_merge_options *o, shard *s, int n, i
  * shard's environment (the host list), the first shard's as the run's. */
 static dk_status write_environment(const dk_diff_merge_options *o, const shard *s, int n)
 {
-    cJSON *root = cJSON_CreateObject(), *hosts = NULL;
-    cJSON_AddStringToObject(root, "schema", "deltakern-diff-environment/1");
-    char when[32], cwd[PATH_MAX], path[4096];
-    dk__utc_stamp(when, sizeof when);
-    cJSON_AddStringToObject(root, "created", when);
-    if (o->command) cJSON_AddStringToObject(root, "command", o->command);
-    if (getcwd(cwd, sizeof cwd)) cJSON_AddStringToObject(root, "cwd", cwd);
-    hosts = cJSON_AddArrayToObject(root, "shards");
+    cJSON *root = dk__diff_environment_begin(o->command);
+    cJSON *hosts = cJSON_AddArrayToObject(root, "shards");
     for (int i = 0; i < n; i++) {
-        cJSON *h = cJSON_CreateObject(), *env = NULL;
+        cJSON *h = cJSON_CreateObject(), *env = dk__diff_environment_read(s[i].dir);
         cJSON_AddStringToObject(h, "dir", s[i].dir);
         cJSON_AddNumberToObject(h, "index", s[i].index);
         cJSON_AddNumberToObject(h, "count", s[i].count);
-        snprintf(path, sizeof path, "%s/%s", s[i].dir, DK__DIFF_ENVIRONMENT_FILE);
-        unsigned char *data;
-        size_t size;
-        if (dk__read_regular(path, 64u << 20, 1, &data, &size) == DK_OK) {
-            env = cJSON_ParseWithLength((const char *)data, size);
-            free(data);
-        }
-        dk__error_clear();
-        if (env && i == 0) {
-            cJSON *e = cJSON_GetObjectItemCaseSensitive(env, "environment");
-            cJSON *t = cJSON_GetObjectItemCaseSensitive(env, "topology");
-            if (e) cJSON_AddItemToObject(root, "environment", cJSON_Duplicate(e, 1));
-            if (t) cJSON_AddItemToObject(root, "topology", cJSON_Duplicate(t, 1));
-        }
+        if (env && i == 0) dk__diff_environment_adopt(root, env);
         cJSON_AddItemToObject(h, "run", env ? env : cJSON_CreateNull());
         cJSON_AddItemToArray(hosts, h);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return dk__error(DK_ERR_NOMEM, "merge: out of memory");
-    snprintf(path, sizeof path, "%s/%s", o->out, DK__DIFF_ENVIRONMENT_FILE);
-    dk_status st = dk_file_write_text(path, text);
-    free(text);
-    return st;
+    return dk__diff_environment_finish(root, o->out);
 }
 
 /* With --partial: the header names only the inputs the shards hold, and its

@@ -9,7 +9,6 @@
  * pairs would mix baselines: groups that cannot share one bit for bit are
  * given one bundle (--against). */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "drivers/diff/diff_internal.h"
 #include "runtime/error.h"
 #include "runtime/file.h"
-#include "runtime/timer.h"
 
 typedef struct group {
     const char *dir;
@@ -49,18 +47,7 @@ static dk_status open_group(group *g, const char *dir)
     free(line);
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(g->header, "run")))
         return dk__error(DK_ERR_FORMAT, "merge: %s: not a diff state file (no header line)", path);
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    unsigned char *data;
-    size_t size;
-    if (dk__read_regular(path, 64u << 20, 1, &data, &size) == DK_OK) {
-        cJSON *sum = cJSON_ParseWithLength((const char *)data, size);
-        const cJSON *ms = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sum, "timing"),
-                                                           "ms_per_input_this_run");
-        g->ms_per_input = cJSON_IsNumber(ms) ? ms->valuedouble : 0;
-        cJSON_Delete(sum);
-        free(data);
-    }
-    dk__error_clear();
+    g->ms_per_input = dk__diff_summary_ms_per_input(dir);
     return DK_OK;
 }
 
@@ -279,41 +266,16 @@ static dk_status write_states(const dk_diff_merge_groups_options *o, group *g, c
  * and every group's (with its ranks' hosts) under "groups". */
 static dk_status write_environment(const dk_diff_merge_groups_options *o, const group *g)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "schema", "deltakern-diff-environment/1");
-    char when[32], cwd[PATH_MAX], path[4096];
-    dk__utc_stamp(when, sizeof when);
-    cJSON_AddStringToObject(root, "created", when);
-    if (o->command) cJSON_AddStringToObject(root, "command", o->command);
-    if (getcwd(cwd, sizeof cwd)) cJSON_AddStringToObject(root, "cwd", cwd);
+    cJSON *root = dk__diff_environment_begin(o->command);
     cJSON *groups = cJSON_AddArrayToObject(root, "groups");
     for (int i = 0; i < o->n_groups; i++) {
-        cJSON *env = NULL, *entry = cJSON_CreateObject();
-        snprintf(path, sizeof path, "%s/%s", g[i].dir, DK__DIFF_ENVIRONMENT_FILE);
-        unsigned char *data;
-        size_t size;
-        if (dk__read_regular(path, 64u << 20, 1, &data, &size) == DK_OK) {
-            env = cJSON_ParseWithLength((const char *)data, size);
-            free(data);
-        }
-        dk__error_clear();
-        if (env && i == 0) {
-            cJSON *e = cJSON_GetObjectItemCaseSensitive(env, "environment");
-            cJSON *t = cJSON_GetObjectItemCaseSensitive(env, "topology");
-            if (e) cJSON_AddItemToObject(root, "environment", cJSON_Duplicate(e, 1));
-            if (t) cJSON_AddItemToObject(root, "topology", cJSON_Duplicate(t, 1));
-        }
+        cJSON *entry = cJSON_CreateObject(), *env = dk__diff_environment_read(g[i].dir);
+        if (env && i == 0) dk__diff_environment_adopt(root, env);
         cJSON_AddItemToObject(entry, "variants", cJSON_Duplicate(run_variants(&g[i]), 1));
         cJSON_AddItemToObject(entry, "run", env ? env : cJSON_CreateNull());
         cJSON_AddItemToArray(groups, entry);
     }
-    char *text = cJSON_Print(root);
-    cJSON_Delete(root);
-    if (!text) return dk__error(DK_ERR_NOMEM, "merge: out of memory");
-    snprintf(path, sizeof path, "%s/%s", o->out, DK__DIFF_ENVIRONMENT_FILE);
-    dk_status st = dk_file_write_text(path, text);
-    free(text);
-    return st;
+    return dk__diff_environment_finish(root, o->out);
 }
 
 dk_status dk_diff_merge_groups(const dk_diff_merge_groups_options *o, dk_diff_merge_result *r)

@@ -11,6 +11,7 @@
 #include "deltakern/file.h"
 #include "drivers/diff/diff_internal.h"
 #include "runtime/error.h"
+#include "runtime/file.h"
 
 #define SCHEMA "deltakern-diff-summary/1"
 #define N_BLAMED 3
@@ -652,4 +653,23 @@ char *dk_diff_summary_table(const dk_diff_summary *s)
         return NULL;
     }
     return t.p;
+}
+
+double dk__diff_summary_ms_per_input(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, "summary.json");
+    unsigned char *data;
+    size_t size;
+    double ms = 0;
+    if (dk__read_regular(path, 64u << 20, 1, &data, &size) == DK_OK) {
+        cJSON *sum = cJSON_ParseWithLength((const char *)data, size);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sum, "timing"),
+                                                          "ms_per_input_this_run");
+        ms = cJSON_IsNumber(v) ? v->valuedouble : 0;
+        cJSON_Delete(sum);
+        free(data);
+    }
+    dk__error_clear(); /* no summary.json: no timing */
+    return ms;
 }

@@ -13,14 +13,11 @@ DK=$1 HAVE_MPI=$2 MPIEXEC=$3 SRC=$4 MODELS=$5 WORK=$6
 shift 6
 VARIANTS=("$@")
 [ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(openblas onednn onednn:opt=3 onednn:fpmath=bf16)
-case $HAVE_MPI in ON | 1 | TRUE) ;; *)
-    echo "SKIP: deltakern was built without MPI (libopenmpi-dev not found at configure time)"; exit 77 ;; esac
-[ -x "$MPIEXEC" ] || { echo "SKIP: no MPI launcher at '$MPIEXEC' (Debian: openmpi-bin)"; exit 77; }
+. "$SRC/tests/cli/mpi_env.sh"
 MODEL=$MODELS/mobilenet_v2.onnx
 [ -f "$MODEL" ] || { echo "SKIP: $MODEL not exported (run e2e.mobilenet_v2)"; exit 77; }
 rm -rf "$WORK" && mkdir -p "$WORK"
 . "$SRC/tests/cli/expect_error.sh"
-. "$SRC/tests/cli/mpi_env.sh"
 . "$SRC/tests/cli/checks.sh"
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done

@@ -22,23 +22,7 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 VARGS=()
 for v in "${VARIANTS[@]}"; do VARGS+=(-v "$v"); done
 diff_run() { "$DK" diff "$MODEL" -i "$SRC/data/images" "${VARGS[@]}" -q "$@" > /dev/null; }
-check() {  # check NAME COMMAND...
-    n=$((n + 1))
-    if "${@:2}"; then echo "ok   $1"; else echo "FAIL $1"; fail=$((fail + 1)); fi
-}
-same_result() {  # same_result DIR_A DIR_B: every file equal, summary.json but for timing
-    local f
-    for f in state.jsonl summary.csv layers.csv flips.csv; do
-        cmp -s "$1/$f" "$2/$f" || { echo "    $f differs"; return 1; }
-    done
-    /usr/bin/python3 - "$1/summary.json" "$2/summary.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-for d in (a, b):
-    d.pop("timing")
-sys.exit(0 if a == b else 1)
-PY
-}
+. "$SRC/tests/cli/checks.sh"
 
 echo "variants: ${VARIANTS[*]}"
 t0=$(date +%s.%N)
@@ -52,7 +36,6 @@ for N in 2 3; do
     done
 done
 t2=$(date +%s.%N)
-secs() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
 echo "single run $(secs "$t0" "$t1") s; 5 shards (2 + 3) $(secs "$t1" "$t2") s"
 check "a shard's summary says it is one" grep -q '"shard"' "$WORK/s1of2/summary.json"
 check "a shard's bundle says it is one" grep -q '"shard"' "$WORK/b1of2/manifest.json"

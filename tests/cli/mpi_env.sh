@@ -1,6 +1,10 @@
-# Sourced by the tests under mpirun (needs MPIEXEC): Open MPI set up for this
-# machine and MPIRUN, the launcher to use; exits 77 (skip, with the
-# launcher's own reason) where it cannot start two processes.
+# Sourced by the tests under mpirun (needs HAVE_MPI, the build's DK_HAVE_MPI,
+# and MPIEXEC): exits 77 (skip, with the reason) without MPI built in, without
+# the launcher, or where it cannot start two processes; else sets Open MPI up
+# for this machine and MPIRUN, the launcher to use.
+case $HAVE_MPI in ON | 1 | TRUE) ;; *)
+    echo "SKIP: deltakern was built without MPI (libopenmpi-dev not found at configure time)"; exit 77 ;; esac
+[ -x "$MPIEXEC" ] || { echo "SKIP: no MPI launcher at '$MPIEXEC' (Debian: openmpi-bin)"; exit 77; }
 # Open MPI refuses root unless told twice; on 2 cores 3 ranks oversubscribe.
 # --bind-to none: a rank bound to one core runs threads=0 variants on one
 # thread, whose sums round otherwise than a single run's (docs/diff.md).
