@@ -533,17 +533,22 @@ class Unsupported(Exception):
     pass
 
 
-def run_onnx(m, x):
+def run_onnx(m, x, exact=False):
     """Evaluate an ONNX graph (inference, float32) with torch.nn.functional.
     Covers the ops torchvision classifier exports produce; raises Unsupported
-    otherwise."""
+    otherwise.  exact=True widens every float32 tensor (weights, input and each
+    node's outputs) to float64: the graph's own answer, with float32's rounding
+    taken out, against which float32 implementations are measured."""
     import numpy as np
     import torch
     import torch.nn.functional as F
     from onnx import numpy_helper
 
-    env = {t.name: torch.from_numpy(numpy_helper.to_array(t).copy()) for t in m.graph.initializer}
-    env["input"] = torch.from_numpy(x)
+    def widen(t):
+        return t.double() if exact and t.dtype == torch.float32 else t
+
+    env = {t.name: widen(torch.from_numpy(numpy_helper.to_array(t).copy())) for t in m.graph.initializer}
+    env["input"] = widen(torch.from_numpy(x))
 
     def attrs(n):
         import onnx
@@ -824,7 +829,7 @@ def run_onnx(m, x):
             raise Unsupported(f"{op} with {len(n.output)} outputs")
         for name, t in zip(n.output, outs):
             if name:
-                env[name] = t
+                env[name] = widen(t)
     return env["logits"].numpy()
 
 
