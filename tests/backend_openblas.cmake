@@ -18,3 +18,10 @@ foreach(model mobilenet_v2 resnet50 inception_v3)
   dk_add_e2e_variant(${model} openblas)
 endforeach()
 dk_add_e2e_variant(mobilenet_v2 openblas:conv=im2col)
+
+# The kernel set: openblas:core= and OPENBLAS_CORETYPE, the CLI's restart and
+# what the environment fingerprint says (tools/cli_openblas_core.c).
+add_test(NAME cli.openblas_core
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/openblas_core.sh $<TARGET_FILE:deltakern_cli>
+                 ${DK_MODEL_DIR} ${CMAKE_CURRENT_BINARY_DIR}/openblas_core_work)
+set_tests_properties(cli.openblas_core PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

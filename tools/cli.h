@@ -25,6 +25,11 @@ int dk_cmd_roofline(int argc, char **argv);
 int dk_cmd_report(int argc, char **argv);
 int dk_cmd_merge(int argc, char **argv);
 
+/* Before anything else: where OpenBLAS loaded another kernel set than it
+ * should (dk_openblas_better_core), sets OPENBLAS_CORETYPE and executes the
+ * program again; returns when nothing is to be done or exec failed
+ * (cli_openblas_core.c). */
+void dk_cli_arrange_openblas_core(char **argv);
 /* Prints "deltakern: error: <message>" on one line to stderr (cli_options.c). */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports the library's last error and returns the matching exit code. */

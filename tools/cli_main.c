@@ -50,6 +50,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+#ifndef DK_CLI_NO_REEXEC
+    dk_cli_arrange_openblas_core(argv);
+#endif
     if (argc < 2) {
         usage(stderr);
         return DK_EXIT_USAGE;

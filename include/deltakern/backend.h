@@ -36,6 +36,17 @@ dk_status dk_backend_probe(const dk_backend_iface *b, char *reason, size_t n);
  * environment fingerprint); the version string when it has nothing more. */
 dk_status dk_backend_describe(const dk_backend_iface *b, char *buf, size_t n);
 
+/* OpenBLAS fixes its kernel set when it loads (environment OPENBLAS_CORETYPE).
+ * The core this process should have loaded instead of the one it did, or NULL:
+ * `wanted` (a variant's core= value; NULL or "auto" for none) where it names
+ * a kernel set other than the loaded one, even against OPENBLAS_CORETYPE;
+ * for auto, SkylakeX where OPENBLAS_CORETYPE is unset, the CPU has AVX-512
+ * and OpenBLAS loaded older kernels (a CPU its detection does not know).
+ * NULL when OpenBLAS is not built in. A program that wants it sets OPENBLAS_CORETYPE and
+ * DK_OPENBLAS_CORETYPE_BY=deltakern and execs itself before anything else
+ * (the deltakern CLI does); the backend's version string then says so. */
+const char *dk_openblas_better_core(const char *wanted);
+
 #ifdef __cplusplus
 }
 #endif

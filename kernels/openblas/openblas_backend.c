@@ -87,14 +87,26 @@ dk_status dk__ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats)
 
 static const char *ob_version(void)
 {
-    static char v[320];
+    static char v[480];
     int par = openblas_get_parallel();
     const char *model = par == 2   ? "OpenMP build"
                         : par == 1 ? "pthreads build"
                                    : "sequential build";
     /* runtime configuration first; the header's version tells what it was built against */
-    snprintf(v, sizeof v, "%s (core %s, %s; built against%s)", openblas_get_config(),
-             openblas_get_corename(), model, OPENBLAS_VERSION);
+    /* who chose the kernel set: OpenBLAS's own detection, the user's
+     * OPENBLAS_CORETYPE, or deltakern's re-exec (dk_openblas_better_core) */
+    const char *env = getenv("OPENBLAS_CORETYPE"), *mark = getenv("DK_OPENBLAS_CORETYPE_BY");
+    const char *core = openblas_get_corename();
+    char by[160] = "detected by OpenBLAS";
+    if (env && mark && !strcmp(mark, "deltakern"))
+        snprintf(by, sizeof by, "OPENBLAS_CORETYPE=%s set by deltakern", env);
+    else if (env)
+        snprintf(by, sizeof by, "OPENBLAS_CORETYPE=%s from the environment%s", env,
+                 dk__openblas_cpu_has_avx512() && !strcasecmp(core, "Haswell")
+                     ? ", AVX2 kernels on an AVX-512 CPU"
+                     : "");
+    snprintf(v, sizeof v, "%s (core %s, %s, %s; built against%s)", openblas_get_config(), core, by,
+             model, OPENBLAS_VERSION);
     return v;
 }
 
@@ -105,9 +117,10 @@ static const dk_option_spec ob_options[] = {
      "im2col + sgemm (depthwise as one GEMM per channel)", DK_ROLE_CONV_IMPL},
     {"core", "auto|Haswell|SkylakeX|Cooperlake|Zen", "auto",
      "OpenBLAS kernel set, fixed when the library loads (environment OPENBLAS_CORETYPE): "
-     "auto accepts the one loaded, a name requires it (OpenBLAS 0.3.21 does not know AMD "
-     "family 25/26 CPUs and loads Haswell's AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX selects "
-     "its AVX-512 kernels). Process-wide, like onednn's isa", DK_ROLE_NONE},
+     "auto accepts the one loaded, a name requires it. Where OPENBLAS_CORETYPE is unset the "
+     "deltakern command restarts itself with it set before OpenBLAS loads: to the name given "
+     "here, or for auto to SkylakeX on an AVX-512 CPU OpenBLAS does not know (0.3.21 loads "
+     "Haswell's AVX2 kernels on AMD family 25/26). Process-wide, like onednn's isa", DK_ROLE_NONE},
     {0},
 };
 
@@ -116,9 +129,9 @@ static dk_status ob_open(const dk_variant *v, void **out)
     const char *core = dk_variant_get(v, "core");
     if (core && strcmp(core, "auto") && strcasecmp(core, openblas_get_corename()))
         return dk__error(DK_ERR_UNAVAILABLE,
-                         "core=%s: OpenBLAS loaded its %s kernels when the process started; run "
-                         "with OPENBLAS_CORETYPE=%s in the environment", core,
-                         openblas_get_corename(), core);
+                         "core=%s: this process runs OpenBLAS's %s kernels, fixed when the "
+                         "library loaded (one kernel set per process): run this variant in a "
+                         "deltakern command of its own", core, openblas_get_corename());
     ob_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return dk__error(DK_ERR_NOMEM, "openblas: out of memory");
     const char *conv = dk_variant_get(v, "conv");

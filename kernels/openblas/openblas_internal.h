@@ -118,6 +118,13 @@ static inline void ob_valid_range(int64_t out, int64_t in, int64_t s, int64_t of
 
 /* OpenMP helpers that also compile without OpenMP. */
 int dk__ob_max_threads(void);
+/* AVX-512 F, DQ, CD, BW and VL: what OpenBLAS's SkylakeX kernels run on (openblas_core.c) */
+int dk__openblas_cpu_has_avx512(void);
+/* dk_openblas_better_core's decision from its inputs: the variant's core=
+ * (or NULL), OPENBLAS_CORETYPE (or NULL), the loaded kernel set's name and
+ * whether the CPU has AVX-512 (openblas_core.c) */
+const char *dk__openblas_choose_core(const char *wanted, const char *env, const char *loaded,
+                                     int cpu_avx512);
 int dk__ob_thread_num(void);
 
 /* Grows ctx->scratch to at least `floats` floats (plan time only). */

@@ -2,6 +2,7 @@
  * listed, never available, and says why. */
 #include <stdio.h>
 
+#include "deltakern/backend.h"
 #include "kernels/backend_iface.h"
 #include "runtime/error.h"
 
@@ -15,6 +16,12 @@ static dk_status stub_execute(void *ctx, void *plan, const dk_graph *g, const dk
                               const dk_tensor *const *in, dk_tensor *const *out)
 {
     return dk__error(DK_ERR_UNAVAILABLE, "openblas: built without OpenBLAS");
+}
+
+const char *dk_openblas_better_core(const char *wanted)
+{
+    (void)wanted;
+    return NULL;
 }
 
 const dk_backend_iface dk_backend_openblas = {

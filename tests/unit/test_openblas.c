@@ -50,6 +50,8 @@
 
 /* Present when the build links OpenBLAS (weak: this file also builds without it). */
 extern int openblas_get_num_threads(void) __attribute__((weak));
+extern const char *dk__openblas_choose_core(const char *wanted, const char *env, const char *loaded,
+                                            int cpu_avx512) __attribute__((weak));
 
 static const char *const variants[] = {
     "openblas", "openblas:conv=im2col", "openblas:threads=1", "openblas:conv=im2col,threads=1",
@@ -618,6 +620,43 @@ static void test_identity_and_options(void **state)
     tu_assert_status(dk_variant_parse("openblas:conv=winograd", &v), DK_ERR_INVALID, "auto|im2col");
 }
 
+/* Which kernel set the CLI restarts itself with (kernels/openblas/openblas_core.c):
+ * every branch of the decision, since this machine's CPU exercises only one. */
+static void test_choose_core(void **state)
+{
+    (void)state;
+    if (!dk__openblas_choose_core) skip();
+    const struct {
+        const char *wanted, *env, *loaded;
+        int avx512;
+        const char *want;
+    } cases[] = {
+        {NULL, NULL, "Haswell", 1, "SkylakeX"},       /* an AVX-512 CPU OpenBLAS does not know */
+        {"auto", NULL, "Haswell", 1, "SkylakeX"},
+        {NULL, NULL, "Haswell", 0, NULL},             /* AVX2 is all the CPU has */
+        {NULL, NULL, "Cooperlake", 1, NULL},          /* detected: nothing to improve */
+        {NULL, NULL, "SkylakeX", 1, NULL},
+        {NULL, "Haswell", "Haswell", 1, NULL},        /* the user's OPENBLAS_CORETYPE stays */
+        {"Haswell", NULL, "Cooperlake", 1, "Haswell"}, /* core= wins over detection */
+        {"SkylakeX", "Haswell", "Haswell", 1, "SkylakeX"}, /* and over the environment */
+        {"haswell", NULL, "Haswell", 1, NULL},        /* already loaded (any case) */
+        {"Bogus", NULL, "Haswell", 1, NULL},          /* left to the option parser */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = dk__openblas_choose_core(cases[i].wanted, cases[i].env, cases[i].loaded,
+                                                   cases[i].avx512);
+        printf("  core=%s OPENBLAS_CORETYPE=%s loaded %s avx512 %d -> %s\n",
+               cases[i].wanted ? cases[i].wanted : "(none)", cases[i].env ? cases[i].env : "(unset)",
+               cases[i].loaded, cases[i].avx512, got ? got : "(keep)");
+        if (cases[i].want) {
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+        } else {
+            assert_null(got);
+        }
+    }
+}
+
 /* OpenBLAS's OpenMP build follows omp_set_num_threads (the session's
  * `threads`): it sizes each call from omp_get_max_threads(). The check uses
  * 3 then 2 threads: with 1, OpenBLAS 0.3.21 runs the call single-threaded
@@ -675,6 +714,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identity_and_options),
+        cmocka_unit_test(test_choose_core),
         cmocka_unit_test(test_threads_follow_openmp),
         cmocka_unit_test(test_conv_geometries),
         cmocka_unit_test(test_conv_random),
