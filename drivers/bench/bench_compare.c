@@ -333,8 +333,9 @@ static dk_status match_group(dk_compare *c, side_index *bx, side_index *cx, int 
     row->name = str_field(b, "name");
     row->op = str_field(b, "op");
     row->desc = str_field(b, "desc");
-    const cJSON *wider = size_c > 1 || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "covers")) >
-                                           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "covers"))
+    /* the node that stands for the whole group: the one covering more */
+    const cJSON *wider = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "covers")) >
+                                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "covers"))
                              ? m : b;
     c->covers[c->n_rows] = join_covers(wider);
     row->covers = c->covers[c->n_rows];
