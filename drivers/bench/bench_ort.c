@@ -30,7 +30,10 @@
  *      that has no Add yet;
  *   3. a Pad: the group of the node after it (fused into the pooling);
  *      anything else (a folded BatchNormalization, a Relu after a fused
- *      Add): the group of the node before it, else the one after it.
+ *      Add): the group of the node before it, else the one after it;
+ *   4. when ORT fused a residual Add into one Conv and the other side into
+ *      another (deltakern's opt=2 into the downsample Conv computed after
+ *      it), the two groups are joined.
  * Searches reach DK_ORT_WINDOW nodes either way (the work stays linear).
  * An ORT node that names none of the other side's nodes (ReorderInput,
  * ReorderOutput of the NCHWc layout, copies) stays a node of its own, listed
@@ -39,8 +42,9 @@
  *
  * The profile becomes an in-memory result of schema deltakern-bench/1 with
  * one variant ("onnxruntime (PROVIDER)"): one node per group, named after
- * the group's first node on the other side and covering all of that group's
- * ONNX nodes, so that compare's matching of fused groups pairs them. */
+ * its main node on the other side (the first whose op is an ORT node's
+ * op_name) and covering all of that group's ONNX nodes, so that compare's
+ * matching of fused groups pairs them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +74,7 @@ int dk__ort_is_trace(const cJSON *root) { return events_of(root) != NULL; }
 
 typedef struct ort_node {
     char *name;       /* the event's name without "_kernel_time" */
+    char *onnx;       /* the name it resolved to on the other side, owned */
     const char *op;   /* args.op_name */
     int n_inputs;     /* entries in args.input_type_shape */
     double *t;        /* seconds, per run */
@@ -97,6 +102,7 @@ static void profile_free(ort_profile *p)
 {
     for (int i = 0; i < p->n; i++) {
         free(p->node[i].name);
+        free(p->node[i].onnx);
         free(p->node[i].t);
     }
     free(p->node);
@@ -266,6 +272,8 @@ typedef struct other_side {
     int *at;        /* per node: the first ORT node anchored there, -1 none */
     int *head;      /* per group (its anchor's index): its first node */
     int *gnext;     /* the next node (ascending) of the same group, -1 none */
+    int *parent;    /* groups joined (union-find over anchors) */
+    dk_strmap named; /* the ONNX names ORT nodes resolved to */
 } other_side;
 
 static void other_free(other_side *x)
@@ -276,6 +284,8 @@ static void other_free(other_side *x)
     free(x->at);
     free(x->head);
     free(x->gnext);
+    free(x->parent);
+    dk_strmap_free(&x->named);
 }
 
 static const char *field(const cJSON *o, const char *key)
@@ -298,12 +308,14 @@ static dk_status other_build(const dk__compare_side *s, other_side *x)
     x->at = malloc(n1 * sizeof *x->at);
     x->head = malloc(n1 * sizeof *x->head);
     x->gnext = malloc(n1 * sizeof *x->gnext);
-    if (!x->node || !x->group || !x->at || !x->head || !x->gnext) return dk__error(DK_ERR_NOMEM, "out of memory");
+    x->parent = malloc(n1 * sizeof *x->parent);
+    if (!x->node || !x->group || !x->at || !x->head || !x->gnext || !x->parent) return dk__error(DK_ERR_NOMEM, "out of memory");
     int k = 0;
     const cJSON *e, *c;
     cJSON_ArrayForEach(e, nodes) x->node[k++] = e;
     for (k = 0; k < x->n; k++) {
         x->group[k] = x->at[k] = x->head[k] = x->gnext[k] = -1;
+        x->parent[k] = k;
         const char *name = field(x->node[k], "name");
         if (dk_strmap_get(&x->onnx, name) < 0) DK_TRY(dk_strmap_put(&x->onnx, name, k));
         cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(x->node[k], "covers"))
@@ -337,16 +349,20 @@ static int peel(char *name)
     return ends_with_number(name, "_token_") || ends_with_number(name, "_output_");
 }
 
-static int resolve(const other_side *x, const char *ort_name)
+/* The other side's node that ORT's name names, -1 none; *found: the ONNX
+ * name it was found by (owned by the caller), or NULL. */
+static int resolve(const other_side *x, const char *ort_name, char **found)
 {
     size_t len = strlen(ort_name);
     char *buf = malloc(len + 1);
+    *found = NULL;
     if (!buf) return -1;
     memcpy(buf, ort_name, len + 1);
     int k;
     while ((k = dk_strmap_get(&x->onnx, buf)) < 0 && peel(buf)) {
     }
-    free(buf);
+    if (k >= 0) *found = buf;
+    else free(buf);
     return k;
 }
 
@@ -354,6 +370,35 @@ static int resolve(const other_side *x, const char *ort_name)
 static const char *base_op(const char *op)
 {
     return !strncmp(op, "Fused", 5) && op[5] ? op + 5 : op;
+}
+
+/* Whether an ORT Conv with a sum input names node j (its Add is its own). */
+static int has_sum_conv(const ort_profile *p, const other_side *x, int j)
+{
+    for (int i = x->at[j]; i >= 0; i = p->node[i].next)
+        if (!strcmp(base_op(p->node[i].op), "Conv") && p->node[i].n_inputs >= 4) return 1;
+    return 0;
+}
+
+static int find(int *parent, int g)
+{
+    while (parent[g] != g) g = parent[g] = parent[parent[g]];
+    return g;
+}
+
+/* Whether node j covers an Add that no ORT node names (by the exporter's
+ * node name: its last part is the op type, "/layer1/layer1.0/Add"). */
+static int covers_unnamed_add(const other_side *x, int j)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(x->node[j], "covers"))
+    {
+        if (!cJSON_IsString(c) || dk_strmap_get(&x->named, c->valuestring) >= 0) continue;
+        const char *last = strrchr(c->valuestring, '/');
+        last = last ? last + 1 : c->valuestring;
+        if (!strncmp(last, "Add", 3) && (!last[3] || last[3] == '_')) return 1;
+    }
+    return 0;
 }
 
 static int is_layout_op(const char *op)
@@ -366,8 +411,9 @@ static void assign(ort_profile *p, other_side *x)
 {
     for (int i = p->n - 1; i >= 0; i--) { /* backwards: at[] lists them in order */
         ort_node *o = &p->node[i];
-        int k = resolve(x, o->name);
+        int k = resolve(x, o->name, &o->onnx);
         if (k < 0) continue;
+        dk_strmap_put(&x->named, o->onnx, 1);
         o->anchor = k;
         o->next = x->at[k];
         x->at[k] = i;
@@ -403,6 +449,27 @@ static void assign(ort_profile *p, other_side *x)
         if (x->group[k] < 0 && strcmp(field(x->node[k], "op"), "Pad")) x->group[k] = x->group[k - 1];
     for (int k = x->n - 2; k >= 0; k--)
         if (x->group[k] < 0) x->group[k] = x->group[k + 1];
+    /* 4. an Add ORT fused into one Conv and the other side into another (the
+     * downsample branch's, computed after it, at deltakern's opt=2 and
+     * above): the nearest node covering an Add no ORT node names, and its
+     * group with it, joins the Conv's group, so that both sides' rows hold
+     * the Add and its Relu */
+    for (int i = 0; i < p->n; i++) {
+        ort_node *o = &p->node[i];
+        /* an Add of its own node (the other side fused it there too) */
+        if (!o->add_missing || o->anchor < 0 || covers_unnamed_add(x, o->anchor)) continue;
+        int g = find(x->parent, x->group[o->anchor]);
+        for (int d = 1; d <= DK_ORT_WINDOW && o->add_missing; d++)
+            for (int side = 0; side < 2 && o->add_missing; side++) {
+                int j = side ? o->anchor - d : o->anchor + d;
+                if (j < 0 || j >= x->n || x->group[j] < 0 || find(x->parent, x->group[j]) == g) continue;
+                if (!covers_unnamed_add(x, j) || has_sum_conv(p, x, j)) continue;
+                x->parent[find(x->parent, x->group[j])] = g;
+                o->add_missing = 0;
+            }
+    }
+    for (int k = 0; k < x->n; k++)
+        if (x->group[k] >= 0) x->group[k] = find(x->parent, x->group[k]);
     for (int k = x->n - 1; k >= 0; k--) /* member lists, ascending */
         if (x->group[k] >= 0) {
             x->gnext[k] = x->head[x->group[k]];
@@ -427,8 +494,8 @@ static void add_cover(cJSON *covers, dk_strmap *seen, const char *name)
 }
 
 /* One node of the result: a group (its nodes on the other side from `first`
- * on, the ORT nodes anchored at each) named after its first node, or, when
- * first < 0, the single ORT node `self`. */
+ * on, the ORT nodes anchored at each), or, when first < 0, the single ORT
+ * node `self`. */
 static dk_status emit(cJSON *nodes, ort_profile *p, const other_side *x, int first, int self, double *sum)
 {
     cJSON *o = cJSON_CreateObject();
@@ -446,7 +513,18 @@ static dk_status emit(cJSON *nodes, ort_profile *p, const other_side *x, int fir
         cJSON_AddItemToArray(covers, cJSON_CreateString(nd->name));
         memcpy(sum, nd->t, sizeof *sum * (size_t)p->n_runs);
     } else {
-        cJSON_AddStringToObject(o, "name", field(x->node[first], "name"));
+        /* named after its main node: the first whose op is an ORT node's
+         * op_name (the Conv of Conv+Relu, the pooling of Pad+AveragePool) */
+        int main = -1;
+        dk_strmap ops = {0};
+        for (int k = first; k >= 0; k = x->gnext[k])
+            for (int i = x->at[k]; i >= 0; i = p->node[i].next) dk_strmap_put(&ops, base_op(p->node[i].op), 1);
+        for (int k = first; k >= 0 && main < 0; k = x->gnext[k])
+            if (dk_strmap_get(&ops, field(x->node[k], "op")) >= 0) main = k;
+        dk_strmap_free(&ops);
+        if (main < 0) main = first;
+        cJSON_AddStringToObject(o, "name", field(x->node[main], "name"));
+        cJSON_AddStringToObject(o, "desc", field(x->node[main], "desc"));
         for (int k = first; k >= 0; k = x->gnext[k]) {
             add_cover(covers, &seen, field(x->node[k], "name"));
             const cJSON *c;
@@ -460,7 +538,6 @@ static dk_status emit(cJSON *nodes, ort_profile *p, const other_side *x, int fir
             }
         }
         cJSON_AddStringToObject(o, "op", op);
-        cJSON_AddStringToObject(o, "desc", field(x->node[first], "desc"));
     }
     dk_strmap_free(&seen);
     cJSON_AddItemToObject(o, "covers", covers);

@@ -16,8 +16,8 @@
 # deltakern node in one row, ORT's fused Conv+BatchNormalization+Relu one row,
 # ReorderOutput listed as only in the profile), --json and report; the
 # matching rules on a crafted profile (residual Add fused into the Conv that
-# names it, a Pad taken into the pooling, FusedConv of the "extended" level,
-# layout nodes); two profiles compared; a profile of another model, corrupt,
+# names it, or into another Conv than deltakern's, a Pad taken into the
+# pooling, FusedConv of the "extended" level, layout nodes); two profiles compared; a profile of another model, corrupt,
 # truncated and foreign JSON: one line, exit 2. No timing is checked.
 set -u
 DK=$1; WORK=$2; DATA=$3; MNIST=$4; ORT_DIR=${5:-}
@@ -132,6 +132,23 @@ for r in range(reps):
     events.append({"cat": "Session", "name": "model_run", "ph": "X", "ts": start - 1, "dur": ts - start + 2, "args": {}})
     ts += 100
 json.dump(events, open(work + "/crafted_ort.json", "w"))
+# the other side fused a residual Add into the downsample Conv (block r), or
+# into the same Conv as ORT (block s)
+dk2 = [node("/r/conv3/Conv", "Conv"), node("/r/down/Conv", "Conv"), node("/s/conv3/Conv", "Conv")]
+dk2[1]["covers"] += ["/r/Add", "/r/relu_2/Relu"]
+dk2[2]["covers"] += ["/s/Add", "/s/relu_2/Relu"]
+json.dump(result(dk2), open(work + "/crafted2_dk.json", "w"))
+ort2 = [("/r/conv3/Conv_output_0_nchwc", "Conv", 4), ("/r/down/Conv_output_0_nchwc", "Conv", 3),
+        ("/s/conv3/Conv_output_0_nchwc", "Conv", 4)]
+events2, ts = [], 0
+for r in range(reps):
+    for name, op, inputs in ort2:
+        events2.append({"cat": "Node", "ph": "X", "name": name + "_kernel_time", "ts": ts + 1, "dur": 10,
+                       "args": {"op_name": op, "input_type_shape": [{"float": [1]}] * inputs}})
+        ts += 20
+    events2.append({"cat": "Session", "name": "model_run", "ph": "X", "ts": ts - 60, "dur": 60, "args": {}})
+    ts += 100
+json.dump(events2, open(work + "/crafted2_ort.json", "w"))
 json.dump([e for e in events if e["name"] != "model_run"], open(work + "/no_runs.json", "w"))
 json.dump({"traceEvents": events}, open(work + "/crafted_ort_object.json", "w"))
 EOF
@@ -155,6 +172,18 @@ assert d['only_in_' + other] == []
 assert all(r['base_n'] == 6 and r['cand_n'] == 6 for r in d['nodes'])
 " "$WORK/crafted_$order.json" $s
 done
+"$DK" compare "$WORK/crafted2_dk.json" "$WORK/crafted2_ort.json" --json "$WORK/crafted2.json" > /dev/null 2>&1
+rc=$?
+check "crafted: an Add fused into different Convs on the two sides makes one row of both (exit $rc)" \
+    $PY -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert $rc <= 1
+got = sorted(sorted(r.get('covers', r['name']).split(',')) for r in d['nodes'])
+want = [sorted(['/r/conv3/Conv', '/r/down/Conv', '/r/Add', '/r/relu_2/Relu']), sorted(['/s/conv3/Conv', '/s/Add', '/s/relu_2/Relu'])]
+assert got == sorted(want), got
+assert d['only_in_base'] == [] and d['only_in_cand'] == []
+" "$WORK/crafted2.json"
 "$DK" compare "$WORK/crafted_dk.json" "$WORK/crafted_ort_object.json" > /dev/null 2>&1
 rc=$?
 check "crafted: a trace as an object with traceEvents reads the same (exit $rc)" [ $rc -le 1 ]
