@@ -60,6 +60,7 @@
 #define DK_ORT_WINDOW 64
 #define DK_ORT_MAX_NODES 1000000
 #define DK_ORT_MAX_RUNS 1000000
+#define DK_ORT_MAX_SAMPLES 10000000 /* nodes x runs, far above a real profile */
 #define DK_ORT_SUFFIX "_kernel_time"
 
 static const cJSON *events_of(const cJSON *root)
@@ -173,9 +174,10 @@ static dk_status node_of(ort_profile *p, const cJSON *e, int *out)
         *out = k;
         return DK_OK;
     }
-    if (p->n == DK_ORT_MAX_NODES) {
+    if (p->n == DK_ORT_MAX_NODES || (double)(p->n + 1) * p->n_runs > DK_ORT_MAX_SAMPLES) {
         free(name);
-        return dk__error(DK_ERR_FORMAT, "%s: the profile has more than %d nodes; refused", p->path, DK_ORT_MAX_NODES);
+        return dk__error(DK_ERR_FORMAT, "%s: the profile has more than %d nodes over %d runs; more than %d "
+                         "samples is refused", p->path, p->n, p->n_runs, DK_ORT_MAX_SAMPLES);
     }
     if (p->n == p->cap) {
         int cap = p->cap ? 2 * p->cap : 64;
