@@ -22,6 +22,19 @@ endforeach()
 set_tests_properties(cli.bench_compare.aa cli.bench_compare.planted PROPERTIES
                      RUN_SERIAL TRUE RESOURCE_LOCK model_${DK_BENCH_MODEL})
 
+# compare with an ONNX Runtime profile as a side (tests/cli/compare_ort.sh):
+# the profile recorded by bench/ort_profile.mjs of the MNIST model and a bench
+# result of it, both in tests/cli/ort, matched node by node in both orders;
+# the matching rules on a crafted profile; a profile of another model,
+# corrupt, truncated and foreign JSON (exit 2). With the trained MNIST model
+# (e2e.mnist.labels) a fresh bench is compared too, and with onnxruntime-node
+# in bench/ort-runtime a fresh profile; each part says why when skipped. No
+# timing is checked.
+add_test(NAME cli.compare_ort COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/compare_ort.sh $<TARGET_FILE:deltakern_cli>
+         ${CMAKE_CURRENT_BINARY_DIR}/cli_compare_ort ${CMAKE_CURRENT_SOURCE_DIR}/cli/ort ${DK_MNIST_MODEL}
+         ${PROJECT_SOURCE_DIR}/bench/ort-runtime)
+set_tests_properties(cli.compare_ort PROPERTIES TIMEOUT 300 DEPENDS e2e.mnist.labels)
+
 # mpirun deltakern bench (tests/cli/bench_mpi.sh): 2 and 3 ranks on localhost
 # write one result with every rank's in "nodes"; compare FILE#K and report
 # read it; errors on every rank or one give one line and no file. Skips (77)

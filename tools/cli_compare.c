@@ -91,7 +91,11 @@ static void print_report(const dk_compare *c, const char *base, const char *cand
         int m = dk_compare_unmatched_count(c, side);
         if (!m) continue;
         printf("only in %s (%d):", side ? "candidate" : "base", m);
-        for (int i = 0; i < m && i < 6; i++) printf(" %s", dk_compare_unmatched_at(c, side, i));
+        for (int i = 0; i < m && i < 6; i++) {
+            double t = dk_compare_unmatched_median(c, side, i);
+            printf(" %s", dk_compare_unmatched_at(c, side, i));
+            if (!isnan(t)) printf(" (%.4f ms)", t * 1e3);
+        }
         printf("%s\n", m > 6 ? " ... (--json lists all)" : "");
     }
 }
@@ -136,7 +140,10 @@ int dk_cmd_compare(int argc, char **argv)
                  "significant and the common factor or its own interval is beyond the threshold.\n"
                  "A result of mpirun deltakern bench holds every rank's: RUN.json#K selects\n"
                  "rank K's (compare RUN.json#0 RUN.json#1 contrasts two machines); RUN.json\n"
-                 "alone is rank 0's.",
+                 "alone is rank 0's. Either side may be an ONNX Runtime profile (the trace\n"
+                 "enableProfiling writes; bench/ort_profile.mjs): its nodes are matched to the\n"
+                 "other side's by ONNX node name (a fused ORT node covers the nodes it took in),\n"
+                 "each run one repetition; ORT-only nodes (layout reorders) are listed.",
         .epilog = "exit codes: 0 no regression, 1 a regression, 2 bad usage or input."};
     int rc = dk_cli_parse(&spec, argc, argv);
     if (rc >= 0) return rc;

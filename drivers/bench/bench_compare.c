@@ -58,13 +58,21 @@ static dk_status load_side(const char *path, dk__compare_side *s)
     long at = end ? (long)(end - (const char *)data) : -1;
     free(data);
     if (!s->root) return dk__error(DK_ERR_FORMAT, "%s: not valid JSON (error near byte %ld)", file, at);
+    if (dk__ort_is_trace(s->root)) { /* an ONNX Runtime profile: read once the other side is known */
+        if (rank >= 0)
+            return dk__error(DK_ERR_INVALID, "%s: '#%ld' selects a rank of a run under mpirun; %s is a trace, not "
+                             "such a run", path, rank, file);
+        s->ort = 1;
+        return DK_OK;
+    }
     if (rank >= 0) {
         DK_TRY(dk__bench_select_rank(&s->root, rank, path, s->host, sizeof s->host));
         s->ranked = 1;
     }
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(s->root, "schema");
     if (!cJSON_IsString(schema) || strcmp(schema->valuestring, "deltakern-bench/1") != 0)
-        return dk__error(DK_ERR_FORMAT, "%s: not a deltakern bench result (schema is not \"deltakern-bench/1\")", path);
+        return dk__error(DK_ERR_FORMAT, "%s: not a deltakern bench result (schema is not \"deltakern-bench/1\") "
+                         "nor an ONNX Runtime profile", path);
     const cJSON *vs = cJSON_GetObjectItemCaseSensitive(s->root, "variants");
     if (!cJSON_IsArray(vs) || cJSON_GetArraySize(vs) < 1)
         return dk__error(DK_ERR_FORMAT, "%s: malformed result: no variants", path);
@@ -211,6 +219,21 @@ static dk_status group_samples(const dk__compare_side *s, const cJSON *const *no
     return DK_OK;
 }
 
+/* A node's median time (a node left on one side). */
+static dk_status node_median(const dk__compare_side *s, const cJSON *node, double *out)
+{
+    char what[300];
+    snprintf(what, sizeof what, "node '%s'", DK_ESC(str_field(node, "name")));
+    double *x;
+    int n;
+    DK_TRY(samples_of(s, cJSON_GetObjectItemCaseSensitive(node, "time"), what, &x, &n));
+    dk_stats st;
+    dk_status rc = dk_stats_describe(x, n, &st);
+    free(x);
+    *out = rc == DK_OK ? st.median : NAN;
+    return rc;
+}
+
 static double counter_median(const cJSON *node, const char *name)
 {
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(node, "counters"), name);
@@ -333,8 +356,9 @@ static dk_status match_group(dk_compare *c, side_index *bx, side_index *cx, int 
     row->name = str_field(b, "name");
     row->op = str_field(b, "op");
     row->desc = str_field(b, "desc");
-    const cJSON *wider = size_c > 1 || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "covers")) >
-                                           cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "covers"))
+    /* the node that stands for the whole group: the one covering more */
+    const cJSON *wider = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(m, "covers")) >
+                                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(b, "covers"))
                              ? m : b;
     c->covers[c->n_rows] = join_covers(wider);
     row->covers = c->covers[c->n_rows];
@@ -368,7 +392,10 @@ static dk_status match_nodes(dk_compare *c, double gate_conf)
         c->cap_rows = c->covers ? nb + 1 : 0;
         c->only[0] = calloc((size_t)nb + 1, sizeof *c->only[0]);
         c->only[1] = calloc((size_t)ncand + 1, sizeof *c->only[1]);
-        if (!c->rows || !c->covers || !c->only[0] || !c->only[1]) st = dk__error(DK_ERR_NOMEM, "out of memory");
+        c->only_median[0] = calloc((size_t)nb + 1, sizeof *c->only_median[0]);
+        c->only_median[1] = calloc((size_t)ncand + 1, sizeof *c->only_median[1]);
+        if (!c->rows || !c->covers || !c->only[0] || !c->only[1] || !c->only_median[0] || !c->only_median[1])
+            st = dk__error(DK_ERR_NOMEM, "out of memory");
     }
     for (int k = 0; k < nb && st == DK_OK; k++) {
         if (bx.used[k]) continue;
@@ -377,8 +404,12 @@ static dk_status match_nodes(dk_compare *c, double gate_conf)
     }
     for (int in_cand = 0; in_cand < 2 && st == DK_OK; in_cand++) {
         const side_index *x = in_cand ? &cx : &bx;
-        for (int k = 0; k < x->n; k++)
-            if (!x->used[k]) c->only[in_cand][c->n_only[in_cand]++] = str_field(x->node[k], "name");
+        for (int k = 0; k < x->n && st == DK_OK; k++) {
+            if (x->used[k]) continue;
+            int i = c->n_only[in_cand]++;
+            c->only[in_cand][i] = str_field(x->node[k], "name");
+            st = node_median(in_cand ? &c->cand : &c->base, x->node[k], &c->only_median[in_cand][i]);
+        }
     }
     side_index_free(&bx);
     side_index_free(&cx);
@@ -547,16 +578,25 @@ static dk_status run_compare(dk_compare *c, const char *base, const char *cand, 
 {
     DK_TRY(load_side(base, &c->base));
     DK_TRY(load_side(cand, &c->cand));
-    const char *hb = model_field(&c->base, "hash"), *hc = model_field(&c->cand, "hash");
-    if (!hb) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no model hash", base);
-    if (!hc) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no model hash", cand);
-    if (strcmp(hb, hc) != 0) {
-        const char *pb = model_field(&c->base, "path"), *pc = model_field(&c->cand, "path");
-        return dk__error(DK_ERR_INVALID, "%s and %s are results of different models (%s, %s; %s, %s)", base,
-                         cand, pb ? pb : "?", hb, pc ? pc : "?", hc);
+    if (!c->base.ort && !c->cand.ort) {
+        const char *hb = model_field(&c->base, "hash"), *hc = model_field(&c->cand, "hash");
+        if (!hb) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no model hash", base);
+        if (!hc) return dk__error(DK_ERR_FORMAT, "%s: malformed result: no model hash", cand);
+        if (strcmp(hb, hc) != 0) {
+            const char *pb = model_field(&c->base, "path"), *pc = model_field(&c->cand, "path");
+            return dk__error(DK_ERR_INVALID, "%s and %s are results of different models (%s, %s; %s, %s)", base,
+                             cand, pb ? pb : "?", hb, pc ? pc : "?", hc);
+        }
     }
-    DK_TRY(pick_variant(&c->base, o->base_variant));
-    DK_TRY(pick_variant(&c->cand, o->cand_variant));
+    /* an ONNX Runtime profile has no model hash: its nodes are matched to the
+     * other side's by name, and too few found means another model */
+    if (!c->base.ort) DK_TRY(pick_variant(&c->base, o->base_variant));
+    if (!c->cand.ort) DK_TRY(pick_variant(&c->cand, o->cand_variant));
+    if (c->base.ort) DK_TRY(dk__ort_side(&c->base, c->cand.ort ? NULL : &c->cand));
+    if (c->cand.ort) DK_TRY(dk__ort_side(&c->cand, c->base.ort ? NULL : &c->base));
+    if (c->base.ort && c->cand.ort) DK_TRY(dk__ort_same_model(&c->base, &c->cand));
+    if (c->base.ort) DK_TRY(pick_variant(&c->base, o->base_variant));
+    if (c->cand.ort) DK_TRY(pick_variant(&c->cand, o->cand_variant));
     const cJSON *bn = cJSON_GetObjectItemCaseSensitive(c->base.variant, "nodes");
     double gate_conf = 1 - o->alpha / (cJSON_GetArraySize(bn) + 1);
     c->e2e.name = "end to end";
@@ -607,6 +647,8 @@ void dk_compare_destroy(dk_compare *c)
     free(c->rows);
     free(c->only[0]);
     free(c->only[1]);
+    free(c->only_median[0]);
+    free(c->only_median[1]);
     free(c);
 }
 
@@ -627,6 +669,12 @@ const char *dk_compare_unmatched_at(const dk_compare *c, int in_cand, int i)
     int s = in_cand ? 1 : 0;
     return i >= 0 && i < c->n_only[s] ? c->only[s][i] : NULL;
 }
+double dk_compare_unmatched_median(const dk_compare *c, int in_cand, int i)
+{
+    int s = in_cand ? 1 : 0;
+    return i >= 0 && i < c->n_only[s] ? c->only_median[s][i] : NAN;
+}
+int dk_compare_is_ort_profile(const dk_compare *c, int cand) { return (cand ? &c->cand : &c->base)->ort; }
 const char *dk_compare_base_variant(const dk_compare *c) { return c->base.name; }
 const char *dk_compare_cand_variant(const dk_compare *c) { return c->cand.name; }
 const char *dk_compare_story(const dk_compare *c) { return c->story; }

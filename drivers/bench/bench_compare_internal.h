@@ -19,6 +19,7 @@ typedef struct dk__compare_side {
     const char *name;
     char host[256]; /* FILE#K: the rank's host */
     int ranked;     /* selected with FILE#K */
+    int ort;        /* an ONNX Runtime profile (bench_ort.c), root made a result */
 } dk__compare_side;
 
 struct dk_compare {
@@ -28,6 +29,7 @@ struct dk_compare {
     char **covers;        /* per row: the joined covers of a fused node, owned */
     int n_rows, cap_rows;
     const char **only[2]; /* node names only in base [0] or only in cand [1] */
+    double *only_median[2]; /* and their median times */
     int n_only[2];
     char story[1024];
     int n_regressions;
@@ -41,5 +43,20 @@ dk_status dk__bench_split_rank(const char *arg, char *file, size_t size, long *r
 /* Replaces *root, a run under mpirun, by rank's result taken out of its
  * "nodes"; host: that rank's host. arg names the file in errors. */
 dk_status dk__bench_select_rank(cJSON **root, long rank, const char *arg, char *host, size_t host_size);
+
+/* Whether root is a Chrome trace (an array of events, or an object with
+ * "traceEvents" and no "schema"): read as an ONNX Runtime profile. */
+int dk__ort_is_trace(const cJSON *root);
+
+/* Replaces s->root, an ONNX Runtime profile, by a result of one variant
+ * whose nodes are the profile's grouped by the nodes of `other` (a bench
+ * result with its variant picked) they stand for (bench_ort.c); with other
+ * NULL (two profiles compared), one node per ORT node. A profile that names
+ * too few of other's nodes is of another model: an error. */
+dk_status dk__ort_side(dk__compare_side *s, const dk__compare_side *other);
+
+/* Two profiles turned into results: an error unless their node names are
+ * mostly common. */
+dk_status dk__ort_same_model(const dk__compare_side *a, const dk__compare_side *b);
 
 #endif

@@ -55,6 +55,9 @@ dk_status dk_compare_write_json(const dk_compare *c, const char *path, int force
     cJSON_AddStringToObject(root, "base_variant", c->base.name);
     cJSON_AddStringToObject(root, "cand", c->cand.path);
     cJSON_AddStringToObject(root, "cand_variant", c->cand.name);
+    /* "onnxruntime-profile" for a side read from ONNX Runtime's profile */
+    cJSON_AddStringToObject(root, "base_kind", c->base.ort ? "onnxruntime-profile" : "deltakern-bench");
+    cJSON_AddStringToObject(root, "cand_kind", c->cand.ort ? "onnxruntime-profile" : "deltakern-bench");
     /* FILE#K: the rank's host, so that machines compared stay named */
     if (c->base.ranked) cJSON_AddStringToObject(root, "base_host", c->base.host);
     if (c->cand.ranked) cJSON_AddStringToObject(root, "cand_host", c->cand.host);
@@ -71,6 +74,8 @@ dk_status dk_compare_write_json(const dk_compare *c, const char *path, int force
     for (int k = 0; k < 2; k++) {
         cJSON *a = cJSON_AddArrayToObject(root, k ? "only_in_cand" : "only_in_base");
         for (int i = 0; i < c->n_only[k]; i++) cJSON_AddItemToArray(a, cJSON_CreateString(c->only[k][i]));
+        cJSON_AddItemToObject(root, k ? "only_in_cand_median_s" : "only_in_base_median_s",
+                              cJSON_CreateDoubleArray(c->only_median[k], c->n_only[k]));
     }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

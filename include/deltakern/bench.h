@@ -157,6 +157,10 @@ const dk_compare_row *dk_compare_row_at(const dk_compare *c, int i);
 /* Names of nodes present in only one of the results. */
 int dk_compare_unmatched_count(const dk_compare *c, int in_cand);
 const char *dk_compare_unmatched_at(const dk_compare *c, int in_cand, int i);
+/* Its median time in seconds (NaN when it has none). */
+double dk_compare_unmatched_median(const dk_compare *c, int in_cand, int i);
+/* Whether a side is an ONNX Runtime profile (docs/bench.md). */
+int dk_compare_is_ort_profile(const dk_compare *c, int cand);
 const char *dk_compare_base_variant(const dk_compare *c);
 const char *dk_compare_cand_variant(const dk_compare *c);
 /* The host a side ran on when it was selected with FILE#K, else NULL. */
