@@ -165,7 +165,8 @@ typedef enum k_kind {
     K_NORM,     /* LayerNormalization: prod(dims[axis:]), the normalised block */
     K_INPUTS,   /* Sum, Mean, Max, Min: the number of inputs */
     K_CONVT,    /* ConvTranspose: C_in/group * prod(kernel) = W.dims[0]/group * prod(W.dims[2:]) */
-    K_RESIZE    /* Resize, Upsample: 2^(resized axes) corners (linear), 1 (nearest) */
+    K_RESIZE,   /* Resize, Upsample: 2^(resized axes) corners (linear), 1 (nearest) */
+    K_EINSUM    /* Einsum: product of the summed labels' sizes */
 } k_kind;
 
 typedef enum mag_kind {
@@ -184,7 +185,8 @@ typedef struct tol_row {
     k_kind k;
     /* n = K + extra + opt_extra [input opt_input present] + transc * T
      * (K_LRN: ceil(max(1, |beta|) (K + 3)) instead of K; K_REDUCE with no
-     * axes is an identity: n = 0) */
+     * axes is an identity: n = 0; K_EINSUM: K + p - 2 for p inputs, and
+     * m = p) */
     int k_counts;          /* 1: K enters n; 0: K is only reported */
     double extra;
     double opt_extra;
@@ -192,7 +194,7 @@ typedef struct tol_row {
     int transc;
     int m;                 /* rounded operands per term */
     mag_kind mag;
-    signed char transform[5];
+    signed char transform[8];
     int abs_params;
     mag_fn fn;
     int has_C, has_A;
@@ -235,7 +237,7 @@ static dk_status mag_instancenorm(const dk_graph *, const dk_node *, const dk_te
     {OP, K_NONE, 0, 0, 0, -1, 0, 1, MAG_ABS_Y, {0}, 0, NULL, 0, 0,                        \
      {OP, "-", "0", 1, "|y|", "data movement: copies values, no arithmetic; exact"}}
 
-DK_OP_TABLE_VISITED(77, "the tolerance table (check/tolerance.c)");
+DK_OP_TABLE_VISITED(78, "the tolerance table (check/tolerance.c)");
 static const tol_row table[] = {
     /* Conv: y = sum_{c,k} w x + b over K = C_in/group * prod(kernel) products.
      * Direct, im2col+GEMM and blocked JIT kernels all sum the same K products in
@@ -279,6 +281,20 @@ static const tol_row table[] = {
     /* MatMul: a K-term dot product per output, batch dims broadcast. */
     {DK_OP_MATMUL, K_MATMUL, 1, 0, 0, -1, 0, 2, MAG_ABS_REF, {1, 1}, 0, NULL, 0, 0,
      {DK_OP_MATMUL, "last dim of A", "K", 2, "|A||B|", "K-term dot product"}},
+    /* Einsum: each output element sums K terms (K = the product of the
+     * summed labels' sizes), each term the product of one element of each
+     * of the p inputs: p - 1 multiplications, then K - 1 additions in any
+     * order. Contracting pairwise instead (as a chain of matrix products:
+     * sum over K1 labels, multiply, sum over K2, ...) rounds each term at
+     * most p - 1 + sum (K_j - 1) <= p - 2 + K times (K_j >= 1 with
+     * prod K_j = K). So n = K + p - 2 (MatMul's K for two inputs; 0 for a
+     * transpose or diagonal of one input, which copies: exact) relative to
+     * S = einsum(|x_1|, ..., |x_p|), every one of the p factors rounded
+     * once in reduced precision (m = p). */
+    {DK_OP_EINSUM, K_EINSUM, 1, 0, 0, -1, 0, 2, MAG_ABS_REF, {1, 1, 1, 1, 1, 1, 1, 1}, 0, NULL,
+     0, 0,
+     {DK_OP_EINSUM, "prod(summed dims)", "K + p - 2 (p inputs)", 2, "einsum(|x_1|,...,|x_p|)",
+      "K terms of p-factor products (any order or pairwise contraction)"}},
     /* AveragePool: K - 1 additions over the window (K = kernel size, padded taps
      * included: fewer real taps only shorten the sum), then one division, or a
      * multiplication by a rounded 1/count (two roundings): n = K + 1. */
@@ -593,6 +609,13 @@ static int64_t reduction_length(const dk_graph *g, const dk_node *n, k_kind k)
             if (x->dims[a] != y->dims[a] || n->p.resize.scale[a] != 1.0) K *= 2;
         return K;
     }
+    case K_EINSUM: {
+        const dk_tensor *ins[DK_EINSUM_MAX_INPUTS];
+        if (n->p.einsum.n_inputs < 1 || n->p.einsum.n_inputs > DK_EINSUM_MAX_INPUTS) return 1;
+        for (int i = 0; i < n->p.einsum.n_inputs; i++)
+            if (!(ins[i] = input(g, n, i))) return 1;
+        return dk__einsum_terms(&n->p.einsum, ins);
+    }
     case K_NORM:
         return x && n->p.layernorm.axis < x->ndim
                    ? dk_shape_numel(x->ndim - n->p.layernorm.axis, x->dims + n->p.layernorm.axis)
@@ -609,6 +632,10 @@ static double roundings(const tol_row *r, const dk_graph *g, const dk_node *node
         if ((node && node->p.resize.mode != DK_RESIZE_LINEAR) || K <= 1) return 0;
         return (double)K + 2.0 * log2((double)K) - 1.0;
     }
+    if (r->k == K_EINSUM) { /* K + p - 2, p = 2 typically */
+        int p = node ? node->n_inputs : 2;
+        return (double)K + p - 2 > 0 ? (double)K + p - 2 : 0;
+    }
     double n = 0;
     if (r->k == K_LRN) {
         double beta = node ? fabs((double)node->p.lrn.beta) : 0.75;
@@ -622,7 +649,7 @@ static double roundings(const tol_row *r, const dk_graph *g, const dk_node *node
     return n;
 }
 
-static void fill(const tol_row *r, dk_precision p, int64_t K, double n, dk_tolerance *t)
+static void fill(const tol_row *r, dk_precision p, int64_t K, double n, int m, dk_tolerance *t)
 {
     const dk_precision_info *pi = &precisions[p];
     memset(t, 0, sizeof *t);
@@ -630,16 +657,16 @@ static void fill(const tol_row *r, dk_precision p, int64_t K, double n, dk_toler
     t->prec = p;
     t->K = K;
     t->n = n;
-    t->m = r->m;
+    t->m = m;
     t->rule = r->text.why;
-    double e_in = r->has_C ? pi->u_in : pow(1.0 + pi->u_in, r->m) - 1.0;
+    double e_in = r->has_C ? pi->u_in : pow(1.0 + pi->u_in, m) - 1.0;
     t->c = (r->has_C ? 0.0 : e_in) + dk_gamma(n, pi->u_acc) * (1.0 + e_in) +
            dk_gamma(n, DK_TOL_U_DOUBLE);
     t->c_in = r->has_C ? pi->u_in : 0.0;
     t->c_a = r->has_A ? pi->u_acc * (1.0 + e_in) : 0.0;
     t->c_out = pi->u_out + (n > 0 ? DK_TOL_U_REF : 0.0);
     t->exact = n == 0 && pi->u_in == 0 && pi->u_out == 0;
-    t->floor = t->exact ? 0.0 : n * pi->eta_acc + ((double)r->m * (double)K + 1.0) * pi->eta_io;
+    t->floor = t->exact ? 0.0 : n * pi->eta_acc + ((double)m * (double)K + 1.0) * pi->eta_io;
 }
 
 dk_status dk_tolerance_for_node(const dk_graph *g, const dk_node *n, dk_precision p,
@@ -651,7 +678,8 @@ dk_status dk_tolerance_for_node(const dk_graph *g, const dk_node *n, dk_precisio
                          dk_op_name(n->op));
     if (p < 0 || p >= DK_PREC_COUNT) return dk__error(DK_ERR_INVALID, "tolerance: bad precision %d", (int)p);
     int64_t K = reduction_length(g, n, r->k);
-    fill(r, p, K, roundings(r, g, n, K), out);
+    int m = r->k == K_EINSUM ? n->n_inputs : r->m; /* Einsum: one rounded factor per input */
+    fill(r, p, K, roundings(r, g, n, K), m, out);
     return DK_OK;
 }
 
@@ -660,7 +688,7 @@ dk_status dk_tolerance_typical(dk_op op, dk_precision p, int64_t K, dk_tolerance
     const tol_row *r = find_row(op);
     if (!r) return dk__error(DK_ERR_UNSUPPORTED, "tolerance: no row for %s", dk_op_name(op));
     if (p < 0 || p >= DK_PREC_COUNT) return dk__error(DK_ERR_INVALID, "tolerance: bad precision %d", (int)p);
-    fill(r, p, K, roundings(r, NULL, NULL, K), out);
+    fill(r, p, K, roundings(r, NULL, NULL, K), r->m, out);
     return DK_OK;
 }
 
@@ -1100,7 +1128,7 @@ static dk_status magnitudes(const tol_row *r, const dk_graph *g, const dk_node *
         return r->fn(g, n, in, ref, S, C, A);
     case MAG_ABS_REF: {
         int transform[8] = {0};
-        for (int i = 0; i < n->n_inputs && i < 5; i++) transform[i] = r->transform[i];
+        for (int i = 0; i < n->n_inputs && i < 8; i++) transform[i] = r->transform[i];
         if (n->op == DK_OP_CONV && n->post.has_sum) transform[3] = 1; /* fused residual */
         dk_tensor abs_out;
         memset(&abs_out, 0, sizeof abs_out);

@@ -7,7 +7,7 @@
 #define NO_ATTRS ((const char *const[]){NULL})
 
 /* Attributes that only name things or carry documentation are accepted everywhere. */
-DK_OP_TABLE_VISITED(77, "the op table (layers/op_table.c)");
+DK_OP_TABLE_VISITED(78, "the op table (layers/op_table.c)");
 static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_CONV] = {DK_OP_CONV, "Conv", 2, 3, 1, 1,
                     ATTRS("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
@@ -86,6 +86,8 @@ static const dk_op_info op_table[DK_OP_COUNT] = {
     [DK_OP_GEMM] = {DK_OP_GEMM, "Gemm", 2, 3, 1, 1,
                     ATTRS("alpha", "beta", "transA", "transB", "broadcast"), dk__infer_gemm, NULL},
     [DK_OP_MATMUL] = {DK_OP_MATMUL, "MatMul", 2, 2, 1, 1, NO_ATTRS, dk__infer_matmul, NULL},
+    [DK_OP_EINSUM] = {DK_OP_EINSUM, "Einsum", 1, 1 << 20, 1, 1, ATTRS("equation"),
+                      dk__infer_einsum, NULL},
     [DK_OP_FLATTEN] = {DK_OP_FLATTEN, "Flatten", 1, 1, 1, 1, ATTRS("axis"), dk__infer_flatten,
                        dk__eval_copy},
     [DK_OP_RESHAPE] = {DK_OP_RESHAPE, "Reshape", 1, 2, 1, 1, ATTRS("allowzero", "shape"),

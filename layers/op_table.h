@@ -88,6 +88,13 @@ DK_DECLARE_INFER(dk__infer_binary);     /* Add, Sub, Mul, Div, Pow with broadcas
 /* op_dense.c */
 DK_DECLARE_INFER(dk__infer_gemm);
 DK_DECLARE_INFER(dk__infer_matmul);
+/* op_einsum.c */
+DK_DECLARE_INFER(dk__infer_einsum);
+/* Einsum: the size of every label (dk_einsum_params) read from the node's
+ * inputs (an axis of 1 broadcasts), and the number of terms per output
+ * element (the product of the summed labels' sizes). */
+void dk__einsum_label_dims(const dk_einsum_params *p, const dk_tensor *const *in, int64_t *size);
+int64_t dk__einsum_terms(const dk_einsum_params *p, const dk_tensor *const *in);
 /* op_reduce.c */
 DK_DECLARE_INFER(dk__infer_softmax);
 DK_DECLARE_INFER(dk__infer_reduce);     /* ReduceMean, ReduceMax, ReduceSum, ReduceL2 */

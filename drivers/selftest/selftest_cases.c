@@ -304,6 +304,68 @@ static void gen_matmul(dk__op_case *c, int cls)
                      b_const ? " (B constant)" : "");
 }
 
+/* ---- Einsum ----------------------------------------------------------------------- */
+
+/* The equations of exported attention (MaxViT's scores and values), a batched
+ * product broadcasting its ellipsis, a diagonal in implicit form, three
+ * inputs, and one input transposed and summed. */
+static void gen_einsum(dk__op_case *c, int cls)
+{
+    int64_t B = dk_rng_int(R, 1, 2), G = dk_rng_int(R, 1, 4), H = dk_rng_int(R, 1, 4),
+            I = dk_rng_int(R, 1, 49), J = dk_rng_int(R, 1, 49), D = dk_rng_int(R, 4, 64);
+    int64_t d[3][DK_MAX_DIMS];
+    int rank[3], n_in = 2, b_const = 0;
+    const char *eq;
+    switch (cls) {
+    case 0: /* attention scores: q k^T per window and head */
+        eq = "bghid,bghjd->bghij";
+        rank[0] = rank[1] = 5;
+        d[0][0] = d[1][0] = B, d[0][1] = d[1][1] = G, d[0][2] = d[1][2] = H;
+        d[0][3] = I, d[1][3] = J, d[0][4] = d[1][4] = D;
+        break;
+    case 1: /* attention values: scores times v */
+        eq = "bghij,bghjd->bghid";
+        rank[0] = rank[1] = 5;
+        d[0][0] = d[1][0] = B, d[0][1] = d[1][1] = G, d[0][2] = d[1][2] = H;
+        d[0][3] = I, d[0][4] = J, d[1][3] = J, d[1][4] = D;
+        break;
+    case 2: /* batched product, B's batch broadcast */
+        eq = "...ij,...jk->...ik";
+        rank[0] = 4, rank[1] = 3;
+        d[0][0] = B, d[0][1] = G, d[0][2] = I, d[0][3] = D;
+        d[1][0] = 1, d[1][1] = D, d[1][2] = J;
+        b_const = 1;
+        break;
+    case 3: /* diagonal times a vector, implicit output (i) */
+        eq = "ii,ij";
+        rank[0] = rank[1] = 2;
+        d[0][0] = d[0][1] = d[1][0] = I, d[1][1] = J;
+        break;
+    case 4: /* three inputs */
+        eq = "ij,jk,kl->il";
+        n_in = 3;
+        rank[0] = rank[1] = rank[2] = 2;
+        d[0][0] = I, d[0][1] = d[1][0] = D, d[1][1] = d[2][0] = H + 2, d[2][1] = J;
+        break;
+    default: /* one input: transposed, one axis summed */
+        eq = "bhij->jhb";
+        n_in = 1;
+        rank[0] = 4;
+        d[0][0] = B, d[0][1] = H, d[0][2] = I, d[0][3] = J;
+        break;
+    }
+    static const char *const names[3] = {"a", "b", "c"};
+    int ins[3];
+    for (int i = 0; i < n_in; i++)
+        ins[i] = b_const && i == 1 ? dk__op_case_const(c, names[i], rank[i], d[i], -1, 1)
+                                   : dk__op_case_input(c, names[i], rank[i], d[i], -1, 1);
+    dk__op_case_node(c, DK_OP_EINSUM, ins, n_in, 1);
+    dk__op_case_attr_string(c, "equation", eq);
+    dk__op_case_desc(c, "%s", eq);
+    for (int i = 0; i < n_in; i++)
+        dk__op_case_desc(c, " %s %s", names[i], dk__op_case_shape(rank[i], d[i]));
+}
+
 /* ---- normalisations ------------------------------------------------------------- */
 
 static void gen_batchnorm(dk__op_case *c, int cls)
@@ -1189,7 +1251,7 @@ static void gen_scatternd(dk__op_case *c, int cls)
 
 /* ---- the table -------------------------------------------------------------------- */
 
-DK_OP_TABLE_VISITED(77, "the op suite's generators (drivers/selftest/selftest_cases.c)");
+DK_OP_TABLE_VISITED(78, "the op suite's generators (drivers/selftest/selftest_cases.c)");
 static const dk__op_gen generators[] = {
     {DK_OP_CONV, 12, gen_conv,
      "1x1;3x3;3x3/s2;grouped;depthwise;7x7/s2 stem;1x7|7x1;5x5|dilated|asymmetric pads;1x1/s2;"
@@ -1210,6 +1272,9 @@ static const dk__op_gen generators[] = {
     {DK_OP_GLOBALMAXPOOL, 3, gen_gmp, "2-D;1-D;3-D"},
     {DK_OP_GEMM, 5, gen_gemm, "classifier transB;transA;C MxN;alpha/beta, C broadcast;no C"},
     {DK_OP_MATMUL, 5, gen_matmul, "2-D;batched 3-D;broadcast B;4-D broadcast;vector"},
+    {DK_OP_EINSUM, 6, gen_einsum,
+     "attention scores;attention values;ellipsis broadcast;diagonal, implicit;three inputs;"
+     "one input summed"},
     {DK_OP_BATCHNORM, 3, gen_batchnorm, "NCHW;NC;NCL"},
     {DK_OP_INSTANCENORM, 3, dk__gen_instancenorm, "NCHW;NCL;mean far from 0"},
     {DK_OP_LRN, 3, gen_lrn, "AlexNet (5, 1e-4, 0.75, 1);size 3 random;random"},

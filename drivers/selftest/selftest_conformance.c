@@ -78,7 +78,7 @@ void dk__conf_required_families(dk__conf_config *c)
         "test_softmax", "test_Softmax", "test_constant_pad", "test_edge_pad",
         "test_reflect_pad", "test_ConstantPad", "test_ZeroPad", "test_ReflectionPad",
         "test_ReplicationPad", "test_lrn", "test_convtranspose", "test_ConvTranspose",
-        "test_resize_", "test_upsample_", "test_instancenorm"};
+        "test_resize_", "test_upsample_", "test_instancenorm", "test_einsum"};
     /* Resize's cubic mode and regions of interest are refused by name */
     static const char *const except[] = {"_expanded", "integer", "_cubic", "tf_crop_and_resize"};
     static const char *const excused[] = {"training"};

@@ -135,6 +135,7 @@ static int64_t typical_k(dk_op op, int which)
     case DK_OP_CONV: return which == 0 ? 64 : which == 1 ? 576 : 4608;
     case DK_OP_GEMM: return 2048;
     case DK_OP_MATMUL: return 768;
+    case DK_OP_EINSUM: return 32;
     case DK_OP_AVGPOOL: case DK_OP_MAXPOOL: return 9;
     case DK_OP_GLOBALAVGPOOL: case DK_OP_GLOBALMAXPOOL: case DK_OP_REDUCEMEAN: return 49;
     case DK_OP_SOFTMAX: return 1000;

@@ -91,6 +91,7 @@ typedef enum dk_op {
     DK_OP_RESIZE,
     DK_OP_UPSAMPLE,
     DK_OP_INSTANCENORM,
+    DK_OP_EINSUM,
     DK_OP_COUNT
 } dk_op;
 
@@ -232,6 +233,21 @@ typedef struct dk_argmax_params { int axis, keepdims, select_last; } dk_argmax_p
 /* Mod: fmod=1 takes the dividend's sign, 0 the divisor's. */
 typedef struct dk_mod_params { int fmod; } dk_mod_params;
 
+/* Einsum, the equation decoded: every axis of every input and of the output
+ * carries a label (a letter, or one dimension of the ellipsis, broadcast
+ * numpy-style across the inputs). Labels 0..n_labels-1; the labels of the
+ * output come first (label i is output axis i, i < out_ndim), the summed ones
+ * after, in order of first appearance. An input axis whose label repeats
+ * within that input takes the diagonal; a label of size 1 in one input and
+ * n in another broadcasts. The size of each label is read from the inputs
+ * (dk__einsum_label_dims, layers/op_table.h). */
+#define DK_EINSUM_MAX_INPUTS 8
+#define DK_EINSUM_MAX_LABELS (DK_EINSUM_MAX_INPUTS * DK_MAX_DIMS)
+typedef struct dk_einsum_params {
+    int n_inputs, n_labels, out_ndim;
+    signed char label[DK_EINSUM_MAX_INPUTS][DK_MAX_DIMS]; /* label of each input axis */
+} dk_einsum_params;
+
 /* Shape (opset 15 start/end, normalised and clamped). */
 typedef struct dk_shape_params { int start, end; } dk_shape_params;
 
@@ -257,6 +273,7 @@ typedef union dk_op_params {
     dk_space_params space;
     dk_argmax_params argmax;
     dk_mod_params mod;
+    dk_einsum_params einsum;
 } dk_op_params;
 
 /* ONNX op_type name of an op ("Conv"), or "?" for an invalid value. */

@@ -71,8 +71,8 @@ void dk__cudnn_plan_free(dk_cudnn_plan *p)
 typedef dk_status (*planner_fn)(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node *n, dk_cudnn_plan *p);
 
 /* Ops without a planner run on the host's reference kernels (kernels/fallback.h);
- * Resize, Upsample and InstanceNormalization among them. */
-DK_OP_TABLE_VISITED(77, "cuDNN's planners (kernels/cudnn/cudnn_plan.c)");
+ * Resize, Upsample, InstanceNormalization and Einsum among them. */
+DK_OP_TABLE_VISITED(78, "cuDNN's planners (kernels/cudnn/cudnn_plan.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk__cudnn_plan_conv,
     [DK_OP_CONVTRANSPOSE] = dk__cudnn_plan_convtranspose,

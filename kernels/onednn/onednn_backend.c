@@ -168,7 +168,7 @@ typedef dk_status (*planner_fn)(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
  * tolerance row's bound, oneDNN 2.6.3 on this CPU). So does Softplus:
  * eltwise soft_relu computes log(1 + exp(x)) without log1p, off by ~7e-7 on
  * outputs near 3e-4 (x near -8), over 1,000x the row's bound. */
-DK_OP_TABLE_VISITED(77, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
+DK_OP_TABLE_VISITED(78, "oneDNN's planners (kernels/onednn/onednn_backend.c)");
 static const planner_fn planners[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_onednn_plan_conv,
     [DK_OP_CONVTRANSPOSE] = dk_onednn_plan_convtranspose,

@@ -7,7 +7,7 @@
 #include "runtime/error.h"
 
 /* Ops without a row run the op table's dtype-generic eval (data movement). */
-DK_OP_TABLE_VISITED(77, "the reference kernels (kernels/ref/ref_backend.c)");
+DK_OP_TABLE_VISITED(78, "the reference kernels (kernels/ref/ref_backend.c)");
 static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_CONV] = dk_ref_conv,
     [DK_OP_BATCHNORM] = dk_ref_batchnorm,
@@ -56,6 +56,7 @@ static const dk_eval_fn ref_kernels[DK_OP_COUNT] = {
     [DK_OP_RESIZE] = dk_ref_resize,
     [DK_OP_UPSAMPLE] = dk_ref_resize,
     [DK_OP_INSTANCENORM] = dk_ref_instancenorm,
+    [DK_OP_EINSUM] = dk_ref_einsum,
 };
 
 dk_eval_fn dk_ref_kernel_for(dk_op op)

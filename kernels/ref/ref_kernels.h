@@ -51,6 +51,8 @@ DK_REF_KERNEL(dk_ref_binary);    /* Add, Sub, Mul, Div, Pow with broadcasting; P
 void dk_ref_batch_strides(const dk_tensor *t, int nb, const int64_t *dims, int64_t *s);
 DK_REF_KERNEL(dk_ref_gemm);
 DK_REF_KERNEL(dk_ref_matmul);
+/* ref_einsum.c */
+DK_REF_KERNEL(dk_ref_einsum);
 /* ref_reduce.c */
 DK_REF_KERNEL(dk_ref_softmax);
 DK_REF_KERNEL(dk_ref_reduce);    /* ReduceMean, ReduceMax, ReduceSum, ReduceL2 */
