@@ -62,6 +62,9 @@ void dk_bench_destroy(dk_bench *b);
 const char *dk_bench_counters_note(const dk_bench *b);
 /* "" or one line about the roofline (e.g. none cached: attainment omitted). */
 const char *dk_bench_roofline_note(const dk_bench *b);
+/* "" or one line when the host was disturbed while measuring (other runnable
+ * tasks, steal, involuntary context switches; docs/bench.md), with advice. */
+const char *dk_bench_host_note(const dk_bench *b);
 
 /* Summary of variant i for printing: name, repetitions, end-to-end median
  * and its 95% CI and CV (seconds); the sum of per-node medians; the
