@@ -164,7 +164,11 @@ const char *dk_compare_base_variant(const dk_compare *c);
 const char *dk_compare_cand_variant(const dk_compare *c);
 /* The host a side ran on when it was selected with FILE#K, else NULL. */
 const char *dk_compare_host(const dk_compare *c, int cand);
-/* The one-line story: the end-to-end change and the node carrying most of it. */
+/* The host's load while a side was measured: "quiet", "disturbed: REASONS",
+ * "unknown" or "not recorded" (a result written before bench recorded it). */
+const char *dk_compare_host_load(const dk_compare *c, int cand);
+/* The one-line story: the end-to-end change and the node carrying most of it;
+ * when a side was measured on a disturbed host, a last clause says which and why. */
 const char *dk_compare_story(const dk_compare *c);
 /* Median of the node ratios weighted by the base's node times. */
 double dk_compare_common_factor(const dk_compare *c);
