@@ -13,7 +13,7 @@
 /* The rule: disturbed when any measured quantity reaches its limit. */
 #define DK_HOST_OTHERS_LIMIT 0.5     /* other runnable tasks on average over the samples */
 #define DK_HOST_STEAL_LIMIT 0.03     /* stolen share of the host's CPU time */
-#define DK_HOST_INVOL_LIMIT 50.0     /* our involuntary context switches per second, */
+#define DK_HOST_INVOL_LIMIT 120.0    /* our involuntary context switches per second, */
 #define DK_HOST_INVOL_MIN 10         /* counted when at least this many (a short run's rate is noise) */
 
 /* The aggregate "cpu" line of /proc/stat, in clock ticks, and procs_running. */
