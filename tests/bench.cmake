@@ -44,3 +44,14 @@ add_test(NAME cli.bench_mpi COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/bench_m
          ${CMAKE_CURRENT_BINARY_DIR}/cli_bench_mpi)
 set_tests_properties(cli.bench_mpi PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 DEPENDS e2e.mobilenet_v2
                      PROCESSORS 2)
+
+# bench records the host's load and compare says when a side was disturbed
+# (tests/cli/bench_host_load.sh): a bench beside a busy shell loop the test
+# starts (and kills) is marked disturbed with its numbers; compare names the
+# disturbed side in its story and --json; results without host_load (written
+# before it existed) compare and report as "not recorded". A tiny model on
+# the reference backend: seconds in every build. The quiet verdict is tested
+# on recorded samples (unit.test_host_load), never on this shared host.
+add_test(NAME cli.bench_host_load COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/bench_host_load.sh
+         $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/cli_bench_host_load)
+set_tests_properties(cli.bench_host_load PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -158,6 +158,7 @@ void dk_cli_bench_print(FILE *f, const dk_bench *b, const char *model)
                     (s.node_sum / s.plain_median - 1) * 100);
         fprintf(f, "\n");
     }
+    if (dk_bench_host_note(b)[0]) fprintf(f, "%s\n", dk_bench_host_note(b));
 }
 
 int dk_cmd_bench(int argc, char **argv)

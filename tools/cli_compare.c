@@ -77,6 +77,7 @@ static void print_report(const dk_compare *c, const char *base, const char *cand
     const char *hb = dk_compare_host(c, 0), *hc = dk_compare_host(c, 1);
     printf("base %s (%s%s%s), candidate %s (%s%s%s)\n", base, dk_compare_base_variant(c), hb ? ", on " : "",
            hb ? hb : "", cand, dk_compare_cand_variant(c), hc ? ", on " : "", hc ? hc : "");
+    printf("host load: base %s; candidate %s\n", dk_compare_host_load(c, 0), dk_compare_host_load(c, 1));
     printf("%-40s %-24s %10s %10s %6s %16s %8s %8s  %-10s counters\n", "node", "op", "base ms", "cand ms",
            "ratio", "95% CI", "p (Holm)", "share", "verdict");
     print_row(dk_compare_end_to_end(c));

@@ -608,6 +608,7 @@ static dk_status run_compare(dk_compare *c, const char *base, const char *cand, 
     DK_TRY(match_nodes(c, gate_conf));
     DK_TRY(analyse(c, o));
     write_story(c, o);
+    dk__compare_host_load(c);
     return DK_OK;
 }
 

@@ -20,6 +20,9 @@ typedef struct dk__compare_side {
     char host[256]; /* FILE#K: the rank's host */
     int ranked;     /* selected with FILE#K */
     int ort;        /* an ONNX Runtime profile (bench_ort.c), root made a result */
+    int load;       /* host_load verdict: -2 not recorded, -1 unknown, 0 quiet, 1 disturbed */
+    char load_why[512]; /* its reasons, ", "-separated */
+    char load_text[560]; /* "disturbed: reasons", "quiet", ... (dk_compare_host_load) */
 } dk__compare_side;
 
 struct dk_compare {
@@ -31,7 +34,7 @@ struct dk_compare {
     const char **only[2]; /* node names only in base [0] or only in cand [1] */
     double *only_median[2]; /* and their median times */
     int n_only[2];
-    char story[1024];
+    char story[2048];
     int n_regressions;
     double common;        /* time-weighted median of the node ratios */
     dk_compare_options opts;
@@ -58,5 +61,10 @@ dk_status dk__ort_side(dk__compare_side *s, const dk__compare_side *other);
 /* Two profiles turned into results: an error unless their node names are
  * mostly common. */
 dk_status dk__ort_same_model(const dk__compare_side *a, const dk__compare_side *b);
+/* Reads both sides' host_load verdicts and, when either side was disturbed,
+ * ends the story with a clause naming the side and why (bench_compare_host.c). */
+void dk__compare_host_load(dk_compare *c);
+/* Adds base_host_load and cand_host_load to the comparison's JSON. */
+void dk__compare_host_load_json(const dk_compare *c, cJSON *root);
 
 #endif

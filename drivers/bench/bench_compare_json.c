@@ -61,6 +61,7 @@ dk_status dk_compare_write_json(const dk_compare *c, const char *path, int force
     /* FILE#K: the rank's host, so that machines compared stay named */
     if (c->base.ranked) cJSON_AddStringToObject(root, "base_host", c->base.host);
     if (c->cand.ranked) cJSON_AddStringToObject(root, "cand_host", c->cand.host);
+    dk__compare_host_load_json(c, root);
     cJSON *opt = cJSON_AddObjectToObject(root, "options");
     cJSON_AddNumberToObject(opt, "threshold", c->opts.threshold);
     cJSON_AddNumberToObject(opt, "alpha", c->opts.alpha);

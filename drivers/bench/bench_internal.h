@@ -10,6 +10,7 @@
 #include "deltakern/bench.h"
 #include "deltakern/graph.h"
 #include "deltakern/session.h"
+#include "drivers/bench/bench_host_load.h"
 #include "measure/counters.h"
 #include "deltakern/roofline.h"
 
@@ -52,6 +53,8 @@ struct dk_bench {
     char counters_note[512];
     char roof_note[512];  /* why a variant has no roofline ("" when all have one) */
     cJSON *topology, *binding;
+    dk__host_load host;   /* the host's load over the recorded rounds */
+    char host_note[640];  /* "" or "host disturbed: ..." */
     /* hook state: the variant and repetition being recorded */
     int cur_variant, cur_rep, recording;
     int dflt_threads;     /* the OpenMP default before any session set its own */

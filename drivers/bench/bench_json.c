@@ -273,6 +273,8 @@ static cJSON *result_json(const dk_bench *b)
     cJSON_AddStringToObject(root, "roofline_note", b->roof_note);
     cJSON_AddItemToObject(root, "topology", b->topology ? cJSON_Duplicate(b->topology, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(root, "binding", b->binding ? cJSON_Duplicate(b->binding, 1) : cJSON_CreateNull());
+    cJSON *load = dk__host_load_json(&b->host);
+    cJSON_AddItemToObject(root, "host_load", load ? load : cJSON_CreateNull());
     cJSON *vs = cJSON_AddArrayToObject(root, "variants");
     for (int i = 0; i < b->n_variants; i++) cJSON_AddItemToArray(vs, variant_json(b, &b->v[i], scratch));
     free(scratch);

@@ -232,6 +232,9 @@ static dk_status measure(dk_bench *b, const dk_tensor *input)
                 st = run_rep(b, i, si, -1, flush, dflt);
                 if (st == DK_OK && b->overhead) st = run_plain(b, i, si, -1, input, flush, dflt);
             }
+    /* the host's load over the recorded rounds: read before, between and
+     * after the repetitions, outside every timed region */
+    dk__host_load_begin(&b->host);
     b->origin = dk__now();
     while (st == DK_OK && need_more(b)) {
         if ((st = grow(b)) != DK_OK) break;
@@ -239,9 +242,12 @@ static dk_status measure(dk_bench *b, const dk_tensor *input)
         for (int i = 0; i < b->n_variants && st == DK_OK; i++) {
             st = run_rep(b, i, si, b->reps, flush, dflt);
             if (st == DK_OK && b->overhead) st = run_plain(b, i, si, b->reps, input, flush, dflt);
+            if (st == DK_OK) dk__host_load_sample(&b->host);
         }
         if (st == DK_OK) b->reps++;
     }
+    dk__host_load_end(&b->host, b->reps * b->n_variants);
+    dk__host_load_note(&b->host, b->host_note, sizeof b->host_note);
     free(flush);
     return st;
 }
@@ -394,4 +400,5 @@ void dk_bench_destroy(dk_bench *b)
 
 const char *dk_bench_counters_note(const dk_bench *b) { return b->counters_note; }
 const char *dk_bench_roofline_note(const dk_bench *b) { return b->roof_note; }
+const char *dk_bench_host_note(const dk_bench *b) { return b->host_note; }
 int dk_bench_variant_count(const dk_bench *b) { return b->n_variants; }

@@ -66,6 +66,21 @@ static void kv(dk_html *h, const char *key, const cJSON *o, const char *k)
     dk__html_raw(h, "</td></tr>\n");
 }
 
+void dk__report_host_load(dk_html *h, const cJSON *hl)
+{
+    const cJSON *r;
+    int i = 0;
+    if (!cJSON_IsObject(hl)) {
+        dk__html_raw(h, "not recorded");
+        return;
+    }
+    dk__html_text(h, dk__j_str(hl, "verdict", "unknown"));
+    cJSON_ArrayForEach(r, (cJSON_IsArray(J(hl, "reasons")) ? J(hl, "reasons") : NULL)) {
+        dk__html_raw(h, i++ ? "; " : ": ");
+        jval(h, r);
+    }
+}
+
 /* Nodes of all variants matched by name: row u of the table is node
  * at[u * nv + v] of variant v (NULL where the variant lacks it, as after
  * fusion). Open addressing keeps this linear for large graphs. */
@@ -121,6 +136,9 @@ static void header(dk_html *h, const cJSON *root, const cJSON *variants, const c
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) kv(h, keys[i], set, keys[i]);
     kv(h, "created", root, "created");
     kv(h, "deltakern", root, "deltakern_version");
+    dk__html_raw(h, "<tr><th>host load</th><td>");
+    dk__report_host_load(h, J(root, "host_load"));
+    dk__html_raw(h, "</td></tr>\n");
     dk__html_raw(h, "<tr><th>variants</th><td>");
     cJSON_ArrayForEach(v, variants) {
         wrap(h, "<b>", dk__j_str(v, "name", "?"), "</b> ");

@@ -58,6 +58,10 @@ static void summary(dk_html *h, const cJSON *root, const char *path)
     dk__html_num(h, nreg, 10);
     dk__html_printf(h, " regression%s</td></tr>\n<tr><th>result</th><td class=\"mono\">", nreg == 1 ? "" : "s");
     dk__html_text(h, path);
+    dk__html_raw(h, "</td></tr>\n<tr><th>host load</th><td>base ");
+    dk__report_host_load(h, J(root, "base_host_load"));
+    dk__html_raw(h, "<br>candidate ");
+    dk__report_host_load(h, J(root, "cand_host_load"));
     dk__html_raw(h, "</td></tr>\n<tr><th>options</th><td>threshold ");
     dk__html_num(h, dk__j_num(o, "threshold", NAN) * 100, 4);
     dk__html_raw(h, "%, alpha ");

@@ -111,6 +111,9 @@ dk_status dk__report_bench(dk_html *h, const cJSON *root, const char *path, cons
 dk_status dk__report_compare(dk_html *h, const cJSON *root, const char *path, const dk_report_ctx *ctx);
 /* A bench result's "nodes" (mpirun), when it has them (report_ranks.c). */
 void dk__report_bench_ranks(dk_html *h, const cJSON *root);
+/* A result's "host_load" (or a compare's base/cand_host_load) as text: its
+ * verdict and reasons, or "not recorded" (written before bench recorded it). */
+void dk__report_host_load(dk_html *h, const cJSON *host_load);
 /* The environment fingerprint and topology as a compact table. */
 void dk__report_environment(dk_html *h, const cJSON *environment, const cJSON *topology);
 /* An image file as an inline PNG thumbnail no larger than max_side pixels;

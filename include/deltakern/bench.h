@@ -62,6 +62,9 @@ void dk_bench_destroy(dk_bench *b);
 const char *dk_bench_counters_note(const dk_bench *b);
 /* "" or one line about the roofline (e.g. none cached: attainment omitted). */
 const char *dk_bench_roofline_note(const dk_bench *b);
+/* "" or one line when the host was disturbed while measuring (other runnable
+ * tasks, steal, involuntary context switches; docs/bench.md), with advice. */
+const char *dk_bench_host_note(const dk_bench *b);
 
 /* Summary of variant i for printing: name, repetitions, end-to-end median
  * and its 95% CI and CV (seconds); the sum of per-node medians; the
@@ -165,7 +168,11 @@ const char *dk_compare_base_variant(const dk_compare *c);
 const char *dk_compare_cand_variant(const dk_compare *c);
 /* The host a side ran on when it was selected with FILE#K, else NULL. */
 const char *dk_compare_host(const dk_compare *c, int cand);
-/* The one-line story: the end-to-end change and the node carrying most of it. */
+/* The host's load while a side was measured: "quiet", "disturbed: REASONS",
+ * "unknown" or "not recorded" (a result written before bench recorded it). */
+const char *dk_compare_host_load(const dk_compare *c, int cand);
+/* The one-line story: the end-to-end change and the node carrying most of it;
+ * when a side was measured on a disturbed host, a last clause says which and why. */
 const char *dk_compare_story(const dk_compare *c);
 /* Median of the node ratios weighted by the base's node times. */
 double dk_compare_common_factor(const dk_compare *c);

@@ -41,6 +41,9 @@ for e in nodes:
     if not all(isinstance(v.get("environment"), dict) for v in r["variants"]): bad("rank %d lacks an environment" % e["rank"])
     if [v["name"] for v in r["variants"]] != [v["name"] for v in d["variants"]]: bad("rank %d's variants differ" % e["rank"])
     if r["input"] != d["input"]: bad("rank %d's input differs from rank 0's (seed)" % e["rank"])
+    h = r.get("host_load")
+    if not isinstance(h, dict) or h.get("verdict") not in ("quiet", "disturbed", "unknown"):
+        bad("rank %d records no host load of its own" % e["rank"])
 top = {k: v for k, v in d.items() if k != "nodes"}
 if top != nodes[0]["result"]: bad("the top level is not rank 0's result")
 PY
@@ -91,7 +94,10 @@ check "compare names both ranks with their host" \
 "$DK" compare "$WORK/np2.json" "$WORK/np3.json#2" > /dev/null 2>&1
 rc=$?
 check "compare --json names both hosts" /usr/bin/python3 -c "
-import json, sys; c = json.load(open('$WORK/cmp.json')); sys.exit(0 if c.get('base_host') and c.get('cand_host') else 1)"
+import json, sys; c = json.load(open('$WORK/cmp.json'))
+ok = c.get('base_host') and c.get('cand_host')
+ok = ok and all(c[k + '_host_load']['verdict'] in ('quiet', 'disturbed', 'unknown') for k in ('base', 'cand'))
+sys.exit(0 if ok else 1)"
 check "RUN.json alone is rank 0's result, for every existing reader (exit $rc)" test $rc -eq 0
 expect_error "a rank the run did not have" "np2.json#9: no rank 9 (the run had 2 ranks)" \
     "$DK" compare "$WORK/np2.json#0" "$WORK/np2.json#9"
