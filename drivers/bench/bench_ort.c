@@ -241,7 +241,8 @@ static dk_status read_profile(const cJSON *events, ort_profile *p)
         const char *cat = str_of(e, "cat"), *name = str_of(e, "name");
         if (!cat || !name || strcmp(cat, "Session") || strcmp(name, "model_run")) continue;
         if (!num_of(e, "ts", &p->run[r].ts) || !num_of(e, "dur", &p->run[r].dur) || !(p->run[r].dur >= 0))
-            return dk__error(DK_ERR_FORMAT, "%s: malformed profile: event %d (model_run) has no ts or dur", p->path, i);
+            return dk__error(DK_ERR_FORMAT, "%s: malformed profile: event %d (model_run) has no ts or no dur >= 0",
+                             p->path, i);
         r++;
     }
     qsort(p->run, (size_t)p->n_runs, sizeof *p->run, by_ts);
@@ -252,10 +253,15 @@ static dk_status read_profile(const cJSON *events, ort_profile *p)
         if (!is_node_event(e)) continue;
         double ts, dur;
         if (!num_of(e, "ts", &ts) || !num_of(e, "dur", &dur) || !(dur >= 0))
-            return dk__error(DK_ERR_FORMAT, "%s: malformed profile: event %d (%s) has no ts or dur", p->path, i,
-                             DK_ESC(str_of(e, "name")));
+            return dk__error(DK_ERR_FORMAT, "%s: malformed profile: event %d (%s) has no ts or no dur >= 0", p->path,
+                             i, DK_ESC(str_of(e, "name")));
         int run = run_at(p, ts), k = -1;
         if (run < 0) continue; /* outside every run: not a repetition */
+        /* ORT times a node inside its Run call: one that outlasts the run is
+         * a damaged file, and its time would be a made-up number */
+        if (ts + dur > p->run[run].ts + p->run[run].dur)
+            return dk__error(DK_ERR_FORMAT, "%s: malformed profile: event %d (%s) ends after its model_run", p->path, i,
+                             DK_ESC(str_of(e, "name")));
         DK_TRY(node_of(p, e, &k));
         p->node[k].t[run] += dur * 1e-6;
     }

@@ -22,7 +22,7 @@ static int is_avx512_core(const char *core)
 }
 
 /* What SkylakeX's kernels execute (OpenBLAS checks the same five). */
-static int cpu_has_avx512(void)
+int dk__openblas_cpu_has_avx512(void)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     __builtin_cpu_init();
@@ -57,10 +57,5 @@ const char *dk__openblas_choose_core(const char *wanted, const char *env, const 
 const char *dk_openblas_better_core(const char *wanted)
 {
     return dk__openblas_choose_core(wanted, getenv("OPENBLAS_CORETYPE"), openblas_get_corename(),
-                                    cpu_has_avx512());
-}
-
-int dk__openblas_cpu_has_avx512(void)
-{
-    return cpu_has_avx512();
+                                    dk__openblas_cpu_has_avx512());
 }

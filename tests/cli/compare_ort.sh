@@ -209,6 +209,16 @@ expect_error "a profile without runs" "without a run" "$DK" compare "$RESULT" "$
 printf '[{"cat": "Session", "name": "model_run", "ts": 0, "dur": 5}, {"cat": "Node", "name": "a_kernel_time", "ts": 1, "dur": "x", "args": {}}]' \
     > "$WORK/baddur.json"
 expect_error "a node event without a duration" "baddur.json: malformed profile: event 2" "$DK" compare "$RESULT" "$WORK/baddur.json"
+# the recorded profile with one node's duration grown past its run's end
+/usr/bin/python3 - "$PROFILE" "$WORK/overlong.json" <<'PY'
+import json, sys
+events = json.load(open(sys.argv[1]))
+node = next(e for e in events if e.get("cat") == "Node")
+node["dur"] = 1e300
+json.dump(events, open(sys.argv[2], "w"))
+PY
+expect_error "a node event longer than its run" "ends after its model_run" \
+    "$DK" compare "$RESULT" "$WORK/overlong.json"
 expect_error "FILE#K on a profile" "selects a rank" "$DK" compare "$RESULT" "$PROFILE#1"
 
 # --- fresh: a bench of the model and, with onnxruntime-node, a profile ---------
