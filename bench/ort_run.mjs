@@ -1,6 +1,6 @@
 // Times ONNX Runtime (CPU) on one model and its .npy input, batch 1.
-// usage: node ort_run.mjs MODEL.onnx INPUT.npy RUNS THREADS
-// Prints one line per timed run: "ort <ms>" (one warm-up run first, not printed).
+// usage: node ort_run.mjs MODEL.onnx INPUT.npy RUNS THREADS [WARMUP]
+// Prints one line per timed run: "ort <ms>" (WARMUP untimed runs first, default 1).
 import fs from 'node:fs';
 import ort from 'onnxruntime-node';
 
@@ -16,13 +16,13 @@ function loadNpy(path) {
   return new ort.Tensor('float32', data, shape);
 }
 
-const [model, input, runs, threads] = process.argv.slice(2);
+const [model, input, runs, threads, warmup = '1'] = process.argv.slice(2);
 const session = await ort.InferenceSession.create(model, {
   intraOpNumThreads: Number(threads), interOpNumThreads: 1, graphOptimizationLevel: 'all',
   executionMode: 'sequential',
 });
 const feeds = { [session.inputNames[0]]: loadNpy(input) };
-await session.run(feeds);
+for (let i = 0; i < Number(warmup); i++) await session.run(feeds);
 for (let i = 0; i < Number(runs); i++) {
   const t0 = process.hrtime.bigint();
   await session.run(feeds);

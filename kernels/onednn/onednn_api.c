@@ -78,10 +78,24 @@ dnnl_status_t dk_dnnl_md_any(dk_dnnl_md *md, int ndims, const int64_t *dims,
 dnnl_status_t dk_dnnl_md_blocked16(dk_dnnl_md *md, int ndims, const int64_t *dims,
                                    dnnl_data_type_t dt)
 {
-    if (ndims < 3 || ndims > 5) return dnnl_invalid_arguments;
+    return dk_dnnl_md_blocked(md, ndims, dims, dt, 16);
+}
+
+dnnl_status_t dk_dnnl_md_blocked(dk_dnnl_md *md, int ndims, const int64_t *dims,
+                                 dnnl_data_type_t dt, int block)
+{
+    dnnl_format_tag_t tag;
+    switch (ndims * 100 + block) {
+    case 316: tag = dnnl_nCw16c; break;
+    case 416: tag = dnnl_nChw16c; break;
+    case 516: tag = dnnl_nCdhw16c; break;
+    case 308: tag = dnnl_nCw8c; break;
+    case 408: tag = dnnl_nChw8c; break;
+    case 508: tag = dnnl_nCdhw8c; break;
+    default: return dnnl_invalid_arguments;
+    }
     dnnl_dims_t d;
     clamp_dims(ndims, dims, d);
-    dnnl_format_tag_t tag = ndims == 3 ? dnnl_nCw16c : ndims == 4 ? dnnl_nChw16c : dnnl_nCdhw16c;
     return dnnl_memory_desc_init_by_tag(&md->d, ndims, d, dt, tag);
 }
 

@@ -59,6 +59,9 @@ dnnl_status_t dk_dnnl_md_any(dk_dnnl_md *md, int ndims, const int64_t *dims,
 /* Channels blocked by 16 (nCw16c, nChw16c, nCdhw16c for 3 to 5 dims). */
 dnnl_status_t dk_dnnl_md_blocked16(dk_dnnl_md *md, int ndims, const int64_t *dims,
                                    dnnl_data_type_t dt);
+/* Channels blocked by `block` (8 or 16), 3 to 5 dims. */
+dnnl_status_t dk_dnnl_md_blocked(dk_dnnl_md *md, int ndims, const int64_t *dims,
+                                 dnnl_data_type_t dt, int block);
 /* Copy of a primitive descriptor's memory descriptor: `what` is one of
  * dnnl_query_{src,weights,dst,scratchpad}_md, `index` its position. */
 void dk_dnnl_pd_md(const_dnnl_primitive_desc_t pd, dnnl_query_t what, int index,

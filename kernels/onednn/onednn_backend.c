@@ -214,9 +214,10 @@ dk_status dk_onednn_plan_node(dk_onednn_ctx *ctx, const dk_graph *g, const dk_no
     dk_onednn_plan *p = calloc(1, sizeof *p);
     if (!p) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name, dk_op_name(n->op));
     planner_fn fn = n->op > DK_OP_NONE && n->op < DK_OP_COUNT ? planners[n->op] : NULL;
-    /* with layout propagation only convolutions read native layouts; the
-     * others get their native inputs reordered to NCHW first (so does a
-     * convolution that falls back, which has no steps of its own then) */
+    /* with layout propagation convolutions, and Concats and poolings of
+     * native values, read native layouts; the others get their native inputs
+     * reordered to NCHW first (so does a convolution that falls back, which
+     * has no steps of its own then) */
     dk_status st = dk_onednn_native_begin(ctx, g);
     /* this plan decides afresh where the node's outputs live: a native copy
      * left by an earlier plan of the node (opt=3 plans each candidate layout
@@ -225,6 +226,7 @@ dk_status dk_onednn_plan_node(dk_onednn_ctx *ctx, const dk_graph *g, const dk_no
     for (int o = 0; st == DK_OK && o < n->n_outputs; o++) dk_onednn_native_drop(ctx, n->outputs[o]);
     int done = 0;
     if (st == DK_OK && n->op == DK_OP_CONCAT) st = dk_onednn_plan_concat_native(ctx, g, n, p, &done);
+    if (st == DK_OK && !done) st = dk_onednn_plan_pool_native(ctx, g, n, p, &done);
     if (st == DK_OK && done) {
         *out = p;
         return DK_OK;

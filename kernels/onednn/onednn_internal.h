@@ -75,10 +75,19 @@ typedef struct dk_onednn_mem {
     void *shared;           /* a shared weights buffer to release with the plan */
 } dk_onednn_mem;
 
+/* One contiguous copy between buffers that outlive the plan (native values). */
+typedef struct dk_onednn_copy {
+    void *dst;
+    const void *src;
+    size_t bytes;
+} dk_onednn_copy;
+
 typedef struct dk_onednn_step {
-    dnnl_primitive_t prim;
+    dnnl_primitive_t prim;  /* NULL: the step is its copies, in order */
     int nargs;
     dnnl_exec_arg_t *args;
+    int n_copies;
+    dk_onednn_copy *copies;
 } dk_onednn_step;
 
 typedef struct dk_onednn_plan {
@@ -118,6 +127,9 @@ dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_no
  * argument when pd needs one. Takes ownership of pd (destroyed here). */
 dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                          dnnl_primitive_desc_t pd, const dk_onednn_arg *args, int nargs);
+/* Appends a step of plain copies (taken over: freed with the plan). */
+dk_status dk_onednn_add_copy_step(dk_onednn_plan *p, const dk_node *n, dk_onednn_copy *copies,
+                                  int n_copies);
 /* Appends a reorder step from src (descriptor src_md) to dst (dst_md). */
 dk_status dk_onednn_reorder_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                                  const dk_dnnl_md *src_md, dnnl_memory_t src,
@@ -179,6 +191,12 @@ void dk_onednn_native_free(dk_onednn_ctx *ctx);
  * left to the NCHW planner (*done = 0). */
 dk_status dk_onednn_plan_concat_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
                                        dk_onednn_plan *p, int *done);
+
+/* opt=3: MaxPool, AveragePool, GlobalAveragePool and GlobalMaxPool of a
+ * native input planned on its layout, output kept native (*done = 1), or left
+ * to the NCHW planner (*done = 0) (onednn_ops.c). */
+dk_status dk_onednn_plan_pool_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                     dk_onednn_plan *p, int *done);
 
 /* ---- the graph -------------------------------------------------------------- */
 

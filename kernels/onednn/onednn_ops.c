@@ -197,6 +197,75 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_pool)
     return st;
 }
 
+dk_status dk_onednn_plan_pool_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
+                                     dk_onednn_plan *p, int *done)
+{
+    *done = 0;
+    const int global = n->op == DK_OP_GLOBALAVGPOOL || n->op == DK_OP_GLOBALMAXPOOL;
+    if (!global && n->op != DK_OP_MAXPOOL && n->op != DK_OP_AVGPOOL) return DK_OK;
+    const dk_onednn_native *nat = n->n_inputs > 0 ? dk_onednn_native_of(ctx, n->inputs[0]) : NULL;
+    const dk_tensor *x = dk_onednn_input(g, n, 0), *y = dk_onednn_output(g, n, 0);
+    const int k = x ? x->ndim - 2 : 0;
+    if (!nat || !y || !dk_onednn_all_f32(g, n) || k < 1 || k > 3 || y->ndim != x->ndim ||
+        dk_tensor_numel(y) == 0)
+        return DK_OK;
+    int64_t stride[DK_MAX_SPATIAL], kernel[DK_MAX_SPATIAL], dil[DK_MAX_SPATIAL],
+        pad_l[DK_MAX_SPATIAL], pad_r[DK_MAX_SPATIAL];
+    int max = n->op == DK_OP_MAXPOOL || n->op == DK_OP_GLOBALMAXPOOL, include = 0;
+    for (int a = 0; a < k; a++) {
+        stride[a] = 1;
+        kernel[a] = x->dims[2 + a];
+        dil[a] = pad_l[a] = pad_r[a] = 0;
+    }
+    if (!global) { /* the cases the NCHW planner handles specially stay with it */
+        const dk_pool_params *pp = &n->p.pool;
+        if ((pp->has_indices && dk_onednn_output(g, n, 1)) || pp->win.nspatial != k) return DK_OK;
+        include = !max && pp->count_include_pad;
+        for (int a = 0; a < k; a++) {
+            if (include && pp->ceil_extra[a] > 0) return DK_OK;
+            for (int64_t o = 0; o < y->dims[2 + a]; o++)
+                if (taps_inside(o * pp->win.stride[a] - pp->win.pad_begin[a], 0, x->dims[2 + a],
+                                pp->win.kernel[a], pp->win.dilation[a]) == 0)
+                    return DK_OK;
+            stride[a] = pp->win.stride[a];
+            kernel[a] = pp->win.kernel[a];
+            dil[a] = pp->win.dilation[a] - 1;
+            pad_l[a] = pp->win.pad_begin[a];
+            pad_r[a] = pp->win.pad_end[a];
+        }
+    }
+    dk_dnnl_md y_any = {0}, y_got = {0};
+    dnnl_primitive_attr_t attr;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dk_dnnl_md_any(&y_any, y->ndim, y->dims, dnnl_f32);
+    DK_TRY(dk_onednn_attr(ctx, n, NULL, 0, &attr));
+    if (s == dnnl_success)
+        s = dk_dnnl_pool_pd(&pd, ctx->engine, max, include, &nat->md, &y_any, stride, kernel, dil,
+                            pad_l, pad_r, attr);
+    dnnl_primitive_attr_destroy(attr);
+    dk_dnnl_md_fini(&y_any);
+    if (s != dnnl_success) return DK_OK; /* not on this layout: the NCHW way */
+    if (is_slow_impl(dk_dnnl_impl_str(pd))) {
+        dnnl_primitive_desc_destroy(pd);
+        return DK_OK;
+    }
+    dk_dnnl_pd_md(pd, dnnl_query_dst_md, 0, &y_got);
+    snprintf(p->info.note, sizeof p->info.note, "%s, in its input's layout (kept)",
+             dk_dnnl_impl_str(pd));
+    dnnl_memory_t xm, ym;
+    dk_status st = dk_onednn_native_mem(ctx, p, n, n->inputs[0], &xm);
+    if (st == DK_OK) st = dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_got, &ym);
+    if (st == DK_OK) {
+        dk_onednn_arg args[] = {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DST, ym}};
+        st = dk_onednn_add_step(ctx, p, n, pd, args, 2);
+    } else {
+        dnnl_primitive_desc_destroy(pd);
+    }
+    dk_dnnl_md_fini(&y_got);
+    *done = st == DK_OK;
+    return st;
+}
+
 DK_ONEDNN_PLANNER(dk_onednn_plan_global_pool)
 {
     const dk_tensor *x = dk_onednn_input(g, n, 0), *y = dk_onednn_output(g, n, 0);

@@ -129,7 +129,25 @@ dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_nod
         free(a);
         return st;
     }
-    p->steps[p->n_steps++] = (dk_onednn_step){prim, total, a};
+    p->steps[p->n_steps++] = (dk_onednn_step){prim, total, a, 0, NULL};
+    return DK_OK;
+}
+
+dk_status dk_onednn_add_copy_step(dk_onednn_plan *p, const dk_node *n, dk_onednn_copy *copies,
+                                  int n_copies)
+{
+    if (p->n_steps == p->cap_steps) {
+        int cap = p->cap_steps ? 2 * p->cap_steps : 4;
+        dk_onednn_step *steps = realloc(p->steps, sizeof *steps * (size_t)cap);
+        if (!steps) {
+            free(copies);
+            return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
+                             dk_op_name(n->op));
+        }
+        p->steps = steps;
+        p->cap_steps = cap;
+    }
+    p->steps[p->n_steps++] = (dk_onednn_step){NULL, 0, NULL, n_copies, copies};
     return DK_OK;
 }
 
@@ -254,8 +272,15 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
     }
     int steps = p->info.fallback ? p->n_pre : p->n_steps;
     for (int k = 0; k < steps; k++) {
-        dnnl_status_t s = dnnl_primitive_execute(p->steps[k].prim, ctx->stream, p->steps[k].nargs,
-                                                 p->steps[k].args);
+        const dk_onednn_step *sp = &p->steps[k];
+        if (!sp->prim) { /* copies read what earlier steps wrote: wait for them */
+            dnnl_status_t s = k ? dnnl_stream_wait(ctx->stream) : dnnl_success;
+            if (s != dnnl_success) return dk_dnnl_error(s, n, "waiting for the stream");
+            for (int c = 0; c < sp->n_copies; c++)
+                memcpy(sp->copies[c].dst, sp->copies[c].src, sp->copies[c].bytes);
+            continue;
+        }
+        dnnl_status_t s = dnnl_primitive_execute(sp->prim, ctx->stream, sp->nargs, sp->args);
         if (s != dnnl_success) return dk_dnnl_error(s, n, "executing a primitive");
     }
     if (p->info.fallback) {
@@ -273,8 +298,9 @@ void dk_onednn_plan_free(dk_onednn_plan *p)
 {
     if (!p) return;
     for (int k = 0; k < p->n_steps; k++) {
-        dnnl_primitive_destroy(p->steps[k].prim);
+        if (p->steps[k].prim) dnnl_primitive_destroy(p->steps[k].prim);
         free(p->steps[k].args);
+        free(p->steps[k].copies);
     }
     for (int i = 0; i < p->n_mems; i++) {
         dnnl_memory_destroy(p->mems[i].mem);

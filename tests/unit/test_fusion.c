@@ -212,7 +212,7 @@ static void check_isolated(const char *model, int opt, const char *variant)
 /* Every variant on MobileNetV2 (depthwise, Clip, residuals without
  * activation); the defaults and bf16 on ResNet-50 (Add + Relu fused); opt=3
  * reads and writes values kept in oneDNN's layouts through the session's
- * conversions. */
+ * conversions (on InceptionV3 its Concats and poolings too). */
 static void test_isolated_within_tolerance(void **state)
 {
 #ifdef __SANITIZE_ADDRESS__
@@ -231,6 +231,8 @@ static void test_isolated_within_tolerance(void **state)
     if (resnet) {
         check_isolated("resnet50", 2, "onednn");
         check_isolated("resnet50", 3, "onednn");
+        /* Concats joined by copies and poolings on native layouts */
+        check_isolated("inception_v3", 3, "onednn");
     }
 }
 

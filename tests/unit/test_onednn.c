@@ -965,27 +965,28 @@ static void test_fallbacks(void **state)
 
 /* ---- opt=3: layouts chosen by timing -------------------------------------------------------- */
 
-/* A squeeze-and-excitation block as EfficientNet, MnasNet and RegNetY have it:
- * x [1,3,8,8] -> Conv 3x3 + Relu -> a [1,C,8,8]; a -> GlobalAveragePool ->
- * 1x1 Conv (C->R) -> Relu -> 1x1 Conv (R->C) -> Sigmoid -> Mul with a -> 1x1
- * Conv (C->C) -> y. */
-static dk_graph *se_graph(int64_t C, int64_t R)
+/* One node of a small test network: its output is named after it; m, c, k
+ * give a Conv's output and input channels and its square kernel (3x3 padded
+ * by 1); pool is a MaxPool/AveragePool's window (stride 2 when s2). */
+typedef struct net_node {
+    const char *name;
+    dk_op op;
+    const char *in[2];
+    int64_t m, c, k;
+    int s2;
+} net_node;
+
+/* The network of `count` nodes on x [1,3,H,H], output "out", at opt=3. */
+static dk_graph *net_graph(const net_node *nodes, int count, int64_t H)
 {
     dk_graph *g = tu_new_graph(13);
-    int x = tu_add_input(g, "x", DK_F32, 4, (int64_t[]){1, 3, 8, 8}, -1, 1);
+    int x = tu_add_input(g, "x", DK_F32, 4, (int64_t[]){1, 3, H, H}, -1, 1);
     g->inputs = malloc(sizeof(int));
     assert_non_null(g->inputs);
     g->inputs[g->n_inputs++] = x;
-    struct { const char *name; dk_op op; const char *in[2]; int64_t m, c, k; } nodes[] = {
-        {"conv", DK_OP_CONV, {"x"}, C, 3, 3},   {"relu", DK_OP_RELU, {"conv"}, 0, 0, 0},
-        {"gap", DK_OP_GLOBALAVGPOOL, {"relu"}, 0, 0, 0},
-        {"fc1", DK_OP_CONV, {"gap"}, R, C, 1},  {"relu1", DK_OP_RELU, {"fc1"}, 0, 0, 0},
-        {"fc2", DK_OP_CONV, {"relu1"}, C, R, 1}, {"sigmoid", DK_OP_SIGMOID, {"fc2"}, 0, 0, 0},
-        {"mul", DK_OP_MUL, {"relu", "sigmoid"}, 0, 0, 0}, {"out", DK_OP_CONV, {"mul"}, C, C, 1},
-    };
-    const int count = (int)(sizeof nodes / sizeof nodes[0]);
     for (int i = 0; i < count; i++) {
         const int conv = nodes[i].op == DK_OP_CONV;
+        const int pool = nodes[i].op == DK_OP_MAXPOOL || nodes[i].op == DK_OP_AVGPOOL;
         int ins[3], n_in = 0, k;
         ins[n_in++] = dk_graph_find_value(g, nodes[i].in[0]);
         if (nodes[i].in[1]) ins[n_in++] = dk_graph_find_value(g, nodes[i].in[1]);
@@ -1003,89 +1004,153 @@ static dk_graph *se_graph(int64_t C, int64_t R)
         assert_int_equal(dk_graph_add_value(g, nodes[i].name, DK_VALUE_ACTIVATION, &g->nodes[k].outputs[0]), DK_OK);
         g->values[g->nodes[k].outputs[0]].producer = k;
         if (conv && nodes[i].k == 3) tu_attr_ints(g, k, "pads", 4, (int64_t[]){1, 1, 1, 1});
+        if (nodes[i].op == DK_OP_CONCAT) tu_attr_int(g, k, "axis", 1);
+        if (pool) {
+            const int64_t st = nodes[i].s2 ? 2 : 1, pad = nodes[i].s2 ? 0 : 1;
+            tu_attr_ints(g, k, "kernel_shape", 2, (int64_t[]){3, 3});
+            tu_attr_ints(g, k, "strides", 2, (int64_t[]){st, st});
+            tu_attr_ints(g, k, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+        }
     }
     g->outputs = malloc(sizeof(int));
     assert_non_null(g->outputs);
     g->outputs[g->n_outputs++] = dk_graph_find_value(g, "out");
-    if (dk_graph_finalize(g) != DK_OK) fail_msg("SE block: %s", dk_last_error());
+    if (dk_graph_finalize(g) != DK_OK) fail_msg("test network: %s", dk_last_error());
     assert_int_equal(dk_graph_optimize(g, 3, NULL), DK_OK);
     return g;
+}
+
+/* A squeeze-and-excitation block as EfficientNet, MnasNet and RegNetY have it:
+ * x [1,3,8,8] -> Conv 3x3 + Relu -> a [1,C,8,8]; a -> GlobalAveragePool ->
+ * 1x1 Conv (C->R) -> Relu -> 1x1 Conv (R->C) -> Sigmoid -> Mul with a -> 1x1
+ * Conv (C->C) -> y. */
+static dk_graph *se_graph(int64_t C, int64_t R)
+{
+    const net_node nodes[] = {
+        {"conv", DK_OP_CONV, {"x", NULL}, C, 3, 3, 0},
+        {"relu", DK_OP_RELU, {"conv", NULL}, 0, 0, 0, 0},
+        {"gap", DK_OP_GLOBALAVGPOOL, {"relu", NULL}, 0, 0, 0, 0},
+        {"fc1", DK_OP_CONV, {"gap", NULL}, R, C, 1, 0},
+        {"relu1", DK_OP_RELU, {"fc1", NULL}, 0, 0, 0, 0},
+        {"fc2", DK_OP_CONV, {"relu1", NULL}, C, R, 1, 0},
+        {"sigmoid", DK_OP_SIGMOID, {"fc2", NULL}, 0, 0, 0, 0},
+        {"mul", DK_OP_MUL, {"relu", "sigmoid"}, 0, 0, 0, 0},
+        {"out", DK_OP_CONV, {"mul", NULL}, C, C, 1, 0},
+    };
+    return net_graph(nodes, (int)(sizeof nodes / sizeof nodes[0]), 8);
+}
+
+/* Two fire modules as SqueezeNet and GoogLeNet have them, each a squeeze
+ * Conv, two expand Convs of different kernels and their channel Concat, then
+ * pooling: the first Concat's channels (32 + 16) are whole blocks of 16, so
+ * opt=3 joins them by copies in the blocked layout; the second's (24 + 8)
+ * are not, so oneDNN's concat joins them. MaxPool, AveragePool and
+ * GlobalAveragePool read their native inputs and keep their outputs native. */
+static dk_graph *fire_graph(void)
+{
+    const net_node nodes[] = {
+        {"stem", DK_OP_CONV, {"x", NULL}, 16, 3, 3, 0},
+        {"sq1", DK_OP_CONV, {"stem", NULL}, 16, 16, 1, 0},
+        {"e1a", DK_OP_CONV, {"sq1", NULL}, 32, 16, 1, 0},
+        {"e1b", DK_OP_CONV, {"sq1", NULL}, 16, 16, 3, 0},
+        {"cat1", DK_OP_CONCAT, {"e1a", "e1b"}, 0, 0, 0, 0},
+        {"pool1", DK_OP_MAXPOOL, {"cat1", NULL}, 0, 0, 0, 1},
+        {"e2a", DK_OP_CONV, {"pool1", NULL}, 24, 48, 1, 0},
+        {"e2b", DK_OP_CONV, {"pool1", NULL}, 8, 48, 3, 0},
+        {"cat2", DK_OP_CONCAT, {"e2a", "e2b"}, 0, 0, 0, 0},
+        {"pool2", DK_OP_AVGPOOL, {"cat2", NULL}, 0, 0, 0, 0},
+        {"top", DK_OP_CONV, {"pool2", NULL}, 16, 32, 1, 0},
+        {"gap", DK_OP_GLOBALAVGPOOL, {"top", NULL}, 0, 0, 0, 0},
+        {"out", DK_OP_CONV, {"gap", NULL}, 16, 16, 1, 0},
+    };
+    return net_graph(nodes, (int)(sizeof nodes / sizeof nodes[0]), 13);
 }
 
 /* opt=3 plans each convolution with every layout candidate, times them, and
  * plans the fastest again. The fastest may write NCHW (oneDNN's NHWC of a
  * 1x1 image is NCHW; a gemm convolution on NCHW) after a slower candidate
  * kept its output in a blocked layout: nothing of that candidate may remain
- * for the consumers or the session to read. Which candidate wins depends on
- * the timing, so every case runs in several sessions; the values are
- * poisoned with NaN (host tensors and the backend's own copies) before each
- * run and every node output is compared with the reference's. The nodes run
- * on their own inputs, so their errors add up along the block: relative L2
- * within OPT3_REL_L2 (float32 roundings give ~1e-7; a stale or unwritten
- * buffer gives O(1) or NaN). */
+ * for the consumers or the session to read; and Concats and poolings of
+ * native values write native outputs of their own. Which candidate wins
+ * depends on the timing, so every case runs in several sessions; the values
+ * are poisoned with NaN (host tensors and the backend's own copies) before
+ * each run and every node output is compared with the reference's. The nodes
+ * run on their own inputs, so their errors add up along the network:
+ * relative L2 within OPT3_REL_L2 (float32 roundings give ~1e-7; a stale,
+ * misplaced or unwritten buffer gives O(1) or NaN). */
 #define OPT3_REL_L2 1e-5
+
+static void check_opt3_graph(dk_graph *g, const char *label)
+{
+    static const char *texts[] = {"onednn", "onednn:algo=direct"};
+    enum { SESSIONS = 4 };
+    dk_tensor x = {0}, nan_t[64] = {{0}};
+    assert_true(g->n_values <= 64);
+    assert_int_equal(dk_tensor_copy(&x, &g->values[g->inputs[0]].t), DK_OK);
+    dk_variant var;
+    dk_session *ref_s;
+    assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
+    assert_int_equal(dk_session_create(g, &var, &ref_s), DK_OK);
+    assert_int_equal(dk_session_run(ref_s, &x, 1), DK_OK);
+    for (int v = 0; v < g->n_values; v++) {
+        const dk_tensor *t = &g->values[v].t;
+        if (g->values[v].kind != DK_VALUE_ACTIVATION || g->values[v].producer < 0) continue;
+        assert_int_equal(dk_tensor_alloc(&nan_t[v], t->dtype, t->ndim, t->dims), DK_OK);
+        for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(&nan_t[v], i, NAN);
+    }
+    for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++) {
+        assert_int_equal(dk_variant_parse(texts[ti], &var), DK_OK);
+        double largest = 0;
+        for (int rep = 0; rep < SESSIONS; rep++) {
+            dk_session *s;
+            if (dk_session_create(g, &var, &s) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
+            for (int v = 0; v < g->n_values; v++)
+                if (nan_t[v].data) assert_int_equal(dk_session_set_value(s, v, &nan_t[v]), DK_OK);
+            if (dk_session_run(s, &x, 1) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
+            for (int k = 0; k < g->n_nodes; k++) {
+                const dk_node *n = &g->nodes[k];
+                const dk_tensor *want = dk_session_value(ref_s, n->outputs[0]);
+                const dk_tensor *got = dk_session_value(s, n->outputs[0]);
+                assert_non_null(want);
+                assert_non_null(got);
+                double err = 0, norm = 0;
+                for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
+                    double a = dk_tensor_get(got, i), b = dk_tensor_get(want, i);
+                    err += (a - b) * (a - b);
+                    norm += b * b;
+                }
+                const double rel = sqrt(err / fmax(norm, 1e-300));
+                if (!(rel <= OPT3_REL_L2))
+                    fail_msg("%s on %s, graph at opt=3 (session %d): node '%s' (%s) has relative L2 "
+                             "error %.3g against the reference (bound %g)",
+                             label, texts[ti], rep + 1, n->name, dk_op_name(n->op), rel, OPT3_REL_L2);
+                if (rel > largest) largest = rel;
+            }
+            dk_session_destroy(s);
+        }
+        printf("  %s on %s, graph at opt=3, %d sessions: largest relative L2 error %.3g\n", label,
+               texts[ti], SESSIONS, largest);
+    }
+    for (int v = 0; v < 64; v++) dk_tensor_reset(&nan_t[v]);
+    dk_tensor_reset(&x);
+    dk_session_destroy(ref_s);
+}
 
 static void test_opt3_layout_choice(void **state)
 {
     (void)state;
-    static const char *texts[] = {"onednn", "onednn:algo=direct"};
     static const int64_t shapes[][2] = {{20, 8}, {32, 8}};
-    enum { SESSIONS = 4 };
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        char label[64];
+        snprintf(label, sizeof label, "SE block C=%lld R=%lld", (long long)shapes[si][0],
+                 (long long)shapes[si][1]);
         dk_graph *g = se_graph(shapes[si][0], shapes[si][1]);
-        dk_tensor x = {0}, nan_t[64] = {{0}};
-        assert_true(g->n_values <= 64);
-        assert_int_equal(dk_tensor_copy(&x, &g->values[g->inputs[0]].t), DK_OK);
-        dk_variant var;
-        dk_session *ref_s;
-        assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
-        assert_int_equal(dk_session_create(g, &var, &ref_s), DK_OK);
-        assert_int_equal(dk_session_run(ref_s, &x, 1), DK_OK);
-        for (int v = 0; v < g->n_values; v++) {
-            const dk_tensor *t = &g->values[v].t;
-            if (g->values[v].kind != DK_VALUE_ACTIVATION || g->values[v].producer < 0) continue;
-            assert_int_equal(dk_tensor_alloc(&nan_t[v], t->dtype, t->ndim, t->dims), DK_OK);
-            for (int64_t i = 0; i < dk_tensor_numel(t); i++) dk_tensor_set(&nan_t[v], i, NAN);
-        }
-        for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++) {
-            assert_int_equal(dk_variant_parse(texts[ti], &var), DK_OK);
-            double largest = 0;
-            for (int rep = 0; rep < SESSIONS; rep++) {
-                dk_session *s;
-                if (dk_session_create(g, &var, &s) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
-                for (int v = 0; v < g->n_values; v++)
-                    if (nan_t[v].data) assert_int_equal(dk_session_set_value(s, v, &nan_t[v]), DK_OK);
-                if (dk_session_run(s, &x, 1) != DK_OK) fail_msg("%s: %s", texts[ti], dk_last_error());
-                for (int k = 0; k < g->n_nodes; k++) {
-                    const dk_node *n = &g->nodes[k];
-                    const dk_tensor *want = dk_session_value(ref_s, n->outputs[0]);
-                    const dk_tensor *got = dk_session_value(s, n->outputs[0]);
-                    assert_non_null(want);
-                    assert_non_null(got);
-                    double err = 0, norm = 0;
-                    for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
-                        double a = dk_tensor_get(got, i), b = dk_tensor_get(want, i);
-                        err += (a - b) * (a - b);
-                        norm += b * b;
-                    }
-                    const double rel = sqrt(err / fmax(norm, 1e-300));
-                    if (!(rel <= OPT3_REL_L2))
-                        fail_msg("SE block C=%lld R=%lld on %s, graph at opt=3 (session %d): node '%s' (%s) "
-                                 "has relative L2 error %.3g against the reference (bound %g)",
-                                 (long long)shapes[si][0], (long long)shapes[si][1], texts[ti], rep + 1,
-                                 n->name, dk_op_name(n->op), rel, OPT3_REL_L2);
-                    if (rel > largest) largest = rel;
-                }
-                dk_session_destroy(s);
-            }
-            printf("  SE block C=%lld R=%lld on %s, graph at opt=3, %d sessions: largest relative L2 error %.3g\n",
-                   (long long)shapes[si][0], (long long)shapes[si][1], texts[ti], SESSIONS, largest);
-        }
-        for (int v = 0; v < 64; v++) dk_tensor_reset(&nan_t[v]);
-        dk_tensor_reset(&x);
-        dk_session_destroy(ref_s);
+        check_opt3_graph(g, label);
         dk_graph_destroy(g);
     }
+    dk_graph *g = fire_graph();
+    check_opt3_graph(g, "fire modules");
+    dk_graph_destroy(g);
 }
 
 /* ---- options, version and the process-wide ISA -------------------------------------------------------- */
