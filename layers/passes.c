@@ -15,6 +15,8 @@ typedef struct pass {
 static const pass passes[] = {
     {{"fold_batchnorm", 1, "fold BatchNormalization into the preceding Conv's weights and bias"},
      dk__pass_fold_batchnorm},
+    {{"fold_pad", 2, "fold a zero Pad into the AveragePool it feeds (its padding, counted in the divisor)"},
+     dk__pass_fold_pad},
     {{"fuse_residual", 2, "fuse an Add of a Conv's output and another value into the Conv (sum post-op)"},
      dk__pass_fuse_residual},
     {{"fuse_activation", 2, "fuse a Relu or constant-bound Clip after a Conv into it (eltwise post-op)"},

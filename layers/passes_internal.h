@@ -6,6 +6,7 @@
 #include "deltakern/graph.h"
 
 dk_status dk__pass_fold_batchnorm(dk_graph *g);
+dk_status dk__pass_fold_pad(dk_graph *g);
 dk_status dk__pass_fuse_residual(dk_graph *g);
 dk_status dk__pass_fuse_activation(dk_graph *g);
 dk_status dk__pass_propagate_layout(dk_graph *g);

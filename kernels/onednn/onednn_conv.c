@@ -143,6 +143,16 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
             pd = NULL;
             s = dnnl_unimplemented;
         }
+        /* input channels not blocked by 16 (a branch's 24): the input in
+         * whatever layout oneDNN prefers, the output still blocked */
+        if (s != dnnl_success && x->dims[1] % 16 && y->dims[1] % 16 == 0) {
+            s = create_conv_pd(ctx, n, &pd, alg, x_want, w_want, b ? &b_md : NULL, &y16, dil, attr);
+            if (s == dnnl_success && !strncmp(dk_dnnl_impl_str(pd), "ref", 3)) {
+                dnnl_primitive_desc_destroy(pd);
+                pd = NULL;
+                s = dnnl_unimplemented;
+            }
+        }
         dk_dnnl_md_fini(&x16);
         dk_dnnl_md_fini(&y16);
     }
