@@ -38,6 +38,8 @@ typedef enum dk_onednn_algo {
 typedef struct dk_onednn_native {
     dk_dnnl_md md;
     void *buf;                    /* NULL: the value lives in its host tensor */
+    void *own;                    /* the allocation buf is; NULL when buf lies in
+                                     another value's (a Concat's part, in place) */
 } dk_onednn_native;
 
 typedef struct dk_onednn_ctx {
@@ -63,7 +65,8 @@ typedef enum dk_onednn_bind {
     DK_ONEDNN_BIND_INPUT,   /* in[index]->data */
     DK_ONEDNN_BIND_OUTPUT,  /* out[index]->data */
     DK_ONEDNN_BIND_WORK,    /* ctx->work + offset */
-    DK_ONEDNN_BIND_OWNED    /* its own buffer, set at creation */
+    DK_ONEDNN_BIND_OWNED,   /* its own buffer, set at creation */
+    DK_ONEDNN_BIND_NATIVE   /* native value `index`'s buffer, which a later plan may move */
 } dk_onednn_bind;
 
 typedef struct dk_onednn_mem {
@@ -75,11 +78,11 @@ typedef struct dk_onednn_mem {
     void *shared;           /* a shared weights buffer to release with the plan */
 } dk_onednn_mem;
 
-/* One contiguous copy between buffers that outlive the plan (native values). */
+/* One contiguous copy between native values' buffers, located at run time
+ * (skipped when the source already lies in place). */
 typedef struct dk_onednn_copy {
-    void *dst;
-    const void *src;
-    size_t bytes;
+    int dst_value, src_value;
+    size_t dst_offset, src_offset, bytes;
 } dk_onednn_copy;
 
 typedef struct dk_onednn_step {
@@ -116,7 +119,10 @@ dk_status dk_onednn_mem_io(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node 
 /* Memory of descriptor md in this plan's part of the shared workspace. */
 dk_status dk_onednn_mem_work(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                              const dk_dnnl_md *md, dnnl_memory_t *mem);
-/* Memory over a buffer that outlives the plan (a native value), never rebound. */
+/* Memory over native value v's buffer, rebound when the buffer moves. */
+dk_status dk_onednn_mem_native(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                               const dk_dnnl_md *md, int v, dnnl_memory_t *mem);
+/* Memory over a buffer that outlives the plan, never rebound. */
 dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                               const dk_dnnl_md *md, void *handle, dnnl_memory_t *mem);
 /* Memory with its own buffer; filled by the caller (or a plan-time reorder). */

@@ -4,6 +4,7 @@
  * read NCHW (pools, concat, Gemm, ...) get a reorder step into their host
  * input first; the session gets NCHW through to_canonical, outside timing. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +47,8 @@ dk_status dk_onednn_native_poison(void *vctx, const dk_graph *g)
 void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v)
 {
     if (v < 0 || v >= ctx->n_native) return;
-    free(ctx->native[v].buf);
-    ctx->native[v].buf = NULL;
+    free(ctx->native[v].own);
+    ctx->native[v].buf = ctx->native[v].own = NULL;
 }
 
 dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
@@ -57,14 +58,14 @@ dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_
     dk_onednn_native *nat = &ctx->native[v];
     size_t size = dk_dnnl_md_size(md);
     size = (size + DK_ONEDNN_ALIGN - 1) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN;
-    free(nat->buf);
-    nat->buf = aligned_alloc(DK_ONEDNN_ALIGN, size ? size : DK_ONEDNN_ALIGN);
+    free(nat->own);
+    nat->buf = nat->own = aligned_alloc(DK_ONEDNN_ALIGN, size ? size : DK_ONEDNN_ALIGN);
     if (!nat->buf)
         return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate %zu bytes", n->name,
                          dk_op_name(n->op), size);
     nat->md = *md;
     poison_buffer(nat->buf, dk_dnnl_md_size(md)); /* an unwritten read shows as NaN */
-    return dk_onednn_mem_fixed(ctx, p, n, md, nat->buf, mem);
+    return dk_onednn_mem_native(ctx, p, n, md, v, mem);
 }
 
 dk_status dk_onednn_native_mem(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
@@ -72,7 +73,7 @@ dk_status dk_onednn_native_mem(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_n
 {
     const dk_onednn_native *nat = dk_onednn_native_of(ctx, v);
     if (!nat) return dk__error(DK_ERR_INTERNAL, "onednn: value %d is not native", v);
-    return dk_onednn_mem_fixed(ctx, p, n, &nat->md, nat->buf, mem);
+    return dk_onednn_mem_native(ctx, p, n, &nat->md, v, mem);
 }
 
 dk_status dk_onednn_native_inputs_to_host(dk_onednn_ctx *ctx, dk_onednn_plan *p,
@@ -144,7 +145,7 @@ dk_status dk_onednn_from_canonical(void *vctx, const dk_graph *g, int v, const d
 
 void dk_onednn_native_free(dk_onednn_ctx *ctx)
 {
-    for (int v = 0; v < ctx->n_native; v++) free(ctx->native[v].buf);
+    for (int v = 0; v < ctx->n_native; v++) free(ctx->native[v].own);
     free(ctx->native);
     ctx->native = NULL;
     ctx->n_native = 0;
@@ -169,12 +170,53 @@ static int channel_block(const dk_dnnl_md *md, int ndim, const int64_t *dims)
     return same;
 }
 
+/* Can the Concat's inputs live in its output buffer (in place)? One image
+ * (so each input is one contiguous run of the output), and each input a
+ * distinct value that only this Concat reads and no one observes as a graph
+ * output. */
+static int in_place_possible(const dk_graph *g, const dk_node *n)
+{
+    if (g->values[n->outputs[0]].t.dims[0] != 1) return 0;
+    for (int i = 0; i < n->n_inputs; i++) {
+        const int v = n->inputs[i];
+        for (int o = 0; o < g->n_outputs; o++)
+            if (g->outputs[o] == v) return 0;
+        for (int k = 0; k < g->n_nodes; k++)
+            for (int j = 0; j < g->nodes[k].n_inputs; j++)
+                if (g->nodes[k].inputs[j] == v && (&g->nodes[k] != n || j != i)) return 0;
+    }
+    return 1;
+}
+
+/* Native value v moves into the buffer of value `into` at byte `offset`:
+ * its own buffer is freed, and so are the values that lay in it (the parts
+ * of an inner Concat) moved along. Memory objects over them follow at the
+ * next run (DK_ONEDNN_BIND_NATIVE). */
+static void move_into(dk_onednn_ctx *ctx, int v, int into, size_t offset)
+{
+    dk_onednn_native *nat = &ctx->native[v];
+    char *old = nat->own, *dst = (char *)ctx->native[into].buf + offset;
+    const size_t size = dk_dnnl_md_size(&nat->md);
+    for (int w = 0; old && w < ctx->n_native; w++) {
+        dk_onednn_native *part = &ctx->native[w];
+        if (w == v || part->own || !part->buf) continue;
+        const uintptr_t at = (uintptr_t)part->buf, lo = (uintptr_t)old;
+        if (at >= lo && at < lo + size) part->buf = dst + (at - lo);
+    }
+    free(nat->own);
+    nat->own = NULL;
+    nat->buf = dst;
+}
+
 /* A channel Concat of native inputs that all share one channel block B (16,
  * 8, or 1 for plain) with every input's channel count a multiple of B: for
  * each image, every input is one contiguous run of the output (its channel
- * blocks, each H x W x B), so the Concat is a list of memcpy calls. oneDNN
- * 2.6's own concat ("simple:any") takes about ten times as long on
- * SqueezeNet's and InceptionV3's Concats. *done = 0: not such a Concat. */
+ * blocks, each H x W x B). With one image and inputs read by this Concat
+ * alone, the inputs move into the output's buffer and their producers write
+ * there (in place: nothing left to copy); otherwise the Concat is a list of
+ * memcpy calls. oneDNN 2.6's own concat ("simple:any") took about ten times
+ * as long as the copies on SqueezeNet's and InceptionV3's Concats.
+ * *done = 0: not such a Concat. */
 static dk_status plan_concat_copies(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
                                     dk_onednn_plan *p, int *done)
 {
@@ -199,24 +241,25 @@ static dk_status plan_concat_copies(dk_onednn_ctx *ctx, const dk_graph *g, const
     if (!copies) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name, "Concat");
     dnnl_memory_t ym;
     dk_status st = dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_md, &ym);
-    const dk_onednn_native *out = st == DK_OK ? dk_onednn_native_of(ctx, n->outputs[0]) : NULL;
-    for (int64_t b = 0, c = 0; out && b < batch; b++) {
+    const int in_place = st == DK_OK && in_place_possible(g, n);
+    for (int64_t b = 0, c = 0; st == DK_OK && b < batch; b++) {
         int64_t offset = 0; /* channels before this input */
         for (int i = 0; i < n->n_inputs; i++, c++) {
             const int64_t ci = g->values[n->inputs[i]].t.dims[1];
-            const float *src = dk_onednn_native_of(ctx, n->inputs[i])->buf;
-            copies[c].dst = (float *)out->buf + (b * y->dims[1] + offset) * inner;
-            copies[c].src = src + b * ci * inner;
-            copies[c].bytes = (size_t)(ci * inner) * sizeof(float);
+            copies[c] = (dk_onednn_copy){n->outputs[0], n->inputs[i],
+                                         (size_t)((b * y->dims[1] + offset) * inner) * sizeof(float),
+                                         (size_t)(b * ci * inner) * sizeof(float),
+                                         (size_t)(ci * inner) * sizeof(float)};
+            if (in_place) move_into(ctx, n->inputs[i], n->outputs[0], copies[c].dst_offset);
             offset += ci;
         }
     }
     if (st == DK_OK) {
-        if (block > 1)
-            snprintf(p->info.note, sizeof p->info.note,
-                     "memcpy, in its inputs' layout (channels blocked by %d, kept)", block);
-        else
-            snprintf(p->info.note, sizeof p->info.note, "memcpy, in its inputs' layout (NCHW, kept)");
+        snprintf(p->info.note, sizeof p->info.note, "%s, in its inputs' layout (%s%.0d, kept)",
+                 in_place ? "in place" : "memcpy",
+                 block > 1 ? "channels blocked by " : "NCHW", block > 1 ? block : 0);
+        /* in place, the copies find their source where it goes and skip it
+         * (they still copy should a later plan move an input elsewhere) */
         st = dk_onednn_add_copy_step(p, n, copies, (int)(batch * n->n_inputs));
     } else {
         free(copies);

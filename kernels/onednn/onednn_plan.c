@@ -75,6 +75,17 @@ dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_no
     return add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0);
 }
 
+dk_status dk_onednn_mem_native(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
+                               const dk_dnnl_md *md, int v, dnnl_memory_t *mem)
+{
+    void *buf = ctx->native[v].buf;
+    dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, buf, mem);
+    if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a memory object");
+    DK_TRY(add_mem(p, n, *mem, DK_ONEDNN_BIND_NATIVE, v, 0));
+    p->mems[p->n_mems - 1].bound = buf;
+    return DK_OK;
+}
+
 dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                               const dk_dnnl_md *md, dnnl_memory_t *mem)
 {
@@ -263,6 +274,7 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
         case DK_ONEDNN_BIND_INPUT: h = in[m->index]->data; break;
         case DK_ONEDNN_BIND_OUTPUT: h = out[m->index]->data; break;
         case DK_ONEDNN_BIND_WORK: h = ctx->work + m->offset; break;
+        case DK_ONEDNN_BIND_NATIVE: h = ctx->native[m->index].buf; break;
         default: continue;
         }
         if (h == m->bound) continue;
@@ -276,8 +288,12 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
         if (!sp->prim) { /* copies read what earlier steps wrote: wait for them */
             dnnl_status_t s = k ? dnnl_stream_wait(ctx->stream) : dnnl_success;
             if (s != dnnl_success) return dk_dnnl_error(s, n, "waiting for the stream");
-            for (int c = 0; c < sp->n_copies; c++)
-                memcpy(sp->copies[c].dst, sp->copies[c].src, sp->copies[c].bytes);
+            for (int c = 0; c < sp->n_copies; c++) {
+                const dk_onednn_copy *cp = &sp->copies[c];
+                char *dst = (char *)ctx->native[cp->dst_value].buf + cp->dst_offset;
+                const char *src = (const char *)ctx->native[cp->src_value].buf + cp->src_offset;
+                if (dst != src) memcpy(dst, src, cp->bytes);
+            }
             continue;
         }
         dnnl_status_t s = dnnl_primitive_execute(sp->prim, ctx->stream, sp->nargs, sp->args);

@@ -1040,12 +1040,14 @@ static dk_graph *se_graph(int64_t C, int64_t R)
     return net_graph(nodes, (int)(sizeof nodes / sizeof nodes[0]), 8);
 }
 
-/* Two fire modules as SqueezeNet and GoogLeNet have them, each a squeeze
- * Conv, two expand Convs of different kernels and their channel Concat, then
- * pooling: the first Concat's channels (32 + 16) are whole blocks of 16, so
- * opt=3 joins them by copies in the blocked layout; the second's (24 + 8)
- * are not, so oneDNN's concat joins them. MaxPool, AveragePool and
- * GlobalAveragePool read their native inputs and keep their outputs native. */
+/* Fire modules as SqueezeNet and GoogLeNet have them, each a squeeze Conv,
+ * expand Convs of different kernels and their channel Concat, then pooling.
+ * cat1's channels (32 + 16) are whole blocks of 16 and it is read only by
+ * catn (48 + 16), so opt=3 builds both in place: the expand Convs write
+ * straight into catn's buffer, cat1 moved there with its parts. cat2's (24 +
+ * 8) are not whole blocks: oneDNN's concat joins them. cat3 reads one value
+ * twice: copies. MaxPool, AveragePool and GlobalAveragePool read their native
+ * inputs and keep their outputs native. */
 static dk_graph *fire_graph(void)
 {
     const net_node nodes[] = {
@@ -1054,14 +1056,17 @@ static dk_graph *fire_graph(void)
         {"e1a", DK_OP_CONV, {"sq1", NULL}, 32, 16, 1, 0},
         {"e1b", DK_OP_CONV, {"sq1", NULL}, 16, 16, 3, 0},
         {"cat1", DK_OP_CONCAT, {"e1a", "e1b"}, 0, 0, 0, 0},
-        {"pool1", DK_OP_MAXPOOL, {"cat1", NULL}, 0, 0, 0, 1},
-        {"e2a", DK_OP_CONV, {"pool1", NULL}, 24, 48, 1, 0},
-        {"e2b", DK_OP_CONV, {"pool1", NULL}, 8, 48, 3, 0},
+        {"e1c", DK_OP_CONV, {"sq1", NULL}, 16, 16, 3, 0},
+        {"catn", DK_OP_CONCAT, {"cat1", "e1c"}, 0, 0, 0, 0},
+        {"pool1", DK_OP_MAXPOOL, {"catn", NULL}, 0, 0, 0, 1},
+        {"e2a", DK_OP_CONV, {"pool1", NULL}, 24, 64, 1, 0},
+        {"e2b", DK_OP_CONV, {"pool1", NULL}, 8, 64, 3, 0},
         {"cat2", DK_OP_CONCAT, {"e2a", "e2b"}, 0, 0, 0, 0},
         {"pool2", DK_OP_AVGPOOL, {"cat2", NULL}, 0, 0, 0, 0},
         {"top", DK_OP_CONV, {"pool2", NULL}, 16, 32, 1, 0},
-        {"gap", DK_OP_GLOBALAVGPOOL, {"top", NULL}, 0, 0, 0, 0},
-        {"out", DK_OP_CONV, {"gap", NULL}, 16, 16, 1, 0},
+        {"cat3", DK_OP_CONCAT, {"top", "top"}, 0, 0, 0, 0},
+        {"gap", DK_OP_GLOBALAVGPOOL, {"cat3", NULL}, 0, 0, 0, 0},
+        {"out", DK_OP_CONV, {"gap", NULL}, 16, 32, 1, 0},
     };
     return net_graph(nodes, (int)(sizeof nodes / sizeof nodes[0]), 13);
 }
