@@ -193,6 +193,10 @@ dk_status dk_onednn_native_inputs_to_host(dk_onednn_ctx *ctx, dk_onednn_plan *p,
 dk_status dk_onednn_to_canonical(void *ctx, const dk_graph *g, int v, dk_tensor *dst);
 dk_status dk_onednn_from_canonical(void *ctx, const dk_graph *g, int v, const dk_tensor *src);
 void dk_onednn_native_free(dk_onednn_ctx *ctx);
+/* The channel block of layout md for a tensor of `ndim` dims `dims`: 16 or 8
+ * when md is float32 nC..16c / nC..8c, 1 when it is dense row-major float32,
+ * 0 otherwise. */
+int dk_onednn_channel_block(const dk_dnnl_md *md, int ndim, const int64_t *dims);
 /* A channel Concat of native inputs planned on their layout (*done = 1), or
  * left to the NCHW planner (*done = 0). */
 dk_status dk_onednn_plan_concat_native(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,

@@ -151,10 +151,7 @@ void dk_onednn_native_free(dk_onednn_ctx *ctx)
     ctx->n_native = 0;
 }
 
-/* The channel block of layout md for a tensor of `ndim` dims `dims`: 16 or 8
- * when md is float32 nC..16c / nC..8c, 1 when it is dense row-major float32,
- * 0 otherwise. */
-static int channel_block(const dk_dnnl_md *md, int ndim, const int64_t *dims)
+int dk_onednn_channel_block(const dk_dnnl_md *md, int ndim, const int64_t *dims)
 {
     static const int blocks[] = {16, 8};
     for (size_t b = 0; b < sizeof blocks / sizeof blocks[0]; b++) {
@@ -227,7 +224,7 @@ static dk_status plan_concat_copies(dk_onednn_ctx *ctx, const dk_graph *g, const
     for (int i = 0; i < n->n_inputs; i++) {
         const dk_tensor *x = &g->values[n->inputs[i]].t;
         const dk_onednn_native *nat = dk_onednn_native_of(ctx, n->inputs[i]);
-        int b = nat && x->ndim == y->ndim ? channel_block(&nat->md, x->ndim, x->dims) : 0;
+        int b = nat && x->ndim == y->ndim ? dk_onednn_channel_block(&nat->md, x->ndim, x->dims) : 0;
         if (b == 0 || (block >= 0 && b != block) || x->dims[1] % b) return DK_OK;
         block = b;
     }
