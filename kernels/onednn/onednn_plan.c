@@ -103,6 +103,18 @@ dk_status dk_onednn_attr(dk_onednn_ctx *ctx, const dk_node *n, const dk_dnnl_pos
     return s == dnnl_success ? DK_OK : dk_dnnl_error(s, n, "setting primitive attributes");
 }
 
+/* Grows the plan's step array so that one more step fits. */
+static dk_status room_for_a_step(dk_onednn_plan *p, const dk_node *n)
+{
+    if (p->n_steps < p->cap_steps) return DK_OK;
+    int cap = p->cap_steps ? 2 * p->cap_steps : 4;
+    dk_onednn_step *steps = realloc(p->steps, sizeof *steps * (size_t)cap);
+    if (!steps) return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name, dk_op_name(n->op));
+    p->steps = steps;
+    p->cap_steps = cap;
+    return DK_OK;
+}
+
 dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
                          dnnl_primitive_desc_t pd, const dk_onednn_arg *args, int nargs)
 {
@@ -123,16 +135,7 @@ dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_nod
         dnnl_status_t s = dnnl_primitive_create(&prim, pd);
         if (s != dnnl_success) st = dk_dnnl_error(s, n, "creating a primitive");
     }
-    if (st == DK_OK && p->n_steps == p->cap_steps) {
-        int cap = p->cap_steps ? 2 * p->cap_steps : 4;
-        dk_onednn_step *steps = realloc(p->steps, sizeof *steps * (size_t)cap);
-        if (!steps)
-            st = dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name, dk_op_name(n->op));
-        else {
-            p->steps = steps;
-            p->cap_steps = cap;
-        }
-    }
+    if (st == DK_OK) st = room_for_a_step(p, n);
     dk_dnnl_md_fini(&scratch);
     dnnl_primitive_desc_destroy(pd);
     if (st != DK_OK) {
@@ -147,16 +150,10 @@ dk_status dk_onednn_add_step(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_nod
 dk_status dk_onednn_add_copy_step(dk_onednn_plan *p, const dk_node *n, dk_onednn_copy *copies,
                                   int n_copies)
 {
-    if (p->n_steps == p->cap_steps) {
-        int cap = p->cap_steps ? 2 * p->cap_steps : 4;
-        dk_onednn_step *steps = realloc(p->steps, sizeof *steps * (size_t)cap);
-        if (!steps) {
-            free(copies);
-            return dk__error(DK_ERR_NOMEM, "node '%s' (%s): out of memory", n->name,
-                             dk_op_name(n->op));
-        }
-        p->steps = steps;
-        p->cap_steps = cap;
+    dk_status st = room_for_a_step(p, n);
+    if (st != DK_OK) {
+        free(copies);
+        return st;
     }
     p->steps[p->n_steps++] = (dk_onednn_step){NULL, 0, NULL, n_copies, copies};
     return DK_OK;
