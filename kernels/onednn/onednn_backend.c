@@ -223,7 +223,7 @@ dk_status dk_onednn_plan_node(dk_onednn_ctx *ctx, const dk_graph *g, const dk_no
      * left by an earlier plan of the node (opt=3 plans each candidate layout
      * of a convolution before the fastest) would otherwise stay in place for
      * the consumers and to_canonical to read when this plan writes NCHW */
-    for (int o = 0; st == DK_OK && o < n->n_outputs; o++) dk_onednn_native_drop(ctx, n->outputs[o]);
+    for (int o = 0; st == DK_OK && o < n->n_outputs; o++) st = dk_onednn_native_drop(ctx, n->outputs[o]);
     int done = 0;
     if (st == DK_OK && n->op == DK_OP_CONCAT) st = dk_onednn_plan_concat_native(ctx, g, n, p, &done);
     if (st == DK_OK && !done) st = dk_onednn_plan_pool_native(ctx, g, n, p, &done);

@@ -178,9 +178,10 @@ const dk_onednn_native *dk_onednn_native_of(const dk_onednn_ctx *ctx, int v);
  * over it in plan p. */
 dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
                                 const dk_dnnl_md *md, dnnl_memory_t *mem);
-/* Forgets the native copy of value v, if any (frees its buffer): v lives in
- * its host tensor again. Every plan of a node starts so for its outputs. */
-void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v);
+/* Forgets the native copy of value v, if any (frees its buffer; values lying
+ * in it get their own): v lives in its host tensor again. Every plan of a
+ * node starts so for its outputs. */
+dk_status dk_onednn_native_drop(dk_onednn_ctx *ctx, int v);
 /* The backend's poison entry: NaN in every native buffer. */
 dk_status dk_onednn_native_poison(void *ctx, const dk_graph *g);
 /* Memory in plan p over native value v's buffer. */

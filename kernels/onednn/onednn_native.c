@@ -44,11 +44,34 @@ dk_status dk_onednn_native_poison(void *vctx, const dk_graph *g)
     return DK_OK;
 }
 
-void dk_onednn_native_drop(dk_onednn_ctx *ctx, int v)
+/* Native values lying in v's buffer (the parts of a Concat built in place)
+ * get buffers of their own before v's goes: a Concat planned again must not
+ * leave its inputs' producers writing into freed memory. What they held
+ * does not matter (plan time: every run writes them anew). */
+static dk_status rehome_parts(dk_onednn_ctx *ctx, int v)
 {
-    if (v < 0 || v >= ctx->n_native) return;
+    const dk_onednn_native *nat = &ctx->native[v];
+    const uintptr_t lo = (uintptr_t)nat->own, hi = lo + dk_dnnl_md_size(&nat->md);
+    for (int w = 0; nat->own && w < ctx->n_native; w++) {
+        dk_onednn_native *part = &ctx->native[w];
+        const uintptr_t at = (uintptr_t)part->buf;
+        if (w == v || part->own || !part->buf || at < lo || at >= hi) continue;
+        const size_t size = dk_dnnl_md_size(&part->md);
+        part->own = aligned_alloc(DK_ONEDNN_ALIGN, (size + DK_ONEDNN_ALIGN) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN);
+        if (!part->own) return dk__error(DK_ERR_NOMEM, "onednn: cannot allocate %zu bytes", size);
+        part->buf = part->own;
+        poison_buffer(part->buf, size);
+    }
+    return DK_OK;
+}
+
+dk_status dk_onednn_native_drop(dk_onednn_ctx *ctx, int v)
+{
+    if (v < 0 || v >= ctx->n_native) return DK_OK;
+    DK_TRY(rehome_parts(ctx, v));
     free(ctx->native[v].own);
     ctx->native[v].buf = ctx->native[v].own = NULL;
+    return DK_OK;
 }
 
 dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n, int v,
