@@ -275,9 +275,10 @@ static dk_status plan_concat_copies(dk_onednn_ctx *ctx, const dk_graph *g, const
         }
     }
     if (st == DK_OK) {
-        snprintf(p->info.note, sizeof p->info.note, "%s, in its inputs' layout (%s%.0d, kept)",
-                 in_place ? "in place" : "memcpy",
-                 block > 1 ? "channels blocked by " : "NCHW", block > 1 ? block : 0);
+        char layout[32] = "NCHW";
+        if (block > 1) snprintf(layout, sizeof layout, "channels blocked by %d", block);
+        snprintf(p->info.note, sizeof p->info.note, "%s, in its inputs' layout (%s, kept)",
+                 in_place ? "in place" : "memcpy", layout);
         /* in place, the copies find their source where it goes and skip it
          * (they still copy should a later plan move an input elsewhere) */
         st = dk_onednn_add_copy_step(p, n, copies, (int)(batch * n->n_inputs));
