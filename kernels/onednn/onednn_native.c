@@ -44,6 +44,14 @@ dk_status dk_onednn_native_poison(void *vctx, const dk_graph *g)
     return DK_OK;
 }
 
+/* Does native value `part` lie in its own part of `size` bytes at `base`
+ * (a Concat's input built in place)? */
+static int lies_in(const dk_onednn_native *part, const void *base, size_t size)
+{
+    const uintptr_t at = (uintptr_t)part->buf, lo = (uintptr_t)base;
+    return !part->own && part->buf && base && at >= lo && at < lo + size;
+}
+
 /* Native values lying in v's buffer (the parts of a Concat built in place)
  * get buffers of their own before v's goes: a Concat planned again must not
  * leave its inputs' producers writing into freed memory. What they held
@@ -51,11 +59,9 @@ dk_status dk_onednn_native_poison(void *vctx, const dk_graph *g)
 static dk_status rehome_parts(dk_onednn_ctx *ctx, int v)
 {
     const dk_onednn_native *nat = &ctx->native[v];
-    const uintptr_t lo = (uintptr_t)nat->own, hi = lo + dk_dnnl_md_size(&nat->md);
-    for (int w = 0; nat->own && w < ctx->n_native; w++) {
+    for (int w = 0; w < ctx->n_native; w++) {
         dk_onednn_native *part = &ctx->native[w];
-        const uintptr_t at = (uintptr_t)part->buf;
-        if (w == v || part->own || !part->buf || at < lo || at >= hi) continue;
+        if (w == v || !lies_in(part, nat->own, dk_dnnl_md_size(&nat->md))) continue;
         const size_t size = dk_dnnl_md_size(&part->md);
         part->own = aligned_alloc(DK_ONEDNN_ALIGN, (size + DK_ONEDNN_ALIGN) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN);
         if (!part->own) return dk__error(DK_ERR_NOMEM, "onednn: cannot allocate %zu bytes", size);
@@ -216,12 +222,10 @@ static void move_into(dk_onednn_ctx *ctx, int v, int into, size_t offset)
 {
     dk_onednn_native *nat = &ctx->native[v];
     char *old = nat->own, *dst = (char *)ctx->native[into].buf + offset;
-    const size_t size = dk_dnnl_md_size(&nat->md);
-    for (int w = 0; old && w < ctx->n_native; w++) {
+    for (int w = 0; w < ctx->n_native; w++) {
         dk_onednn_native *part = &ctx->native[w];
-        if (w == v || part->own || !part->buf) continue;
-        const uintptr_t at = (uintptr_t)part->buf, lo = (uintptr_t)old;
-        if (at >= lo && at < lo + size) part->buf = dst + (at - lo);
+        if (w != v && lies_in(part, old, dk_dnnl_md_size(&nat->md)))
+            part->buf = dst + ((char *)part->buf - old);
     }
     free(nat->own);
     nat->own = NULL;

@@ -1085,6 +1085,29 @@ static dk_graph *fire_graph(void)
  * misplaced or unwritten buffer gives O(1) or NaN). */
 #define OPT3_REL_L2 1e-5
 
+/* A reference session of g, run on x. */
+static dk_session *reference_run(dk_graph *g, const dk_tensor *x)
+{
+    dk_variant var;
+    dk_session *s;
+    assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
+    assert_int_equal(dk_session_create(g, &var, &s), DK_OK);
+    assert_int_equal(dk_session_run(s, x, 1), DK_OK);
+    return s;
+}
+
+/* Relative L2 error of got against want (same element count). */
+static double rel_l2(const dk_tensor *got, const dk_tensor *want)
+{
+    double err = 0, norm = 0;
+    for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
+        double a = dk_tensor_get(got, i), b = dk_tensor_get(want, i);
+        err += (a - b) * (a - b);
+        norm += b * b;
+    }
+    return sqrt(err / fmax(norm, 1e-300));
+}
+
 static void check_opt3_graph(dk_graph *g, const char *label)
 {
     static const char *texts[] = {"onednn", "onednn:algo=direct"};
@@ -1092,11 +1115,8 @@ static void check_opt3_graph(dk_graph *g, const char *label)
     dk_tensor x = {0}, nan_t[64] = {{0}};
     assert_true(g->n_values <= 64);
     assert_int_equal(dk_tensor_copy(&x, &g->values[g->inputs[0]].t), DK_OK);
+    dk_session *ref_s = reference_run(g, &x);
     dk_variant var;
-    dk_session *ref_s;
-    assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
-    assert_int_equal(dk_session_create(g, &var, &ref_s), DK_OK);
-    assert_int_equal(dk_session_run(ref_s, &x, 1), DK_OK);
     for (int v = 0; v < g->n_values; v++) {
         const dk_tensor *t = &g->values[v].t;
         if (g->values[v].kind != DK_VALUE_ACTIVATION || g->values[v].producer < 0) continue;
@@ -1118,13 +1138,7 @@ static void check_opt3_graph(dk_graph *g, const char *label)
                 const dk_tensor *got = dk_session_value(s, n->outputs[0]);
                 assert_non_null(want);
                 assert_non_null(got);
-                double err = 0, norm = 0;
-                for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
-                    double a = dk_tensor_get(got, i), b = dk_tensor_get(want, i);
-                    err += (a - b) * (a - b);
-                    norm += b * b;
-                }
-                const double rel = sqrt(err / fmax(norm, 1e-300));
+                const double rel = rel_l2(got, want);
                 if (!(rel <= OPT3_REL_L2))
                     fail_msg("%s on %s, graph at opt=3 (session %d): node '%s' (%s) has relative L2 "
                              "error %.3g against the reference (bound %g)",
@@ -1172,11 +1186,8 @@ static void test_concat_planned_again(void **state)
     assert_true(g->n_nodes <= MAXN && g->n_values <= MAXV);
     dk_tensor x = {0}, vals[MAXV] = {{0}};
     assert_int_equal(dk_tensor_copy(&x, &g->values[g->inputs[0]].t), DK_OK);
+    dk_session *ref_s = reference_run(g, &x);
     dk_variant var;
-    dk_session *ref_s;
-    assert_int_equal(dk_variant_parse("ref", &var), DK_OK);
-    assert_int_equal(dk_session_create(g, &var, &ref_s), DK_OK);
-    assert_int_equal(dk_session_run(ref_s, &x, 1), DK_OK);
     assert_int_equal(dk_variant_parse("onednn", &var), DK_OK);
     void *ctx = NULL, *plans[MAXN] = {0};
     assert_int_equal(dk__backend_open(onednn, &var, &ctx), DK_OK);
@@ -1205,15 +1216,9 @@ static void test_concat_planned_again(void **state)
     }
     const int y = g->outputs[0];
     assert_int_equal(dk__backend_to_canonical(onednn, ctx, g, y, &vals[y]), DK_OK);
-    const dk_tensor *want = dk_session_output(ref_s, 0);
-    double err = 0, norm = 0;
-    for (int64_t i = 0; i < dk_tensor_numel(want); i++) {
-        double a = dk_tensor_get(&vals[y], i), b = dk_tensor_get(want, i);
-        err += (a - b) * (a - b);
-        norm += b * b;
-    }
-    printf("  fire modules, catn planned again: relative L2 error %.3g\n", sqrt(err / norm));
-    assert_true(sqrt(err / norm) <= OPT3_REL_L2);
+    const double rel = rel_l2(&vals[y], dk_session_output(ref_s, 0));
+    printf("  fire modules, catn planned again: relative L2 error %.3g\n", rel);
+    assert_true(rel <= OPT3_REL_L2);
     for (int k = 0; k < g->n_nodes; k++) dk__backend_plan_destroy(onednn, ctx, plans[k]);
     dk__backend_close(onednn, ctx);
     for (int v = 0; v < MAXV; v++) dk_tensor_reset(&vals[v]);
