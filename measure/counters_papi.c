@@ -164,7 +164,11 @@ dk_status dk__papi_set_create(const char *const *names, int n, int threads, dk__
     })
     for (int t = 0; t < threads; t++)
         if (s->rc[t] != PAPI_OK) {
-            dk_status st = dk__error(DK_ERR_UNAVAILABLE, "PAPI cannot count '%s' on thread %d: %s",
+            /* PAPI may list an event it cannot add (a virtual machine's
+             * perf::CYCLES: "Event does not exist") */
+            dk_status st = dk__error(DK_ERR_UNAVAILABLE,
+                                     "counter event '%s': hardware counters unavailable (PAPI cannot "
+                                     "count it on thread %d: %s)",
                                      names[s->bad[t]], t, PAPI_strerror(s->rc[t]));
             dk__papi_set_destroy(s);
             return st;
