@@ -19,3 +19,10 @@ foreach(model mobilenet_v2 resnet50 inception_v3)
     dk_add_e2e_variant(${model} ${variant})
   endforeach()
 endforeach()
+
+# opt=3 with fpmath=bf16: a convolution that keeps float32 computes exactly
+# what the float32 variant does, one in bf16 does not (tests/cli/onednn_bf16_choice.sh).
+add_test(NAME cli.onednn_bf16_choice
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_bf16_choice.sh $<TARGET_FILE:deltakern_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/onednn_bf16_choice_work)
+set_tests_properties(cli.onednn_bf16_choice PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

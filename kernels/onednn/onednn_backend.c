@@ -16,7 +16,9 @@
  *                          cost less than the NHWC transposes oneDNN's own
  *                          choice needs (see onednn_conv.c). plain: NCHW/OIHW.
  *   fpmath=strict|bf16     oneDNN's fpmath mode on every primitive: bf16 lets
- *                          it round float32 operands to bfloat16 internally.
+ *                          it round float32 operands to bfloat16 internally
+ *                          (at opt=3 a convolution where float32 is faster
+ *                          keeps float32: onednn_choose.c).
  *   algo=auto|direct|winograd  convolution algorithm; winograd where oneDNN
  *                          implements it for the layer, auto elsewhere (the
  *                          plan note says which layer got which).

@@ -4,7 +4,13 @@
  * Candidates: oneDNN's own choice (algo=auto, layout=blocked), Winograd
  * where the layer allows it (3x3, stride 1, undilated, ungrouped, float32),
  * and channels blocked by 16 (layout=nchw16c); an option the variant sets
- * explicitly is kept, not searched. Each candidate is planned, run once to
+ * explicitly is kept, not searched. With fpmath=bf16 also the same layouts
+ * in float32: fpmath=bf16 allows rounding to bfloat16, as oneDNN's fpmath
+ * mode does, and does not demand it. A small convolution can take longer in
+ * bfloat16 than in float32 (the source's conversion at every run, the AMX
+ * kernels' set-up), and the bf16 variant would then be slower than the
+ * float32 one on small networks; such a layer keeps float32, and its plan
+ * note says so ("float32 ... chosen"). Each candidate is planned, run once to
  * warm up and then CHOOSE_RUNS times on inputs filled with small values; the
  * fastest by its minimum time is planned again for real (a candidate's plan
  * owns buffers the next one replaces; each plan of the node first drops the
@@ -23,11 +29,12 @@
 #include "runtime/timer.h"
 
 #define CHOOSE_RUNS 3
-#define MAX_CANDIDATES 3
+#define MAX_CANDIDATES 5
 
 typedef struct candidate {
     dk_onednn_algo algo;
     int nchw16c;
+    int f32;          /* float32 although fpmath=bf16 */
     const char *name;
     double seconds;  /* the candidate's plan */
     double way_back; /* and the reorder its output layout costs the next layers */
@@ -140,13 +147,31 @@ static double way_back_seconds(dk_onednn_ctx *ctx, const dk_graph *g, const dk_n
     return best;
 }
 
+/* Plans the node as candidate c says, the context's options restored after. */
+static dk_status plan_as(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n, const candidate *c,
+                         dk_onednn_plan **out)
+{
+    const dk_onednn_algo algo0 = ctx->algo;
+    const int nchw16c0 = ctx->nchw16c, bf16_0 = ctx->bf16;
+    ctx->algo = c->algo;
+    ctx->nchw16c = c->nchw16c;
+    ctx->bf16 = bf16_0 && !c->f32;
+    dk_status st = dk_onednn_plan_node(ctx, g, n, out);
+    ctx->algo = algo0;
+    ctx->nchw16c = nchw16c0;
+    ctx->bf16 = bf16_0;
+    if (st == DK_OK && bf16_0 && c->f32) {
+        size_t len = strlen((*out)->info.note);
+        snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, ", float32 operands (fpmath=bf16 not used)");
+    }
+    return st;
+}
+
 static dk_status time_candidate(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n,
                                 const dk_tensor *const *in, dk_tensor *const *out, candidate *c)
 {
-    ctx->algo = c->algo;
-    ctx->nchw16c = c->nchw16c;
     dk_onednn_plan *p = NULL;
-    DK_TRY(dk_onednn_plan_node(ctx, g, n, &p));
+    DK_TRY(plan_as(ctx, g, n, c, &p));
     dk_status st = DK_OK;
     c->seconds = DBL_MAX;
     for (int r = 0; r <= CHOOSE_RUNS && st == DK_OK; r++) {
@@ -183,19 +208,16 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
      * one branch in another layout sends the Concat and its readers through
      * NCHW (InceptionV3: 1.3x ONNX Runtime's time, against ~1.0x so) */
     const int blocked_only = !ctx->layout_given && !ctx->plain && feeds_concat(g, n);
-    if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, "as given", 0, 0};
+    const int layout_open = !ctx->layout_given && !ctx->plain;
+    if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 0, "as given", 0, 0};
     if (!ctx->algo_given && winograd_possible(n) && !ctx->bf16)
-        cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, "winograd", 0, 0};
-    if (!ctx->layout_given && !ctx->plain)
-        cands[nc++] = (candidate){algo0, 1, "nchw16c", 0, 0};
-    if (nc == 1) {
-        ctx->algo = cands[0].algo;
-        ctx->nchw16c = cands[0].nchw16c;
-        dk_status st = dk_onednn_plan_node(ctx, g, n, out);
-        ctx->algo = algo0;
-        ctx->nchw16c = nchw16c0;
-        return st;
+        cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 0, "winograd", 0, 0};
+    if (layout_open) cands[nc++] = (candidate){algo0, 1, 0, "nchw16c", 0, 0};
+    if (ctx->bf16) {
+        if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 1, "float32", 0, 0};
+        if (layout_open) cands[nc++] = (candidate){algo0, 1, 1, "float32 nchw16c", 0, 0};
     }
+    if (nc == 1) return plan_as(ctx, g, n, &cands[0], out);
 
     char names[128] = "", key[512], chosen[32];
     for (int i = 0; i < nc; i++) dk_join(names, sizeof names, ",", cands[i].name);
@@ -207,12 +229,7 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     dk_onednn_choice_key(ctx, g, n, names, key, sizeof key);
     for (int i = 0; i < nc && dk_onednn_choice_find(key, chosen, sizeof chosen); i++)
         if (!strcmp(chosen, cands[i].name)) {
-            ctx->algo = cands[i].algo;
-            ctx->nchw16c = cands[i].nchw16c;
-            dk_status st = dk_onednn_plan_node(ctx, g, n, out);
-            ctx->algo = algo0;
-            ctx->nchw16c = nchw16c0;
-            if (st != DK_OK) return st;
+            DK_TRY(plan_as(ctx, g, n, &cands[i], out));
             size_t len = strlen((*out)->info.note);
             snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; %s, chosen before", chosen);
             return DK_OK;
@@ -233,17 +250,11 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
             best = i;
     }
     for (int i = 0; i < 16; i++) dk_tensor_reset(&own[i]);
-    if (st == DK_OK) {
-        ctx->algo = cands[best].algo;
-        ctx->nchw16c = cands[best].nchw16c;
-        st = dk_onednn_plan_node(ctx, g, n, out);
-    }
+    if (st == DK_OK) st = plan_as(ctx, g, n, &cands[best], out);
     if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name);
-    ctx->algo = algo0;
-    ctx->nchw16c = nchw16c0;
     if (st != DK_OK) return st;
     /* the note: what was chosen, and the times behind the choice */
-    char times[160] = "";
+    char times[256] = "";
     for (int i = 0; i < nc; i++) {
         dk_joinf(times, sizeof times, ", ", "%s %.3f ms", cands[i].name, cands[i].seconds * 1e3);
         if (cands[i].way_back > 0)

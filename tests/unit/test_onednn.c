@@ -203,7 +203,7 @@ static void check_case(tcase *c)
         const variant_info *v = &variants[vi];
         dk_tensor got[4] = {{0}}, got2[4] = {{0}};
         int fallback = -1;
-        char note[256] = "";
+        char note[sizeof ((dk_onednn_plan_info *)0)->note] = "";
         dk_status st = run_on(onednn, v->text, c->g, c->node, got, got2, &fallback, note, sizeof note);
         if (st != DK_OK) fail_msg("%s on %s: %s", c->name, v->text, dk_last_error());
         if (!strstr(seen, note) && strlen(seen) + strlen(note) + 8 < sizeof seen) {

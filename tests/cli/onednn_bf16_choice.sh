@@ -1,0 +1,92 @@
+#!/bin/bash
+# opt=3 with fpmath=bf16 (kernels/onednn/onednn_choose.c): a convolution may
+# keep float32 where bfloat16 is slower, and then must compute exactly what
+# the float32 variant computes. The choices go through a choices file
+# (DK_ONEDNN_CHOICES=FILE), rewritten here so that both ways are taken on a
+# network of convolutions (seeded random weights and input, printed):
+#   every layer float32 -> the output is bit-identical to onednn:opt=3 with
+#     the same layouts chosen, and every plan note says "float32 operands";
+#   every layer bf16    -> the output differs from float32 (bf16 rounding is
+#     visible), no plan note says so, and it stays within the bf16 bound of
+#     the tolerance table (diff against ref: no faulty kernel).
+# usage: onednn_bf16_choice.sh DELTAKERN WORKDIR
+set -u
+DK=$1 WORK=$2
+. "$(dirname "$0")/checks.sh"
+"$DK" backends | grep -q "^onednn *available" || { echo "SKIP: onednn backend unavailable in this build"; exit 77; }
+rm -rf "$WORK"; mkdir -p "$WORK"
+SEED=${DK_TEST_SEED:-$RANDOM}
+echo "seed $SEED"
+/usr/bin/python3 - "$WORK" "$SEED" <<'PY' || exit 1
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+work, seed = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(seed)
+# 3 -> 32 (stride 2), 32 -> 64, 64 -> 64 (3x3), 64 -> 32 (1x1), each with Relu
+layers = [(3, 32, 3, 2), (32, 64, 3, 1), (64, 64, 3, 1), (64, 32, 1, 1)]
+nodes, inits, x = [], [], "x"
+for i, (c, m, k, s) in enumerate(layers):
+    w = (rng.standard_normal((m, c, k, k)) * np.sqrt(2.0 / (c * k * k))).astype(np.float32)
+    b = (rng.standard_normal(m) * 0.1).astype(np.float32)
+    inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
+    nodes.append(helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], name=f"conv{i}",
+                                  kernel_shape=[k, k], strides=[s, s], pads=[k // 2] * 4))
+    nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}"))
+    x = f"r{i}"
+graph = helper.make_graph(nodes, "convs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
+                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 32, 32, 32])], inits)
+model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+onnx.checker.check_model(model)
+onnx.save(model, f"{work}/convs.onnx")
+np.save(f"{work}/x.npy", rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
+PY
+MODEL=$WORK/convs.onnx INPUT=$WORK/x.npy
+export DK_ONEDNN_CHOICES=$WORK/choices.json
+run() {  # NAME VARIANT: the raw output in NAME.npy, the plan notes in NAME.log
+    DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$2" --no-softmax --save-output "$WORK/$1.npy" \
+        > "$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log"; exit 1; }
+}
+# The layout and algorithm are fixed (layout=nchw16c, algo=direct), so that
+# the float32 variant plans without choosing and each bf16 convolution
+# chooses between bf16 ("as given") and float32 ("float32") alone, on inputs
+# in one layout whatever was chosen upstream (the choice's key holds it).
+F32=onednn:opt=3,layout=nchw16c,algo=direct
+BF16=$F32,fpmath=bf16
+# choose_all NAME: every remembered choice set to NAME
+choose_all() {
+    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$1" <<'PY'
+import json, sys
+path, name = sys.argv[1], sys.argv[2]
+doc = json.load(open(path))
+n = 0
+for t in doc["tables"]:
+    for key in t["choices"]:
+        assert "[as given,float32;" in key, key
+        t["choices"][key] = name
+        n += 1
+json.dump(doc, open(path, "w"))
+print(f"  {n} choices set to {name}")
+sys.exit(0 if n == 4 else 1)
+PY
+}
+run f32 "$F32"
+run bf16_first "$BF16"  # the choices file gets a key per convolution
+check "four bf16 choices, float32 among the candidates" choose_all float32
+run bf16_as_f32 "$BF16"
+check "bf16 variant whose layers keep float32: the notes say so" \
+    test "$(grep -c "float32 operands (fpmath=bf16 not used); float32, chosen before" "$WORK/bf16_as_f32.log")" -eq 4
+check "bf16 variant whose layers keep float32: bit-identical to float32" cmp -s "$WORK/f32.npy" "$WORK/bf16_as_f32.npy"
+
+check "four bf16 choices" choose_all "as given"
+run bf16 "$BF16"
+check "bf16 layers: no note says float32" test "$(grep -c "float32 operands" "$WORK/bf16.log")" -eq 0
+check "bf16 layers: output differs from float32 (bf16 rounding)" bash -c "! cmp -s '$WORK/f32.npy' '$WORK/bf16.npy'"
+"$DK" diff "$MODEL" -i "$INPUT" -v "$BF16" -o "$WORK/diff" -q > "$WORK/diff.log" 2>&1 || cat "$WORK/diff.log"
+check "bf16 layers: within the bf16 bound (no faulty kernel)" /usr/bin/python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+sys.exit(0 if all(v["faulty_kernel_images"] == 0 for v in s["variants"]) else 1)' "$WORK/diff/summary.json"
+
+echo "$((n - fail)) of $n checks passed"
+[ "$fail" -eq 0 ]
