@@ -4,9 +4,12 @@
 #   ONNX Runtime: bench/ort_run.mjs (npm onnxruntime-node, CPU provider,
 #     intra-op THREADS, optimisation "all"), 5 warm-ups then REPS timed
 #     session.run calls; its median.
-#   deltakern: one `bench --overhead` of all VARIANTS interleaved (threads=
-#     THREADS, 2 warm-ups, REPS repetitions); each variant's uninstrumented
-#     whole-run median (dk_session_run, no per-node timing).
+#   deltakern: one `bench --overhead` per variant, each in its own process as
+#     ONNX Runtime is (threads=THREADS, 2 warm-ups, REPS repetitions); its
+#     uninstrumented whole-run median (dk_session_run, no per-node timing).
+#     Variants interleaved inside one process evict each other's weights and
+#     activations from the caches between repetitions: MobileNetV2's
+#     onednn:opt=3 took 10-18% longer beside openblas or bf16 than alone.
 # Per round and model: ratio = deltakern median / ORT median. The table gives
 # the median over the rounds of those ratios ("fastest fp32": per round the
 # smallest ratio of the float32 variants) and the median ORT time.
@@ -34,15 +37,18 @@ done
 if [ -z "$OUT" ]; then OUT=$(mktemp -d); trap 'rm -rf "$OUT"' EXIT; fi
 mkdir -p "$OUT"
 vargs=(); for v in "${variants[@]}"; do
-    case $v in *:*) vargs+=(-v "$v,threads=$THREADS") ;; *) vargs+=(-v "$v:threads=$THREADS") ;; esac
+    case $v in *:*) vargs+=("$v,threads=$THREADS") ;; *) vargs+=("$v:threads=$THREADS") ;; esac
 done
 for r in $(seq "$ROUNDS"); do
     for m in "${names[@]}"; do
         node "$ORT_DIR/ort_run.mjs" "$MODELS/$m.onnx" "$MODELS/$m.input.npy" "$REPS" "$THREADS" 5 \
             | sed -n 's/^ort //p' > "$OUT/$m.r$r.ort.txt"
-        env -u OPENBLAS_CORETYPE "$BUILD/deltakern" bench "$MODELS/$m.onnx" "${vargs[@]}" \
-            -i "$MODELS/$m.input.npy" --reps "$REPS" --warmup 2 --overhead --force \
-            -o "$OUT/$m.r$r.json" > /dev/null 2>&1 || { echo "bench failed: $m round $r" >&2; exit 1; }
+        for i in "${!vargs[@]}"; do
+            env -u OPENBLAS_CORETYPE "$BUILD/deltakern" bench "$MODELS/$m.onnx" -v "${vargs[$i]}" \
+                -i "$MODELS/$m.input.npy" --reps "$REPS" --warmup 2 --overhead --force \
+                -o "$OUT/$m.r$r.v$i.json" > /dev/null 2>&1 ||
+                { echo "bench failed: $m ${vargs[$i]} round $r" >&2; exit 1; }
+        done
     done
 done
 /usr/bin/python3 - "$OUT" "$ROUNDS" "${#variants[@]}" "${names[@]}" <<'PY'
@@ -54,12 +60,13 @@ for m in names:
     ort_ms, ratios, fastest = [], {}, []
     for r in range(1, rounds + 1):
         ort = med([float(x) for x in open(f"{out}/{m}.r{r}.ort.txt").read().split()])
-        run = json.load(open(f"{out}/{m}.r{r}.json"))
-        if run.get("host_load", {}).get("disturbed"):
+        runs = [json.load(open(f"{out}/{m}.r{r}.v{i}.json")) for i in range(nvar)]
+        if any(run.get("host_load", {}).get("disturbed") for run in runs):
             disturbed.append(f"{m} round {r}")
         ort_ms.append(ort)
-        variants = [v["name"] for v in run["variants"]]
-        per = {v["name"]: v["uninstrumented"]["stats"]["median"] * 1e3 / ort for v in run["variants"]}
+        variants = [run["variants"][0]["name"] for run in runs]
+        per = {run["variants"][0]["name"]: run["variants"][0]["uninstrumented"]["stats"]["median"] * 1e3 / ort
+               for run in runs}
         for k, x in per.items():
             ratios.setdefault(k, []).append(x)
         fastest.append(min(x for k, x in per.items() if "bf16" not in k))
