@@ -2,6 +2,9 @@
 #include "kernels/onednn/onednn_api.h"
 
 #include <stdio.h>
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#include <cpuid.h>
+#endif
 #include <string.h>
 
 #include <dnnl_debug.h>
@@ -457,6 +460,21 @@ const char *dk_dnnl_effective_isa(void)
     return "unknown";
 }
 
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* AMX tiles with bf16, and the OS saving the tile state (XCR0 bits 17, 18);
+ * by cpuid, as clang 14's __builtin_cpu_supports has no AMX names. Linux
+ * also wants a per-process request, which oneDNN makes. */
+static int amx_bf16_usable(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 22)) || !(d & (1u << 24))) return 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return 0; /* OSXSAVE: xgetbv allowed */
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (lo & (3u << 17)) == (3u << 17);
+}
+#endif
+
 const char *dk_dnnl_detected_isa(void)
 {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -465,7 +483,7 @@ const char *dk_dnnl_detected_isa(void)
     int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
     if (avx512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bf16"))
-        return "avx512_core_bf16";
+        return amx_bf16_usable() ? "avx512_core_amx" : "avx512_core_bf16";
     if (avx512 && __builtin_cpu_supports("avx512vnni")) return "avx512_core_vnni";
     if (avx512) return "avx512_core";
     if (__builtin_cpu_supports("avx2")) return "avx2";
