@@ -10,7 +10,7 @@
  * bfloat16 than in float32 (the source's conversion at every run, the AMX
  * kernels' set-up), and the bf16 variant would then be slower than the
  * float32 one on small networks; such a layer keeps float32, and its plan
- * note says so ("float32 ... chosen"). Each candidate is planned, run once to
+ * note says so ("float32 operands (fpmath=bf16 not used)"). Each candidate is planned, run once to
  * warm up and then CHOOSE_RUNS times on inputs filled with small values; the
  * fastest by its minimum time is planned again for real (a candidate's plan
  * owns buffers the next one replaces; each plan of the node first drops the
@@ -34,7 +34,7 @@
 typedef struct candidate {
     dk_onednn_algo algo;
     int nchw16c;
-    int f32;          /* float32 although fpmath=bf16 */
+    int f32;         /* float32 although fpmath=bf16 */
     const char *name;
     double seconds;  /* the candidate's plan */
     double way_back; /* and the reorder its output layout costs the next layers */
@@ -162,7 +162,8 @@ static dk_status plan_as(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n
     ctx->bf16 = bf16_0;
     if (st == DK_OK && bf16_0 && c->f32) {
         size_t len = strlen((*out)->info.note);
-        snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, ", float32 operands (fpmath=bf16 not used)");
+        snprintf((*out)->info.note + len, sizeof (*out)->info.note - len,
+                 ", float32 operands (fpmath=bf16 not used)");
     }
     return st;
 }
