@@ -1264,7 +1264,7 @@ static int isa_child(const char *isa)
     const char *ver = dk_backend_version(onednn);
     onednn->close(ctx);
     printf("  %s: version says '%s'\n", text, ver);
-    char want[64];
+    char want[sizeof detected + 32];
     snprintf(want, sizeof want, "dispatching up to %s", strcmp(isa, "all") ? isa : detected);
     printf("  before the session: CPU up to '%s'\n", detected);
     if (!detected[0] || !strstr(ver, want)) return 1;
