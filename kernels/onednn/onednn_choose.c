@@ -10,9 +10,11 @@
  * bfloat16 than in float32 (the source's conversion at every run, the AMX
  * kernels' set-up), and the bf16 variant would then be slower than the
  * float32 one on small networks; such a layer keeps float32, and its plan
- * note says so ("float32 operands (fpmath=bf16 not used)"). Each candidate is planned, run once to
- * warm up and then CHOOSE_RUNS times on inputs filled with small values; the
- * fastest by its minimum time is planned again for real (a candidate's plan
+ * note says so ("float32 operands (fpmath=bf16 not used)").
+ *
+ * Each candidate is planned, run once to warm up and then CHOOSE_RUNS times
+ * on inputs filled with small values; the fastest by its minimum time is
+ * planned again for real (a candidate's plan
  * owns buffers the next one replaces; each plan of the node first drops the
  * native copy of its output a previous candidate made, so a winner writing
  * NCHW leaves none behind) and the plan note says what was measured.
