@@ -9,8 +9,11 @@
  *  - AveragePool, GlobalAveragePool, Softmax, ReduceMean, LRN,
  *    BatchNormalization: plain C with float accumulation (openblas_ops.c),
  *    what a float32 library computes, where the reference uses double.
+ *  - MaxPool (float32, no Indices): row-vectorised in openblas_ops.c,
+ *    bit-identical to the reference (a maximum is exact); the reference's
+ *    general loop took 4.2 of ResNet-50's 59 ms.
  *  - Everything else is delegated to the reference kernels
- *    (kernels/ref/ref_kernels.h) or the op table's eval: MaxPool,
+ *    (kernels/ref/ref_kernels.h) or the op table's eval: other MaxPools,
  *    GlobalMaxPool, Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish,
  *    Add, Sub, Mul, Div and all data movement. Their float result is exact
  *    or one rounding of the exact value, so a float32 rewrite could only add
@@ -199,6 +202,7 @@ static dk_status ob_plan_node(void *vctx, const dk_graph *g, int node, void **ou
         if (is_f32(value(g, n, 1, 0))) st = dk__ob_plan_matmul(ctx, g, n, p);
         break;
     case DK_OP_AVGPOOL: st = dk__ob_plan_avgpool(ctx, g, n, p); break;
+    case DK_OP_MAXPOOL: st = dk__ob_plan_maxpool(ctx, g, n, p); break;
     case DK_OP_GLOBALAVGPOOL: p->exec = dk__ob_exec_globalavgpool; break;
     case DK_OP_SOFTMAX: p->exec = dk__ob_exec_softmax; break;
     case DK_OP_REDUCEMEAN: p->exec = dk__ob_exec_reducemean; break;

@@ -68,7 +68,7 @@ typedef struct ob_matmul_geom {
  * (flat = 1) the window sums run over whole planes as in the depthwise
  * convolution: on the input itself when unpadded, else on a zero-padded copy
  * (copy = 1), pitches pitch_d and pitch_h, acc_len accumulator positions. */
-typedef struct ob_pool_geom {
+typedef struct ob_pool_geom { /* AveragePool and MaxPool */
     int64_t planes;
     int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3];
     int flat, copy;
@@ -87,7 +87,7 @@ struct ob_plan {
     ob_conv_geom conv;
     ob_matmul_geom mm;
     ob_pool_geom pool;
-    float *divisors;          /* AveragePool: per axis, each output index's tap count
+    float *divisors;          /* AveragePool, MaxPool: per axis, each output index's tap count
                                  (out[0] + out[1] + out[2] floats); owned */
 };
 
@@ -139,6 +139,8 @@ dk_status dk__ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
 dk_status dk__ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 /* openblas_ops.c: float32 kernels with float accumulation */
 dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+/* MaxPool float32 without Indices (else p->exec stays NULL: the reference) */
+dk_status dk__ob_plan_maxpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status dk__ob_exec_globalavgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                                 const dk_tensor *const *in, dk_tensor *const *out);
 dk_status dk__ob_exec_softmax(ob_ctx *ctx, const ob_plan *p, const dk_node *n,

@@ -137,17 +137,18 @@ static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
  * The count factorises over the axes; each axis's factor per output index is
  * tabulated at plan time. A window with count 0 gives NaN. */
 
-dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+/* The pool's geometry, right-aligned to 3 spatial axes; count_end (may be
+ * NULL): per axis, the end of the range count_include_pad counts. */
+static dk_status pool_geometry(const dk_graph *g, const dk_node *n, ob_pool_geom *pg,
+                               int64_t count_end[3])
 {
     const dk_tensor *x = &g->values[n->inputs[0]].t, *y = &g->values[n->outputs[0]].t;
     const dk_pool_params *pp = &n->p.pool;
-    ob_pool_geom *pg = &p->pool;
     int k = pp->win.nspatial;
     if (k < 1 || k > 3 || x->ndim != k + 2 || y->ndim != k + 2 || y->dims[0] != x->dims[0] ||
         y->dims[1] != x->dims[1])
         return dk__ob_error(n, DK_ERR_INTERNAL, "tensor shapes do not match the window");
     pg->planes = x->dims[0] * x->dims[1];
-    int64_t count_end[3], total = 0;
     for (int a = 0; a < 3; a++) {
         int i = a - (3 - k);
         pg->in[a] = i < 0 ? 1 : x->dims[2 + i];
@@ -156,25 +157,43 @@ dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, 
         pg->stride[a] = i < 0 ? 1 : pp->win.stride[i];
         pg->dilation[a] = i < 0 ? 1 : pp->win.dilation[i];
         pg->pad_begin[a] = i < 0 ? 0 : pp->win.pad_begin[i];
-        count_end[a] = i < 0 ? 1 : pg->in[a] + pp->win.pad_end[i] - pp->ceil_extra[i];
+        if (count_end) count_end[a] = i < 0 ? 1 : pg->in[a] + pp->win.pad_end[i] - pp->ceil_extra[i];
         if (pg->kernel[a] < 1 || pg->stride[a] < 1 || pg->dilation[a] < 1)
             return dk__ob_error(n, DK_ERR_INTERNAL, "invalid window");
-        total += pg->out[a];
     }
-    p->divisors = malloc((size_t)total * sizeof *p->divisors);
-    if (!p->divisors) return dk__ob_error(n, DK_ERR_NOMEM, "out of memory for the divisors");
+    return DK_OK;
+}
+
+/* p->divisors: per axis and output index, the number of taps t with
+ * lo <= o*s - pad + t*dil < hi, where [lo, hi) is the input, or with
+ * count_end the range count_include_pad counts (begin padding included). */
+static dk_status tap_counts(const dk_node *n, ob_plan *p, const int64_t *count_end)
+{
+    const ob_pool_geom *pg = &p->pool;
+    p->divisors = malloc((size_t)(pg->out[0] + pg->out[1] + pg->out[2]) * sizeof *p->divisors);
+    if (!p->divisors) return dk__ob_error(n, DK_ERR_NOMEM, "out of memory for the tap counts");
     float *d = p->divisors;
     for (int a = 0; a < 3; a++)
         for (int64_t o = 0; o < pg->out[a]; o++) {
-            /* taps t with lo <= o*s - pad + t*dil < hi, lo/hi: input or counted range */
             int64_t start = o * pg->stride[a] - pg->pad_begin[a];
-            int64_t lo = pp->count_include_pad ? -pg->pad_begin[a] : 0;
-            int64_t hi = pp->count_include_pad ? count_end[a] : pg->in[a];
+            int64_t lo = count_end ? -pg->pad_begin[a] : 0;
+            int64_t hi = count_end ? count_end[a] : pg->in[a];
             int64_t f = start >= lo ? 0 : (lo - start + pg->dilation[a] - 1) / pg->dilation[a];
             int64_t l = start >= hi ? 0 : (hi - 1 - start) / pg->dilation[a] + 1;
             if (l > pg->kernel[a]) l = pg->kernel[a];
             *d++ = (float)(f < l ? l - f : 0);
         }
+    return DK_OK;
+}
+
+dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+{
+    const dk_pool_params *pp = &n->p.pool;
+    ob_pool_geom *pg = &p->pool;
+    int k = pp->win.nspatial;
+    int64_t count_end[3];
+    DK_TRY(pool_geometry(g, n, pg, count_end));
+    DK_TRY(tap_counts(n, p, pp->count_include_pad ? count_end : NULL));
     if (pg->stride[0] == 1 && pg->stride[1] == 1 && pg->stride[2] == 1) {
         pg->flat = 1;
         for (int a = 0; a < 3; a++) {
@@ -193,6 +212,87 @@ dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, 
         if (buffers < p->threads) p->threads = (int)buffers;
     }
     p->exec = exec_avgpool;
+    return DK_OK;
+}
+
+/* ---- MaxPool -------------------------------------------------------------------
+ * A maximum is exact, so this kernel must equal the reference bit for bit; it
+ * only reorganises the work. Row by row, each tap of the window (order kd,
+ * kh, kw, those outside the input skipped) is one vectorised loop over the
+ * row's outputs that read inside the input, with the reference's rule: a
+ * value replaces the best when greater, a NaN replaces a number, the first
+ * of equal values (+0 before -0) stays. The rows start at -inf, which only a
+ * -inf input equals. A window with no tap in the input (pads >= the window)
+ * gives NaN, found from the per-axis tap counts (p->divisors). float32
+ * without the Indices output; the other cases stay on the reference. */
+
+OB_VECTOR_CLONES
+static void max_taps_row(const ob_pool_geom *g, float *restrict row, const float *restrict xrow)
+{
+    const int64_t ow_n = g->out[2], sw = g->stride[2];
+    for (int64_t kw = 0; kw < g->kernel[2]; kw++) {
+        int64_t off = kw * g->dilation[2] - g->pad_begin[2], lo, hi;
+        ob_valid_range(ow_n, g->in[2], sw, off, &lo, &hi);
+        const float *src = xrow + off;
+        DK_OMP(simd)
+        for (int64_t ow = lo; ow < hi; ow++) {
+            float v = src[ow * sw], b = row[ow];
+            row[ow] = v > b || (v != v && b == b) ? v : b;
+        }
+    }
+}
+
+static void maxpool_plane(const ob_pool_geom *g, const float *counts, const float *x, float *y)
+{
+    const float *cnt_d = counts, *cnt_h = counts + g->out[0], *cnt_w = cnt_h + g->out[1];
+    const int64_t ow_n = g->out[2];
+    for (int64_t od = 0; od < g->out[0]; od++)
+        for (int64_t oh = 0; oh < g->out[1]; oh++) {
+            float *row = y + (od * g->out[1] + oh) * ow_n;
+            if (cnt_d[od] == 0.0f || cnt_h[oh] == 0.0f) {
+                for (int64_t ow = 0; ow < ow_n; ow++) row[ow] = NAN;
+                continue;
+            }
+            for (int64_t ow = 0; ow < ow_n; ow++) row[ow] = -INFINITY;
+            for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+                int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+                if (id < 0 || id >= g->in[0]) continue;
+                for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+                    int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+                    if (ih < 0 || ih >= g->in[1]) continue;
+                    max_taps_row(g, row, x + (id * g->in[1] + ih) * g->in[2]);
+                }
+            }
+            for (int64_t ow = 0; ow < ow_n; ow++)
+                if (cnt_w[ow] == 0.0f) row[ow] = NAN;
+        }
+}
+
+static dk_status exec_maxpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                              const dk_tensor *const *in, dk_tensor *const *out)
+{
+    (void)ctx;
+    const ob_pool_geom *g = &p->pool;
+    const int64_t in_plane = g->in[0] * g->in[1] * g->in[2];
+    const int64_t out_plane = g->out[0] * g->out[1] * g->out[2];
+    if (dk_tensor_numel(in[0]) != g->planes * in_plane ||
+        dk_tensor_numel(out[0]) != g->planes * out_plane)
+        return dk__ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
+    const float *x = in[0]->data;
+    float *y = out[0]->data;
+    DK_OMP(parallel for schedule(static))
+    for (int64_t pl = 0; pl < g->planes; pl++)
+        maxpool_plane(g, p->divisors, x + pl * in_plane, y + pl * out_plane);
+    return DK_OK;
+}
+
+dk_status dk__ob_plan_maxpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
+{
+    (void)ctx;
+    if (n->p.pool.has_indices && n->n_outputs > 1) return DK_OK; /* the reference's */
+    DK_TRY(pool_geometry(g, n, &p->pool, NULL));
+    DK_TRY(tap_counts(n, p, NULL));
+    p->exec = exec_maxpool;
     return DK_OK;
 }
 

@@ -233,6 +233,7 @@ static void test_isolated_within_tolerance(void **state)
         check_isolated("mobilenet_v2", 2, variants[i]);
     check_isolated("mobilenet_v2", 3, "onednn:fpmath=bf16");
     if (resnet) {
+        check_isolated("resnet50", 2, "openblas"); /* bias + sum + Relu in one pass, MaxPool */
         check_isolated("resnet50", 2, "onednn");
         check_isolated("resnet50", 3, "onednn");
         /* Concats joined by copies and poolings on native layouts */

@@ -40,6 +40,7 @@
 #endif
 
 #include "deltakern/backend.h"
+#include "deltakern/passes.h"
 #include "deltakern/tolerance.h"
 #include "deltakern/variant.h"
 #include "kernels/backend_iface.h"
@@ -275,6 +276,63 @@ static void test_conv_geometries(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_conv(&cases[i]);
 }
 
+/* Conv -> Add(conv, r) -> Relu, Conv -> Add and Conv -> Relu, fused by
+ * opt=2's passes into one Conv with post-ops, through every lowering (GEMM,
+ * im2col, grouped tasks, depthwise), with and without bias: the GEMM
+ * lowerings add their bias in the post-op pass. */
+static void test_conv_post_ops(void **state)
+{
+    (void)state;
+    const struct { const char *name; int64_t c, m, group, k, pad; } shapes[] = {
+        {"1x1 (GEMM)", 12, 20, 1, 1, 0},
+        {"3x3 pad 1 (im2col)", 8, 16, 1, 3, 1},
+        {"3x3 grouped (2)", 8, 12, 2, 3, 1},
+        {"3x3 depthwise", 10, 10, 10, 3, 1},
+    };
+    const struct { const char *name; int sum, relu; } posts[] = {
+        {"+ sum, Relu", 1, 1}, {"+ sum", 1, 0}, {"Relu", 0, 1}};
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+        for (size_t pi = 0; pi < sizeof posts / sizeof posts[0]; pi++)
+            for (int bias = 0; bias < 2; bias++) {
+                const int64_t h = rnd(5, 17), w = rnd(5, 17), m = shapes[si].m;
+                const int64_t xd[4] = {2, shapes[si].c, h, w}, yd[4] = {2, m, h, w};
+                const int64_t wd[4] = {m, shapes[si].c / shapes[si].group, shapes[si].k,
+                                       shapes[si].k};
+                dk_graph *g = tu_new_graph(13);
+                int ins[3] = {tu_add_input(g, "x", DK_F32, 4, xd, -1, 1),
+                              tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, wd, -1, 1), -1};
+                if (bias) ins[2] = tu_add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 1, &m, -1, 1);
+                int k = tu_add_node(g, DK_OP_CONV, ins, bias ? 3 : 2, 1);
+                const int64_t kernel[2] = {shapes[si].k, shapes[si].k}, one[2] = {1, 1};
+                const int64_t pads[4] = {shapes[si].pad, shapes[si].pad, shapes[si].pad,
+                                         shapes[si].pad};
+                tu_attr_ints(g, k, "kernel_shape", 2, kernel);
+                tu_attr_ints(g, k, "strides", 2, one);
+                tu_attr_ints(g, k, "pads", 4, pads);
+                if (shapes[si].group != 1) tu_attr_int(g, k, "group", shapes[si].group);
+                int last = g->nodes[k].outputs[0];
+                if (posts[pi].sum) {
+                    int add_in[2] = {last, tu_add_input(g, "r", DK_F32, 4, yd, -1, 1)};
+                    last = g->nodes[tu_add_node(g, DK_OP_ADD, add_in, 2, 1)].outputs[0];
+                }
+                if (posts[pi].relu) last = g->nodes[tu_add_node(g, DK_OP_RELU, &last, 1, 1)].outputs[0];
+                g->outputs[0] = last; /* only the chain's end: the rest may be fused */
+                g->n_outputs = 1;
+                if (dk_graph_finalize(g) != DK_OK || dk_graph_optimize(g, 2, NULL) != DK_OK)
+                    fail_msg("%s", dk_last_error());
+                assert_int_equal(g->n_nodes, 1);
+                const dk_node *n = &g->nodes[0];
+                assert_int_equal(n->op, DK_OP_CONV);
+                assert_int_equal(n->post.has_sum, posts[pi].sum);
+                assert_int_equal(n->post.act, posts[pi].relu ? DK_OP_RELU : DK_OP_NONE);
+                char what[128];
+                snprintf(what, sizeof what, "Conv %s %s%s", shapes[si].name, posts[pi].name,
+                         bias ? ", bias" : "");
+                compare_node(what, g, 0, 1, TOL_RELL2);
+                dk_graph_destroy(g);
+            }
+}
+
 /* Random geometries: kernel, stride, dilation, padding and group. */
 static void test_conv_random(void **state)
 {
@@ -407,6 +465,21 @@ static void test_matmul(void **state)
 
 /* ---- float reductions -------------------------------------------------------- */
 
+/* Mostly negative values with +0 and -0 among them (the first of equal
+ * maxima must stay), and a few NaN (win over numbers) and -inf: the cases in
+ * which a maximum's bits depend on how it is computed. */
+static void sprinkle_specials(dk_tensor *t)
+{
+    float *x = t->data;
+    for (int64_t i = 0; i < dk_tensor_numel(t); i++) {
+        x[i] = x[i] - 1.0f;
+        if (i % 10 == 0) x[i] = -0.0f;
+        if (i % 10 == 3) x[i] = 0.0f;
+        if (i % 41 == 7) x[i] = NAN;
+        if (i % 29 == 5) x[i] = -INFINITY;
+    }
+}
+
 static void test_pools(void **state)
 {
     (void)state;
@@ -445,8 +518,21 @@ static void test_pools(void **state)
          {2, 3}, 0, 0, {0}},
         {"AveragePool all-padding windows incl", DK_OP_AVGPOOL, 2, {6, 7}, {2, 2}, {1, 1}, {3, 2},
          {2, 3}, 0, 1, {0}},
-        {"MaxPool 3x3 s2 pad 1 (delegated)", DK_OP_MAXPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 1},
-         {1, 1}, 1, 0, {0}},
+        /* MaxPool: bit-identical to the reference (inputs with NaN, -inf, +0, -0) */
+        {"MaxPool 3x3 s2 pad 1 ceil", DK_OP_MAXPOOL, 2, {17, 15}, {3, 3}, {2, 2}, {1, 1}, {1, 1},
+         1, 0, {0}},
+        {"MaxPool 3x3 s2 unpadded (ResNet-style)", DK_OP_MAXPOOL, 2, {23, 21}, {3, 3}, {2, 2},
+         {0}, {0}, 0, 0, {0}},
+        {"MaxPool 3x3 s1 pad 1 (Inception-style)", DK_OP_MAXPOOL, 2, {13, 12}, {3, 3}, {1, 1},
+         {1, 1}, {1, 1}, 0, 0, {0}},
+        {"MaxPool 2x2 s2", DK_OP_MAXPOOL, 2, {16, 15}, {2, 2}, {2, 2}, {0}, {0}, 1, 0, {0}},
+        {"MaxPool 1-D", DK_OP_MAXPOOL, 1, {40}, {4}, {3}, {1}, {2}, 0, 0, {0}},
+        {"MaxPool 3-D", DK_OP_MAXPOOL, 3, {6, 7, 8}, {2, 3, 2}, {2, 1, 2}, {0, 1, 0}, {1, 1, 0},
+         1, 0, {0}},
+        {"MaxPool 3x2 dilation 2x3", DK_OP_MAXPOOL, 2, {15, 16}, {3, 2}, {2, 1}, {2, 1}, {1, 2},
+         0, 0, {2, 3}},
+        {"MaxPool all-padding windows", DK_OP_MAXPOOL, 2, {6, 7}, {2, 2}, {1, 1}, {3, 2}, {2, 3},
+         0, 0, {0}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const pool_case *pc = &cases[i];
@@ -454,6 +540,7 @@ static void test_pools(void **state)
         int64_t xd[5] = {2, 5};
         for (int a = 0; a < pc->ns; a++) xd[2 + a] = pc->in[a];
         int ins[1] = {tu_add_input(g, "x", DK_F32, pc->ns + 2, xd, -1, 1)};
+        if (pc->op == DK_OP_MAXPOOL) sprinkle_specials(&g->values[ins[0]].t);
         int k = tu_add_node(g, pc->op, ins, 1, 1);
         int64_t pads[6];
         for (int a = 0; a < pc->ns; a++) {
@@ -718,6 +805,7 @@ int main(void)
         cmocka_unit_test(test_threads_follow_openmp),
         cmocka_unit_test(test_conv_geometries),
         cmocka_unit_test(test_conv_random),
+        cmocka_unit_test(test_conv_post_ops),
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_pools),
