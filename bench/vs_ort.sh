@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}; MODELS=${2:-$BUILD/models}; ROUNDS=${3:-3}; OUT=${4:-}; shift $(( $# < 4 ? $# : 4 ))
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=(mobilenet_v2 resnet50 inception_v3 googlenet squeezenet1_1)
 THREADS=${THREADS:-2}; REPS=${REPS:-20}
-read -r -a variants <<< "${VARIANTS:-onednn:opt=3 onednn:opt=2 openblas:opt=2 onednn:opt=3,fpmath=bf16}"
+read -r -a variants <<< "${VARIANTS:-onednn:opt=3 onednn:opt=2 openblas:opt=3 onednn:opt=3,fpmath=bf16}"
 ORT_DIR=${DK_ORT_DIR:-bench/ort-runtime}
 if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
     mkdir -p "$ORT_DIR" && (cd "$ORT_DIR" && echo '{"name": "deltakern-ort-bench", "private": true, "type": "module"}' > package.json &&
@@ -57,7 +57,7 @@ out, rounds, nvar, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.
 med = statistics.median
 rows, variants, disturbed = [], None, []
 for m in names:
-    ort_ms, ratios, fastest = [], {}, []
+    ort_ms, ratios, fastest, blas = [], {}, [], []
     for r in range(1, rounds + 1):
         ort = med([float(x) for x in open(f"{out}/{m}.r{r}.ort.txt").read().split()])
         runs = [json.load(open(f"{out}/{m}.r{r}.v{i}.json")) for i in range(nvar)]
@@ -70,11 +70,19 @@ for m in names:
         for k, x in per.items():
             ratios.setdefault(k, []).append(x)
         fastest.append(min(x for k, x in per.items() if "bf16" not in k))
-    rows.append((m, med(ort_ms), {k: med(x) for k, x in ratios.items()}, med(fastest)))
-print("| model | ORT ms | " + " | ".join(f"{v} (x ORT)" for v in variants) + " | fastest fp32 (x ORT) |")
-print("|---|---|" + "---|" * (len(variants) + 1))
-for m, ort, ratios, fastest in rows:
-    print(f"| {m} | {ort:.2f} | " + " | ".join(f"{ratios[v]:.2f}" for v in variants) + f" | {fastest:.2f} |")
+        # the fastest OpenBLAS variant over the fastest float32 oneDNN one
+        ob = [x for k, x in per.items() if k.startswith("openblas")]
+        dnn = [x for k, x in per.items() if k.startswith("onednn") and "bf16" not in k]
+        if ob and dnn:
+            blas.append(min(ob) / min(dnn))
+    rows.append((m, med(ort_ms), {k: med(x) for k, x in ratios.items()}, med(fastest),
+                 med(blas) if blas else None))
+print("| model | ORT ms | " + " | ".join(f"{v} (x ORT)" for v in variants) +
+      " | fastest fp32 (x ORT) | OpenBLAS / oneDNN fp32 |")
+print("|---|---|" + "---|" * (len(variants) + 2))
+for m, ort, ratios, fastest, blas in rows:
+    print(f"| {m} | {ort:.2f} | " + " | ".join(f"{ratios[v]:.2f}" for v in variants) +
+          f" | {fastest:.2f} | " + (f"{blas:.2f}" if blas is not None else "-") + " |")
 print(f"\n{rounds} rounds; medians of per-round ratios; host load: "
       + ("disturbed in " + ", ".join(disturbed) if disturbed else "no round disturbed"))
 PY

@@ -4,7 +4,10 @@
  * What runs where (float32 nodes; every other dtype goes to the reference):
  *  - Conv: im2col + cblas_sgemm per group (openblas_conv.c); with conv=auto a
  *    1x1 stride-1 unpadded convolution is one GEMM on the input as it is and
- *    a depthwise one (one input channel per group) a direct float loop.
+ *    a depthwise one (one input channel per group) a direct float loop;
+ *    3x3 stride-1 layers by Winograd F(2x2, 3x3) as 16 sgemms
+ *    (openblas_winograd.c) with conv=winograd, and at opt=3 those with at
+ *    least 64 input and output channels.
  *  - Gemm, MatMul: cblas_sgemm (openblas_dense.c).
  *  - AveragePool, GlobalAveragePool, Softmax, ReduceMean, LRN,
  *    BatchNormalization: plain C with float accumulation (openblas_ops.c),
@@ -114,10 +117,12 @@ static const char *ob_version(void)
 }
 
 static const dk_option_spec ob_options[] = {
-    {"conv", "auto|im2col", "auto",
+    {"conv", "auto|im2col|winograd", "auto",
      "convolution lowering: auto = 1x1 stride-1 unpadded as one GEMM on the input, depthwise "
      "as a direct float loop, the rest im2col + sgemm; im2col = every convolution through "
-     "im2col + sgemm (depthwise as one GEMM per channel)", DK_ROLE_CONV_IMPL},
+     "im2col + sgemm (depthwise as one GEMM per channel); winograd = 3x3 stride-1 undilated "
+     "one-group 2-D convolutions by Winograd F(2x2, 3x3) as 16 sgemms, the rest as auto",
+     DK_ROLE_CONV_IMPL},
     {"core", "auto|Haswell|SkylakeX|Cooperlake|Zen", "auto",
      "OpenBLAS kernel set, fixed when the library loads (environment OPENBLAS_CORETYPE): "
      "auto accepts the one loaded, a name requires it. Where OPENBLAS_CORETYPE is unset the "
@@ -138,7 +143,10 @@ static dk_status ob_open(const dk_variant *v, void **out)
     ob_ctx *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return dk__error(DK_ERR_NOMEM, "openblas: out of memory");
     const char *conv = dk_variant_get(v, "conv");
-    ctx->conv = conv && !strcmp(conv, "im2col") ? OB_CONV_IM2COL : OB_CONV_AUTO;
+    ctx->conv = !conv                       ? OB_CONV_AUTO
+                : !strcmp(conv, "im2col")   ? OB_CONV_IM2COL
+                : !strcmp(conv, "winograd") ? OB_CONV_WINOGRAD
+                                            : OB_CONV_AUTO;
     *out = ctx;
     return DK_OK;
 }
@@ -175,6 +183,7 @@ static void ob_plan_destroy(void *ctx, void *plan)
     ob_plan *p = plan;
     if (!p) return;
     free(p->divisors);
+    free(p->wino_u);
     free(p);
 }
 
@@ -237,7 +246,8 @@ static dk_status ob_execute(void *vctx, void *plan, const dk_graph *g, const dk_
 
 const dk_backend_iface dk_backend_openblas = {
     .name = "openblas",
-    .description = "OpenBLAS: im2col + sgemm convolutions, sgemm Gemm/MatMul, float32 reductions",
+    .description = "OpenBLAS: im2col + sgemm (or Winograd) convolutions, sgemm Gemm/MatMul, "
+                   "float32 reductions",
     .version = ob_version,
     .options = ob_options,
     .open = ob_open,

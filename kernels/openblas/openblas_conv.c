@@ -95,9 +95,17 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
     DK_TRY(geometry(n, x, w, y, c));
     if (n->p.conv.has_bias && dk_tensor_numel(&g->values[n->inputs[2]].t) != c->out_c)
         return dk__ob_error(n, DK_ERR_INTERNAL, "bias does not have one value per output channel");
-    if (ctx->conv == OB_CONV_AUTO && is_pointwise(c, &n->p.conv.win))
+    if (dk__ob_winograd_fits(g, n) &&
+        (ctx->conv == OB_CONV_WINOGRAD ||
+         (ctx->conv == OB_CONV_AUTO && (g->hints & DK_HINT_FASTEST_ALGO) &&
+          c->in_c >= OB_WINOGRAD_MIN_CHANNELS && c->out_c >= OB_WINOGRAD_MIN_CHANNELS))) {
+        DK_TRY(dk__ob_plan_winograd(ctx, g, n, p));
+        p->exec = dk__ob_exec_winograd;
+        return DK_OK;
+    }
+    if (ctx->conv != OB_CONV_IM2COL && is_pointwise(c, &n->p.conv.win))
         c->lowering = OB_LOWER_GEMM;
-    else if (ctx->conv == OB_CONV_AUTO && c->cpg == 1)
+    else if (ctx->conv != OB_CONV_IM2COL && c->cpg == 1)
         c->lowering = OB_LOWER_DEPTHWISE;
     else
         c->lowering = OB_LOWER_IM2COL;

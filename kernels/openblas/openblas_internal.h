@@ -16,7 +16,8 @@
 
 typedef enum ob_conv_option {
     OB_CONV_AUTO = 0, /* direct GEMM for 1x1/s1/p0, direct loop for depthwise, im2col otherwise */
-    OB_CONV_IM2COL    /* every convolution through im2col + sgemm */
+    OB_CONV_IM2COL,   /* every convolution through im2col + sgemm */
+    OB_CONV_WINOGRAD  /* 3x3 stride-1 undilated one-group 2-D: Winograd F(2x2, 3x3); else auto */
 } ob_conv_option;
 
 typedef struct ob_ctx {
@@ -33,7 +34,8 @@ typedef struct ob_ctx {
 typedef enum ob_lowering {
     OB_LOWER_GEMM,      /* 1x1, stride 1, no padding: W_g [opg x cpg] * X_g [cpg x plane] */
     OB_LOWER_IM2COL,    /* col [cpg*taps x out plane] per group, then W_g * col */
-    OB_LOWER_DEPTHWISE  /* one input channel per group: direct float loop per output plane */
+    OB_LOWER_DEPTHWISE, /* one input channel per group: direct float loop per output plane */
+    OB_LOWER_WINOGRAD   /* 16 sgemms on Winograd-transformed tiles (openblas_winograd.c) */
 } ob_lowering;
 
 /* Convolution geometry, right-aligned to 3 spatial axes (leading axes of
@@ -53,6 +55,7 @@ typedef struct ob_conv_geom {
      * (those between rows are computed, never read). Strided: row by row. */
     int flat;
     int64_t padded[3], pitch_d, pitch_h, padded_plane, acc_len;
+    int64_t wino_tiles;                          /* WINOGRAD: 2x2 output tiles per image */
 } ob_conv_geom;
 
 /* MatMul after numpy promotion and broadcasting. */
@@ -87,6 +90,9 @@ struct ob_plan {
     ob_conv_geom conv;
     ob_matmul_geom mm;
     ob_pool_geom pool;
+    float *wino_u;            /* WINOGRAD: transformed weights [16][M][C]; owned */
+    int wino_u_fixed;         /* ...computed at plan time (constant weights) */
+    size_t row_floats;        /* WINOGRAD: per-thread row buffer of the transforms */
     float *divisors;          /* AveragePool, MaxPool: per axis, each output index's tap count
                                  (out[0] + out[1] + out[2] floats); owned */
 };
@@ -134,6 +140,21 @@ dk_status dk__ob_reserve_scratch(ob_ctx *ctx, const dk_node *n, size_t floats);
 dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                        const dk_tensor *const *in, dk_tensor *const *out);
+/* At opt=3 (the choose_algorithm pass) conv=auto takes Winograd for the 3x3
+ * layers it fits with at least this many input and output channels: measured
+ * faster than im2col there on ResNet-50, InceptionV3 and GoogLeNet (0.72-0.99
+ * of the time, `deltakern sweep -b openblas`), slower below (up to 1.5x with
+ * 16-48 input channels, where the transforms outweigh the GEMMs saved). A
+ * fixed rule rather than timing, so that opt=3 computes the same bits on
+ * every run and machine. */
+#define OB_WINOGRAD_MIN_CHANNELS 64
+
+/* openblas_winograd.c: whether Winograd F(2x2, 3x3) applies to the Conv, its
+ * plan (after dk__ob_plan_conv's geometry) and kernel (no post-op pass) */
+int dk__ob_winograd_fits(const dk_graph *g, const dk_node *n);
+dk_status dk__ob_plan_winograd(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
+dk_status dk__ob_exec_winograd(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                               const dk_tensor *const *in, dk_tensor *const *out);
 /* openblas_dense.c */
 dk_status dk__ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status dk__ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);

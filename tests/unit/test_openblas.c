@@ -3,8 +3,9 @@
  * inputs (seed printed), run through the backend interface on outputs
  * poisoned with NaN, against the reference backend run the same way. Each
  * case runs on several variants: conv=auto and conv=im2col (which take the
- * direct-GEMM, depthwise-loop and im2col paths), and 1 or 2 threads (serial
- * groups and groups spread over threads). Skips (exit 77) when this build
+ * direct-GEMM, depthwise-loop and im2col paths), conv=winograd (3x3 stride-1
+ * undilated one-group 2-D cases through Winograd F(2x2, 3x3)), and 1 or 2
+ * threads (serial groups and groups spread over threads). Skips (exit 77) when this build
  * has no OpenBLAS.
  *
  * Two checks per float output:
@@ -56,6 +57,7 @@ extern const char *dk__openblas_choose_core(const char *wanted, const char *env,
 
 static const char *const variants[] = {
     "openblas", "openblas:conv=im2col", "openblas:threads=1", "openblas:conv=im2col,threads=1",
+    "openblas:conv=winograd", "openblas:conv=winograd,threads=1",
 };
 #define N_VARIANTS (sizeof variants / sizeof variants[0])
 
@@ -270,6 +272,10 @@ static void test_conv_geometries(void **state)
          1},
         {"kernel larger than padded input rows", 2, 1, 2, 3, 1, {3, 9}, {3, 3}, {1, 4}, {0},
          {2, 2}, {2, 2}, 1, 0},
+        {"3x3 pad 1 on a 1x2 input (one cut Winograd tile)", 2, 2, c, m, 1, {1, 2}, {3, 3},
+         {0}, {0}, {1, 1}, {1, 1}, 1, 0},
+        {"3x3 unpadded, odd output 7x9", 2, 1, c, m, 1, {9, 11}, {3, 3}, {0}, {0}, {0}, {0},
+         1, 0},
         {"K=4608 (512 ch 3x3, ResNet layer4)", 2, 1, 512, 32, 1, {7, 7}, {3, 3}, {0}, {0},
          {1, 1}, {1, 1}, 1, 0},
     };
@@ -331,6 +337,43 @@ static void test_conv_post_ops(void **state)
                 compare_node(what, g, 0, 1, TOL_RELL2);
                 dk_graph_destroy(g);
             }
+}
+
+/* opt=3's rule (OB_WINOGRAD_MIN_CHANNELS): a 3x3 stride-1 layer with 64
+ * input and output channels computes the bits of conv=winograd, one with 32
+ * those of conv=auto at opt=2 (im2col); the two lowerings' bits differ. */
+static void test_winograd_at_opt3(void **state)
+{
+    (void)state;
+    for (int64_t ch = 32; ch <= 64; ch += 32) {
+        dk_graph *g = tu_new_graph(13);
+        const int64_t xd[4] = {1, ch, 12, 10}, wd[4] = {ch, ch, 3, 3};
+        int ins[3] = {tu_add_input(g, "x", DK_F32, 4, xd, -1, 1),
+                      tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, wd, -1, 1),
+                      tu_add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 1, &ch, -1, 1)};
+        int k = tu_add_node(g, DK_OP_CONV, ins, 3, 1);
+        const int64_t kernel[2] = {3, 3}, pads[4] = {1, 1, 1, 1};
+        tu_attr_ints(g, k, "kernel_shape", 2, kernel);
+        tu_attr_ints(g, k, "pads", 4, pads);
+        if (dk_graph_finalize(g) != DK_OK) fail_msg("%s", dk_last_error());
+        dk_tensor auto2 = {0}, wino = {0}, opt3 = {0};
+        assert_int_equal(run_variant("openblas", g, k, &auto2, 1), DK_OK);
+        assert_int_equal(run_variant("openblas:conv=winograd", g, k, &wino, 1), DK_OK);
+        g->hints |= DK_HINT_FASTEST_ALGO; /* what opt=3's choose_algorithm sets */
+        assert_int_equal(run_variant("openblas", g, k, &opt3, 1), DK_OK);
+        const size_t bytes = dk_tensor_nbytes(&opt3);
+        assert_true(memcmp(auto2.data, wino.data, bytes) != 0);
+        const dk_tensor *want = ch >= 64 ? &wino : &auto2;
+        if (memcmp(opt3.data, want->data, bytes) != 0)
+            fail_msg("%lld channels at opt=3: not the bits of %s", (long long)ch,
+                     ch >= 64 ? "conv=winograd" : "im2col");
+        printf("  %lld channels: opt=3 computes conv=%s's bits\n", (long long)ch,
+               ch >= 64 ? "winograd" : "auto");
+        dk_tensor_reset(&auto2);
+        dk_tensor_reset(&wino);
+        dk_tensor_reset(&opt3);
+        dk_graph_destroy(g);
+    }
 }
 
 /* Random geometries: kernel, stride, dilation, padding and group. */
@@ -704,7 +747,9 @@ static void test_identity_and_options(void **state)
     assert_string_equal(dk_variant_get(&v, "conv"), "im2col");
     assert_int_equal(dk_variant_parse("openblas", &v), DK_OK);
     assert_string_equal(dk_variant_get(&v, "conv"), "auto");
-    tu_assert_status(dk_variant_parse("openblas:conv=winograd", &v), DK_ERR_INVALID, "auto|im2col");
+    assert_int_equal(dk_variant_parse("openblas:conv=winograd", &v), DK_OK);
+    tu_assert_status(dk_variant_parse("openblas:conv=fft", &v), DK_ERR_INVALID,
+                     "auto|im2col|winograd");
 }
 
 /* Which kernel set the CLI restarts itself with (kernels/openblas/openblas_core.c):
@@ -806,6 +851,7 @@ int main(void)
         cmocka_unit_test(test_conv_geometries),
         cmocka_unit_test(test_conv_random),
         cmocka_unit_test(test_conv_post_ops),
+        cmocka_unit_test(test_winograd_at_opt3),
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_pools),
