@@ -75,6 +75,8 @@ typedef struct ob_pool_geom { /* AveragePool and MaxPool */
     int64_t planes;
     int64_t in[3], out[3], kernel[3], stride[3], dilation[3], pad_begin[3];
     int flat, copy;
+    int empty_cols;                              /* MaxPool: an output column whose
+                                                    windows have no tap in the input */
     int64_t padded[3], pitch_d, pitch_h, padded_plane, acc_len;
 } ob_pool_geom;
 
