@@ -30,6 +30,25 @@ static void add_taps_row(const ob_pool_geom *g, float *restrict row,
     }
 }
 
+typedef void (*tap_row_fn)(const ob_pool_geom *g, float *restrict row,
+                           const float *restrict xrow);
+
+/* Output row (od, oh): tap_row for each input row of its window that lies
+ * inside the input, in the order kd, kh. */
+static void window_rows(const ob_pool_geom *g, int64_t od, int64_t oh, const float *x, float *row,
+                        tap_row_fn tap_row)
+{
+    for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
+        int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
+        if (id < 0 || id >= g->in[0]) continue;
+        for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
+            int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
+            if (ih < 0 || ih >= g->in[1]) continue;
+            tap_row(g, row, x + (id * g->in[1] + ih) * g->in[2]);
+        }
+    }
+}
+
 static void avgpool_plane(const ob_pool_geom *g, const float *div, const float *x, float *y)
 {
     const float *div_d = div, *div_h = div + g->out[0], *div_w = div_h + g->out[1];
@@ -38,15 +57,7 @@ static void avgpool_plane(const ob_pool_geom *g, const float *div, const float *
         for (int64_t oh = 0; oh < g->out[1]; oh++) {
             float *row = y + (od * g->out[1] + oh) * ow_n;
             memset(row, 0, (size_t)ow_n * sizeof *row);
-            for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
-                int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
-                if (id < 0 || id >= g->in[0]) continue;
-                for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
-                    int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-                    if (ih < 0 || ih >= g->in[1]) continue;
-                    add_taps_row(g, row, x + (id * g->in[1] + ih) * g->in[2]);
-                }
-            }
+            window_rows(g, od, oh, x, row, add_taps_row);
             const float dh = div_d[od] * div_h[oh];
             for (int64_t ow = 0; ow < ow_n; ow++) {
                 float count = dh * div_w[ow];
@@ -100,8 +111,16 @@ static void avgpool_plane_flat(const ob_pool_geom *g, const float *div, const fl
         }
 }
 
-static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
-                              const dk_tensor *const *in, dk_tensor *const *out)
+typedef void (*pool_plane_fn)(const ob_pool_geom *g, const float *counts, const float *x,
+                              float *y);
+typedef void (*pool_flat_fn)(const ob_pool_geom *g, const float *counts, const float *x,
+                             float *y, float *scratch);
+
+/* A pool plane by plane over the threads: whole planes with a scratch slice
+ * per thread when g->flat, else row by row. */
+static dk_status run_pool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                          const dk_tensor *const *in, dk_tensor *const *out, pool_flat_fn flat,
+                          pool_plane_fn rows)
 {
     const ob_pool_geom *g = &p->pool;
     const int64_t in_plane = g->in[0] * g->in[1] * g->in[2];
@@ -118,14 +137,30 @@ static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         (void)threads; /* unused without OpenMP */
         DK_OMP(parallel for num_threads(threads) schedule(static))
         for (int64_t pl = 0; pl < g->planes; pl++)
-            avgpool_plane_flat(g, p->divisors, x + pl * in_plane, y + pl * out_plane,
-                               ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats);
+            flat(g, p->divisors, x + pl * in_plane, y + pl * out_plane,
+                 ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats);
         return DK_OK;
     }
     DK_OMP(parallel for schedule(static))
     for (int64_t pl = 0; pl < g->planes; pl++)
-        avgpool_plane(g, p->divisors, x + pl * in_plane, y + pl * out_plane);
+        rows(g, p->divisors, x + pl * in_plane, y + pl * out_plane);
     return DK_OK;
+}
+
+/* Plan time: `floats` of scratch per plane for each thread that gets one. */
+static dk_status reserve_plane_scratch(ob_ctx *ctx, const dk_node *n, ob_plan *p, size_t floats)
+{
+    int64_t buffers = p->pool.planes < p->threads ? p->pool.planes : p->threads;
+    p->scratch_floats = floats;
+    DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
+    if (buffers < p->threads) p->threads = (int)buffers;
+    return DK_OK;
+}
+
+static dk_status exec_avgpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
+                              const dk_tensor *const *in, dk_tensor *const *out)
+{
+    return run_pool(ctx, p, n, in, out, avgpool_plane_flat, avgpool_plane);
 }
 
 /* ---- AveragePool -------------------------------------------------------------
@@ -206,10 +241,7 @@ dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, 
         pg->pitch_d = pg->padded[1] * pg->padded[2];
         pg->padded_plane = pg->copy ? pg->padded[0] * pg->pitch_d : 0;
         pg->acc_len = (pg->out[0] - 1) * pg->pitch_d + (pg->out[1] - 1) * pg->pitch_h + pg->out[2];
-        int64_t buffers = pg->planes < p->threads ? pg->planes : p->threads;
-        p->scratch_floats = (size_t)(pg->padded_plane + pg->acc_len);
-        DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
-        if (buffers < p->threads) p->threads = (int)buffers;
+        DK_TRY(reserve_plane_scratch(ctx, n, p, (size_t)(pg->padded_plane + pg->acc_len)));
     }
     p->exec = exec_avgpool;
     return DK_OK;
@@ -266,15 +298,7 @@ static void maxpool_plane(const ob_pool_geom *g, const float *counts, const floa
                 continue;
             }
             for (int64_t ow = 0; ow < ow_n; ow++) row[ow] = -INFINITY;
-            for (int64_t kd = 0; kd < g->kernel[0]; kd++) {
-                int64_t id = od * g->stride[0] + kd * g->dilation[0] - g->pad_begin[0];
-                if (id < 0 || id >= g->in[0]) continue;
-                for (int64_t kh = 0; kh < g->kernel[1]; kh++) {
-                    int64_t ih = oh * g->stride[1] + kh * g->dilation[1] - g->pad_begin[1];
-                    if (ih < 0 || ih >= g->in[1]) continue;
-                    max_taps_row(g, row, x + (id * g->in[1] + ih) * g->in[2]);
-                }
-            }
+            window_rows(g, od, oh, x, row, max_taps_row);
             for (int64_t ow = 0; ow < ow_n; ow++)
                 if (cnt_w[ow] == 0.0f) row[ow] = NAN;
         }
@@ -337,30 +361,7 @@ static void maxpool_plane_flat(const ob_pool_geom *g, const float *counts, const
 static dk_status exec_maxpool(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                               const dk_tensor *const *in, dk_tensor *const *out)
 {
-    (void)ctx;
-    const ob_pool_geom *g = &p->pool;
-    const int64_t in_plane = g->in[0] * g->in[1] * g->in[2];
-    const int64_t out_plane = g->out[0] * g->out[1] * g->out[2];
-    if (dk_tensor_numel(in[0]) != g->planes * in_plane ||
-        dk_tensor_numel(out[0]) != g->planes * out_plane)
-        return dk__ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
-    const float *x = in[0]->data;
-    float *y = out[0]->data;
-    if (g->flat) {
-        if (ctx->scratch_floats < p->scratch_floats * (size_t)p->threads)
-            return dk__ob_error(n, DK_ERR_INTERNAL, "scratch smaller than planned");
-        int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
-        (void)threads; /* unused without OpenMP */
-        DK_OMP(parallel for num_threads(threads) schedule(static))
-        for (int64_t pl = 0; pl < g->planes; pl++)
-            maxpool_plane_flat(g, p->divisors, x + pl * in_plane, y + pl * out_plane,
-                               ctx->scratch + (size_t)dk__ob_thread_num() * p->scratch_floats);
-        return DK_OK;
-    }
-    DK_OMP(parallel for schedule(static))
-    for (int64_t pl = 0; pl < g->planes; pl++)
-        maxpool_plane(g, p->divisors, x + pl * in_plane, y + pl * out_plane);
-    return DK_OK;
+    return run_pool(ctx, p, n, in, out, maxpool_plane_flat, maxpool_plane);
 }
 
 dk_status dk__ob_plan_maxpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p)
@@ -379,11 +380,7 @@ dk_status dk__ob_plan_maxpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, 
     pg->flat = 1;
     const float *cnt_w = p->divisors + pg->out[0] + pg->out[1];
     for (int64_t ow = 0; ow < pg->out[2]; ow++) pg->empty_cols |= cnt_w[ow] == 0.0f;
-    int64_t buffers = pg->planes < p->threads ? pg->planes : p->threads;
-    p->scratch_floats = (size_t)(2 * pg->padded[1] * pg->padded[2]);
-    DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
-    if (buffers < p->threads) p->threads = (int)buffers;
-    return DK_OK;
+    return reserve_plane_scratch(ctx, n, p, (size_t)(2 * pg->padded[1] * pg->padded[2]));
 }
 
 /* ---- GlobalAveragePool ------------------------------------------------------- */
