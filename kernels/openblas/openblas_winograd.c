@@ -109,11 +109,13 @@ static void transform_input_row(const ob_conv_geom *c, const float *xc, int64_t 
     }
 }
 
-static void transform_input(const ob_conv_geom *c, const float *x, float *v, float *bufs)
+static void transform_input(const ob_conv_geom *c, const float *x, float *v, float *bufs,
+                            int threads)
 {
     const int64_t tiles_w = (c->out[2] + 1) / 2, tiles_h = (c->out[1] + 1) / 2;
     const int64_t tiles = c->wino_tiles, ct = c->in_c * tiles, width = 2 * tiles_w + 2;
-    DK_OMP(parallel for schedule(static))
+    (void)threads; /* unused without OpenMP */
+    DK_OMP(parallel for num_threads(threads) schedule(static))
     for (int64_t ch = 0; ch < c->in_c; ch++)
         for (int64_t th = 0; th < tiles_h; th++)
             transform_input_row(c, x + ch * c->in_plane, th,
@@ -163,11 +165,13 @@ static void transform_output_row(const ob_conv_geom *c, const dk_node *n, const 
 }
 
 static void transform_output(const ob_conv_geom *c, const dk_node *n, const float *m,
-                             const float *bias, const float *sum, float *y, float *bufs)
+                             const float *bias, const float *sum, float *y, float *bufs,
+                             int threads)
 {
     const int64_t tiles_w = (c->out[2] + 1) / 2, tiles_h = (c->out[1] + 1) / 2;
     const int64_t tiles = c->wino_tiles, mt = c->out_c * tiles;
-    DK_OMP(parallel for schedule(static))
+    (void)threads; /* unused without OpenMP */
+    DK_OMP(parallel for num_threads(threads) schedule(static))
     for (int64_t oc = 0; oc < c->out_c; oc++)
         for (int64_t th = 0; th < tiles_h; th++)
             transform_output_row(c, n, m + oc * tiles + th * tiles_w, mt, bias != NULL,
@@ -219,18 +223,18 @@ dk_status dk__ob_exec_winograd(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     if (!p->wino_u_fixed) transform_weights(c, in[1]->data, u);
     const int64_t tiles = c->wino_tiles;
     float *v = ctx->scratch, *m = v + 16 * c->in_c * tiles, *bufs = m + 16 * c->out_c * tiles;
-    if (dk__ob_max_threads() > p->threads)
-        return dk__ob_error(n, DK_ERR_INTERNAL, "more threads than Winograd row buffers planned");
+    /* never more threads than row buffers were planned for */
+    const int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
     const int mi = (int)c->out_c, ti = (int)tiles, ci = (int)c->in_c;
     for (int64_t b = 0; b < c->batch; b++) {
-        transform_input(c, x + b * c->in_c * c->in_plane, v, bufs);
+        transform_input(c, x + b * c->in_c * c->in_plane, v, bufs, threads);
         DK_OMP(parallel for schedule(static))
         for (int xi = 0; xi < 16; xi++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, mi, ti, ci, 1.0f,
                         u + (int64_t)xi * c->out_c * c->in_c, ci, v + (int64_t)xi * c->in_c * tiles,
                         ti, 0.0f, m + (int64_t)xi * c->out_c * tiles, ti);
         transform_output(c, n, m, bias, sum ? sum + b * c->out_c * c->out_plane : NULL,
-                         y + b * c->out_c * c->out_plane, bufs);
+                         y + b * c->out_c * c->out_plane, bufs, threads);
     }
     return DK_OK;
 }
