@@ -116,6 +116,9 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
                         (long long)c->k_len);
     int64_t tasks = c->batch * c->group;
     c->tasks_parallel = c->group > 1 && p->threads > 1;
+    c->rows_parallel = c->group == 1 && p->threads > 1 &&
+                       c->opg / p->threads >= OB_SPLIT_MIN_ROWS &&
+                       (c->lowering == OB_LOWER_GEMM || c->lowering == OB_LOWER_IM2COL);
     if (c->lowering == OB_LOWER_DEPTHWISE &&
         c->stride[0] == 1 && c->stride[1] == 1 && c->stride[2] == 1) {
         const dk_window *win = &n->p.conv.win;
@@ -138,7 +141,8 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
         int64_t buffers = c->tasks_parallel ? (tasks < p->threads ? tasks : p->threads) : 1;
         p->scratch_floats = (size_t)(c->k_len * c->out_plane);
         DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
-        if (buffers < p->threads) p->threads = (int)buffers;
+        /* with one col buffer the threads share it (rows_parallel) or sgemm's own */
+        if (c->tasks_parallel && buffers < p->threads) p->threads = (int)buffers;
     }
     p->exec = dk__ob_exec_conv;
     return DK_OK;
@@ -305,6 +309,81 @@ static void depthwise_plane_flat(const ob_conv_geom *c, const float *x, const fl
         }
 }
 
+/* y = act((y + bias) + sum) over one output plane (without the bias when
+ * has_bias is 0: adding +0 would turn -0 into +0), each operation rounded to
+ * float as the unfused Conv, Add and Relu/Clip nodes round it. */
+OB_VECTOR_CLONES
+static void bias_post_plane(float *restrict y, const float *sum, int has_bias, float bias,
+                            int act, float lo, float hi, int64_t len)
+{
+    if (sum) {
+        DK_OMP(simd)
+        for (int64_t i = 0; i < len; i++) {
+            float v = has_bias ? y[i] + bias : y[i];
+            v = v + sum[i];
+            if (act) {
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+            }
+            y[i] = v;
+        }
+        return;
+    }
+    DK_OMP(simd)
+    for (int64_t i = 0; i < len; i++) {
+        float v = has_bias ? y[i] + bias : y[i];
+        if (act) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        y[i] = v;
+    }
+}
+
+/* Rows [m0, m1) of one image of a one-group GEMM lowering: their bias when
+ * there are no post-ops, the sgemm, then with post-ops bias, sum and
+ * Relu/Clip while the rows are in cache. */
+static void conv_rows(const ob_conv_geom *c, const dk_node *n, const float *rhs, const float *w,
+                      const float *bias, const float *sum, float *y, int64_t m0, int64_t m1)
+{
+    const dk_post_ops *post = &n->post;
+    const int has_post = post->has_sum || post->act != DK_OP_NONE;
+    const int64_t plane = c->out_plane;
+    float beta = 0.0f;
+    if (bias && !has_post) {
+        for (int64_t j = m0; j < m1; j++)
+            for (int64_t i = 0; i < plane; i++) y[j * plane + i] = bias[j];
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(m1 - m0), (int)plane,
+                (int)c->k_len, 1.0f, w + m0 * c->k_len, (int)c->k_len, rhs, (int)plane, beta,
+                y + m0 * plane, (int)plane);
+    if (has_post)
+        for (int64_t j = m0; j < m1; j++)
+            bias_post_plane(y + j * plane, sum ? sum + j * plane : NULL, bias != NULL,
+                            bias ? bias[j] : 0.0f, post->act != DK_OP_NONE, post->min, post->max,
+                            plane);
+}
+
+/* One image with the output channels split over the threads
+ * (c->rows_parallel): each runs a single-threaded sgemm on its rows (OpenBLAS
+ * runs single-threaded inside a parallel region) and their post-ops. With
+ * one thread left at run time, one call outside any parallel region, so
+ * that OpenBLAS threads it as usual. */
+static void conv_rows_parallel(const ob_conv_geom *c, const dk_node *n, const float *rhs,
+                               const float *w, const float *bias, const float *sum, float *y,
+                               int threads)
+{
+    if (threads < 2) {
+        conv_rows(c, n, rhs, w, bias, sum, y, 0, c->opg);
+        return;
+    }
+    DK_OMP(parallel for num_threads(threads) schedule(static))
+    for (int part = 0; part < threads; part++)
+        conv_rows(c, n, rhs, w, bias, sum, y, c->opg * part / threads,
+                  c->opg * (part + 1) / threads);
+}
+
 /* The convolution; without its bias when defer_bias (a GEMM lowering whose
  * post-op pass adds it). */
 static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
@@ -342,6 +421,20 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
             depthwise_plane_rows(c, x, w, bias, y, t / c->out_c, t % c->out_c);
         return DK_OK;
     }
+    if (c->rows_parallel) {
+        const float *sum = n->post.has_sum ? in[3]->data : NULL;
+        int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
+        for (int64_t b = 0; b < c->batch; b++) {
+            const float *rhs = x + b * c->in_c * c->in_plane;
+            if (c->lowering == OB_LOWER_IM2COL) {
+                im2col(c, rhs, ctx->scratch, 1);
+                rhs = ctx->scratch;
+            }
+            const int64_t image = b * c->out_c * c->out_plane;
+            conv_rows_parallel(c, n, rhs, w, bias, sum ? sum + image : NULL, y + image, threads);
+        }
+        return DK_OK;
+    }
     if (!c->tasks_parallel) {
         for (int64_t b = 0; b < c->batch; b++)
             for (int64_t grp = 0; grp < c->group; grp++)
@@ -360,36 +453,6 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
     return DK_OK;
 }
 
-/* y = act((y + bias) + sum) over one output plane, each operation rounded
- * to float as the unfused Conv, Add and Relu/Clip nodes round it. */
-OB_VECTOR_CLONES
-static void bias_post_plane(float *restrict y, const float *sum, float bias, int act, float lo,
-                            float hi, int64_t len)
-{
-    if (sum) {
-        DK_OMP(simd)
-        for (int64_t i = 0; i < len; i++) {
-            float v = y[i] + bias;
-            v = v + sum[i];
-            if (act) {
-                v = v < lo ? lo : v;
-                v = v > hi ? hi : v;
-            }
-            y[i] = v;
-        }
-        return;
-    }
-    DK_OMP(simd)
-    for (int64_t i = 0; i < len; i++) {
-        float v = y[i] + bias;
-        if (act) {
-            v = v < lo ? lo : v;
-            v = v > hi ? hi : v;
-        }
-        y[i] = v;
-    }
-}
-
 /* The bias and the fused post-ops in one pass, plane by plane. */
 static void bias_post(const ob_conv_geom *c, const dk_node *n, const float *bias,
                       const dk_tensor *const *in, float *y)
@@ -400,7 +463,7 @@ static void bias_post(const ob_conv_geom *c, const dk_node *n, const float *bias
     const int64_t planes = c->batch * c->out_c, len = c->out_plane;
     DK_OMP(parallel for schedule(static) if (planes * len > 65536))
     for (int64_t t = 0; t < planes; t++)
-        bias_post_plane(y + t * len, sum ? sum + t * len : NULL, bias[t % c->out_c], act,
+        bias_post_plane(y + t * len, sum ? sum + t * len : NULL, 1, bias[t % c->out_c], act,
                         post->min, post->max, len);
 }
 
@@ -410,8 +473,10 @@ dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                        const dk_tensor *const *in, dk_tensor *const *out)
 {
     const int post = n->post.has_sum || n->post.act != DK_OP_NONE;
-    const int defer_bias = post && n->p.conv.has_bias && p->conv.lowering != OB_LOWER_DEPTHWISE;
+    const int defer_bias = post && n->p.conv.has_bias && p->conv.lowering != OB_LOWER_DEPTHWISE &&
+                           !p->conv.rows_parallel;
     DK_TRY(conv_core(ctx, p, n, in, out, defer_bias));
+    if (p->conv.rows_parallel) return DK_OK; /* post-ops applied by each thread */
     if (defer_bias) {
         bias_post(&p->conv, n, in[2]->data, in, out[0]->data);
         return DK_OK;

@@ -276,6 +276,10 @@ static void test_conv_geometries(void **state)
          {0}, {0}, {1, 1}, {1, 1}, 1, 0},
         {"3x3 unpadded, odd output 7x9", 2, 1, c, m, 1, {9, 11}, {3, 3}, {0}, {0}, {0}, {0},
          1, 0},
+        /* 64+ output rows per thread: the rows split over the threads */
+        {"1x1, 160 outputs", 2, 2, c, 160, 1, {h, w}, {1, 1}, {0}, {0}, {0}, {0}, 1, 0},
+        {"3x3 stride 2, 136 outputs", 2, 1, c, 136, 1, {h, w}, {3, 3}, {2, 2}, {0}, {1, 1},
+         {1, 1}, 0, 0},
         {"K=4608 (512 ch 3x3, ResNet layer4)", 2, 1, 512, 32, 1, {7, 7}, {3, 3}, {0}, {0},
          {1, 1}, {1, 1}, 1, 0},
     };
@@ -294,6 +298,8 @@ static void test_conv_post_ops(void **state)
         {"3x3 pad 1 (im2col)", 8, 16, 1, 3, 1},
         {"3x3 grouped (2)", 8, 12, 2, 3, 1},
         {"3x3 depthwise", 10, 10, 10, 3, 1},
+        {"1x1, 144 outputs (rows over threads)", 24, 144, 1, 1, 0},
+        {"3x3, 130 outputs (rows over threads)", 6, 130, 1, 3, 1},
     };
     const struct { const char *name; int sum, relu; } posts[] = {
         {"+ sum, Relu", 1, 1}, {"+ sum", 1, 0}, {"Relu", 0, 1}};
