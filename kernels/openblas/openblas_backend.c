@@ -7,7 +7,7 @@
  *    a depthwise one (one input channel per group) a direct float loop;
  *    3x3 stride-1 layers by Winograd F(2x2, 3x3) as 16 sgemms
  *    (openblas_winograd.c) with conv=winograd, and at opt=3 those with at
- *    least 64 input and output channels.
+ *    least 64 input and output channels and 32 output tiles.
  *  - Gemm, MatMul: cblas_sgemm (openblas_dense.c).
  *  - AveragePool, GlobalAveragePool, Softmax, ReduceMean, LRN,
  *    BatchNormalization: plain C with float accumulation (openblas_ops.c),

@@ -98,7 +98,8 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
     if (dk__ob_winograd_fits(g, n) &&
         (ctx->conv == OB_CONV_WINOGRAD ||
          (ctx->conv == OB_CONV_AUTO && (g->hints & DK_HINT_FASTEST_ALGO) &&
-          c->in_c >= OB_WINOGRAD_MIN_CHANNELS && c->out_c >= OB_WINOGRAD_MIN_CHANNELS))) {
+          c->in_c >= OB_WINOGRAD_MIN_CHANNELS && c->out_c >= OB_WINOGRAD_MIN_CHANNELS &&
+          ((c->out[1] + 1) / 2) * ((c->out[2] + 1) / 2) >= OB_WINOGRAD_MIN_TILES))) {
         DK_TRY(dk__ob_plan_winograd(ctx, g, n, p));
         p->exec = dk__ob_exec_winograd;
         return DK_OK;

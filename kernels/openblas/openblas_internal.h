@@ -161,6 +161,12 @@ dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
  * fixed rule rather than timing, so that opt=3 computes the same bits on
  * every run and machine. */
 #define OB_WINOGRAD_MIN_CHANNELS 64
+/* ...and at least this many 2x2 output tiles: each GEMM reads 16 x M x C
+ * transformed weights (16/9 of the direct weights) for T tiles, so a small
+ * plane is bound by reading them. ResNet-50's two 512-channel 3x3 layers at
+ * 7x7 (T = 16, 16 MB of U each) took 4.29-4.43 ms in the network by
+ * Winograd against 3.85-3.91 by im2col. */
+#define OB_WINOGRAD_MIN_TILES 32
 
 /* openblas_winograd.c: whether Winograd F(2x2, 3x3) applies to the Conv, its
  * plan (after dk__ob_plan_conv's geometry) and kernel (no post-op pass) */

@@ -345,15 +345,20 @@ static void test_conv_post_ops(void **state)
             }
 }
 
-/* opt=3's rule (OB_WINOGRAD_MIN_CHANNELS): a 3x3 stride-1 layer with 64
- * input and output channels computes the bits of conv=winograd, one with 32
- * those of conv=auto at opt=2 (im2col); the two lowerings' bits differ. */
+/* opt=3's rule (OB_WINOGRAD_MIN_CHANNELS, OB_WINOGRAD_MIN_TILES): a 3x3
+ * stride-1 layer with 64 input and output channels and 48 output tiles
+ * computes the bits of conv=winograd; one with 32 channels, or with 64 on a
+ * 6x6 output (9 tiles), those of conv=auto at opt=2 (im2col). The two
+ * lowerings' bits differ. */
 static void test_winograd_at_opt3(void **state)
 {
     (void)state;
-    for (int64_t ch = 32; ch <= 64; ch += 32) {
+    const struct { int64_t ch, h, w; int wino; } cases[] = {
+        {64, 16, 12, 1}, {32, 16, 12, 0}, {64, 6, 6, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int64_t ch = cases[i].ch;
         dk_graph *g = tu_new_graph(13);
-        const int64_t xd[4] = {1, ch, 12, 10}, wd[4] = {ch, ch, 3, 3};
+        const int64_t xd[4] = {1, ch, cases[i].h, cases[i].w}, wd[4] = {ch, ch, 3, 3};
         int ins[3] = {tu_add_input(g, "x", DK_F32, 4, xd, -1, 1),
                       tu_add_value(g, "w", DK_VALUE_CONSTANT, DK_F32, 4, wd, -1, 1),
                       tu_add_value(g, "b", DK_VALUE_CONSTANT, DK_F32, 1, &ch, -1, 1)};
@@ -369,12 +374,13 @@ static void test_winograd_at_opt3(void **state)
         assert_int_equal(run_variant("openblas", g, k, &opt3, 1), DK_OK);
         const size_t bytes = dk_tensor_nbytes(&opt3);
         assert_true(memcmp(auto2.data, wino.data, bytes) != 0);
-        const dk_tensor *want = ch >= 64 ? &wino : &auto2;
+        const dk_tensor *want = cases[i].wino ? &wino : &auto2;
         if (memcmp(opt3.data, want->data, bytes) != 0)
-            fail_msg("%lld channels at opt=3: not the bits of %s", (long long)ch,
-                     ch >= 64 ? "conv=winograd" : "im2col");
-        printf("  %lld channels: opt=3 computes conv=%s's bits\n", (long long)ch,
-               ch >= 64 ? "winograd" : "auto");
+            fail_msg("%lld channels, %lldx%lld at opt=3: not the bits of %s", (long long)ch,
+                     (long long)cases[i].h, (long long)cases[i].w,
+                     cases[i].wino ? "conv=winograd" : "im2col");
+        printf("  %lld channels, %lldx%lld: opt=3 computes conv=%s's bits\n", (long long)ch,
+               (long long)cases[i].h, (long long)cases[i].w, cases[i].wino ? "winograd" : "auto");
         dk_tensor_reset(&auto2);
         dk_tensor_reset(&wino);
         dk_tensor_reset(&opt3);
