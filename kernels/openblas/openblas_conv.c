@@ -149,6 +149,26 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
     return DK_OK;
 }
 
+/* dst[ow] = src[ow * sw] for ow in [lo, hi), 0 outside: one output row of a
+ * col row (vectorised clones: the strided copy of a stride-2 layer was
+ * scalar). */
+OB_VECTOR_CLONES
+static void gather_row(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
+                       int64_t sw, int64_t ow_n)
+{
+    for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;
+    if (sw == 1) {
+        memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+    } else if (sw == 2) {
+        DK_OMP(simd)
+        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * 2];
+    } else {
+        DK_OMP(simd)
+        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
+    }
+    for (int64_t ow = hi; ow < ow_n; ow++) dst[ow] = 0;
+}
+
 /* col row r = (c, kd, kh, kw): for every output position the input value the
  * tap reads, 0 in the padding. Rows are spread over threads when parallel. */
 static void im2col(const ob_conv_geom *c, const float *x, float *col, int parallel)
@@ -173,13 +193,7 @@ static void im2col(const ob_conv_geom *c, const float *x, float *col, int parall
                     memset(dst, 0, (size_t)ow_n * sizeof *dst);
                     continue;
                 }
-                const float *src = xc + (id * c->in[1] + ih) * c->in[2] + off_w;
-                for (int64_t ow = 0; ow < lo; ow++) dst[ow] = 0;
-                if (sw == 1)
-                    memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
-                else
-                    for (int64_t ow = lo; ow < hi; ow++) dst[ow] = src[ow * sw];
-                for (int64_t ow = hi; ow < ow_n; ow++) dst[ow] = 0;
+                gather_row(dst, xc + (id * c->in[1] + ih) * c->in[2] + off_w, lo, hi, sw, ow_n);
             }
         }
     }

@@ -276,6 +276,8 @@ static void test_conv_geometries(void **state)
          {0}, {0}, {1, 1}, {1, 1}, 1, 0},
         {"3x3 unpadded, odd output 7x9", 2, 1, c, m, 1, {9, 11}, {3, 3}, {0}, {0}, {0}, {0},
          1, 0},
+        {"3x3 pads 2,0 / 0,2 (output wider than the input)", 2, 1, c, m, 1, {h, w}, {3, 3},
+         {0}, {0}, {2, 0}, {0, 2}, 1, 0},
         /* 64+ output rows per thread: the rows split over the threads */
         {"1x1, 160 outputs", 2, 2, c, 160, 1, {h, w}, {1, 1}, {0}, {0}, {0}, {0}, 1, 0},
         {"3x3 stride 2, 136 outputs", 2, 1, c, 136, 1, {h, w}, {3, 3}, {2, 2}, {0}, {1, 1},
