@@ -138,7 +138,16 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
         DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
         if (buffers < p->threads) p->threads = (int)buffers;
     }
-    if (c->lowering == OB_LOWER_IM2COL) {
+    /* a large plane with few output rows per thread: col in chunks of output
+       rows, about OB_COL_CHUNK floats each, one buffer per thread */
+    c->cols_parallel = c->lowering == OB_LOWER_IM2COL && c->group == 1 && !c->rows_parallel &&
+                       p->threads > 1 && c->k_len * c->out_plane > 4 * OB_COL_CHUNK;
+    if (c->cols_parallel) {
+        int64_t rows = OB_COL_CHUNK / (c->k_len * c->out[2]);
+        c->chunk_rows = rows < 1 ? 1 : rows;
+        p->scratch_floats = (size_t)(c->k_len * c->chunk_rows * c->out[2]);
+        DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)p->threads));
+    } else if (c->lowering == OB_LOWER_IM2COL) {
         int64_t buffers = c->tasks_parallel ? (tasks < p->threads ? tasks : p->threads) : 1;
         p->scratch_floats = (size_t)(c->k_len * c->out_plane);
         DK_TRY(dk__ob_reserve_scratch(ctx, n, p->scratch_floats * (size_t)buffers));
@@ -169,9 +178,12 @@ static void gather_row(float *restrict dst, const float *restrict src, int64_t l
     for (int64_t ow = hi; ow < ow_n; ow++) dst[ow] = 0;
 }
 
-/* col row r = (c, kd, kh, kw): for every output position the input value the
- * tap reads, 0 in the padding. Rows are spread over threads when parallel. */
-static void im2col(const ob_conv_geom *c, const float *x, float *col, int parallel)
+/* col row r = (c, kd, kh, kw): for every output position of the output rows
+ * [q0, q1) (q = od * out_h + oh) the input value the tap reads, 0 in the
+ * padding; col rows (q1 - q0) * out_w long. Rows are spread over threads
+ * when parallel. */
+static void im2col_range(const ob_conv_geom *c, const float *x, float *col, int64_t q0,
+                         int64_t q1, int parallel)
 {
     const int64_t rows = c->k_len, kh_kw = c->kernel[1] * c->kernel[2];
     DK_OMP(parallel for if (parallel) schedule(static))
@@ -184,19 +196,22 @@ static void im2col(const ob_conv_geom *c, const float *x, float *col, int parall
         int64_t lo, hi, sw = c->stride[2], ow_n = c->out[2];
         ob_valid_range(ow_n, c->in[2], sw, off_w, &lo, &hi);
         const float *xc = x + ch * c->in_plane;
-        float *dst = col + r * c->out_plane;
-        for (int64_t od = 0; od < c->out[0]; od++) {
-            int64_t id = od * c->stride[0] + off_d;
-            for (int64_t oh = 0; oh < c->out[1]; oh++, dst += ow_n) {
-                int64_t ih = oh * c->stride[1] + off_h;
-                if (id < 0 || id >= c->in[0] || ih < 0 || ih >= c->in[1]) {
-                    memset(dst, 0, (size_t)ow_n * sizeof *dst);
-                    continue;
-                }
-                gather_row(dst, xc + (id * c->in[1] + ih) * c->in[2] + off_w, lo, hi, sw, ow_n);
+        float *dst = col + r * (q1 - q0) * ow_n;
+        for (int64_t q = q0; q < q1; q++, dst += ow_n) {
+            int64_t id = q / c->out[1] * c->stride[0] + off_d;
+            int64_t ih = q % c->out[1] * c->stride[1] + off_h;
+            if (id < 0 || id >= c->in[0] || ih < 0 || ih >= c->in[1]) {
+                memset(dst, 0, (size_t)ow_n * sizeof *dst);
+                continue;
             }
+            gather_row(dst, xc + (id * c->in[1] + ih) * c->in[2] + off_w, lo, hi, sw, ow_n);
         }
     }
+}
+
+static void im2col(const ob_conv_geom *c, const float *x, float *col, int parallel)
+{
+    im2col_range(c, x, col, 0, c->out[0] * c->out[1], parallel);
 }
 
 /* One (image, group) of a GEMM or IM2COL lowering. */
@@ -399,6 +414,39 @@ static void conv_rows_parallel(const ob_conv_geom *c, const dk_node *n, const fl
                   c->opg * (part + 1) / threads);
 }
 
+/* One image of a one-group IM2COL lowering in chunks of output rows
+ * (c->chunk_rows, c->cols_parallel), spread over the threads: each thread
+ * builds its chunk's col in its own buffer, small enough to stay in its
+ * cache, runs a single-threaded sgemm into the chunk's columns of y (the
+ * bias filled in first) and the chunk's post-ops. */
+static void conv_cols_parallel(const ob_conv_geom *c, const dk_node *n, const float *x,
+                               const float *w, const float *bias, const float *sum, float *y,
+                               float *scratch, size_t per_thread, int threads)
+{
+    const dk_post_ops *post = &n->post;
+    const int has_post = post->has_sum || post->act != DK_OP_NONE;
+    const int64_t q_n = c->out[0] * c->out[1], ow_n = c->out[2], plane = c->out_plane;
+    const int64_t chunks = (q_n + c->chunk_rows - 1) / c->chunk_rows;
+    (void)threads; /* unused without OpenMP */
+    DK_OMP(parallel for num_threads(threads) schedule(dynamic, 1))
+    for (int64_t k = 0; k < chunks; k++) {
+        const int64_t q0 = k * c->chunk_rows, q1 = q0 + c->chunk_rows < q_n ? q0 + c->chunk_rows : q_n;
+        const int64_t n0 = q0 * ow_n, cols = (q1 - q0) * ow_n;
+        float *col = scratch + (size_t)dk__ob_thread_num() * per_thread;
+        im2col_range(c, x, col, q0, q1, 0);
+        if (bias)
+            for (int64_t j = 0; j < c->opg; j++)
+                for (int64_t i = 0; i < cols; i++) y[j * plane + n0 + i] = bias[j];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->opg, (int)cols,
+                    (int)c->k_len, 1.0f, w, (int)c->k_len, col, (int)cols, bias ? 1.0f : 0.0f,
+                    y + n0, (int)plane);
+        if (has_post)
+            for (int64_t j = 0; j < c->opg; j++)
+                bias_post_plane(y + j * plane + n0, sum ? sum + j * plane + n0 : NULL, 0, 0.0f,
+                                post->act != DK_OP_NONE, post->min, post->max, cols);
+    }
+}
+
 /* The convolution; without its bias when defer_bias (a GEMM lowering whose
  * post-op pass adds it). */
 static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
@@ -413,7 +461,8 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         (bt && dk_tensor_numel(bt) != c->out_c))
         return dk__ob_error(n, DK_ERR_SHAPE, "tensors do not have the planned shapes");
     if (c->lowering == OB_LOWER_IM2COL &&
-        ctx->scratch_floats < p->scratch_floats * (size_t)(c->tasks_parallel ? p->threads : 1))
+        ctx->scratch_floats <
+            p->scratch_floats * (size_t)(c->tasks_parallel || c->cols_parallel ? p->threads : 1))
         return dk__ob_error(n, DK_ERR_INTERNAL, "im2col scratch smaller than planned");
     const float *x = xt->data, *w = wt->data, *bias = bt && !defer_bias ? bt->data : NULL;
     float *y = yt->data;
@@ -434,6 +483,17 @@ static dk_status conv_core(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
         DK_OMP(parallel for schedule(static))
         for (int64_t t = 0; t < planes; t++)
             depthwise_plane_rows(c, x, w, bias, y, t / c->out_c, t % c->out_c);
+        return DK_OK;
+    }
+    if (c->cols_parallel) {
+        const float *sum = n->post.has_sum ? in[3]->data : NULL;
+        int threads = dk__ob_max_threads() < p->threads ? dk__ob_max_threads() : p->threads;
+        for (int64_t b = 0; b < c->batch; b++) {
+            const int64_t image = b * c->out_c * c->out_plane;
+            conv_cols_parallel(c, n, x + b * c->in_c * c->in_plane, w, bias,
+                               sum ? sum + image : NULL, y + image, ctx->scratch,
+                               p->scratch_floats, threads);
+        }
         return DK_OK;
     }
     if (c->rows_parallel) {
@@ -488,10 +548,11 @@ dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                        const dk_tensor *const *in, dk_tensor *const *out)
 {
     const int post = n->post.has_sum || n->post.act != DK_OP_NONE;
+    const int in_threads = p->conv.rows_parallel || p->conv.cols_parallel;
     const int defer_bias = post && n->p.conv.has_bias && p->conv.lowering != OB_LOWER_DEPTHWISE &&
-                           !p->conv.rows_parallel;
+                           !in_threads;
     DK_TRY(conv_core(ctx, p, n, in, out, defer_bias));
-    if (p->conv.rows_parallel) return DK_OK; /* post-ops applied by each thread */
+    if (in_threads) return DK_OK; /* post-ops applied by each thread */
     if (defer_bias) {
         bias_post(&p->conv, n, in[2]->data, in, out[0]->data);
         return DK_OK;

@@ -282,6 +282,12 @@ static void test_conv_geometries(void **state)
         {"1x1, 160 outputs", 2, 2, c, 160, 1, {h, w}, {1, 1}, {0}, {0}, {0}, {0}, 1, 0},
         {"3x3 stride 2, 136 outputs", 2, 1, c, 136, 1, {h, w}, {3, 3}, {2, 2}, {0}, {1, 1},
          {1, 1}, 0, 0},
+        /* a col over 2 MB with few outputs: built and multiplied in chunks of
+           output rows (11 rows here, the last chunk partial) */
+        {"3x3 stride 1 on 80x80, 48 outputs, batch 2", 2, 2, 16, 48, 1, {80, 80}, {3, 3}, {0},
+         {0}, {1, 1}, {1, 1}, 1, 0},
+        {"7x7 stride 2 on 200x180 (stem), 24 outputs", 2, 1, 3, 24, 1, {200, 180}, {7, 7},
+         {2, 2}, {0}, {3, 3}, {3, 3}, 0, 0},
         {"K=4608 (512 ch 3x3, ResNet layer4)", 2, 1, 512, 32, 1, {7, 7}, {3, 3}, {0}, {0},
          {1, 1}, {1, 1}, 1, 0},
     };
@@ -295,20 +301,22 @@ static void test_conv_geometries(void **state)
 static void test_conv_post_ops(void **state)
 {
     (void)state;
-    const struct { const char *name; int64_t c, m, group, k, pad; } shapes[] = {
-        {"1x1 (GEMM)", 12, 20, 1, 1, 0},
-        {"3x3 pad 1 (im2col)", 8, 16, 1, 3, 1},
-        {"3x3 grouped (2)", 8, 12, 2, 3, 1},
-        {"3x3 depthwise", 10, 10, 10, 3, 1},
-        {"1x1, 144 outputs (rows over threads)", 24, 144, 1, 1, 0},
-        {"3x3, 130 outputs (rows over threads)", 6, 130, 1, 3, 1},
+    const struct { const char *name; int64_t c, m, group, k, pad, hw; } shapes[] = {
+        {"1x1 (GEMM)", 12, 20, 1, 1, 0, 0},
+        {"3x3 pad 1 (im2col)", 8, 16, 1, 3, 1, 0},
+        {"3x3 grouped (2)", 8, 12, 2, 3, 1, 0},
+        {"3x3 depthwise", 10, 10, 10, 3, 1, 0},
+        {"1x1, 144 outputs (rows over threads)", 24, 144, 1, 1, 0, 0},
+        {"3x3, 130 outputs (rows over threads)", 6, 130, 1, 3, 1, 0},
+        {"3x3 on 80x80 (col in chunks)", 16, 48, 1, 3, 1, 80},
     };
     const struct { const char *name; int sum, relu; } posts[] = {
         {"+ sum, Relu", 1, 1}, {"+ sum", 1, 0}, {"Relu", 0, 1}};
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (size_t pi = 0; pi < sizeof posts / sizeof posts[0]; pi++)
             for (int bias = 0; bias < 2; bias++) {
-                const int64_t h = rnd(5, 17), w = rnd(5, 17), m = shapes[si].m;
+                const int64_t h = shapes[si].hw ? shapes[si].hw : rnd(5, 17);
+                const int64_t w = shapes[si].hw ? shapes[si].hw : rnd(5, 17), m = shapes[si].m;
                 const int64_t xd[4] = {2, shapes[si].c, h, w}, yd[4] = {2, m, h, w};
                 const int64_t wd[4] = {m, shapes[si].c / shapes[si].group, shapes[si].k,
                                        shapes[si].k};
