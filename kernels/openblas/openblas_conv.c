@@ -414,36 +414,52 @@ static void conv_rows_parallel(const ob_conv_geom *c, const dk_node *n, const fl
                   c->opg * (part + 1) / threads);
 }
 
-/* One image of a one-group IM2COL lowering in chunks of output rows
- * (c->chunk_rows, c->cols_parallel), spread over the threads: each thread
- * builds its chunk's col in its own buffer, small enough to stay in its
- * cache, runs a single-threaded sgemm into the chunk's columns of y (the
- * bias filled in first) and the chunk's post-ops. */
+/* Output rows [q0, q1) of one image of a one-group IM2COL lowering: their
+ * col in `col`, a sgemm into those columns of y (the bias filled in first),
+ * their post-ops. */
+static void conv_col_chunk(const ob_conv_geom *c, const dk_node *n, const float *x,
+                           const float *w, const float *bias, const float *sum, float *y,
+                           float *col, int64_t q0, int64_t q1)
+{
+    const dk_post_ops *post = &n->post;
+    const int64_t plane = c->out_plane, n0 = q0 * c->out[2], cols = (q1 - q0) * c->out[2];
+    im2col_range(c, x, col, q0, q1, 0);
+    if (bias)
+        for (int64_t j = 0; j < c->opg; j++)
+            for (int64_t i = 0; i < cols; i++) y[j * plane + n0 + i] = bias[j];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->opg, (int)cols, (int)c->k_len,
+                1.0f, w, (int)c->k_len, col, (int)cols, bias ? 1.0f : 0.0f, y + n0, (int)plane);
+    if (post->has_sum || post->act != DK_OP_NONE)
+        for (int64_t j = 0; j < c->opg; j++)
+            bias_post_plane(y + j * plane + n0, sum ? sum + j * plane + n0 : NULL, 0, 0.0f,
+                            post->act != DK_OP_NONE, post->min, post->max, cols);
+}
+
+/* One image of a one-group IM2COL lowering in chunks of c->chunk_rows output
+ * rows (c->cols_parallel) spread over the threads, each chunk's col in its
+ * thread's buffer, small enough to stay in its cache. With one thread left
+ * at run time, the chunks in turn outside any parallel region (OpenBLAS then
+ * threads each sgemm as usual). */
 static void conv_cols_parallel(const ob_conv_geom *c, const dk_node *n, const float *x,
                                const float *w, const float *bias, const float *sum, float *y,
                                float *scratch, size_t per_thread, int threads)
 {
-    const dk_post_ops *post = &n->post;
-    const int has_post = post->has_sum || post->act != DK_OP_NONE;
-    const int64_t q_n = c->out[0] * c->out[1], ow_n = c->out[2], plane = c->out_plane;
+    const int64_t q_n = c->out[0] * c->out[1];
     const int64_t chunks = (q_n + c->chunk_rows - 1) / c->chunk_rows;
-    (void)threads; /* unused without OpenMP */
+    if (threads < 2) {
+        for (int64_t k = 0; k < chunks; k++) {
+            const int64_t q0 = k * c->chunk_rows;
+            conv_col_chunk(c, n, x, w, bias, sum, y, scratch, q0,
+                           q0 + c->chunk_rows < q_n ? q0 + c->chunk_rows : q_n);
+        }
+        return;
+    }
     DK_OMP(parallel for num_threads(threads) schedule(dynamic, 1))
     for (int64_t k = 0; k < chunks; k++) {
-        const int64_t q0 = k * c->chunk_rows, q1 = q0 + c->chunk_rows < q_n ? q0 + c->chunk_rows : q_n;
-        const int64_t n0 = q0 * ow_n, cols = (q1 - q0) * ow_n;
-        float *col = scratch + (size_t)dk__ob_thread_num() * per_thread;
-        im2col_range(c, x, col, q0, q1, 0);
-        if (bias)
-            for (int64_t j = 0; j < c->opg; j++)
-                for (int64_t i = 0; i < cols; i++) y[j * plane + n0 + i] = bias[j];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->opg, (int)cols,
-                    (int)c->k_len, 1.0f, w, (int)c->k_len, col, (int)cols, bias ? 1.0f : 0.0f,
-                    y + n0, (int)plane);
-        if (has_post)
-            for (int64_t j = 0; j < c->opg; j++)
-                bias_post_plane(y + j * plane + n0, sum ? sum + j * plane + n0 : NULL, 0, 0.0f,
-                                post->act != DK_OP_NONE, post->min, post->max, cols);
+        const int64_t q0 = k * c->chunk_rows;
+        conv_col_chunk(c, n, x, w, bias, sum, y,
+                       scratch + (size_t)dk__ob_thread_num() * per_thread, q0,
+                       q0 + c->chunk_rows < q_n ? q0 + c->chunk_rows : q_n);
     }
 }
 
