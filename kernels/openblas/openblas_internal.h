@@ -179,12 +179,20 @@ dk_status dk__ob_exec_conv(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
  * Winograd against 3.85-3.91 by im2col. */
 #define OB_WINOGRAD_MIN_TILES 32
 
-/* openblas_winograd.c: whether Winograd F(2x2, 3x3) applies to the Conv, its
- * plan (after dk__ob_plan_conv's geometry) and kernel (no post-op pass) */
-int dk__ob_winograd_fits(const dk_graph *g, const dk_node *n);
+/* openblas_winograd.c: whether the Conv (geometry c) runs by Winograd
+ * F(2x2, 3x3) (it fits, and conv=winograd or opt=3's rule above), its plan
+ * (after dk__ob_plan_conv's geometry) and kernel (no post-op pass) */
+int dk__ob_winograd_chosen(const ob_ctx *ctx, const dk_graph *g, const dk_node *n,
+                           const ob_conv_geom *c);
 dk_status dk__ob_plan_winograd(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status dk__ob_exec_winograd(ob_ctx *ctx, const ob_plan *p, const dk_node *n,
                                const dk_tensor *const *in, dk_tensor *const *out);
+/* openblas_conv.c: y = act((y + bias) + sum) over len outputs of one
+ * channel (no bias added when has_bias is 0: adding +0 would turn -0 into
+ * +0; sum may be NULL), each operation rounded to float as the unfused Conv,
+ * Add and Relu/Clip nodes round it: every fused epilogue of this backend. */
+void dk__ob_bias_post_row(float *restrict y, const float *sum, int has_bias, float bias,
+                          const dk_post_ops *post, int64_t len);
 /* openblas_dense.c */
 dk_status dk__ob_plan_gemm(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);
 dk_status dk__ob_plan_matmul(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_plan *p);

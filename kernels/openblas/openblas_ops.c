@@ -270,6 +270,12 @@ dk_status dk__ob_plan_avgpool(ob_ctx *ctx, const dk_graph *g, const dk_node *n, 
  * the maximum over the kh taps of those, and the output reads every
  * stride-th position. */
 
+/* The reference's rule for the best value so far b and the next tap v. */
+static inline float max_rule(float b, float v)
+{
+    return v > b || (v != v && b == b) ? v : b;
+}
+
 OB_VECTOR_CLONES
 static void max_taps_row(const ob_pool_geom *g, float *restrict row, const float *restrict xrow)
 {
@@ -279,10 +285,7 @@ static void max_taps_row(const ob_pool_geom *g, float *restrict row, const float
         ob_valid_range(ow_n, g->in[2], sw, off, &lo, &hi);
         const float *src = xrow + off;
         DK_OMP(simd)
-        for (int64_t ow = lo; ow < hi; ow++) {
-            float v = src[ow * sw], b = row[ow];
-            row[ow] = v > b || (v != v && b == b) ? v : b;
-        }
+        for (int64_t ow = lo; ow < hi; ow++) row[ow] = max_rule(row[ow], src[ow * sw]);
     }
 }
 
@@ -308,10 +311,7 @@ OB_VECTOR_CLONES
 static void max_shifted(float *restrict acc, const float *restrict x, int64_t len)
 {
     DK_OMP(simd)
-    for (int64_t i = 0; i < len; i++) {
-        float v = x[i], b = acc[i];
-        acc[i] = v > b || (v != v && b == b) ? v : b;
-    }
+    for (int64_t i = 0; i < len; i++) acc[i] = max_rule(acc[i], x[i]);
 }
 
 /* 1-D and 2-D: separable over the -inf-padded plane (see above); scratch

@@ -35,14 +35,24 @@
 #include "kernels/openblas/openblas_internal.h"
 #include "kernels/ref/ref_omp.h"
 
-int dk__ob_winograd_fits(const dk_graph *g, const dk_node *n)
+/* 2x2 output tiles per image. */
+static int64_t tiles_of(const ob_conv_geom *c)
+{
+    return ((c->out[1] + 1) / 2) * ((c->out[2] + 1) / 2);
+}
+
+int dk__ob_winograd_chosen(const ob_ctx *ctx, const dk_graph *g, const dk_node *n,
+                           const ob_conv_geom *c)
 {
     const dk_tensor *w = &g->values[n->inputs[1]].t;
     const dk_window *win = &n->p.conv.win;
     if (win->nspatial != 2 || n->p.conv.group != 1 || w->ndim != 4) return 0;
     for (int i = 0; i < 2; i++)
         if (w->dims[2 + i] != 3 || win->stride[i] != 1 || win->dilation[i] != 1) return 0;
-    return 1;
+    if (ctx->conv == OB_CONV_WINOGRAD) return 1;
+    return ctx->conv == OB_CONV_AUTO && (g->hints & DK_HINT_FASTEST_ALGO) &&
+           c->in_c >= OB_WINOGRAD_MIN_CHANNELS && c->out_c >= OB_WINOGRAD_MIN_CHANNELS &&
+           tiles_of(c) >= OB_WINOGRAD_MIN_TILES;
 }
 
 /* U [16][M][C] from the weights [M][C][3][3]. */
@@ -124,8 +134,8 @@ static void transform_input(const ob_conv_geom *c, const float *x, float *v, flo
 }
 
 /* Output rows 2 th and 2 th + 1 of channel oc: A^T m down the columns of the
- * row's tiles, A along each row into buf (stride 2), then
- * y = act((value + bias) + sum) over the valid columns. */
+ * row's tiles, A along each row into buf (stride 2), its valid columns to y,
+ * then bias and post-ops (dk__ob_bias_post_row). */
 OB_VECTOR_CLONES
 static void transform_output_row(const ob_conv_geom *c, const dk_node *n, const float *m,
                                  int64_t mt, int has_bias, float bias, const float *sum,
@@ -143,24 +153,17 @@ static void transform_output_row(const ob_conv_geom *c, const dk_node *n, const 
             s[1][q][t] = m1[t] - m2[t] - m3[t];
         }
     }
-    const int act = n->post.act != DK_OP_NONE;
-    const float lo = n->post.min, hi = n->post.max;
+    const int post = has_bias || n->post.has_sum || n->post.act != DK_OP_NONE;
     for (int r = 0; r < 2 && th * 2 + r < c->out[1]; r++) {
         for (int64_t t = 0; t < tiles_w; t++) {
             out[2 * t] = s[r][0][t] + s[r][1][t] + s[r][2][t];
             out[2 * t + 1] = s[r][1][t] - s[r][2][t] - s[r][3][t];
         }
         float *row = y + (th * 2 + r) * ow_n;
-        const float *srow = sum ? sum + (th * 2 + r) * ow_n : NULL;
-        for (int64_t i = 0; i < ow_n; i++) {
-            float val = has_bias ? out[i] + bias : out[i];
-            if (srow) val = val + srow[i];
-            if (act) {
-                val = val < lo ? lo : val;
-                val = val > hi ? hi : val;
-            }
-            row[i] = val;
-        }
+        memcpy(row, out, (size_t)ow_n * sizeof *row);
+        if (post)
+            dk__ob_bias_post_row(row, sum ? sum + (th * 2 + r) * ow_n : NULL, has_bias, bias,
+                                 &n->post, ow_n);
     }
 }
 
@@ -184,7 +187,7 @@ dk_status dk__ob_plan_winograd(ob_ctx *ctx, const dk_graph *g, const dk_node *n,
 {
     ob_conv_geom *c = &p->conv;
     c->lowering = OB_LOWER_WINOGRAD;
-    c->wino_tiles = ((c->out[1] + 1) / 2) * ((c->out[2] + 1) / 2);
+    c->wino_tiles = tiles_of(c);
     if (c->out_c > INT_MAX || c->in_c > INT_MAX || c->wino_tiles > INT_MAX)
         return dk__ob_error(n, DK_ERR_UNSUPPORTED, "Winograd GEMM of %lld x %lld x %lld exceeds "
                             "OpenBLAS's int dimensions", (long long)c->out_c,
