@@ -1,6 +1,5 @@
 /* deltakern bench: per-node and end-to-end timings of one or more variants,
  * interleaved round by round, into a JSON result (and a Chrome trace). */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,27 +79,16 @@ static int parse(int argc, char **argv, dk_cli_bench *c)
     return dk_cli_parse(&spec, argc, argv);
 }
 
-/* Under mpirun every rank parses the same command line: rank 0 alone says
- * what is wrong with it (or prints --help), the others exit as it does. */
-static int parse_on_rank_0(int argc, char **argv, dk_cli_bench *c)
+typedef struct parse_call {
+    int argc;
+    char **argv;
+    dk_cli_bench *c;
+} parse_call;
+
+static int parse_called(void *arg)
 {
-    if (dk_cli_mpi_world_size() < 2 || dk_cli_mpi_world_rank() < 1) return parse(argc, argv, c);
-    fflush(stdout);
-    fflush(stderr);
-    int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
-    if (out < 0 || err < 0 || null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
-        /* cannot silence: said twice is better than not parsed */
-        if (out >= 0) dup2(out, 1), close(out);
-        if (err >= 0) dup2(err, 2), close(err);
-        if (null >= 0) close(null);
-        return parse(argc, argv, c);
-    }
-    int rc = parse(argc, argv, c);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(out, 1), dup2(err, 2);
-    close(out), close(err), close(null);
-    return rc;
+    parse_call *p = arg;
+    return parse(p->argc, p->argv, p->c);
 }
 
 /* Refuses to start a long run whose result could not be written. */
@@ -165,7 +153,9 @@ int dk_cmd_bench(int argc, char **argv)
 {
     static dk_cli_bench c;
     memset(&c, 0, sizeof c);
-    int rc = parse_on_rank_0(argc, argv, &c);
+    /* under mpirun every rank parses the same line, rank 0 alone says what is wrong */
+    int rc = dk_cli_mpi_rank_0_says(parse_called, &(parse_call){argc, argv, &c});
+    if (rc > 0 && dk_cli_mpi_world_size() > 1) return dk_cli_mpi_usage_exit(rc);
     if (rc >= 0) return rc;
     /* started by mpirun: every rank benchmarks, rank 0 writes them all */
     if (dk_cli_mpi_world_size() > 1) return dk_cli_bench_mpi(&c, argc, argv);

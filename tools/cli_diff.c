@@ -134,9 +134,7 @@ static int parse(int argc, char **argv, diff_opts *o)
         return DK_EXIT_USAGE;
     }
     if (o->n_rank_variants && (o->n_patterns || o->matrix)) {
-        if (dk_cli_mpi_world_rank() == 0) /* said once, not by every rank */
-            dk_cli_error("diff: --rank-variant gives every rank its variants; -v and --variants cannot be given "
-                         "with it");
+        dk_cli_error("diff: --rank-variant gives every rank its variants; -v and --variants cannot be given with it");
         return DK_EXIT_USAGE;
     }
     if (o->n_rank_variants && dk_cli_mpi_world_size() < 2) {
@@ -210,13 +208,27 @@ static int run_diff(diff_opts *o, int argc, char **argv)
     return o->report ? dk_cli_report_after(o->out, o->report, argc, argv) : DK_EXIT_OK;
 }
 
+typedef struct parse_call {
+    int argc;
+    char **argv;
+    diff_opts *o;
+} parse_call;
+
+static int parse_called(void *arg)
+{
+    parse_call *p = arg;
+    int rc = parse(p->argc, p->argv, p->o);
+    return rc < 0 ? collect_variants(p->o) : rc;
+}
+
 int dk_cmd_diff(int argc, char **argv)
 {
     static diff_opts o;
     memset(&o, 0, sizeof o);
     interrupted = 0;
-    int rc = parse(argc, argv, &o);
-    if (rc < 0) rc = collect_variants(&o);
+    /* under mpirun every rank checks the same line, rank 0 alone says what is wrong */
+    int rc = dk_cli_mpi_rank_0_says(parse_called, &(parse_call){argc, argv, &o});
+    if (rc > 0 && dk_cli_mpi_world_size() > 1) rc = dk_cli_mpi_usage_exit(rc);
     if (rc == DK_EXIT_OK && o.model) rc = run_diff(&o, argc, argv);
     dk_input_list_free(o.inputs, o.n_inputs);
     return rc;

@@ -23,6 +23,20 @@ int dk_cli_mpi_world_rank(void);
 int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *const *rank_variants, int n_rank_variants,
                     const char *report, int argc, char **argv);
 
+/* fn(arg), with this rank's stdout and stderr silenced unless it is rank 0
+ * (or no launcher started it): every rank checks the same command line,
+ * rank 0 alone says what is wrong with it or prints --help. */
+int dk_cli_mpi_rank_0_says(int (*fn)(void *), void *arg);
+/* Writes to stderr what dk_cli_mpi_rank_0_says kept from this rank: for a
+ * rank whose command line failed where rank 0's did not. */
+void dk_cli_mpi_say_unsaid(void);
+
+/* After a command-line error under an MPI launcher: the ranks meet, rank 0
+ * having said what is wrong, and leave together with `rc` (a rank leaving
+ * first would end the job before rank 0's line is out). Returns rc; built
+ * without MPI, returns it at once. */
+int dk_cli_mpi_usage_exit(int rc);
+
 struct dk_cli_bench;
 
 /* Benchmarks on every rank (ranks sharing a host in turn) and writes all

@@ -1,7 +1,10 @@
 /* Whether an MPI launcher started this process, from its environment: a
  * deltakern built without MPI must not let every rank run the whole job,
  * and one built with it calls MPI_Init only when there are ranks to join. */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "tools/cli_mpi.h"
 
@@ -27,8 +30,43 @@ int dk_cli_mpi_world_rank(void)
     return 0;
 }
 
+static FILE *unsaid; /* what a rank other than 0 would have said */
+
+int dk_cli_mpi_rank_0_says(int (*fn)(void *), void *arg)
+{
+    if (dk_cli_mpi_world_size() < 2 || dk_cli_mpi_world_rank() < 1) return fn(arg);
+    fflush(stdout);
+    fflush(stderr);
+    int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+    if (!unsaid) unsaid = tmpfile();
+    if (out < 0 || err < 0 || null < 0 || !unsaid || dup2(null, 1) < 0 || dup2(fileno(unsaid), 2) < 0) {
+        /* cannot silence: said twice is better than not checked */
+        if (out >= 0) dup2(out, 1), close(out);
+        if (err >= 0) dup2(err, 2), close(err);
+        if (null >= 0) close(null);
+        return fn(arg);
+    }
+    int rc = fn(arg);
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out, 1), dup2(err, 2);
+    close(out), close(err), close(null);
+    return rc;
+}
+
+void dk_cli_mpi_say_unsaid(void)
+{
+    if (!unsaid) return;
+    char line[1024];
+    rewind(unsaid);
+    while (fgets(line, sizeof line, unsaid)) fputs(line, stderr);
+    fflush(stderr);
+}
+
 #ifndef DK_HAVE_MPI
 #include "tools/cli.h"
+
+int dk_cli_mpi_usage_exit(int rc) { return rc; }
 
 int dk_cli_diff_mpi(const dk_diff_run_options *ro, const char *const *rank_variants, int n_rank_variants,
                     const char *report, int argc, char **argv)

@@ -57,6 +57,10 @@ refused "an OUTDIR holding results" "holds results" -o "$WORK/np2"
 refused "--shard under mpirun" "each rank is one shard already" -o "$WORK/x" --shard 0/2
 refused "--save under mpirun" "--save under mpirun" -o "$WORK/x" --save "$WORK/bundle"
 refused "--resume with no rank states" "there is none" -o "$WORK/np2" --resume
+# a bad command line: every rank checks it, rank 0 alone says it, and the
+# ranks leave together so that the launcher does not end the job first
+refused "a missing input" "$WORK/nosuch: No such file" -o "$WORK/x" -i "$WORK/nosuch"
+refused "--rank-variant with -v" "--rank-variant gives every rank its variants" -o "$WORK/x" --rank-variant 0-1=ref -v onednn
 check "nothing was written by the refusals" test ! -e "$WORK/x/summary.json" -a ! -e "$WORK/bundle"
 
 # a rank killed mid-run: the job fails, the states stay, --resume finishes it
