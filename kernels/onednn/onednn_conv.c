@@ -58,6 +58,35 @@ static dnnl_status_t create_conv_pd(dk_onednn_ctx *ctx, const dk_node *n,
     return s;
 }
 
+/* A fused residual (Conv -> Add): oneDNN's sum post-op adds to what dst
+ * holds, so the residual must be copied into dst before every run; a binary
+ * add post-op reads it where it is. *pd (made with the sum) is replaced by
+ * the same convolution with the binary add when oneDNN gives that the same
+ * implementation (the sum's kernel with one read more, never a slower
+ * one); the sum, ops[0], becomes the add. Returns whether it was. Both add
+ * the residual to the float32 result once; the gemm convolution adds its
+ * bias after the sum but before the binary add, so there the last bits may
+ * differ from the sum's (within the table's bound: one rounding either way). */
+static int residual_read(dk_onednn_ctx *ctx, const dk_node *n, dnnl_primitive_desc_t *pd, dk_dnnl_postop *ops,
+                         int n_post, const dk_dnnl_md *residual, const dk_dnnl_md *x, const dk_dnnl_md *w,
+                         const dk_dnnl_md *b, const dk_dnnl_md *y, const int64_t *dil)
+{
+    ops[0] = (dk_dnnl_postop){.kind = DK_DNNL_POST_BINARY, .binary = dnnl_binary_add, .src1 = residual};
+    dnnl_primitive_attr_t attr;
+    if (dk_onednn_attr(ctx, n, ops, n_post, &attr) != DK_OK) return 0;
+    dnnl_primitive_desc_t read = NULL;
+    dnnl_status_t s = create_conv_pd(ctx, n, &read, dk_dnnl_conv_alg(*pd), x, w, b, y, dil, attr);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) return 0;
+    if (strcmp(dk_dnnl_impl_str(read), dk_dnnl_impl_str(*pd)) || dk_dnnl_conv_alg(read) != dk_dnnl_conv_alg(*pd)) {
+        dnnl_primitive_desc_destroy(read);
+        return 0;
+    }
+    dnnl_primitive_desc_destroy(*pd);
+    *pd = read;
+    return 1;
+}
+
 DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
 {
     const dk_tensor *x = dk_onednn_input(g, n, 0), *w = dk_onednn_input(g, n, 1);
@@ -167,13 +196,19 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
     dk_dnnl_pd_md(pd, dnnl_query_src_md, 0, &x_got);
     dk_dnnl_pd_md(pd, dnnl_query_weights_md, 0, &w_got);
     dk_dnnl_pd_md(pd, dnnl_query_dst_md, 0, &y_got);
+    const dk_onednn_native *s_nat = ctx->fuse && post->has_sum ? dk_onednn_native_of(ctx, n->inputs[3]) : NULL;
+    const int sum_read = ctx->fuse && post->has_sum &&
+                         residual_read(ctx, n, &pd, ops, n_post, s_nat ? &s_nat->md : &y_plain, &x_got, &w_got,
+                                       b ? &b_md : NULL, &y_got, dil);
     const dk_onednn_native *x_nat = dk_onednn_native_of(ctx, n->inputs[0]);
     const int x_same = dk_dnnl_md_equal(&x_got, x_nat ? &x_nat->md : &x_plain);
     snprintf(p->info.note, sizeof p->info.note, "%s, %s%s%s%s%s", dk_dnnl_impl_str(pd),
              alg_name(dk_dnnl_conv_alg(pd)), wino_missing ? " (winograd unavailable)" : "",
              x_same ? "" : ", src reordered",
              dk_dnnl_md_equal(&y_got, &y_plain) ? "" : ctx->propagate ? ", dst kept in its layout" : ", dst reordered",
-             n_post ? ", post-ops fused" : p->info.post_in_c ? ", post-ops in C" : "");
+             n_post ? (sum_read ? ", post-ops fused (the residual read by a binary add)" : ", post-ops fused")
+             : p->info.post_in_c ? ", post-ops in C"
+                                 : "");
 
     dnnl_memory_t xm = NULL, wm = NULL, bm = NULL, ym = NULL;
     /* source and weights: the inputs themselves or reordered (constant
@@ -202,20 +237,21 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
         st = y_direct   ? dk_onednn_mem_io(ctx, p, n, &y_got, DK_ONEDNN_BIND_OUTPUT, 0, &ym)
              : y_native ? dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_got, &ym)
                         : dk_onednn_mem_work(ctx, p, n, &y_got, &ym);
-    /* the sum post-op adds the primitive's result to what dst holds: the
-     * residual, copied (reordered) into dst first */
+    /* the residual: read by the binary add, or, for the sum post-op, which
+     * adds the primitive's result to what dst holds, copied (reordered) into
+     * dst first */
+    dnnl_memory_t sm = NULL;
     if (st == DK_OK && ctx->fuse && post->has_sum) {
-        dnnl_memory_t sm;
-        const dk_onednn_native *s_nat = dk_onednn_native_of(ctx, n->inputs[3]);
         st = s_nat ? dk_onednn_native_mem(ctx, p, n, n->inputs[3], &sm)
                    : dk_onednn_mem_io(ctx, p, n, &y_plain, DK_ONEDNN_BIND_INPUT, 3, &sm);
-        if (st == DK_OK)
+        if (st == DK_OK && !sum_read)
             st = dk_onednn_reorder_step(ctx, p, n, s_nat ? &s_nat->md : &y_plain, sm, &y_got, ym);
     }
     if (st == DK_OK) {
-        dk_onednn_arg args[] = {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym},
-                                {DNNL_ARG_BIAS, bm}};
-        st = dk_onednn_add_step(ctx, p, n, pd, args, b ? 4 : 3);
+        dk_onednn_arg args[] = {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm}, {DNNL_ARG_DST, ym}, {DNNL_ARG_BIAS, bm},
+                                {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, sm}};
+        if (!b) args[3] = args[4];
+        st = dk_onednn_add_step(ctx, p, n, pd, args, (b ? 4 : 3) + sum_read);
         pd = NULL; /* owned by the step now */
     }
     if (st == DK_OK && !y_direct && !y_native) {
