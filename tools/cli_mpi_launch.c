@@ -38,8 +38,8 @@ int dk_cli_mpi_rank_0_says(int (*fn)(void *), void *arg)
     fflush(stdout);
     fflush(stderr);
     int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
-    if (!unsaid) unsaid = tmpfile();
-    if (out < 0 || err < 0 || null < 0 || !unsaid || dup2(null, 1) < 0 || dup2(fileno(unsaid), 2) < 0) {
+    if (!unsaid) unsaid = tmpfile(); /* none: the error is not kept, only silenced */
+    if (out < 0 || err < 0 || null < 0 || dup2(null, 1) < 0 || dup2(unsaid ? fileno(unsaid) : null, 2) < 0) {
         /* cannot silence: said twice is better than not checked */
         if (out >= 0) dup2(out, 1), close(out);
         if (err >= 0) dup2(err, 2), close(err);
