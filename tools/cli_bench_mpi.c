@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <mpi.h>
@@ -23,6 +22,7 @@
 #include "tools/cli.h"
 #include "tools/cli_bench.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_mpi_wait.h"
 
 enum { TAG_TOKEN = 21, TAG_RESULT = 22, TAG_DATA = 23 };
 #define CHUNK (16 << 20) /* bytes per message: MPI counts are ints */
@@ -61,21 +61,10 @@ static void *alloc_or_abort(size_t n)
     return p;
 }
 
-static void pause_briefly(void)
-{
-    struct timespec t = {0, 50 * 1000 * 1000}; /* 20 wake-ups a second */
-    nanosleep(&t, NULL);
-}
-
-/* MPI_Waitall without spinning: polls, sleeping in between. */
+/* MPI_Waitall without spinning (tools/cli_mpi_wait.h). */
 static void wait_quietly(int n, MPI_Request *r, const char *what)
 {
-    for (;;) {
-        int done = 0;
-        mpi_ok(MPI_Testall(n, r, &done, MPI_STATUSES_IGNORE), what);
-        if (done) return;
-        pause_briefly();
-    }
+    mpi_ok(dk_cli_mpi_wait(n, r, 0), what);
 }
 
 static const char *host_of(const job *j, int k) { return j->hosts + (size_t)k * HOST_MAX; }
@@ -220,7 +209,7 @@ static int recv_outcome(outcome *all)
         int flag = 0;
         mpi_ok(MPI_Iprobe(MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &flag, &s), "waiting for the ranks");
         if (flag) break;
-        pause_briefly();
+        dk_cli_mpi_pause();
     }
     int source = s.MPI_SOURCE;
     int64_t len = 0;

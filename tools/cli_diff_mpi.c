@@ -24,6 +24,7 @@
 #include "deltakern/file.h"
 #include "tools/cli.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_mpi_wait.h"
 #include "tools/cli_rank_groups.h"
 
 enum { TAG_PROGRESS = 1, TAG_RESULT = 2, TAG_DATA = 3 };
@@ -48,17 +49,11 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* MPI's blocking calls spin: a rank that has finished would take a core from
- * the ranks still working beside it. Waits poll instead, sleeping between. */
+/* MPI_Wait without spinning: a rank that has finished would take a core from
+ * the ranks still working beside it (tools/cli_mpi_wait.h). */
 static void wait_quietly(MPI_Request *r)
 {
-    struct timespec pause = {0, 20 * 1000 * 1000};
-    for (;;) {
-        int done = 0;
-        MPI_Test(r, &done, MPI_STATUS_IGNORE);
-        if (done) return;
-        nanosleep(&pause, NULL);
-    }
+    dk_cli_mpi_wait(1, r, 0);
 }
 
 static void bcast_quietly(int *value)
@@ -205,12 +200,11 @@ static void send_bytes(const buf *b)
 static int recv_bytes(job *j, buf *b, int *source)
 {
     MPI_Status s;
-    struct timespec pause = {0, 20 * 1000 * 1000};
     for (;;) {
         int flag = 0;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &s);
         if (!flag) {
-            nanosleep(&pause, NULL); /* not MPI_Probe: it spins */
+            dk_cli_mpi_pause(); /* not MPI_Probe: it spins */
             continue;
         }
         if (s.MPI_TAG != TAG_PROGRESS) break;

@@ -7,28 +7,12 @@
  * whose command line differs went on to work), it ends the job rather than
  * wait for ever, a rank other than 0 saying its own error first. */
 #include <stdlib.h>
-#include <time.h>
-
-#include <mpi.h>
 
 #include "tools/cli.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_mpi_wait.h"
 
-enum { TAG_CODE = 31, TAG_HEARD = 32, WAIT_MS = 10000, POLL_MS = 20 };
-
-/* Whether the n requests completed within WAIT_MS; polled with sleeps, as
- * MPI's blocking wait spins a core. */
-static int completed(int n, MPI_Request *r)
-{
-    struct timespec t = {0, POLL_MS * 1000000L};
-    for (long waited = 0; waited < WAIT_MS; waited += POLL_MS) {
-        int done = 0;
-        if (MPI_Testall(n, r, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS) return 0;
-        if (done) return 1;
-        nanosleep(&t, NULL);
-    }
-    return 0;
-}
+enum { TAG_CODE = 31, TAG_HEARD = 32, WAIT_MS = 10000 };
 
 int dk_cli_mpi_usage_exit(int rc)
 {
@@ -44,10 +28,11 @@ int dk_cli_mpi_usage_exit(int rc)
             ok = MPI_Isend(&rc, 1, MPI_INT, k, TAG_CODE, MPI_COMM_WORLD, &r[n++]) == MPI_SUCCESS &&
                  MPI_Irecv(&word[k], 1, MPI_INT, k, TAG_HEARD, MPI_COMM_WORLD, &r[n++]) == MPI_SUCCESS;
     } else if (ok) {
-        ok = MPI_Irecv(&word[0], 1, MPI_INT, 0, TAG_CODE, MPI_COMM_WORLD, &r[0]) == MPI_SUCCESS && completed(1, r) &&
+        ok = MPI_Irecv(&word[0], 1, MPI_INT, 0, TAG_CODE, MPI_COMM_WORLD, &r[0]) == MPI_SUCCESS &&
+             dk_cli_mpi_wait(1, r, WAIT_MS) == MPI_SUCCESS &&
              MPI_Isend(&word[0], 1, MPI_INT, 0, TAG_HEARD, MPI_COMM_WORLD, &r[n++]) == MPI_SUCCESS;
     }
-    if (!ok || !completed(n, r)) {
+    if (!ok || dk_cli_mpi_wait(n, r, WAIT_MS) != MPI_SUCCESS) {
         if (rank != 0) dk_cli_mpi_say_unsaid(); /* rank 0 did not say it */
         MPI_Abort(MPI_COMM_WORLD, rc);
     }
