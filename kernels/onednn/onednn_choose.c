@@ -5,7 +5,8 @@
  * where the layer allows it (3x3, stride 1, undilated, ungrouped, float32),
  * and channels blocked by 16 (layout=nchw16c); an option the variant sets
  * explicitly is kept, not searched. With fpmath=bf16 also the same layouts
- * in float32: fpmath=bf16 allows rounding to bfloat16, as oneDNN's fpmath
+ * in float32, and float32 Winograd where the layer allows it: fpmath=bf16
+ * allows rounding to bfloat16, as oneDNN's fpmath
  * mode does, and does not demand it. A small convolution can take longer in
  * bfloat16 than in float32 (the source's conversion at every run, the AMX
  * kernels' set-up), and the bf16 variant would then be slower than the
@@ -31,7 +32,7 @@
 #include "runtime/timer.h"
 
 #define CHOOSE_RUNS 3
-#define MAX_CANDIDATES 5
+#define MAX_CANDIDATES 6
 
 typedef struct candidate {
     dk_onednn_algo algo;
@@ -219,6 +220,11 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     if (ctx->bf16) {
         if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 1, "float32", 0, 0};
         if (layout_open) cands[nc++] = (candidate){algo0, 1, 1, "float32 nchw16c", 0, 0};
+        /* oneDNN 2.6 has no bfloat16 Winograd; its float32 one often beats
+         * both bfloat16 direct kernels on GoogLeNet's and InceptionV3's 3x3
+         * layers, whose AMX kernels want NHWC and a conversion per run */
+        if (!ctx->algo_given && winograd_possible(n))
+            cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 1, "float32 winograd", 0, 0};
     }
     if (nc == 1) return plan_as(ctx, g, n, &cands[0], out);
 

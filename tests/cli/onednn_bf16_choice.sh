@@ -8,7 +8,9 @@
 #     the same layouts chosen, and every plan note says "float32 operands";
 #   every layer bf16    -> the output differs from float32 (bf16 rounding is
 #     visible), no plan note says so, and it stays within the bf16 bound of
-#     the tolerance table (diff against ref: no faulty kernel).
+#     the tolerance table (diff against ref: no faulty kernel);
+#   the 3x3 layers float32 Winograd, the rest float32 -> bit-identical to
+#     the float32 variant with algo=winograd.
 # usage: onednn_bf16_choice.sh DELTAKERN WORKDIR
 set -u
 DK=$1 WORK=$2
@@ -54,21 +56,23 @@ run() {  # NAME VARIANT: the raw output in NAME.npy, the plan notes in NAME.log
 # in one layout whatever was chosen upstream (the choice's key holds it).
 F32=onednn:opt=3,layout=nchw16c,algo=direct
 BF16=$F32,fpmath=bf16
-# choose_all NAME: every remembered choice set to NAME
+# choose_all NAME [CANDIDATES COUNT]: every remembered choice whose candidate
+# list is CANDIDATES (default "as given,float32") set to NAME, and exactly
+# COUNT (default 4) of them
 choose_all() {
-    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$1" <<'PY'
+    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$1" "${2:-as given,float32}" "${3:-4}" <<'PY'
 import json, sys
-path, name = sys.argv[1], sys.argv[2]
+path, name, cands, want = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 doc = json.load(open(path))
 n = 0
 for t in doc["tables"]:
     for key in t["choices"]:
-        assert "[as given,float32;" in key, key
-        t["choices"][key] = name
-        n += 1
+        if f"[{cands};" in key:
+            t["choices"][key] = name
+            n += 1
 json.dump(doc, open(path, "w"))
-print(f"  {n} choices set to {name}")
-sys.exit(0 if n == 4 else 1)
+print(f"  {n} choices among [{cands}] set to {name}")
+sys.exit(0 if n == want else 1)
 PY
 }
 run f32 "$F32"
@@ -87,6 +91,23 @@ check "bf16 layers: output differs from float32 (bf16 rounding)" bash -c "! cmp 
 check "bf16 layers: within the bf16 bound (no faulty kernel)" /usr/bin/python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
 sys.exit(0 if all(v["faulty_kernel_images"] == 0 for v in s["variants"]) else 1)' "$WORK/diff/summary.json"
+
+# With the algorithm open, the two 3x3 stride-1 layers may also keep
+# float32 Winograd (oneDNN has no bfloat16 one): taken there, and float32
+# elsewhere, the output is bit-identical to the float32 variant asking for
+# Winograd (which falls back to oneDNN's choice where Winograd is missing).
+rm -f "$DK_ONEDNN_CHOICES"
+F32W=onednn:opt=3,layout=nchw16c,algo=winograd
+BF16W=onednn:opt=3,layout=nchw16c,fpmath=bf16
+run f32w "$F32W"
+run bf16w_first "$BF16W"
+check "two 3x3 stride-1 choices, float32 Winograd among the candidates" \
+    choose_all "float32 winograd" "as given,float32,float32 winograd" 2
+check "two other choices, without Winograd" choose_all float32 "as given,float32" 2
+run bf16w "$BF16W"
+check "bf16 variant keeping float32 Winograd: the notes say so" \
+    test "$(grep -c "winograd, .*float32 operands (fpmath=bf16 not used); float32 winograd, chosen before" "$WORK/bf16w.log")" -eq 2
+check "bf16 variant keeping float32 Winograd: bit-identical to float32 Winograd" cmp -s "$WORK/f32w.npy" "$WORK/bf16w.npy"
 
 echo "$((n - fail)) of $n checks passed"
 [ "$fail" -eq 0 ]
