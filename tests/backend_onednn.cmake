@@ -26,3 +26,11 @@ add_test(NAME cli.onednn_bf16_choice
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_bf16_choice.sh $<TARGET_FILE:deltakern_cli>
                  ${CMAKE_CURRENT_BINARY_DIR}/onednn_bf16_choice_work)
 set_tests_properties(cli.onednn_bf16_choice PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# opt=3: a convolution feeding a Concat may run in oneDNN's own layout and
+# reorder its output into the Concat's blocked layout; exact against
+# layout=blocked in float32 and bf16 (tests/cli/onednn_concat_dst.sh).
+add_test(NAME cli.onednn_concat_dst
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_concat_dst.sh $<TARGET_FILE:deltakern_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/onednn_concat_dst_work)
+set_tests_properties(cli.onednn_concat_dst PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

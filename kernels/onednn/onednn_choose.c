@@ -3,7 +3,9 @@
  *
  * Candidates: oneDNN's own choice (algo=auto, layout=blocked), Winograd
  * where the layer allows it (3x3, stride 1, undilated, ungrouped, float32),
- * and channels blocked by 16 (layout=nchw16c); an option the variant sets
+ * and channels blocked by 16 (layout=nchw16c); for a Concat's input, whose
+ * output must arrive blocked, oneDNN's own choice with its output reordered
+ * into that layout instead of the first; an option the variant sets
  * explicitly is kept, not searched. With fpmath=bf16 also the same layouts
  * in float32, and float32 Winograd where the layer allows it: fpmath=bf16
  * allows rounding to bfloat16, as oneDNN's fpmath
@@ -32,13 +34,14 @@
 #include "runtime/timer.h"
 
 #define CHOOSE_RUNS 3
-#define MAX_CANDIDATES 6
+#define MAX_CANDIDATES 7
 
 typedef struct candidate {
     dk_onednn_algo algo;
     int nchw16c;
     int f32;         /* float32 although fpmath=bf16 */
     const char *name;
+    int dst16;       /* the destination reordered into channels blocked by 16 */
     double seconds;  /* the candidate's plan */
     double way_back; /* and the reorder its output layout costs the next layers */
 } candidate;
@@ -159,10 +162,12 @@ static dk_status plan_as(dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n
     ctx->algo = c->algo;
     ctx->nchw16c = c->nchw16c;
     ctx->bf16 = bf16_0 && !c->f32;
+    ctx->dst_blocked = c->dst16;
     dk_status st = dk_onednn_plan_node(ctx, g, n, out);
     ctx->algo = algo0;
     ctx->nchw16c = nchw16c0;
     ctx->bf16 = bf16_0;
+    ctx->dst_blocked = 0;
     if (st == DK_OK && bf16_0 && c->f32) {
         size_t len = strlen((*out)->info.note);
         snprintf((*out)->info.note + len, sizeof (*out)->info.note - len,
@@ -213,18 +218,22 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
      * NCHW (InceptionV3: 1.3x ONNX Runtime's time, against ~1.0x so) */
     const int blocked_only = !ctx->layout_given && !ctx->plain && feeds_concat(g, n);
     const int layout_open = !ctx->layout_given && !ctx->plain;
-    if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 0, "as given", 0, 0};
+    if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 0, "as given", 0, 0, 0};
     if (!ctx->algo_given && winograd_possible(n) && !ctx->bf16)
-        cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 0, "winograd", 0, 0};
-    if (layout_open) cands[nc++] = (candidate){algo0, 1, 0, "nchw16c", 0, 0};
+        cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 0, "winograd", 0, 0, 0};
+    if (layout_open) cands[nc++] = (candidate){algo0, 1, 0, "nchw16c", 0, 0, 0};
+    /* oneDNN's own choice all the same, its output reordered into the
+     * blocked layout: with fpmath=bf16 the AMX kernels, which want NHWC,
+     * against the avx512 ones on nChw16c (InceptionV3's branches) */
+    if (blocked_only) cands[nc++] = (candidate){algo0, 0, 0, "as given, dst nchw16c", 1, 0, 0};
     if (ctx->bf16) {
-        if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 1, "float32", 0, 0};
-        if (layout_open) cands[nc++] = (candidate){algo0, 1, 1, "float32 nchw16c", 0, 0};
+        if (!blocked_only) cands[nc++] = (candidate){algo0, nchw16c0, 1, "float32", 0, 0, 0};
+        if (layout_open) cands[nc++] = (candidate){algo0, 1, 1, "float32 nchw16c", 0, 0, 0};
         /* oneDNN 2.6 has no bfloat16 Winograd; its float32 one often beats
          * both bfloat16 direct kernels on GoogLeNet's and InceptionV3's 3x3
          * layers, whose AMX kernels want NHWC and a conversion per run */
         if (!ctx->algo_given && winograd_possible(n))
-            cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 1, "float32 winograd", 0, 0};
+            cands[nc++] = (candidate){DK_ONEDNN_ALGO_WINOGRAD, blocked_only || nchw16c0, 1, "float32 winograd", 0, 0, 0};
     }
     if (nc == 1) return plan_as(ctx, g, n, &cands[0], out);
 

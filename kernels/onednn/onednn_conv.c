@@ -202,10 +202,21 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
                                        b ? &b_md : NULL, &y_got, dil);
     const dk_onednn_native *x_nat = dk_onednn_native_of(ctx, n->inputs[0]);
     const int x_same = dk_dnnl_md_equal(&x_got, x_nat ? &x_nat->md : &x_plain);
+    /* opt=3 choosing for a Concat's input (dst_blocked): a destination the
+     * primitive wants in another layout (brgconv's NHWC) is written to the
+     * workspace and reordered into channels blocked by 16 after it, the
+     * layout in which the Concat joins its inputs in place */
+    dk_dnnl_md y16 = {0};
+    const int y_to16 = ctx->dst_blocked && ctx->propagate && y->dims[1] % 16 == 0 &&
+                       dk_onednn_channel_block(&y_got, y->ndim, y->dims) != 16 &&
+                       dk_dnnl_md_blocked16(&y16, nd, y->dims, dnnl_f32) == dnnl_success;
     snprintf(p->info.note, sizeof p->info.note, "%s, %s%s%s%s%s", dk_dnnl_impl_str(pd),
              alg_name(dk_dnnl_conv_alg(pd)), wino_missing ? " (winograd unavailable)" : "",
              x_same ? "" : ", src reordered",
-             dk_dnnl_md_equal(&y_got, &y_plain) ? "" : ctx->propagate ? ", dst kept in its layout" : ", dst reordered",
+             y_to16                               ? ", dst reordered to channels blocked by 16"
+             : dk_dnnl_md_equal(&y_got, &y_plain) ? ""
+             : ctx->propagate                     ? ", dst kept in its layout"
+                                                  : ", dst reordered",
              n_post ? (sum_read ? ", post-ops fused (the residual read by a binary add)" : ", post-ops fused")
              : p->info.post_in_c ? ", post-ops in C"
                                  : "");
@@ -230,9 +241,9 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
     if (st == DK_OK) st = dk_onednn_input_as(ctx, p, g, n, 1, &w_plain, &w_got, &wm);
     if (st == DK_OK && b) st = dk_onednn_mem_io(ctx, p, n, &b_md, DK_ONEDNN_BIND_INPUT, 2, &bm);
     /* destination: the output itself, or the workspace reordered afterwards */
-    int y_direct = dk_dnnl_md_equal(&y_got, &y_plain);
+    int y_direct = !y_to16 && dk_dnnl_md_equal(&y_got, &y_plain);
     /* opt=3: a destination in the primitive's own layout stays there */
-    const int y_native = !y_direct && ctx->propagate;
+    const int y_native = !y_direct && !y_to16 && ctx->propagate;
     if (st == DK_OK)
         st = y_direct   ? dk_onednn_mem_io(ctx, p, n, &y_got, DK_ONEDNN_BIND_OUTPUT, 0, &ym)
              : y_native ? dk_onednn_native_make(ctx, p, n, n->outputs[0], &y_got, &ym)
@@ -254,14 +265,18 @@ DK_ONEDNN_PLANNER(dk_onednn_plan_conv)
         st = dk_onednn_add_step(ctx, p, n, pd, args, (b ? 4 : 3) + sum_read);
         pd = NULL; /* owned by the step now */
     }
-    if (st == DK_OK && !y_direct && !y_native) {
+    if (st == DK_OK && y_to16) {
+        dnnl_memory_t yn;
+        st = dk_onednn_native_make(ctx, p, n, n->outputs[0], &y16, &yn);
+        if (st == DK_OK) st = dk_onednn_reorder_step(ctx, p, n, &y_got, ym, &y16, yn);
+    } else if (st == DK_OK && !y_direct && !y_native) {
         dnnl_memory_t yout;
         st = dk_onednn_mem_io(ctx, p, n, &y_plain, DK_ONEDNN_BIND_OUTPUT, 0, &yout);
         if (st == DK_OK) st = dk_onednn_reorder_step(ctx, p, n, &y_got, ym, &y_plain, yout);
     }
     if (pd) dnnl_primitive_desc_destroy(pd);
     dk_dnnl_md *mds[] = {&x_plain, &w_plain, &y_plain, &b_md, &x_ask, &w_ask, &y_ask,
-                         &x_got, &w_got, &y_got};
+                         &x_got, &w_got, &y_got, &y16};
     for (size_t i = 0; i < sizeof mds / sizeof mds[0]; i++) dk_dnnl_md_fini(mds[i]);
     return st;
 }

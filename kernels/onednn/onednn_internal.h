@@ -52,6 +52,8 @@ typedef struct dk_onednn_ctx {
     int algo_given, layout_given; /* set in the variant (opt=3 then does not choose them) */
     int fuse;                     /* fuse=on: a Conv's fused sum/activation as post-ops */
     int propagate;                /* graph asks for layout propagation (opt=3), not plain */
+    int dst_blocked;              /* opt=3's choice for a Concat's input: a destination in
+                                     another layout reordered into channels blocked by 16 */
     int n_native;
     dk_onednn_native *native;     /* per graph value, allocated at the first plan */
     int verbose;                  /* DK_ONEDNN_VERBOSE set: one line per planned node */
