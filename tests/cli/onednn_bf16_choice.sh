@@ -46,51 +46,27 @@ np.save(f"{work}/x.npy", rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
 PY
 MODEL=$WORK/convs.onnx INPUT=$WORK/x.npy
 export DK_ONEDNN_CHOICES=$WORK/choices.json
-run() {  # NAME VARIANT: the raw output in NAME.npy, the plan notes in NAME.log
-    DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$2" --no-softmax --save-output "$WORK/$1.npy" \
-        > "$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log"; exit 1; }
-}
+. "$(dirname "$0")/onednn_choices.sh"
 # The layout and algorithm are fixed (layout=nchw16c, algo=direct), so that
 # the float32 variant plans without choosing and each bf16 convolution
 # chooses between bf16 ("as given") and float32 ("float32") alone, on inputs
 # in one layout whatever was chosen upstream (the choice's key holds it).
 F32=onednn:opt=3,layout=nchw16c,algo=direct
 BF16=$F32,fpmath=bf16
-# choose_all NAME [CANDIDATES COUNT]: every remembered choice whose candidate
-# list is CANDIDATES (default "as given,float32") set to NAME, and exactly
-# COUNT (default 4) of them
-choose_all() {
-    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$1" "${2:-as given,float32}" "${3:-4}" <<'PY'
-import json, sys
-path, name, cands, want = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-doc = json.load(open(path))
-n = 0
-for t in doc["tables"]:
-    for key in t["choices"]:
-        if f"[{cands};" in key:
-            t["choices"][key] = name
-            n += 1
-json.dump(doc, open(path, "w"))
-print(f"  {n} choices among [{cands}] set to {name}")
-sys.exit(0 if n == want else 1)
-PY
-}
 run f32 "$F32"
 run bf16_first "$BF16"  # the choices file gets a key per convolution
-check "four bf16 choices, float32 among the candidates" choose_all float32
+check "four bf16 choices, float32 among the candidates" choose float32 4 "as given,float32"
 run bf16_as_f32 "$BF16"
 check "bf16 variant whose layers keep float32: the notes say so" \
     test "$(grep -c "float32 operands (fpmath=bf16 not used); float32, chosen before" "$WORK/bf16_as_f32.log")" -eq 4
 check "bf16 variant whose layers keep float32: bit-identical to float32" cmp -s "$WORK/f32.npy" "$WORK/bf16_as_f32.npy"
 
-check "four bf16 choices" choose_all "as given"
+check "four bf16 choices" choose "as given" 4 "as given,float32"
 run bf16 "$BF16"
 check "bf16 layers: no note says float32" test "$(grep -c "float32 operands" "$WORK/bf16.log")" -eq 0
 check "bf16 layers: output differs from float32 (bf16 rounding)" bash -c "! cmp -s '$WORK/f32.npy' '$WORK/bf16.npy'"
 "$DK" diff "$MODEL" -i "$INPUT" -v "$BF16" -o "$WORK/diff" -q > "$WORK/diff.log" 2>&1 || cat "$WORK/diff.log"
-check "bf16 layers: within the bf16 bound (no faulty kernel)" /usr/bin/python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))
-sys.exit(0 if all(v["faulty_kernel_images"] == 0 for v in s["variants"]) else 1)' "$WORK/diff/summary.json"
+check "bf16 layers: within the bf16 bound (no faulty kernel)" no_faulty_kernel "$WORK/diff"
 
 # With the algorithm open, the two 3x3 stride-1 layers may also keep
 # float32 Winograd (oneDNN has no bfloat16 one): taken there, and float32
@@ -102,8 +78,8 @@ BF16W=onednn:opt=3,layout=nchw16c,fpmath=bf16
 run f32w "$F32W"
 run bf16w_first "$BF16W"
 check "two 3x3 stride-1 choices, float32 Winograd among the candidates" \
-    choose_all "float32 winograd" "as given,float32,float32 winograd" 2
-check "two other choices, without Winograd" choose_all float32 "as given,float32" 2
+    choose "float32 winograd" 2 "as given,float32,float32 winograd"
+check "two other choices, without Winograd" choose float32 2 "as given,float32"
 run bf16w "$BF16W"
 check "bf16 variant keeping float32 Winograd: the notes say so" \
     test "$(grep -c "winograd, .*float32 operands (fpmath=bf16 not used); float32 winograd, chosen before" "$WORK/bf16w.log")" -eq 2

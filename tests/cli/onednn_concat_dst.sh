@@ -50,30 +50,7 @@ np.save(f"{work}/x.npy", rng.standard_normal((1, 64, 28, 28)).astype(np.float32)
 PY
 MODEL=$WORK/block.onnx INPUT=$WORK/x.npy
 export DK_ONEDNN_CHOICES=$WORK/choices.json
-run() {  # NAME VARIANT: the raw output in NAME.npy, the plan notes in NAME.log
-    DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$2" --no-softmax --save-output "$WORK/$1.npy" \
-        > "$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log"; exit 1; }
-}
-# choose NAME COUNT: the remembered choices that have a candidate NAME set
-# to it, exactly COUNT of them (candidates are listed as "[a,b,...; ...]";
-# "as given, dst nchw16c" is one of them)
-choose() {
-    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$1" "$2" <<'PY'
-import json, re, sys
-path, name, want = sys.argv[1], sys.argv[2], int(sys.argv[3])
-doc = json.load(open(path))
-n = 0
-for t in doc["tables"]:
-    for key in t["choices"]:
-        listed = key[key.rindex("[") + 1:key.rindex(";")]
-        if name in re.split(r",(?! dst)", listed):
-            t["choices"][key] = name
-            n += 1
-json.dump(doc, open(path, "w"))
-print(f"  {n} choices set to {name}")
-sys.exit(0 if n == want else 1)
-PY
-}
+. "$(dirname "$0")/onednn_choices.sh"
 # algo=direct keeps Winograd out, so that the blocked layout's kernels are
 # the ones the candidate runs
 for prec in f32 bf16; do
@@ -97,9 +74,7 @@ for prec in f32 bf16; do
     run "${prec}_blocked" "$BLOCKED"
     check "$prec: bit-identical to layout=blocked" cmp -s "$WORK/${prec}_dst16.npy" "$WORK/${prec}_blocked.npy"
     "$DK" diff "$MODEL" -i "$INPUT" -v "$OPEN" -o "$WORK/diff_$prec" -q > "$WORK/diff_$prec.log" 2>&1 || cat "$WORK/diff_$prec.log"
-    check "$prec: within the tolerance table (no faulty kernel)" /usr/bin/python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))
-sys.exit(0 if all(v["faulty_kernel_images"] == 0 for v in s["variants"]) else 1)' "$WORK/diff_$prec/summary.json"
+    check "$prec: within the tolerance table (no faulty kernel)" no_faulty_kernel "$WORK/diff_$prec"
 done
 
 echo "$((n - fail)) of $n checks passed"
