@@ -15,10 +15,8 @@
 set -u
 DK=$1 WORK=$2
 . "$(dirname "$0")/checks.sh"
-"$DK" backends | grep -q "^onednn *available" || { echo "SKIP: onednn backend unavailable in this build"; exit 77; }
-rm -rf "$WORK"; mkdir -p "$WORK"
-SEED=${DK_TEST_SEED:-$RANDOM}
-echo "seed $SEED"
+. "$(dirname "$0")/onednn_choices.sh"
+begin_onednn_test
 /usr/bin/python3 - "$WORK" "$SEED" <<'PY' || exit 1
 import sys
 import numpy as np
@@ -46,7 +44,6 @@ np.save(f"{work}/x.npy", rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
 PY
 MODEL=$WORK/convs.onnx INPUT=$WORK/x.npy
 export DK_ONEDNN_CHOICES=$WORK/choices.json
-. "$(dirname "$0")/onednn_choices.sh"
 # The layout and algorithm are fixed (layout=nchw16c, algo=direct), so that
 # the float32 variant plans without choosing and each bf16 convolution
 # chooses between bf16 ("as given") and float32 ("float32") alone, on inputs

@@ -1,12 +1,20 @@
 # Sourced by the CLI tests of opt=3's choices on oneDNN (onednn_bf16_choice.sh,
-# onednn_concat_dst.sh), after checks.sh, with DK, WORK, MODEL, INPUT set and
-# DK_ONEDNN_CHOICES exported:
+# onednn_concat_dst.sh), after checks.sh, with DK and WORK set (and MODEL,
+# INPUT and an exported DK_ONEDNN_CHOICES for run and choose):
+#   begin_onednn_test     skips (77) without the oneDNN backend, empties WORK,
+#                         prints the seed SEED (DK_TEST_SEED, else random)
 #   run NAME VARIANT      the raw output in NAME.npy, the plan notes in NAME.log
 #   choose NAME COUNT [CANDIDATES]
 #                         the remembered choices whose candidate list is
 #                         CANDIDATES ("a,b,..."), or without it those that have
 #                         a candidate NAME, set to NAME; exactly COUNT of them
 #   no_faulty_kernel DIR  a diff result in DIR blames no kernel
+begin_onednn_test() {
+    "$DK" backends | grep -q "^onednn *available" || { echo "SKIP: onednn backend unavailable in this build"; exit 77; }
+    rm -rf "$WORK"; mkdir -p "$WORK"
+    SEED=${DK_TEST_SEED:-$RANDOM}
+    echo "seed $SEED"
+}
 run() {
     DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$2" --no-softmax --save-output "$WORK/$1.npy" \
         > "$WORK/$1.log" 2>&1 || { cat "$WORK/$1.log"; exit 1; }

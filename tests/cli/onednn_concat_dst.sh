@@ -15,10 +15,8 @@
 set -u
 DK=$1 WORK=$2
 . "$(dirname "$0")/checks.sh"
-"$DK" backends | grep -q "^onednn *available" || { echo "SKIP: onednn backend unavailable in this build"; exit 77; }
-rm -rf "$WORK"; mkdir -p "$WORK"
-SEED=${DK_TEST_SEED:-$RANDOM}
-echo "seed $SEED"
+. "$(dirname "$0")/onednn_choices.sh"
+begin_onednn_test
 /usr/bin/python3 - "$WORK" "$SEED" <<'PY' || exit 1
 import sys
 import numpy as np
@@ -50,7 +48,6 @@ np.save(f"{work}/x.npy", rng.standard_normal((1, 64, 28, 28)).astype(np.float32)
 PY
 MODEL=$WORK/block.onnx INPUT=$WORK/x.npy
 export DK_ONEDNN_CHOICES=$WORK/choices.json
-. "$(dirname "$0")/onednn_choices.sh"
 # algo=direct keeps Winograd out, so that the blocked layout's kernels are
 # the ones the candidate runs
 for prec in f32 bf16; do
