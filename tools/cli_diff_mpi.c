@@ -53,7 +53,10 @@ static double now(void)
  * the ranks still working beside it (tools/cli_mpi_wait.h). */
 static void wait_quietly(MPI_Request *r)
 {
-    dk_cli_mpi_wait(1, r, 0);
+    if (dk_cli_mpi_wait(1, r, 0) != MPI_SUCCESS) {
+        fprintf(stderr, "deltakern: error: diff: an MPI wait failed\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
 }
 
 static void bcast_quietly(int *value)

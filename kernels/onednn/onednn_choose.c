@@ -8,8 +8,8 @@
  * into that layout instead of the first; an option the variant sets
  * explicitly is kept, not searched. With fpmath=bf16 also the same layouts
  * in float32, and float32 Winograd where the layer allows it: fpmath=bf16
- * allows rounding to bfloat16, as oneDNN's fpmath
- * mode does, and does not demand it. A small convolution can take longer in
+ * allows rounding to bfloat16, as oneDNN's fpmath mode does, and does not
+ * demand it. A small convolution can take longer in
  * bfloat16 than in float32 (the source's conversion at every run, the AMX
  * kernels' set-up), and the bf16 variant would then be slower than the
  * float32 one on small networks; such a layer keeps float32, and its plan
@@ -34,7 +34,7 @@
 #include "runtime/timer.h"
 
 #define CHOOSE_RUNS 3
-#define MAX_CANDIDATES 7
+#define MAX_CANDIDATES 6
 
 typedef struct candidate {
     dk_onednn_algo algo;
@@ -272,7 +272,7 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name);
     if (st != DK_OK) return st;
     /* the note: what was chosen, and the times behind the choice */
-    char times[256] = "";
+    char times[384] = ""; /* up to 5 candidates, each maybe with its way back */
     for (int i = 0; i < nc; i++) {
         dk_joinf(times, sizeof times, ", ", "%s %.3f ms", cands[i].name, cands[i].seconds * 1e3);
         if (cands[i].way_back > 0)
