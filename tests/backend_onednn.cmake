@@ -34,3 +34,11 @@ add_test(NAME cli.onednn_concat_dst
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_concat_dst.sh $<TARGET_FILE:deltakern_cli>
                  ${CMAKE_CURRENT_BINARY_DIR}/onednn_concat_dst_work)
 set_tests_properties(cli.onednn_concat_dst PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# opt=3 beside a busy process: the plan notes say the host was busy while the
+# candidates were timed, each timed 12 runs more; the choices are remembered
+# and a second process computes the same bits (tests/cli/onednn_choice_busy.sh).
+add_test(NAME cli.onednn_choice_busy
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_choice_busy.sh $<TARGET_FILE:deltakern_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/onednn_choice_busy_work)
+set_tests_properties(cli.onednn_choice_busy PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

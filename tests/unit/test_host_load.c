@@ -1,5 +1,6 @@
 /* Unit tests for the host-load sampler's parsers and the rule that calls a
- * measurement disturbed (drivers/bench/bench_host_load.c), fed with /proc
+ * measurement disturbed (runtime/host_load.c; the record bench writes,
+ * drivers/bench/bench_host_load.c), fed with /proc
  * content recorded on the 2-core development VM (Linux 6.18 under Firecracker, HZ 100): never
  * with the live host, which is shared and cannot be relied on to be quiet. */
 #include <math.h>
