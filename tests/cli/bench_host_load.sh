@@ -24,17 +24,8 @@ if [ ! -f "$MODEL" ]; then
     echo "SKIP: $MODEL is missing (Debian package libonnx-testdata)"; exit 77
 fi
 
-busy=
-stop_busy() { [ -n "$busy" ] && kill "$busy" 2>/dev/null && wait "$busy" 2>/dev/null; busy=; }
-trap stop_busy EXIT INT TERM
-
 # one busy process, runnable throughout the measurement
-sh -c 'while :; do :; done' &
-busy=$!
-for i in $(seq 1 50); do
-    [ "$(awk '{print $3}' /proc/$busy/stat 2>/dev/null)" = R ] && break
-    sleep 0.1
-done
+start_busy
 "$DK" bench "$MODEL" -v ref:threads=1 -o "$WORK/busy.json" --reps 30 --warmup 1 --seed 1 > "$WORK/busy.txt" 2>&1
 rc=$?
 stop_busy

@@ -1,7 +1,9 @@
 # Sourced by the CLI tests of results: check NAME COMMAND... (counts checks
 # in n and failures in fail, prints ok/FAIL), same_result DIR_A DIR_B (two
-# diff results equal file by file, summary.json but for its timing) and
-# secs T0 T1 (seconds between two `date +%s.%N` stamps).
+# diff results equal file by file, summary.json but for its timing), secs
+# T0 T1 (seconds between two `date +%s.%N` stamps), and start_busy /
+# stop_busy (a busy shell loop beside the test, running when start_busy
+# returns; stopped by stop_busy or on exit).
 n=${n:-0}
 fail=${fail:-0}
 check() {
@@ -22,3 +24,15 @@ sys.exit(0 if a == b else 1)
 PY
 }
 secs() { awk "BEGIN { printf \"%.1f\", $2 - $1 }"; }
+busy=
+stop_busy() { [ -n "$busy" ] && kill "$busy" 2>/dev/null && wait "$busy" 2>/dev/null; busy=; }
+start_busy() {
+    trap stop_busy EXIT INT TERM
+    sh -c 'while :; do :; done' &
+    busy=$!
+    local i
+    for i in $(seq 1 50); do
+        [ "$(awk '{print $3}' /proc/$busy/stat 2>/dev/null)" = R ] && break
+        sleep 0.1
+    done
+}

@@ -19,44 +19,12 @@ DK=$1 WORK=$2
 . "$(dirname "$0")/checks.sh"
 . "$(dirname "$0")/onednn_choices.sh"
 begin_onednn_test
-/usr/bin/python3 - "$WORK" "$SEED" <<'PY' || exit 1
-import sys
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
-work, seed = sys.argv[1], int(sys.argv[2])
-rng = np.random.default_rng(seed)
 # 3x3 stride 2, 3x3 (Winograd a candidate), 1x1, each with Relu
-layers = [(3, 64, 3, 2), (64, 64, 3, 1), (64, 32, 1, 1)]
-nodes, inits, x = [], [], "x"
-for i, (c, m, k, s) in enumerate(layers):
-    w = (rng.standard_normal((m, c, k, k)) * np.sqrt(2.0 / (c * k * k))).astype(np.float32)
-    b = (rng.standard_normal(m) * 0.1).astype(np.float32)
-    inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-    nodes.append(helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], name=f"conv{i}",
-                                  kernel_shape=[k, k], strides=[s, s], pads=[k // 2] * 4))
-    nodes.append(helper.make_node("Relu", [f"c{i}"], [f"r{i}"], name=f"relu{i}"))
-    x = f"r{i}"
-graph = helper.make_graph(nodes, "convs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 64, 64])],
-                          [helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, 32, 32, 32])], inits)
-model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-onnx.checker.check_model(model)
-onnx.save(model, f"{work}/convs.onnx")
-np.save(f"{work}/x.npy", rng.standard_normal((1, 3, 64, 64)).astype(np.float32))
-PY
-MODEL=$WORK/convs.onnx INPUT=$WORK/x.npy
+conv_chain_model "[(3, 64, 3, 2), (64, 64, 3, 1), (64, 32, 1, 1)]"
 export DK_ONEDNN_CHOICES=$WORK/choices.json
 VARIANT=onednn:opt=3
 
-busy=
-stop_busy() { [ -n "$busy" ] && kill "$busy" 2>/dev/null && wait "$busy" 2>/dev/null; busy=; }
-trap stop_busy EXIT INT TERM
-sh -c 'while :; do :; done' &
-busy=$!
-for i in $(seq 1 50); do
-    [ "$(awk '{print $3}' /proc/$busy/stat 2>/dev/null)" = R ] && break
-    sleep 0.1
-done
+start_busy
 run busy "$VARIANT"
 stop_busy
 grep "^onednn: node 'conv" "$WORK/busy.log"
