@@ -7,7 +7,11 @@
  * next run, and the results would differ in the last bits).
  * DK_ONEDNN_CHOICES=FILE keeps them in another file, =off in this process
  * only, =fresh nowhere (every plan times its candidates again: for tests of
- * the choosing itself). */
+ * the choosing itself). A choice is the candidate's name, or, when another
+ * process was runnable while it was timed, {"choice": name, "busy": why}:
+ * kept all the same (every later run computes the same bits), and every plan
+ * that takes it says so, so that the user knows which choices to time again
+ * (delete them, or the file, on a quiet host). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,23 +125,32 @@ static void load(void)
     table = machine_table(file_doc);
 }
 
-int dk_onednn_choice_find(const char *key, char *name, size_t len)
+int dk_onednn_choice_find(const char *key, char *name, size_t len, char *busy, size_t busy_len)
 {
     pthread_mutex_lock(&lock);
     load();
-    cJSON *c = table ? cJSON_GetObjectItem(table, key) : NULL;
-    int found = !fresh && cJSON_IsString(c);
-    if (found) snprintf(name, len, "%s", c->valuestring);
+    cJSON *c = table && !fresh ? cJSON_GetObjectItem(table, key) : NULL;
+    cJSON *choice = cJSON_IsObject(c) ? cJSON_GetObjectItem(c, "choice") : c;
+    cJSON *why = cJSON_IsObject(c) ? cJSON_GetObjectItem(c, "busy") : NULL;
+    int found = cJSON_IsString(choice);
+    if (found) snprintf(name, len, "%s", choice->valuestring);
+    if (busy_len) snprintf(busy, busy_len, "%s", found && cJSON_IsString(why) ? why->valuestring : "");
     pthread_mutex_unlock(&lock);
     return found;
 }
 
-void dk_onednn_choice_store(const char *key, const char *name)
+void dk_onednn_choice_store(const char *key, const char *name, const char *busy)
 {
     pthread_mutex_lock(&lock);
     load();
     if (table && !fresh && !cJSON_GetObjectItem(table, key)) {
-        cJSON_AddStringToObject(table, key, name);
+        if (busy && busy[0]) {
+            cJSON *c = cJSON_AddObjectToObject(table, key);
+            cJSON_AddStringToObject(c, "choice", name);
+            cJSON_AddStringToObject(c, "busy", busy);
+        } else {
+            cJSON_AddStringToObject(table, key, name);
+        }
         char *text = path[0] ? cJSON_Print(file_doc) : NULL;
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", path);

@@ -21,7 +21,8 @@
  * runnable meanwhile, every candidate is timed CHOOSE_RUNS_BUSY runs more and
  * keeps its minimum over both (a run the scheduler left alone is likelier
  * among more), and the note says so: a choice is kept for good, so one made
- * on a loaded host must not rest on three preempted runs. The fastest by
+ * on a loaded host must not rest on three preempted runs (it is stored with
+ * the reasons, and every later plan that takes it says so). The fastest by
  * its minimum time is
  * planned again for real (a candidate's plan
  * owns buffers the next one replaces; each plan of the node first drops the
@@ -272,11 +273,13 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     dk_joinf(names, sizeof names, "", "; src block %d, way back priced",
              x_nat ? dk_onednn_channel_block(&x_nat->md, x->ndim, x->dims) : -1);
     dk_onednn_choice_key(ctx, g, n, names, key, sizeof key);
-    for (int i = 0; i < nc && dk_onednn_choice_find(key, chosen, sizeof chosen); i++)
+    char then[256];
+    for (int i = 0; i < nc && dk_onednn_choice_find(key, chosen, sizeof chosen, then, sizeof then); i++)
         if (!strcmp(chosen, cands[i].name)) {
             DK_TRY(plan_as(ctx, g, n, &cands[i], out));
             size_t len = strlen((*out)->info.note);
-            snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; %s, chosen before", chosen);
+            snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; %s, chosen before%s%s%s", chosen,
+                     then[0] ? " on a busy host (" : "", then, then[0] ? ")" : "");
             return DK_OK;
         }
     dk_tensor own[16];
@@ -298,7 +301,7 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
         if (cands[i].seconds + cands[i].way_back < cands[best].seconds + cands[best].way_back) best = i;
     for (int i = 0; i < 16; i++) dk_tensor_reset(&own[i]);
     if (st == DK_OK) st = plan_as(ctx, g, n, &cands[best], out);
-    if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name);
+    if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name, disturbed > 1 ? still : NULL);
     if (st != DK_OK) return st;
     /* the note: what was chosen, and the times behind the choice */
     char times[384] = ""; /* up to 5 candidates, each maybe with its way back */

@@ -8,9 +8,10 @@
 #   every convolution that timed its candidates says in its plan note that
 #     the host was busy, why (other runnable tasks), and that each candidate
 #     ran 12 times more;
-#   the choices are remembered all the same: a second process (the loop
-#     stopped) takes every one of them ("chosen before") and computes the
-#     same bits.
+#   the choices are remembered all the same, those still timed on a busy
+#     host with the reasons ({"choice": ..., "busy": ...}); a second process
+#     (the loop stopped) takes every one of them ("chosen before", and "on a
+#     busy host (...)" for exactly those) and computes the same bits.
 # Nothing asserts the note's absence on a quiet run: this host is shared
 # (tests/unit/test_host_load.c judges recorded samples instead).
 # usage: onednn_choice_busy.sh DELTAKERN WORKDIR
@@ -32,10 +33,29 @@ timed=$(grep -c "^onednn: node 'conv.*fastest of" "$WORK/busy.log")
 said=$(grep -c "^onednn: node 'conv.*fastest of.*; host busy while timing (.*other runnable tasks.*): 12 runs more each, \(still busy\|quiet then\)$" "$WORK/busy.log")
 check "the convolutions timed their candidates ($timed of 3)" test "$timed" = 3
 check "each of their notes says the host was busy, why, and 12 runs more ($said of $timed)" test "$said" = "$timed"
-check "the choices are remembered" test "$(grep -c '"[^"]*\[[^"]*\]":' "$DK_ONEDNN_CHOICES")" = 3
+# per convolution: 1 when the busy run's note says it was still busy, and
+# the choices file's entry for its key
+check "the choices are remembered, with the reasons where the host stayed busy" \
+    /usr/bin/python3 - "$DK_ONEDNN_CHOICES" "$WORK/busy.log" "$WORK/busy_kinds.txt" <<'PY'
+import json, re, sys
+entries = [v for t in json.load(open(sys.argv[1]))["tables"] for v in t["choices"].values()]
+notes = [l for l in open(sys.argv[2]) if re.match(r"onednn: node 'conv.*fastest of", l)]
+still = sorted(int(l.rstrip().endswith("still busy")) for l in notes)
+kinds = sorted(int(isinstance(e, dict)) for e in entries)
+for e in entries:
+    if isinstance(e, dict):
+        assert set(e) == {"choice", "busy"} and "other runnable tasks" in e["busy"], e
+    else:
+        assert isinstance(e, str), e
+assert len(entries) == 3 and still == kinds, (still, kinds, entries)
+open(sys.argv[3], "w").write(f"{sum(kinds)}\n")
+PY
 run again "$VARIANT"
+busy_kept=$(cat "$WORK/busy_kinds.txt" 2>/dev/null || echo -1)
 check "a second process takes all three ('chosen before')" \
-    test "$(grep -c "^onednn: node 'conv.*, chosen before$" "$WORK/again.log")" = 3
+    test "$(grep -c "^onednn: node 'conv.*, chosen before\( on a busy host (.*other runnable tasks.*)\)\?$" "$WORK/again.log")" = 3
+check "and says 'on a busy host' for the $busy_kept stored so" \
+    test "$(grep -c "^onednn: node 'conv.*, chosen before on a busy host (" "$WORK/again.log")" = "$busy_kept"
 check "and computes the same bits" cmp -s "$WORK/busy.npy" "$WORK/again.npy"
 echo "$((n - fail)) of $n checks passed"
 [ "$fail" -eq 0 ]
