@@ -125,25 +125,39 @@ static void load(void)
     table = machine_table(file_doc);
 }
 
+/* An entry's candidate name: the string itself, or an object's "choice";
+ * NULL for anything else (a file edited by hand). */
+static const char *entry_choice(const cJSON *c)
+{
+    const cJSON *choice = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "choice") : c;
+    return cJSON_IsString(choice) ? choice->valuestring : NULL;
+}
+
 int dk_onednn_choice_find(const char *key, char *name, size_t len, char *busy, size_t busy_len)
 {
     pthread_mutex_lock(&lock);
     load();
-    cJSON *c = table && !fresh ? cJSON_GetObjectItem(table, key) : NULL;
-    cJSON *choice = cJSON_IsObject(c) ? cJSON_GetObjectItem(c, "choice") : c;
-    cJSON *why = cJSON_IsObject(c) ? cJSON_GetObjectItem(c, "busy") : NULL;
-    int found = cJSON_IsString(choice);
-    if (found) snprintf(name, len, "%s", choice->valuestring);
-    if (busy_len) snprintf(busy, busy_len, "%s", found && cJSON_IsString(why) ? why->valuestring : "");
+    cJSON *c = table && !fresh ? cJSON_GetObjectItemCaseSensitive(table, key) : NULL;
+    const char *choice = entry_choice(c);
+    cJSON *why = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "busy") : NULL;
+    if (choice) snprintf(name, len, "%s", choice);
+    if (busy_len) snprintf(busy, busy_len, "%s", choice && cJSON_IsString(why) ? why->valuestring : "");
     pthread_mutex_unlock(&lock);
-    return found;
+    return choice != NULL;
 }
 
-void dk_onednn_choice_store(const char *key, const char *name, const char *busy)
+void dk_onednn_choice_store(const char *key, const char *name, const char *busy, int replace)
 {
     pthread_mutex_lock(&lock);
     load();
-    if (table && !fresh && !cJSON_GetObjectItem(table, key)) {
+    /* the first choice stays (sessions planning at once in this process),
+     * unless it is no choice at all or not one of the candidates */
+    cJSON *old = table && !fresh ? cJSON_GetObjectItemCaseSensitive(table, key) : NULL;
+    if (old && (replace || !entry_choice(old))) {
+        cJSON_DeleteItemFromObjectCaseSensitive(table, key);
+        old = NULL;
+    }
+    if (table && !fresh && !old) {
         if (busy && busy[0]) {
             cJSON *c = cJSON_AddObjectToObject(table, key);
             cJSON_AddStringToObject(c, "choice", name);

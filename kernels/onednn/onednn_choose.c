@@ -202,7 +202,7 @@ static dk_status time_candidate(dk_onednn_ctx *ctx, const dk_graph *g, const dk_
         if (r > 0 && dt < c->seconds) c->seconds = dt; /* run 0 warms up */
     }
     double back = st == DK_OK ? way_back_seconds(ctx, g, n) : 0;
-    if (c->way_back <= 0 || back < c->way_back) c->way_back = back;
+    if (back < c->way_back) c->way_back = back;
     dk_onednn_plan_free(p);
     return st;
 }
@@ -274,7 +274,8 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
              x_nat ? dk_onednn_channel_block(&x_nat->md, x->ndim, x->dims) : -1);
     dk_onednn_choice_key(ctx, g, n, names, key, sizeof key);
     char then[256];
-    for (int i = 0; i < nc && dk_onednn_choice_find(key, chosen, sizeof chosen, then, sizeof then); i++)
+    const int found = dk_onednn_choice_find(key, chosen, sizeof chosen, then, sizeof then);
+    for (int i = 0; found && i < nc; i++)
         if (!strcmp(chosen, cands[i].name)) {
             DK_TRY(plan_as(ctx, g, n, &cands[i], out));
             size_t len = strlen((*out)->info.note);
@@ -291,17 +292,17 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
                        : dk__error(DK_ERR_UNSUPPORTED, "node '%s': too many inputs", n->name);
     if (st == DK_OK) st = dk_onednn_native_begin(ctx, g);
     if (st == DK_OK) fill_native_inputs(ctx, n);
-    for (int i = 0; i < nc; i++) cands[i].seconds = DBL_MAX;
+    for (int i = 0; i < nc; i++) cands[i].seconds = cands[i].way_back = DBL_MAX;
     char busy[256] = "", still[256] = "";
-    int disturbed = st == DK_OK && time_all(ctx, g, n, in, outs, cands, nc, CHOOSE_RUNS, &st, busy, sizeof busy);
-    if (disturbed && st == DK_OK)
-        disturbed += time_all(ctx, g, n, in, outs, cands, nc, CHOOSE_RUNS_BUSY, &st, still, sizeof still);
+    const int was_busy = st == DK_OK && time_all(ctx, g, n, in, outs, cands, nc, CHOOSE_RUNS, &st, busy, sizeof busy);
+    const int still_busy =
+        was_busy && st == DK_OK && time_all(ctx, g, n, in, outs, cands, nc, CHOOSE_RUNS_BUSY, &st, still, sizeof still);
     int best = 0;
     for (int i = 1; i < nc && st == DK_OK; i++)
         if (cands[i].seconds + cands[i].way_back < cands[best].seconds + cands[best].way_back) best = i;
     for (int i = 0; i < 16; i++) dk_tensor_reset(&own[i]);
     if (st == DK_OK) st = plan_as(ctx, g, n, &cands[best], out);
-    if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name, disturbed > 1 ? still : NULL);
+    if (st == DK_OK) dk_onednn_choice_store(key, cands[best].name, still_busy ? still : NULL, found);
     if (st != DK_OK) return st;
     /* the note: what was chosen, and the times behind the choice */
     char times[384] = ""; /* up to 5 candidates, each maybe with its way back */
@@ -312,11 +313,14 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
     }
     size_t len = strlen((*out)->info.note);
     snprintf((*out)->info.note + len, sizeof (*out)->info.note - len, "; fastest of %s", times);
-    if (disturbed) {
-        len = strlen((*out)->info.note);
+    len = strlen((*out)->info.note);
+    if (found)
+        snprintf((*out)->info.note + len, sizeof (*out)->info.note - len,
+                 "; the remembered choice '%s' is no candidate: timed again", chosen);
+    len = strlen((*out)->info.note);
+    if (was_busy)
         snprintf((*out)->info.note + len, sizeof (*out)->info.note - len,
                  "; host busy while timing (%s): %d runs more each, %s", busy, CHOOSE_RUNS_BUSY,
-                 disturbed > 1 ? "still busy" : "quiet then");
-    }
+                 still_busy ? "still busy" : "quiet then");
     return DK_OK;
 }

@@ -279,11 +279,12 @@ void dk_onednn_plan_free(dk_onednn_plan *p);
  * (its shapes, window, post-ops, precision and the candidates open), the
  * candidate chosen before for it (1 and its name; busy gets why the host was
  * busy when it was timed, "" when it was quiet), and storing a new one (busy
- * NULL or "" when timed on a quiet host). */
+ * NULL or "" when timed on a quiet host; replace: the entry found names no
+ * candidate, a file edited by hand, and goes). */
 void dk_onednn_choice_key(const dk_onednn_ctx *ctx, const dk_graph *g, const dk_node *n, const char *cands,
                           char *key, size_t len);
 int dk_onednn_choice_find(const char *key, char *name, size_t len, char *busy, size_t busy_len);
-void dk_onednn_choice_store(const char *key, const char *name, const char *busy);
+void dk_onednn_choice_store(const char *key, const char *name, const char *busy, int replace);
 
 /* Constant weights reordered once per process (onednn_weights.c): the buffer
  * holding src (described by src_md) in the layout dst_md, shared and counted;

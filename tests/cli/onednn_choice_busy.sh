@@ -11,7 +11,10 @@
 #   the choices are remembered all the same, those still timed on a busy
 #     host with the reasons ({"choice": ..., "busy": ...}); a second process
 #     (the loop stopped) takes every one of them ("chosen before", and "on a
-#     busy host (...)" for exactly those) and computes the same bits.
+#     busy host (...)" for exactly those) and computes the same bits;
+#   entries edited by hand into no choice (a number) or a name that is no
+#     candidate are timed again (the note says so for the name) and replaced:
+#     the next process takes all three and computes the same bits again.
 # Nothing asserts the note's absence on a quiet run: this host is shared
 # (tests/unit/test_host_load.c judges recorded samples instead).
 # usage: onednn_choice_busy.sh DELTAKERN WORKDIR
@@ -57,5 +60,23 @@ check "a second process takes all three ('chosen before')" \
 check "and says 'on a busy host' for the $busy_kept stored so" \
     test "$(grep -c "^onednn: node 'conv.*, chosen before on a busy host (" "$WORK/again.log")" = "$busy_kept"
 check "and computes the same bits" cmp -s "$WORK/busy.npy" "$WORK/again.npy"
+/usr/bin/python3 - "$DK_ONEDNN_CHOICES" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+keys = sorted(k for t in doc["tables"] for k in t["choices"])
+for t in doc["tables"]:
+    for k in t["choices"]:
+        if k == keys[0]: t["choices"][k] = 42
+        if k == keys[1]: t["choices"][k] = "no such kernel"
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+run edited "$VARIANT"
+check "the edited entries are timed again, the name said to be no candidate" \
+    test "$(grep -c "^onednn: node 'conv.*fastest of" "$WORK/edited.log")" = 2 -a \
+    "$(grep -c "the remembered choice 'no such kernel' is no candidate: timed again" "$WORK/edited.log")" = 1
+run edited_again "$VARIANT"
+check "they were replaced: a next process takes all three" \
+    test "$(grep -c "^onednn: node 'conv.*, chosen before" "$WORK/edited_again.log")" = 3
+check "and computes the same bits" cmp -s "$WORK/edited.npy" "$WORK/edited_again.npy"
 echo "$((n - fail)) of $n checks passed"
 [ "$fail" -eq 0 ]
