@@ -34,6 +34,8 @@ macro(dk_resolve_dep name found detail)
 endmacro()
 
 find_package(PkgConfig REQUIRED)
+# POSIX threads: pthread_once, mutexes (in libc since glibc 2.34)
+find_package(Threads REQUIRED)
 
 # --- required: protobuf-c and the ONNX schema (the loader is the core) ---
 pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)

@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "runtime/cache.h"
 #include "runtime/error.h"
 #include "runtime/host.h"
 #include "runtime/file.h"
@@ -33,34 +34,13 @@ static int current_threads(void)
 #endif
 }
 
-/* The largest cache's size from sysfs (0 when unknown). */
-static size_t llc_bytes(void)
-{
-    size_t best = 0;
-    for (int i = 0; i < 8; i++) {
-        char path[128], buf[64];
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
-        FILE *f = fopen(path, "r");
-        if (!f) continue;
-        if (fgets(buf, sizeof buf, f)) {
-            char *end;
-            double v = strtod(buf, &end);
-            if (*end == 'K') v *= 1024;
-            else if (*end == 'M') v *= MIB;
-            if (v > (double)best) best = (size_t)v;
-        }
-        fclose(f);
-    }
-    return best;
-}
-
 dk_status dk_roofline_measure(dk_roofline *out)
 {
     memset(out, 0, sizeof *out);
     const char *isa = "";
     int threads = current_threads();
     out->peak_gflops = dk_roofline_peak_gflops(threads, PEAK_TRIALS, &isa);
-    size_t bytes = 4 * llc_bytes(); /* each array 4x the last-level cache */
+    size_t bytes = 4 * dk__cache_last_level_bytes(); /* each array 4x the last-level cache */
     if (bytes < (size_t)(64 * MIB)) bytes = (size_t)(64 * MIB);
     if (bytes > (size_t)(1024 * MIB)) bytes = (size_t)(1024 * MIB);
     out->bandwidth_gbs = dk_roofline_triad_gbs(bytes, TRIAD_TRIALS);
