@@ -42,3 +42,12 @@ add_test(NAME cli.onednn_choice_busy
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_choice_busy.sh $<TARGET_FILE:deltakern_cli>
                  ${CMAKE_CURRENT_BINARY_DIR}/onednn_choice_busy_work)
 set_tests_properties(cli.onednn_choice_busy PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# opt=3 times each candidate hot and with its memory evicted, and weighs the
+# two by the share of a pass's bytes the caches cannot hold: the notes' times,
+# shares and choices agree with each other and with the model's size, and a
+# second process computes the same bits (tests/cli/onednn_choice_cold.sh).
+add_test(NAME cli.onednn_choice_cold
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/onednn_choice_cold.sh $<TARGET_FILE:deltakern_cli>
+                 ${CMAKE_CURRENT_BINARY_DIR}/onednn_choice_cold_work)
+set_tests_properties(cli.onednn_choice_cold PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -76,7 +76,8 @@ typedef struct dk_onednn_mem {
     dk_onednn_bind bind;
     int index;
     size_t offset;
-    void *bound;            /* handle set last (NULL: none yet) */
+    size_t bytes;           /* the size its descriptor gives */
+    void *bound;            /* handle set last (NULL: none yet); an owned buffer's */
     void *shared;           /* a shared weights buffer to release with the plan */
 } dk_onednn_mem;
 
@@ -273,6 +274,14 @@ dk_status dk_onednn_plan_fastest_conv(dk_onednn_ctx *ctx, const dk_graph *g, con
 
 dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_graph *g,
                              const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out);
+/* The bytes the plan touches apart from the node's inputs: its output,
+ * weights and workspace. In a whole network these were last touched a pass
+ * before, while the inputs have just been written by their producers. */
+size_t dk_onednn_plan_own_bytes(const dk_onednn_ctx *ctx, const dk_onednn_plan *p, const dk_node *n);
+/* Evicts those from the caches (opt=3 times its candidates so when they
+ * cannot stay near the cores: onednn_choose.c). Returns 0 where this build
+ * cannot evict (runtime/cache.h). */
+int dk_onednn_plan_evict(const dk_onednn_ctx *ctx, const dk_onednn_plan *p, const dk_node *n);
 void dk_onednn_plan_free(dk_onednn_plan *p);
 
 /* opt=3's choices, remembered (onednn_choices.c): the key of a convolution

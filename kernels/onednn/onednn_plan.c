@@ -7,12 +7,13 @@
 
 #include "kernels/fallback.h"
 #include "kernels/onednn/onednn_internal.h"
+#include "runtime/cache.h"
 #include "runtime/error.h"
 
 /* ---- memories ------------------------------------------------------------ */
 
 static dk_status add_mem(dk_onednn_plan *p, const dk_node *n, dnnl_memory_t mem,
-                         dk_onednn_bind bind, int index, size_t offset)
+                         dk_onednn_bind bind, int index, size_t offset, size_t bytes)
 {
     if (p->n_mems == p->cap_mems) {
         int cap = p->cap_mems ? 2 * p->cap_mems : 8;
@@ -25,7 +26,7 @@ static dk_status add_mem(dk_onednn_plan *p, const dk_node *n, dnnl_memory_t mem,
         p->mems = m;
         p->cap_mems = cap;
     }
-    p->mems[p->n_mems++] = (dk_onednn_mem){mem, bind, index, offset, NULL, NULL};
+    p->mems[p->n_mems++] = (dk_onednn_mem){mem, bind, index, offset, bytes, NULL, NULL};
     return DK_OK;
 }
 
@@ -35,7 +36,7 @@ dk_status dk_onednn_mem_io(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node 
 {
     dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, DNNL_MEMORY_NONE, mem);
     if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a memory object");
-    return add_mem(p, n, *mem, bind, index, 0);
+    return add_mem(p, n, *mem, bind, index, 0, dk_dnnl_md_size(md));
 }
 
 /* Grows the shared workspace to at least `size` bytes. Plan time only; the
@@ -64,7 +65,7 @@ dk_status dk_onednn_mem_work(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_nod
     DK_TRY(grow_work(ctx, n, p->work_used));
     dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, DNNL_MEMORY_NONE, mem);
     if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a workspace memory object");
-    return add_mem(p, n, *mem, DK_ONEDNN_BIND_WORK, -1, offset);
+    return add_mem(p, n, *mem, DK_ONEDNN_BIND_WORK, -1, offset, size);
 }
 
 dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
@@ -72,7 +73,9 @@ dk_status dk_onednn_mem_fixed(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_no
 {
     dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, handle, mem);
     if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a memory object");
-    return add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0);
+    DK_TRY(add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0, dk_dnnl_md_size(md)));
+    p->mems[p->n_mems - 1].bound = handle;
+    return DK_OK;
 }
 
 dk_status dk_onednn_mem_native(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_node *n,
@@ -81,7 +84,7 @@ dk_status dk_onednn_mem_native(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_n
     void *buf = ctx->native[v].buf;
     dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, buf, mem);
     if (s != dnnl_success) return dk_dnnl_error(s, n, "creating a memory object");
-    DK_TRY(add_mem(p, n, *mem, DK_ONEDNN_BIND_NATIVE, v, 0));
+    DK_TRY(add_mem(p, n, *mem, DK_ONEDNN_BIND_NATIVE, v, 0, dk_dnnl_md_size(md)));
     p->mems[p->n_mems - 1].bound = buf;
     return DK_OK;
 }
@@ -91,7 +94,12 @@ dk_status dk_onednn_mem_owned(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_no
 {
     dnnl_status_t s = dk_dnnl_memory(ctx->engine, md, DNNL_MEMORY_ALLOCATE, mem);
     if (s != dnnl_success) return dk_dnnl_error(s, n, "allocating a weights buffer");
-    return add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0);
+    DK_TRY(add_mem(p, n, *mem, DK_ONEDNN_BIND_OWNED, -1, 0, dk_dnnl_md_size(md)));
+    void *h = NULL;
+    s = dnnl_memory_get_data_handle(*mem, &h);
+    if (s != dnnl_success) return dk_dnnl_error(s, n, "querying a weights buffer");
+    p->mems[p->n_mems - 1].bound = h;
+    return DK_OK;
 }
 
 /* ---- steps ------------------------------------------------------------------ */
@@ -305,6 +313,45 @@ dk_status dk_onednn_plan_run(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_gra
     }
     dnnl_status_t s = dnnl_stream_wait(ctx->stream);
     return s == dnnl_success ? DK_OK : dk_dnnl_error(s, n, "waiting for the stream");
+}
+
+static int reads_value(const dk_node *n, int v)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        if (n->inputs[i] == v) return 1;
+    return 0;
+}
+
+/* What the plan touches apart from the node's inputs: memory i's address, or
+ * NULL for an input (its producer has just written it). */
+static const void *own_memory(const dk_onednn_ctx *ctx, const dk_onednn_plan *p, const dk_node *n, int i)
+{
+    const dk_onednn_mem *m = &p->mems[i];
+    switch (m->bind) {
+    case DK_ONEDNN_BIND_OUTPUT:
+    case DK_ONEDNN_BIND_OWNED: return m->bound;
+    case DK_ONEDNN_BIND_WORK: return ctx->work + m->offset;
+    case DK_ONEDNN_BIND_NATIVE: return reads_value(n, m->index) ? NULL : ctx->native[m->index].buf;
+    default: return NULL;
+    }
+}
+
+size_t dk_onednn_plan_own_bytes(const dk_onednn_ctx *ctx, const dk_onednn_plan *p, const dk_node *n)
+{
+    size_t bytes = 0;
+    for (int i = 0; i < p->n_mems; i++)
+        if (own_memory(ctx, p, n, i)) bytes += p->mems[i].bytes;
+    return bytes;
+}
+
+int dk_onednn_plan_evict(const dk_onednn_ctx *ctx, const dk_onednn_plan *p, const dk_node *n)
+{
+    int done = 1;
+    for (int i = 0; i < p->n_mems; i++) {
+        const void *h = own_memory(ctx, p, n, i);
+        if (h && !dk__cache_evict(h, p->mems[i].bytes)) done = 0;
+    }
+    return done;
 }
 
 void dk_onednn_plan_free(dk_onednn_plan *p)

@@ -8,7 +8,7 @@
 typedef struct dk_onednn_plan_info {
     int fallback;           /* run by the reference backend's kernels */
     int post_in_c;          /* a Conv's fused post-ops run after it in plain C (fuse=off) */
-    char note[512];         /* oneDNN's implementation, algorithm and reorders, or why it
+    char note[1024];        /* oneDNN's implementation, algorithm and reorders, or why it
                                falls back; at opt=3 also every candidate's time */
 } dk_onednn_plan_info;
 
