@@ -11,11 +11,18 @@
  * process was runnable while it was timed, {"choice": name, "busy": why}:
  * kept all the same (every later run computes the same bits), and every plan
  * that takes it says so, so that the user knows which choices to time again
- * (delete them, or the file, on a quiet host). */
+ * (delete them, or the file, on a quiet host). Processes planning at once
+ * (concurrent tests, MPI ranks) share the file: each store merges under a
+ * lock, and a layer not in this process's table is looked for in the file
+ * again before it is timed; the last writer used to overwrite the others'
+ * choices, whose next run then timed again and could compute other bits
+ * (models.efficientnet_b0 and models.regnet_y_400mf, run side by side). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -96,6 +103,44 @@ static cJSON *machine_table(cJSON *doc)
     return ch;
 }
 
+/* The file's document, or NULL when it is missing, unreadable or of another
+ * format. */
+static cJSON *read_doc(void)
+{
+    unsigned char *data = NULL;
+    size_t size = 0;
+    cJSON *doc = NULL;
+    if (path[0] && access(path, R_OK) == 0 && dk__read_file(path, 16u << 20, &data, &size) == DK_OK)
+        doc = cJSON_ParseWithLength((const char *)data, size);
+    free(data);
+    cJSON *fmt = doc ? cJSON_GetObjectItem(doc, "format") : NULL;
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CHOICES_FORMAT)) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Copies into `to` every entry of `from` whose key it lacks. */
+static void add_missing(cJSON *to, const cJSON *from)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, from)
+    {
+        if (!cJSON_GetObjectItemCaseSensitive(to, e->string))
+            cJSON_AddItemToObject(to, e->string, cJSON_Duplicate(e, 1));
+    }
+}
+
+/* Other processes' choices made since this one read the file (concurrent
+ * tests, MPI ranks, a diff's shards): taken into this process's table. */
+static void adopt_from_file(void)
+{
+    cJSON *doc = read_doc();
+    if (doc) add_missing(table, machine_table(doc));
+    cJSON_Delete(doc);
+}
+
 /* Reads the file once (a missing or unreadable one is an empty table: the
  * cache only saves time, it never decides correctness). */
 static void load(void)
@@ -111,14 +156,8 @@ static void load(void)
     } else if (dk__cache_path("onednn-choices.json", path, sizeof path) != DK_OK) {
         path[0] = '\0';
     }
-    unsigned char *data = NULL;
-    size_t size = 0;
-    if (path[0] && access(path, R_OK) == 0 && dk__read_file(path, 16u << 20, &data, &size) == DK_OK)
-        file_doc = cJSON_ParseWithLength((const char *)data, size);
-    free(data);
-    cJSON *fmt = file_doc ? cJSON_GetObjectItem(file_doc, "format") : NULL;
-    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, CHOICES_FORMAT)) {
-        cJSON_Delete(file_doc);
+    file_doc = read_doc();
+    if (!file_doc) {
         file_doc = cJSON_CreateObject();
         cJSON_AddStringToObject(file_doc, "format", CHOICES_FORMAT);
     }
@@ -138,12 +177,53 @@ int dk_onednn_choice_find(const char *key, char *name, size_t len, char *busy, s
     pthread_mutex_lock(&lock);
     load();
     cJSON *c = table && !fresh ? cJSON_GetObjectItemCaseSensitive(table, key) : NULL;
+    if (!c && table && !fresh) {
+        adopt_from_file();
+        c = cJSON_GetObjectItemCaseSensitive(table, key);
+    }
     const char *choice = entry_choice(c);
     cJSON *why = cJSON_IsObject(c) ? cJSON_GetObjectItemCaseSensitive(c, "busy") : NULL;
     if (choice) snprintf(name, len, "%s", choice);
     if (busy_len) snprintf(busy, busy_len, "%s", choice && cJSON_IsString(why) ? why->valuestring : "");
     pthread_mutex_unlock(&lock);
     return choice != NULL;
+}
+
+/* Writes this process's choices into the file without losing those other
+ * processes wrote since it was read: under a lock (FILE.lock), the file is
+ * read again, this table's entries it lacks are added (key replaced when
+ * `replace`, or when the file's entry is no choice) and it is written back; what it
+ * holds besides comes into this table. A key another process stored first
+ * stays as it stored it. */
+static void write_merged(const char *key, int replace)
+{
+    char dir[4096], lock_path[4096 + 8];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    /* a cache that cannot be written is only a cache: this process remembers */
+    if (slash && dk_file_mkdirs(dir) != DK_OK) {
+        dk__error_clear();
+        return;
+    }
+    snprintf(lock_path, sizeof lock_path, "%s.lock", path);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) flock(fd, LOCK_EX);
+    cJSON *doc = read_doc();
+    if (!doc) doc = cJSON_Duplicate(file_doc, 1);
+    cJSON *t = doc ? machine_table(doc) : NULL;
+    if (t) {
+        const cJSON *theirs = cJSON_GetObjectItemCaseSensitive(t, key);
+        if (theirs && (replace || !entry_choice(theirs))) cJSON_DeleteItemFromObjectCaseSensitive(t, key);
+        add_missing(t, table);
+        char *text = cJSON_Print(doc);
+        if (text) dk_file_write_text(path, text);
+        free(text);
+        add_missing(table, t);
+    }
+    cJSON_Delete(doc);
+    dk__error_clear();
+    if (fd >= 0) close(fd); /* and the lock with it */
 }
 
 void dk_onednn_choice_store(const char *key, const char *name, const char *busy, int replace)
@@ -165,15 +245,7 @@ void dk_onednn_choice_store(const char *key, const char *name, const char *busy,
         } else {
             cJSON_AddStringToObject(table, key, name);
         }
-        char *text = path[0] ? cJSON_Print(file_doc) : NULL;
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = '\0';
-        /* a cache that cannot be written is only a cache: this process remembers */
-        if (text && (!slash || dk_file_mkdirs(dir) == DK_OK)) dk_file_write_text(path, text);
-        dk__error_clear();
-        free(text);
+        if (path[0]) write_merged(key, replace);
     }
     pthread_mutex_unlock(&lock);
 }

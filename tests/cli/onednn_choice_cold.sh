@@ -11,7 +11,8 @@
 #   gives the share as F^2 / (F^2 + C^2) with F the bytes of the fused graph's
 #     values (the input, the weights and biases, each layer's output:
 #     computed here from the model) and C a power-of-two number of MiB;
-# and a second process takes every choice and computes the same bits.
+# and a second process takes every choice and computes the same bits; two
+# processes planning at once into one file lose neither's choices.
 # No time is asserted: the numbers are checked against each other only.
 # usage: onednn_choice_cold.sh DELTAKERN WORKDIR
 set -u
@@ -73,5 +74,24 @@ run again "$VARIANT"
 check "a second process takes every choice ('chosen before')" \
     test "$(grep -c "^onednn: node 'conv.*, chosen before\( on a busy host (.*)\)\?$" "$WORK/again.log")" = 4
 check "and computes the same bits" cmp -s "$WORK/cold.npy" "$WORK/again.npy"
+# Two processes planning at once into one fresh choices file (one and two
+# threads: one table each) lose neither's choices: the file is merged under a
+# lock, not overwritten by the last writer (onednn_choices.c).
+export DK_ONEDNN_CHOICES=$WORK/shared.json
+for t in 1 2; do
+    DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$VARIANT,threads=$t" --no-softmax \
+        --save-output "$WORK/t$t.npy" > "$WORK/t$t.log" 2>&1 &
+done
+wait
+check "both tables are in the file, 4 choices each" /usr/bin/python3 -c 'import json, sys
+t = json.load(open(sys.argv[1]))["tables"]
+sys.exit(0 if sorted((x["threads"], len(x["choices"])) for x in t) == [(1, 4), (2, 4)] else 1)' "$DK_ONEDNN_CHOICES"
+for t in 1 2; do
+    DK_ONEDNN_VERBOSE=1 "$DK" run "$MODEL" -i "$INPUT" -b "$VARIANT,threads=$t" --no-softmax \
+        --save-output "$WORK/t$t.again.npy" > "$WORK/t$t.again.log" 2>&1
+    check "threads=$t: a next process takes all four and computes the same bits" \
+        test "$(grep -c "^onednn: node 'conv.*, chosen before" "$WORK/t$t.again.log")" = 4 -a \
+        -n "$(cmp "$WORK/t$t.npy" "$WORK/t$t.again.npy" && echo same)"
+done
 echo "$((n - fail)) of $n checks passed"
 [ "$fail" -eq 0 ]
