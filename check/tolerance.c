@@ -734,7 +734,7 @@ dk_status dk_tolerance_abs_reference(const dk_graph *g, const dk_node *n,
         if (!in[i] || !transform || !transform[i] || in[i]->dtype != DK_F32) continue;
         if ((st = dk_tensor_copy(&copies[i], in[i])) != DK_OK) break;
         float *d = copies[i].data;
-        for (int64_t k = 0; k < dk_tensor_numel(&copies[i]); k++)
+        for (int64_t k = 0, numel = dk_tensor_numel(&copies[i]); k < numel; k++)
             d[k] = transform[i] > 0 ? fabsf(d[k]) : -fabsf(d[k]);
         xin[i] = &copies[i];
     }
@@ -784,7 +784,7 @@ static dk_status mag_sigmoid(const dk_graph *g, const dk_node *n, const dk_tenso
 {
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data, *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double yi = fabs((double)y[i]);
         S[i] = yi;
         C[i] = fabs((double)x[i]) * yi * fabs(1.0 - (double)y[i]);
@@ -799,7 +799,7 @@ static dk_status mag_hardsigmoid(const dk_graph *g, const dk_node *n, const dk_t
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data;
     double alpha = fabs((double)n->p.act.alpha), beta = fabs((double)n->p.act.beta);
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) S[i] = alpha * fabs((double)x[i]) + beta;
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) S[i] = alpha * fabs((double)x[i]) + beta;
     return DK_OK;
 }
 
@@ -808,7 +808,7 @@ static dk_status mag_hardswish(const dk_graph *g, const dk_node *n, const dk_ten
 {
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double a = fabs((double)x[i]);
         S[i] = a * (a / 6.0 + 0.5);
     }
@@ -857,7 +857,7 @@ static dk_status mag_pow(const dk_graph *g, const dk_node *n, const dk_tensor *c
         return dk__error(DK_ERR_UNSUPPORTED, "tolerance: node '%s' (Pow): no exponent data",
                          n->name);
     const float *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double yi = fabs((double)y[i]);
         S[i] = yi;
         if (yi == 0 || !isfinite(yi)) continue; /* exact, or NaN judged by itself */
@@ -894,7 +894,7 @@ static dk_status mag_exp(const dk_graph *g, const dk_node *n, const dk_tensor *c
     (void)g;
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data, *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double yi = fabs((double)y[i]);
         S[i] = yi;
         C[i] = A[i] = isinf(yi) ? 0 : fabs((double)x[i]) * yi; /* overflow: judged by itself */
@@ -908,7 +908,7 @@ static dk_status mag_log(const dk_graph *g, const dk_node *n, const dk_tensor *c
     (void)g;
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         S[i] = fabs((double)y[i]);
         C[i] = A[i] = isfinite(y[i]) ? 1.0 : 0.0; /* log 0, log of a negative: exact */
     }
@@ -921,7 +921,7 @@ static dk_status mag_softplus(const dk_graph *g, const dk_node *n, const dk_tens
     (void)g;
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data, *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double xi = x[i], yi = fabs((double)y[i]);
         S[i] = yi;
         C[i] = fabs(xi) / (1.0 + exp(-xi));
@@ -937,7 +937,7 @@ static dk_status mag_elu(const dk_graph *g, const dk_node *n, const dk_tensor *c
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data, *y = ref->data;
     const double alpha = fabs((double)n->p.act.alpha);
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double xi = x[i];
         if (!(xi < 0)) { /* a copy (NaN included) */
             S[i] = C[i] = fabs((double)y[i]);
@@ -1036,7 +1036,7 @@ static dk_status mag_clip(const dk_graph *g, const dk_node *n, const dk_tensor *
 {
     DK_TRY(want_f32(n, in[0], "input 0"));
     const float *x = in[0]->data, *y = ref->data;
-    for (int64_t i = 0; i < dk_tensor_numel(ref); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
         double ax = fabs((double)x[i]), ay = fabs((double)y[i]);
         S[i] = ay;
         C[i] = ax > ay ? ax : ay;

@@ -73,9 +73,9 @@ static int is_constant(const dk_session *s, int v) { return s->g->values[v].kind
 static void poison(dk_tensor *t)
 {
     if (t->dtype == DK_F32)
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++) ((float *)t->data)[i] = NAN;
+        for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) ((float *)t->data)[i] = NAN;
     else if (t->dtype == DK_F64)
-        for (int64_t i = 0; i < dk_tensor_numel(t); i++) ((double *)t->data)[i] = NAN;
+        for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) ((double *)t->data)[i] = NAN;
 }
 
 /* Constants are views of the graph's data (backends never write their

@@ -49,7 +49,7 @@ dk_status dk__eval_arith(const dk_node *n, const dk_tensor *const *in, dk_tensor
         return dk__eval_error(n, DK_ERR_UNSUPPORTED, "element type %s",
                               dk_dtype_name(y->dtype));
     const int is_signed = dk_dtype_is_signed_int(y->dtype);
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(y); i < numel; i++) {
         int64_t ia = dk__broadcast_index(a, first_a, y, i), ib = dk__broadcast_index(b, first_b, y, i);
         if (is_float)
             dk_tensor_set(y, i, float_op(n->op, dk_tensor_get(a, ia), dk_tensor_get(b, ib)));

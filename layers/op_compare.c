@@ -76,7 +76,7 @@ dk_status dk__eval_compare(const dk_node *n, const dk_tensor *const *in, dk_tens
     if (y->dtype != DK_BOOL || a->dtype != b->dtype || a->ndim > y->ndim || b->ndim > y->ndim)
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
     const int want = n->op == DK_OP_LESS ? -1 : n->op == DK_OP_GREATER ? 1 : 0;
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++)
+    for (int64_t i = 0, numel = dk_tensor_numel(y); i < numel; i++)
         ((uint8_t *)y->data)[i] = (uint8_t)(order(a, dk__broadcast_index(a, y->ndim - a->ndim, y, i),
                                                   b, dk__broadcast_index(b, y->ndim - b->ndim, y, i)) ==
                                             want);
@@ -104,7 +104,7 @@ dk_status dk__eval_not(const dk_node *n, const dk_tensor *const *in, dk_tensor *
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
     const uint8_t *x = in[0]->data;
     uint8_t *y = out[0]->data;
-    for (int64_t i = 0; i < dk_tensor_numel(out[0]); i++) y[i] = !x[i];
+    for (int64_t i = 0, numel = dk_tensor_numel(out[0]); i < numel; i++) y[i] = !x[i];
     return DK_OK;
 }
 
@@ -138,7 +138,7 @@ dk_status dk__eval_where(const dk_node *n, const dk_tensor *const *in, dk_tensor
         c->ndim > o->ndim || x->ndim > o->ndim || y->ndim > o->ndim)
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
     const size_t es = dk_dtype_size(o->dtype);
-    for (int64_t i = 0; i < dk_tensor_numel(o); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(o); i < numel; i++) {
         int take_x = ((const uint8_t *)c->data)[dk__broadcast_index(c, o->ndim - c->ndim, o, i)] != 0;
         const dk_tensor *src = take_x ? x : y;
         int64_t j = dk__broadcast_index(src, o->ndim - src->ndim, o, i);

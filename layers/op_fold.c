@@ -63,7 +63,7 @@ dk_status dk__eval_constantofshape(const dk_node *n, const dk_tensor *const *in,
     const size_t es = dk_dtype_size(y->dtype);
     if ((v ? v->dtype : DK_F32) != y->dtype)
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) memcpy((char *)y->data + (size_t)i * es, src, es);
+    for (int64_t i = 0, numel = dk_tensor_numel(y); i < numel; i++) memcpy((char *)y->data + (size_t)i * es, src, es);
     return DK_OK;
 }
 

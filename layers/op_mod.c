@@ -65,7 +65,7 @@ dk_status dk__eval_mod(const dk_node *n, const dk_tensor *const *in, dk_tensor *
         return dk__eval_error(n, DK_ERR_INTERNAL, "tensors do not match the inferred node");
     const int is_float = dk_dtype_is_float(y->dtype), is_signed = dk_dtype_is_signed_int(y->dtype);
     const int c_sign = n->p.mod.fmod;
-    for (int64_t i = 0; i < dk_tensor_numel(y); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(y); i < numel; i++) {
         int64_t ia = dk__broadcast_index(a, y->ndim - a->ndim, y, i);
         int64_t ib = dk__broadcast_index(b, y->ndim - b->ndim, y, i);
         if (is_float)

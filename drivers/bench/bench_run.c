@@ -34,7 +34,7 @@ static dk_status random_inputs(const dk_graph *g, uint64_t seed, dk_tensor *t)
                              g->source, want->name, dk_dtype_name(want->dtype));
         DK_TRY(dk_tensor_alloc(&t[i], want->dtype, want->ndim, want->dims));
         float *x = t[i].data;
-        for (int64_t k = 0; k < dk_tensor_numel(&t[i]); k++)
+        for (int64_t k = 0, numel = dk_tensor_numel(&t[i]); k < numel; k++)
             x[k] = (float)((double)(dk_rng_mix(&s) >> 40) * 0x1p-23 - 1.0);
     }
     return DK_OK;

@@ -33,7 +33,7 @@ void dk__op_case_end(dk__op_case *c)
 static void fill_uniform(dk__op_case *c, dk_tensor *t, double lo, double hi)
 {
     float *d = t->data;
-    for (int64_t i = 0; i < dk_tensor_numel(t); i++) d[i] = (float)dk_rng_uniform(&c->rng, lo, hi);
+    for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) d[i] = (float)dk_rng_uniform(&c->rng, lo, hi);
 }
 
 static int add_value(dk__op_case *c, const char *name, dk_value_kind kind)
@@ -145,7 +145,7 @@ void dk__op_case_away_from_zero(dk__op_case *c, int v, double lo, double hi, int
     dk_tensor *t = dk__op_case_tensor(c, v);
     if (!t || t->dtype != DK_F32) return;
     float *d = t->data;
-    for (int64_t i = 0; i < dk_tensor_numel(t); i++) {
+    for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) {
         double mag = dk_rng_uniform(&c->rng, lo, hi);
         d[i] = (float)(random_sign && dk_rng_chance(&c->rng, 0.5) ? -mag : mag);
     }

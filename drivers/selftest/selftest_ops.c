@@ -97,7 +97,7 @@ static int outputs_alloc(const dk_graph *g, const dk_node *n, outputs *o)
         v->data = o->buf[i] + GUARD;
         if (t->dtype == DK_F32) {
             float *d = v->data;
-            for (int64_t k = 0; k < dk_tensor_numel(v); k++) d[k] = NAN;
+            for (int64_t k = 0, numel = dk_tensor_numel(v); k < numel; k++) d[k] = NAN;
         } else {
             memset(v->data, 0xA5, o->bytes[i]);
         }

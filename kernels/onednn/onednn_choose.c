@@ -92,7 +92,7 @@ static dk_status scratch_io(const dk_graph *g, const dk_node *n, dk_tensor *own,
         DK_TRY(dk_tensor_alloc(&own[i], t->dtype, t->ndim, t->dims));
         if (t->dtype == DK_F32) {
             float *d = own[i].data;
-            for (int64_t k = 0; k < dk_tensor_numel(t); k++) d[k] = (float)((k % 17) - 8) * 0.0625f;
+            for (int64_t k = 0, numel = dk_tensor_numel(t); k < numel; k++) d[k] = (float)((k % 17) - 8) * 0.0625f;
         }
         in[i] = &own[i];
     }
