@@ -48,6 +48,10 @@ dk_summary(protobuf-c "required" "${PROTOBUFC_VERSION}, schema ${DK_ONNX_PROTO}"
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
 dk_summary(cJSON "required" "cJSON ${CJSON_VERSION}")
 
+# --- required: xxHash for the determinism check's hashes of every node output ---
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+dk_summary(xxHash "required" "xxHash ${XXHASH_VERSION}")
+
 # --- optional ---
 dk_option_dep(OPENMP)
 if(NOT DK_WITH_OPENMP STREQUAL "OFF")

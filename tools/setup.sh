@@ -25,6 +25,7 @@ PACKAGES=(
     protobuf-c-compiler libprotobuf-c-dev libonnx-dev    # ONNX loader (onnx.proto + protoc-c)
     libpng-dev libjpeg-dev                               # image inputs
     libcjson-dev                                         # result files (JSON)
+    libxxhash-dev                                        # diff's determinism check (node output hashes)
     libpapi-dev libhwloc-dev                             # counters, topology and binding
     libopenblas-openmp-dev libdnnl-dev                   # CPU backends (OpenMP OpenBLAS, oneDNN 2.6)
     libopenmpi-dev openmpi-bin                           # mpirun deltakern diff (a shard per rank)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "drivers/diff/diff_engine.h"
 #include "runtime/error.h"
@@ -311,15 +312,28 @@ static void nonfinite_json(cJSON *o, const char *key, const dk_graph *g, int k, 
 /* ---- determinism: a second run on the same input, everything the first
  * left poisoned, every node output compared bit for bit ---- */
 
-static dk_status hash_outputs(dk_session *s, const dk_graph *g, char (*hash)[17])
+/* The bits of one node output, for the determinism check only (never
+ * written anywhere): two runs hash every activation, and XXH3 takes a
+ * fraction of a cycle per byte where the bundles' FNV-1a takes a multiply
+ * (11% of a diff of MobileNetV2 on four variants). */
+static uint64_t output_hash(const dk_tensor *t)
+{
+    int64_t head[2 + DK_MAX_DIMS] = {(int64_t)t->dtype, t->ndim};
+    memcpy(head + 2, t->dims, sizeof(int64_t) * (size_t)t->ndim);
+    uint64_t shape = XXH3_64bits(head, sizeof(int64_t) * (size_t)(2 + t->ndim));
+    return t->data ? XXH3_64bits_withSeed(t->data, dk_tensor_nbytes(t), shape) : shape;
+}
+
+/* hash[k]: node k's first output (0 where it has none) */
+static dk_status hash_outputs(dk_session *s, const dk_graph *g, uint64_t *hash)
 {
     for (int k = 0; k < g->n_nodes; k++) {
-        hash[k][0] = '\0';
+        hash[k] = 0;
         int v = g->nodes[k].outputs[0];
         if (v < 0) continue;
         const dk_tensor *t = dk_session_value(s, v);
         if (!t) return DK_ERR_INTERNAL;
-        dk_diff_hash_tensor(t, hash[k]);
+        hash[k] = output_hash(t);
     }
     return DK_OK;
 }
@@ -327,12 +341,12 @@ static dk_status hash_outputs(dk_session *s, const dk_graph *g, char (*hash)[17]
 /* Runs the variant a second time (after dk_session_poison) and records in
  * vj whether every node output came out the same bits as the first run's
  * (their hashes in first); *n_differ receives how many did not. */
-static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *name, char (*first)[17], cJSON *vj,
+static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *name, const uint64_t *first, cJSON *vj,
                                    int *n_differ)
 {
     const dk_graph *g = r->g;
     *n_differ = 0;
-    char (*second)[17] = malloc(sizeof *second * (size_t)(g->n_nodes + 1));
+    uint64_t *second = malloc(sizeof *second * (size_t)(g->n_nodes + 1));
     dk_status st = second ? dk_session_poison(r->s) : dk__error(DK_ERR_NOMEM, "out of memory");
     if (st == DK_OK && (st = dk_session_run(r->s, input, 1)) != DK_OK)
         st = dk__error_prefix(st, "variant '%s' on %s (second run)", r->name, name);
@@ -340,7 +354,7 @@ static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *
     if (st == DK_OK) {
         cJSON *nodes = cJSON_CreateArray();
         for (int k = 0; k < g->n_nodes; k++)
-            if (strcmp(first[k], second[k])) {
+            if (first[k] != second[k]) {
                 if ((*n_differ)++ < 10) cJSON_AddItemToArray(nodes, cJSON_CreateString(g->nodes[k].name));
             }
         cJSON_AddBoolToObject(vj, "deterministic", *n_differ == 0);
@@ -484,7 +498,7 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
     w.first_faulty = -1;
     w.ev = calloc((size_t)g->n_nodes + 1, sizeof *w.ev);
     w.prop_rel = malloc(sizeof *w.prop_rel * ((size_t)g->n_values + 1));
-    char (*first)[17] = d->c.skip_determinism ? NULL : malloc(sizeof *first * (size_t)(g->n_nodes + 1));
+    uint64_t *first = d->c.skip_determinism ? NULL : malloc(sizeof *first * (size_t)(g->n_nodes + 1));
     st = w.ev && w.prop_rel && (first || d->c.skip_determinism) ? DK_OK : dk__error(DK_ERR_NOMEM, "out of memory");
     for (int v = 0; st == DK_OK && v < g->n_values; v++) w.prop_rel[v] = NAN;
     if (st == DK_OK) w.prop_rel[g->inputs[0]] = 0;
