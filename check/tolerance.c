@@ -1166,23 +1166,29 @@ dk_status dk_tolerance_magnitude(const dk_graph *g, const dk_node *n, const dk_t
     return st;
 }
 
-dk_status dk_tolerance_bounds(const dk_graph *g, const dk_node *n, dk_precision p,
-                              const dk_tensor *const *in, const dk_tensor *ref, double *tol,
-                              double *S)
+dk_status dk__tolerance_bounds_into(const dk_graph *g, const dk_node *n, dk_precision p,
+                                    const dk_tensor *const *in, const dk_tensor *ref, double *tol,
+                                    double *S, double *C, double *A)
 {
     const tol_row *r = find_row(n->op);
     dk_tolerance t;
     DK_TRY(dk_tolerance_for_node(g, n, p, &t));
+    DK_TRY(magnitudes(r, g, n, in, ref, S, C, A));
+    const float *y = ref->data;
+    for (int64_t i = 0, count = dk_tensor_numel(ref); i < count; i++)
+        tol[i] = t.c * S[i] + t.c_in * C[i] + t.c_a * A[i] + t.c_out * fabs((double)y[i]) + t.floor;
+    return DK_OK;
+}
+
+dk_status dk_tolerance_bounds(const dk_graph *g, const dk_node *n, dk_precision p,
+                              const dk_tensor *const *in, const dk_tensor *ref, double *tol,
+                              double *S)
+{
     int64_t count = dk_tensor_numel(ref);
     double *C = malloc(sizeof(double) * (size_t)(count + 1));
     double *A = malloc(sizeof(double) * (size_t)(count + 1));
-    dk_status st = C && A ? magnitudes(r, g, n, in, ref, S, C, A) : dk__error(DK_ERR_NOMEM, "out of memory");
-    if (st == DK_OK) {
-        const float *y = ref->data;
-        for (int64_t i = 0; i < count; i++)
-            tol[i] = t.c * S[i] + t.c_in * C[i] + t.c_a * A[i] + t.c_out * fabs((double)y[i]) +
-                     t.floor;
-    }
+    dk_status st = C && A ? dk__tolerance_bounds_into(g, n, p, in, ref, tol, S, C, A)
+                          : dk__error(DK_ERR_NOMEM, "out of memory");
     free(C);
     free(A);
     return st;

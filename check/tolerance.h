@@ -16,6 +16,14 @@
 /* The reference's one rounding of its double result to float32. */
 #define DK_TOL_U_REF 0x1p-24
 
+/* dk_tolerance_bounds with the caller's scratch: C and A hold numel(ref)
+ * doubles each (their contents on return are of no use). A caller bounding
+ * node after node reuses them, and so its memory is not faulted in again
+ * for every node. */
+dk_status dk__tolerance_bounds_into(const dk_graph *g, const dk_node *n, dk_precision p,
+                                    const dk_tensor *const *in, const dk_tensor *ref, double *tol,
+                                    double *S, double *C, double *A);
+
 /* One row as text: op, how K is read from the node, n (roundings in
  * sequence), m (rounded operands per term), S (the magnitude) and why. */
 typedef struct dk__tol_row_text {

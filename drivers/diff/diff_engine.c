@@ -280,6 +280,7 @@ void dk_diff_destroy(dk_diff *d)
     dk__store_free(&d->store);
     cJSON_Delete(d->notes);
     dk_tensor_reset(&d->bundle_input);
+    free(d->scratch);
     free(d);
 }
 

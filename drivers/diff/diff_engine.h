@@ -49,6 +49,8 @@ struct dk_diff {
     vrun v[DK_DIFF_MAX_VARIANTS];
     cJSON *notes;
     dk_tensor bundle_input;
+    double *scratch;         /* a node's bound, magnitudes and the table's terms: 4 x scratch_count */
+    int64_t scratch_count;
 };
 
 static inline int dk__diff_is_f32(const dk_graph *g, int v) { return v >= 0 && g->values[v].t.dtype == DK_F32; }
