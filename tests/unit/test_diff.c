@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "drivers/diff/diff_internal.h"
 #include "tests/unit/test_util.h"
@@ -153,6 +156,68 @@ static void test_compare(void **state)
     dk_tensor_reset(&y);
 }
 
+/* Outputs of many chunks (the metrics sum chunk by chunk, on any number of
+ * threads): the worst ratio and the largest error exactly as a plain loop
+ * finds them, wherever they lie; the sums as a plain loop's to rounding; the
+ * same bits on 1, 2 and 3 threads; a matching NaN or infinity is no error, a
+ * bound of 0 under a nonzero error an infinite ratio. */
+static void test_compare_chunks(void **state)
+{
+    (void)state;
+    tu_init("diff_compare_chunks");
+    const int64_t n = 5 * 16384 + 123;
+    int64_t dims[1] = {n};
+    dk_tensor ref = {0}, y = {0};
+    assert_int_equal(dk_tensor_alloc(&ref, DK_F32, 1, dims), DK_OK);
+    assert_int_equal(dk_tensor_alloc(&y, DK_F32, 1, dims), DK_OK);
+    tu_fill_uniform(&ref, -3, 3);
+    double *tol = malloc(sizeof(double) * (size_t)n);
+    assert_non_null(tol);
+    float *r = ref.data, *c = y.data;
+    for (int64_t i = 0; i < n; i++) {
+        tol[i] = tu_rng_uniform(1e-6, 1e-4);
+        c[i] = r[i] + (float)tu_rng_uniform(-1e-3, 1e-3);
+    }
+    r[20000] = c[20000] = NAN;     /* the same NaN on both sides */
+    r[40000] = c[40000] = INFINITY; /* the same infinity */
+    int64_t worst_at = 3 * 16384 + (int64_t)tu_rng_uniform(0, 16000);
+    c[worst_at] = r[worst_at] + 0.5f; /* far outside its bound, in a late chunk */
+    for (int pass = 0; pass < 2; pass++) {
+        double d2 = 0, r2 = 0, y2 = 0, ry = 0, worst = 0, max_abs = 0;
+        for (int64_t i = 0; i < n; i++) {
+            if (!isfinite(r[i])) continue;
+            double d = fabs((double)c[i] - r[i]), t = 2 * tol[i];
+            d2 += d * d;
+            r2 += (double)r[i] * r[i];
+            y2 += (double)c[i] * c[i];
+            ry += (double)r[i] * c[i];
+            if (d > 0 && (t > 0 ? d / t : INFINITY) > worst) worst = t > 0 ? d / t : INFINITY;
+            if (d > max_abs) max_abs = d;
+        }
+        dk__diff_err e[3];
+        for (int th = 1; th <= 3; th++) {
+#ifdef _OPENMP
+            omp_set_num_threads(th);
+#endif
+            dk__diff_compare(&ref, &y, tol, 2.0, &e[th - 1]);
+        }
+        assert_true(e[0].max_abs == max_abs);
+        assert_true(e[0].ratio == worst);
+        assert_true(fabs(e[0].rel_l2 - sqrt(d2 / r2)) <= 1e-12 * sqrt(d2 / r2));
+        assert_true(fabs(e[0].cosine - ry / sqrt(r2 * y2)) <= 1e-12);
+        assert_memory_equal(&e[0], &e[1], sizeof e[0]);
+        assert_memory_equal(&e[0], &e[2], sizeof e[0]);
+        tol[n - 1] = 0; /* second pass: a bound of 0 where the error is not */
+        if (c[n - 1] == r[n - 1]) c[n - 1] = r[n - 1] + 1e-3f;
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    free(tol);
+    dk_tensor_reset(&ref);
+    dk_tensor_reset(&y);
+}
+
 /* A record of two variants; variant 1 flips when flip is set. */
 static cJSON *record(int flip, double overlap)
 {
@@ -272,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_top5_matches_sort),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_compare_chunks),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, tu_tmpdir_setup, tu_tmpdir_teardown);
