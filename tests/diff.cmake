@@ -86,6 +86,11 @@ foreach(kind outdir bundle_trust)
   set_tests_properties(cli.diff_${kind} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 endforeach()
 
+# A node output with no elements is compared first (tests/cli/diff_empty_value.sh).
+add_test(NAME cli.diff_empty_value COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/diff_empty_value.sh
+         $<TARGET_FILE:deltakern_cli> ${DK_DIFF_WORK}/empty_value)
+set_tests_properties(cli.diff_empty_value PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+
 # diff --shard K/N and deltakern merge (tests/cli/diff_shards.sh): 2 and 3
 # shards of the bundled photos merge to the single run's files; other runs,
 # splits and versions, missing and unfinished shards are refused; the 2

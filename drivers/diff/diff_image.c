@@ -126,7 +126,7 @@ static void fed_inputs(dk_diff *d, vrun *r, const dk_node *nd, const dk_tensor *
  * diff's time on MobileNetV2). */
 static double *scratch(dk_diff *d, int64_t count)
 {
-    if (count > d->scratch_count) {
+    if (!d->scratch || count > d->scratch_count) {
         free(d->scratch);
         d->scratch_count = 0;
         if ((uint64_t)count > SIZE_MAX / (4 * sizeof(double)) - 1 ||
