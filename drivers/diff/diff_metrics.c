@@ -46,6 +46,14 @@ static void compare_chunk(const float *r, const float *c, const double *tol, dou
     *p = (part){d2, r2, y2, ry, max_abs, ratio};
 }
 
+/* sum += p, in the order of the calls */
+static void add_part(part *sum, const part *p)
+{
+    sum->d2 += p->d2, sum->r2 += p->r2, sum->y2 += p->y2, sum->ry += p->ry;
+    if (p->max_abs > sum->max_abs) sum->max_abs = p->max_abs;
+    if (p->ratio > sum->ratio) sum->ratio = p->ratio;
+}
+
 void dk__diff_compare(const dk_tensor *ref, const dk_tensor *y, const double *tol, double scale,
                       dk__diff_err *e)
 {
@@ -57,20 +65,13 @@ void dk__diff_compare(const dk_tensor *ref, const dk_tensor *y, const double *to
         for (int64_t k = 0; k < chunks; k++) {
             part p;
             compare_chunk(r, c, tol, scale, k * CHUNK, k + 1 < chunks ? (k + 1) * CHUNK : n, &p);
-            sum.d2 += p.d2, sum.r2 += p.r2, sum.y2 += p.y2, sum.ry += p.ry;
-            if (p.max_abs > sum.max_abs) sum.max_abs = p.max_abs;
-            if (p.ratio > sum.ratio) sum.ratio = p.ratio;
+            add_part(&sum, &p);
         }
     } else {
 #pragma omp parallel for schedule(static) if (chunks > 4)
         for (int64_t k = 0; k < chunks; k++)
             compare_chunk(r, c, tol, scale, k * CHUNK, k + 1 < chunks ? (k + 1) * CHUNK : n, &parts[k]);
-        for (int64_t k = 0; k < chunks; k++) {
-            const part *p = &parts[k];
-            sum.d2 += p->d2, sum.r2 += p->r2, sum.y2 += p->y2, sum.ry += p->ry;
-            if (p->max_abs > sum.max_abs) sum.max_abs = p->max_abs;
-            if (p->ratio > sum.ratio) sum.ratio = p->ratio;
-        }
+        for (int64_t k = 0; k < chunks; k++) add_part(&sum, &parts[k]);
         if (parts != stack) free(parts);
     }
     e->max_abs = sum.max_abs;
