@@ -113,6 +113,11 @@ if [ "$MODE" = run ]; then
 fi
 
 start=$(date +%s)
+# ctest -j runs as many tests at once as there are cores, each with that many
+# OpenMP threads: a worker spinning in a barrier takes another test's core.
+# Waiting passively, the normal pass took 677 s instead of 986 s on 2 cores
+# (docs/bench.md, Host load; deltakern's own default stays libgomp's).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 build build
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 1200)
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer,
