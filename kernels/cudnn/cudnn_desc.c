@@ -217,6 +217,13 @@ dk_status dk__cudnn_pool_desc(cudnnPoolingDescriptor_t d, const dk_graph *g, con
                                  "axis %d, ceil_mode included) has no cuDNN descriptor",
                                  dk_op_name(n->op), n->name, (long long)pp->win.pad_begin[k],
                                  (long long)pp->win.pad_end[k], k);
+            /* ceil_mode's extra row is padding that count_include_pad must
+             * not count; cuDNN's INCLUDE_PADDING would divide by the whole window */
+            if (n->op == DK_OP_AVGPOOL && pp->count_include_pad && pp->ceil_extra[k] > 0)
+                return dk__error(DK_ERR_UNSUPPORTED,
+                                 "cudnn: AveragePool '%s': count_include_pad with ceil_mode's extra padding on "
+                                 "spatial axis %d (cuDNN would count it in the divisor)",
+                                 n->name, k);
             win[k] = (int)pp->win.kernel[k];
             pad[k] = (int)pp->win.pad_begin[k];
             stride[k] = (int)pp->win.stride[k];

@@ -101,7 +101,15 @@ dk_status dk__cudnn_value_ensure(dk_cudnn_ctx *ctx, const dk_graph *g, int v)
     /* an empty tensor still gets a (1-byte) buffer, so "has a copy" stays a pointer test */
     DK_CUDA(cudaMalloc(&dv->dev, dv->bytes ? dv->bytes : 1));
     if (gv->kind == DK_VALUE_CONSTANT && gv->t.data && dv->bytes) DK_TRY(dk__cudnn_upload(ctx, g, v, &gv->t));
-    else if (dv->bytes) DK_CUDA(cudaMemset(dv->dev, 0xFF, dv->bytes)); /* all-ones: NaN in float32 */
+    else if (dv->bytes) {
+        /* all-ones: NaN in float32. On the context's stream, and finished
+         * here: a cudaMemset goes to the legacy default stream, which a
+         * cudaStreamNonBlocking stream does not wait for, so it could land
+         * after a later upload or kernel and overwrite its result (seen on an
+         * H200 with other processes on the GPU: inputs and outputs NaN) */
+        DK_CUDA(cudaMemsetAsync(dv->dev, 0xFF, dv->bytes, ctx->stream));
+        DK_CUDA(cudaStreamSynchronize(ctx->stream));
+    }
     return DK_OK;
 }
 

@@ -339,8 +339,15 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_reducemean)
     if (x->dtype != DK_F32 || y->dtype != DK_F32) return dk__cudnn_fallback(p, "ReduceMean of non-float32 data");
     if (x->ndim < 1 || x->ndim > 5 || rp->naxes < 1) return dk__cudnn_fallback(p, "ReduceMean of this rank or axes");
     int64_t cd[DK_MAX_DIMS];
+    int reduces = 0;
     for (int i = 0; i < x->ndim; i++) cd[i] = x->dims[i];
-    for (int k = 0; k < rp->naxes; k++) cd[rp->axes[k]] = 1;
+    for (int k = 0; k < rp->naxes; k++) {
+        reduces |= x->dims[rp->axes[k]] != 1;
+        cd[rp->axes[k]] = 1;
+    }
+    /* cudnnReduceTensor rejects a reduction whose input and output shapes
+     * agree (CUDNN_STATUS_BAD_PARAM, "!dims_differ"): an identity */
+    if (!reduces) return dk__cudnn_fallback(p, "ReduceMean over axes of extent 1 only (cuDNN rejects the identity)");
     DK_TRY(dk__cudnn_plan_tensors(p, 2));
     DK_TRY(value_desc(ctx, p->t[0], x));
     DK_TRY(dk__cudnn_tensor_desc(p->t[1], CUDNN_DATA_FLOAT, x->ndim, cd, dk__cudnn_is_nhwc(&ctx->cfg, y)));

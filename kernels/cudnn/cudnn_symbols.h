@@ -34,7 +34,6 @@ enum { DK_CU_CUDART, DK_CU_CUBLAS, DK_CU_CUDNN, DK_CU_LIBS };
     X(DK_CU_CUDART, cudaMalloc) \
     X(DK_CU_CUDART, cudaMemcpy2DAsync) \
     X(DK_CU_CUDART, cudaMemcpyAsync) \
-    X(DK_CU_CUDART, cudaMemset) \
     X(DK_CU_CUDART, cudaMemsetAsync) \
     X(DK_CU_CUDART, cudaRuntimeGetVersion) \
     X(DK_CU_CUDART, cudaSetDevice) \
@@ -133,7 +132,6 @@ dk_status dk__cuda_load(char *reason, size_t n);
 #define cudaMalloc (dk__cuda.cudaMalloc)
 #define cudaMemcpy2DAsync (dk__cuda.cudaMemcpy2DAsync)
 #define cudaMemcpyAsync (dk__cuda.cudaMemcpyAsync)
-#define cudaMemset (dk__cuda.cudaMemset)
 #define cudaMemsetAsync (dk__cuda.cudaMemsetAsync)
 #define cudaRuntimeGetVersion (dk__cuda.cudaRuntimeGetVersion)
 #define cudaSetDevice (dk__cuda.cudaSetDevice)

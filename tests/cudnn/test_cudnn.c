@@ -364,10 +364,12 @@ static void check_pool(const dk_graph *g, const dk_node *n, shape_counts *c)
         printf("    %s declined: %s\n", n->name, dk_last_error());
         assert_int_equal(st, DK_ERR_UNSUPPORTED);
         const dk_pool_params *pp = &n->p.pool;
-        int asym = 0, dilated = 0;
-        for (int k = 0; k < pp->win.nspatial; k++)
+        int asym = 0, dilated = 0, ceil_counted = 0;
+        for (int k = 0; k < pp->win.nspatial; k++) {
             asym |= pp->win.pad_begin[k] != pp->win.pad_end[k], dilated |= pp->win.dilation[k] != 1;
-        assert_true(asym || dilated || (n->op == DK_OP_MAXPOOL && pp->has_indices));
+            ceil_counted |= n->op == DK_OP_AVGPOOL && pp->count_include_pad && pp->ceil_extra[k] > 0;
+        }
+        assert_true(asym || dilated || ceil_counted || (n->op == DK_OP_MAXPOOL && pp->has_indices));
         c->pool_declined++;
         cudnnDestroyPoolingDescriptor(pd);
         return;
@@ -549,6 +551,43 @@ static void test_asymmetric_conv_declined(void **state)
     dk_graph_destroy(g);
 }
 
+/* AveragePool with ceil_mode and count_include_pad: the extra row ceil_mode
+ * adds must not count in the divisor, which cuDNN's INCLUDE_PADDING would do
+ * (wrong averages on the last row, seen on an H200): declined, runs on the
+ * host. Without count_include_pad, or without an extra row, cuDNN takes it. */
+static void test_ceil_mode_average_declined(void **state)
+{
+    (void)state;
+    /* H 9, kernel 3, stride 2: pads 1 and 1 give (9 + 2 - 3) / 2 + 1 = 5 rows
+     * exactly; pads 1 and 0 give ceil(7 / 2) + 1 = 5, the last window taking
+     * one row of ceil_mode padding, which makes the padding symmetric (1, 1)
+     * as cuDNN's descriptor needs */
+    static const struct { int64_t pad_end, include, extra; } cases[] = {{1, 1, 0}, {0, 1, 1}, {0, 0, 1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dk_graph *g = tu_new_graph(19);
+        const int64_t xd[4] = {1, 2, 9, 7};
+        int x = tu_add_input(g, "x", DK_F32, 4, xd, -1, 1);
+        int k = tu_add_node(g, DK_OP_AVGPOOL, &x, 1, 1);
+        tu_attr_ints(g, k, "kernel_shape", 2, (int64_t[]){3, 3});
+        tu_attr_ints(g, k, "strides", 2, (int64_t[]){2, 2});
+        tu_attr_ints(g, k, "pads", 4, (int64_t[]){1, 1, cases[i].pad_end, 1});
+        tu_attr_int(g, k, "ceil_mode", 1);
+        tu_attr_int(g, k, "count_include_pad", cases[i].include);
+        assert_int_equal(dk_graph_finalize(g), DK_OK);
+        const dk_node *n = &g->nodes[k];
+        assert_int_equal(n->p.pool.ceil_extra[0], cases[i].extra);
+        cudnnPoolingDescriptor_t pd;
+        assert_int_equal(cudnnCreatePoolingDescriptor(&pd), CUDNN_STATUS_SUCCESS);
+        dk_status st = dk__cudnn_pool_desc(pd, g, n, 0);
+        printf("    pads 1, %lld, count_include_pad %lld, ceil_extra %lld: %s\n", (long long)cases[i].pad_end,
+               (long long)cases[i].include, (long long)n->p.pool.ceil_extra[0],
+               st == DK_OK ? "cuDNN" : dk_last_error());
+        assert_int_equal(st, cases[i].include && cases[i].extra ? DK_ERR_UNSUPPORTED : DK_OK);
+        cudnnDestroyPoolingDescriptor(pd);
+        dk_graph_destroy(g);
+    }
+}
+
 int main(void)
 {
     /* the backend calls cuDNN through pointers loaded on first use */
@@ -563,7 +602,7 @@ int main(void)
         cmocka_unit_test(test_cudnn_errors),    cmocka_unit_test(test_cublas_errors),
         cmocka_unit_test(test_probe_and_describe), cmocka_unit_test(test_tensor_layouts),
         cmocka_unit_test(test_model_shapes),    cmocka_unit_test(test_onnx_case_shapes),
-        cmocka_unit_test(test_asymmetric_conv_declined),
+        cmocka_unit_test(test_asymmetric_conv_declined), cmocka_unit_test(test_ceil_mode_average_declined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
