@@ -75,12 +75,14 @@
  * its output must match the reference bit for bit.
  *
  * Not covered: transform-based convolutions (Winograd, FFT). Their error is
- * amplified by the transform matrices, not bounded by gamma_K S; a variant
- * that selects them needs a row of its own. The Winograd F(2x2, 3x3) of
- * oneDNN (algo=winograd) and OpenBLAS (conv=winograd) is judged against this
- * row: its transforms' coefficients are 1 and 1/2, and `deltakern sweep` on
- * ResNet-50, InceptionV3 and GoogLeNet measured every such layer within 0.02
- * of the bound. */
+ * amplified by the transform matrices, not bounded by gamma_K S. A plan that
+ * declares one (cuDNN's FFT, FFT_TILING, WINOGRAD and WINOGRAD_NONFUSED, which
+ * on an H200 erred up to 1.2x (FFT) and 7x (WINOGRAD_NONFUSED) this row's
+ * bound) is held to dk_tolerance_transform_norm_limit instead. The Winograd
+ * F(2x2, 3x3) of oneDNN (algo=winograd) and OpenBLAS (conv=winograd) is
+ * judged against this row: its transforms' coefficients are 1 and 1/2, and
+ * `deltakern sweep` on ResNet-50, InceptionV3 and GoogLeNet measured every
+ * such layer within 0.02 of the bound. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,11 @@ dk_precision dk_variant_precision(const dk_variant *v)
     if (name && dk_precision_from_name(name, &p) == DK_OK) return p;
     dk__error_clear();
     return DK_PREC_FP32;
+}
+
+double dk_tolerance_transform_norm_limit(dk_precision p)
+{
+    return 1.0 / sqrt(dk_precision_get(p)->u);
 }
 
 double dk_gamma(double n, double u)
@@ -766,7 +773,7 @@ dk_status dk_tolerance_abs_reference(const dk_graph *g, const dk_node *n,
     void *ctx = NULL;
     int opened = 0;
     if (st == DK_OK) opened = (st = dk__backend_open(b, &v, &ctx)) == DK_OK;
-    if (st == DK_OK) st = dk__backend_run_node(b, ctx, g, (int)(n - g->nodes), &node, xin, outs, NULL);
+    if (st == DK_OK) st = dk__backend_run_node(b, ctx, g, (int)(n - g->nodes), &node, xin, outs, NULL, NULL);
     if (opened) dk__backend_close(b, ctx);
     for (int i = 0; i < 8; i++) {
         dk_tensor_reset(&copies[i]);

@@ -200,6 +200,12 @@ static double fault_node_seconds(void *ctx, void *plan)
     return ((fault_ctx *)ctx)->seconds;
 }
 
+static unsigned fault_plan_traits(void *ctx, void *plan)
+{
+    fault_ctx *c = ctx;
+    return dk__backend_plan_traits(c->base, c->base_ctx, plan);
+}
+
 static dk_status fault_sync(void *ctx)
 {
     fault_ctx *c = ctx;
@@ -251,6 +257,7 @@ const dk_backend_iface dk_backend_fault = {
     .to_canonical = fault_to_canonical,
     .sync = fault_sync,
     .node_seconds = fault_node_seconds,
+    .plan_traits = fault_plan_traits,
     .describe = fault_describe,
     .poison = fault_poison,
 };

@@ -48,6 +48,11 @@ double dk__backend_node_seconds(const dk_backend_iface *b, void *ctx, void *plan
     return b->node_seconds ? b->node_seconds(ctx, plan) : host_seconds;
 }
 
+unsigned dk__backend_plan_traits(const dk_backend_iface *b, void *ctx, void *plan)
+{
+    return b->plan_traits ? b->plan_traits(ctx, plan) : 0;
+}
+
 int dk__backend_native(const dk_backend_iface *b) { return b->to_canonical && b->from_canonical; }
 
 dk_status dk__backend_from_canonical(const dk_backend_iface *b, void *ctx, const dk_graph *g, int v,
@@ -75,7 +80,7 @@ const char *dk__call_step_name(dk__call_step s)
 
 dk_status dk__backend_run_node(const dk_backend_iface *b, void *ctx, const dk_graph *g, int k,
                                const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out,
-                               dk__call_step *step)
+                               dk__call_step *step, unsigned *traits)
 {
     dk__call_step at = DK_STEP_SUPPORTS;
     if (!n) n = &g->nodes[k];
@@ -97,6 +102,7 @@ dk_status dk__backend_run_node(const dk_backend_iface *b, void *ctx, const dk_gr
     for (int o = 0; native && st == DK_OK && o < n->n_outputs; o++)
         if (n->outputs[o] >= 0 && out[o])
             at = DK_STEP_TO_CANONICAL, st = dk__backend_to_canonical(b, ctx, g, n->outputs[o], out[o]);
+    if (traits) *traits = dk__backend_plan_traits(b, ctx, plan);
     dk__backend_plan_destroy(b, ctx, plan);
     if (step) *step = at;
     return st;

@@ -26,6 +26,8 @@ dk_status dk__backend_execute(const dk_backend_iface *b, void *ctx, void *plan, 
 dk_status dk__backend_sync(const dk_backend_iface *b, void *ctx);
 /* The node's time as the device measured it, or host_seconds (NULL node_seconds). */
 double dk__backend_node_seconds(const dk_backend_iface *b, void *ctx, void *plan, double host_seconds);
+/* NULL plan_traits: 0 (the same bits every run, bounded by the table). */
+unsigned dk__backend_plan_traits(const dk_backend_iface *b, void *ctx, void *plan);
 /* 1 when the backend keeps values in its own memory (both conversions given). */
 int dk__backend_native(const dk_backend_iface *b);
 /* Value v between the host canonical form and the backend's copy; no-ops
@@ -54,9 +56,10 @@ const char *dk__call_step_name(dk__call_step s);
  * its own memory receives the node's non-constant inputs through
  * from_canonical and returns its outputs through to_canonical. A node the
  * backend does not support is DK_ERR_UNSUPPORTED at DK_STEP_SUPPORTS; *step
- * (may be NULL) names the step that failed. */
+ * (may be NULL) names the step that failed; *traits (may be NULL) receives
+ * the plan's traits (dk__backend_plan_traits). */
 dk_status dk__backend_run_node(const dk_backend_iface *b, void *ctx, const dk_graph *g, int k,
                                const dk_node *n, const dk_tensor *const *in, dk_tensor *const *out,
-                               dk__call_step *step);
+                               dk__call_step *step, unsigned *traits);
 
 #endif

@@ -22,6 +22,18 @@
 #include "deltakern/graph.h"
 #include "deltakern/variant.h"
 
+/* Plan traits (plan_traits). The op suite reads them (drivers/selftest):
+ *  DK_PLAN_MAY_DIFFER  another run may give other bits by the variant's own
+ *                      choice (cuDNN: an algorithm it marks non-deterministic,
+ *                      allowed by deterministic=off, or one chosen by timing,
+ *                      which another plan may choose otherwise); a difference
+ *                      between its two runs is a note, not a failure
+ *  DK_PLAN_TRANSFORM   a transform-based convolution (Winograd, FFT) that the
+ *                      tolerance table's direct-summation bound does not
+ *                      cover; judged against a looser bound (check/tolerance.h) */
+#define DK_PLAN_MAY_DIFFER 1u
+#define DK_PLAN_TRANSFORM 2u
+
 struct dk_backend_iface {
     const char *name;
     const char *description;
@@ -57,6 +69,9 @@ struct dk_backend_iface {
     /* optional: the time of the node executed last as measured by the device
      * (CUDA events), in seconds; NULL: the session's host clock */
     double (*node_seconds)(void *ctx, void *plan);
+    /* optional (NULL: none): what a plan declares about its kernel, DK_PLAN_*
+     * flags below; plan may be NULL */
+    unsigned (*plan_traits)(void *ctx, void *plan);
     /* optional: fills the memory the backend keeps for values (not weights)
      * with NaN, so that a read of something no node wrote this run shows;
      * NULL: the backend keeps no value memory of its own. The determinism

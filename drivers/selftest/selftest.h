@@ -85,6 +85,10 @@ void dk__ops_config_default(dk__ops_config *c);
 /* The results of one op on one variant. */
 typedef struct dk__ops_stats {
     int cases, passed, failed, mistrusted, skipped;
+    int differed;            /* of those judged: two runs differed on a kernel the
+                                variant allows to be non-deterministic */
+    int transform;           /* passed: over the table's bound, within the looser
+                                one of a transform-based convolution */
     double worst_norm;       /* worst |y - ref| / (u S) */
     double worst_ratio;      /* worst |y - ref| / bound */
     double worst_l2;         /* worst relative L2 error */

@@ -240,6 +240,8 @@ static void summarise(const dk_selftest_options *o, const dk__st_target *t, int 
         s->ops_failed += st->failed;
         s->ops_mistrusted += st->mistrusted;
         s->ops_skipped += st->skipped;
+        s->ops_differed += st->differed;
+        s->ops_transform += st->transform;
     }
     s->broken = o->run_ops ? ops->failures - counted : 0;
     s->conf_found = conf_found;

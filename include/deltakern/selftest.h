@@ -72,6 +72,10 @@ typedef struct dk_selftest_summary {
     int broken;                  /* op-suite cases that could not be built or that the
                                     reference declined */
     int ops_cases, ops_passed, ops_failed, ops_mistrusted, ops_skipped;
+    int ops_differed;            /* judged cases whose two runs differed on a kernel the
+                                    variant allows to be non-deterministic (not failures) */
+    int ops_transform;           /* passed cases over the table's bound but within the looser
+                                    bound of a transform-based convolution (Winograd, FFT) */
     int conf_found;              /* conformance data was found and run */
     int conf_passed, conf_failed, conf_skipped;
 } dk_selftest_summary;

@@ -140,6 +140,14 @@ typedef struct dk_tol_result {
     char explain[256];    /* one line, e.g. "worst element 17: 0.125 vs 0.12500001, ..." */
 } dk_tol_result;
 
+/* Transform-based convolutions (Winograd, FFT) err by more than gamma_K S:
+ * the transforms amplify rounding, by factors the library's hidden tile sizes
+ * decide. A plan that declares one is held to a looser bound instead,
+ * |y - ref| <= sqrt(u) S per element (half the precision's digits), which an
+ * index or data error still breaks by orders of magnitude: a result's
+ * max_norm must not exceed this limit, 1 / sqrt(u). */
+double dk_tolerance_transform_norm_limit(dk_precision p);
+
 /* Judges output 0 of node n: `in` are the node's input tensors as the backend
  * received them (NULL for omitted optional inputs), `ref` the reference
  * backend's output and `y` the candidate's (both float32 of the node's output

@@ -185,6 +185,14 @@ static dk_status cudnn_sync(void *vctx)
 
 static double cudnn_node_seconds(void *ctx, void *plan) { return dk__cudnn_plan_seconds(plan); }
 
+/* every plan starts with its info (cudnn_plan_info.h) */
+static unsigned cudnn_plan_traits(void *ctx, void *plan)
+{
+    const dk_cudnn_plan_info *info = plan;
+    if (!info) return 0;
+    return (info->may_differ ? DK_PLAN_MAY_DIFFER : 0u) | (info->transform ? DK_PLAN_TRANSFORM : 0u);
+}
+
 const dk_backend_iface dk_backend_cudnn = {
     .name = "cudnn",
     .description = "cuDNN 9 and cuBLAS on a CUDA device, values kept on the device; ops without a GPU path "
@@ -203,6 +211,7 @@ const dk_backend_iface dk_backend_cudnn = {
     .to_canonical = cudnn_to_canonical,
     .sync = cudnn_sync,
     .node_seconds = cudnn_node_seconds,
+    .plan_traits = cudnn_plan_traits,
     .describe = cudnn_describe,
     .poison = dk__cudnn_poison,
 };

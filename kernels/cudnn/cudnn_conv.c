@@ -119,6 +119,11 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
                                   offered);
     }
     p->algo = res[pick].algo;
+    p->info.nondeterministic = res[pick].determinism != CUDNN_DETERMINISTIC;
+    p->info.may_differ = p->info.nondeterministic || dk__cudnn_wants_search(ctx, g);
+    p->info.transform = p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT || p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+                        p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD ||
+                        p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
     DK_CUDNN(cudnnSetConvolutionMathType(p->conv, res[pick].mathType));
     size_t ws = 0;
     DK_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(ctx->cudnn, x, p->filter, p->conv, y, p->algo, &ws));
@@ -339,9 +344,9 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_conv)
         p->i[1] = p->i[0] + (int64_t)xh_bytes;
         p->work_bytes += xh_bytes + yh_bytes;
     }
-    snprintf(p->info.note, sizeof p->info.note, "cuDNN %s (%s), math=%s%s", dk__cudnn_algo_name((int)p->algo),
+    snprintf(p->info.note, sizeof p->info.note, "cuDNN %s (%s), math=%s%s%s", dk__cudnn_algo_name((int)p->algo),
              ctx->cfg.algo >= 0 ? "named" : dk__cudnn_wants_search(ctx, g) ? "fastest found" : "heuristics",
-             dk__cudnn_math_name(ctx->cfg.math), nhwc ? ", NHWC" : "");
+             dk__cudnn_math_name(ctx->cfg.math), nhwc ? ", NHWC" : "", p->info.nondeterministic ? ", non-deterministic" : "");
     DK_TRY(plan_post_ops(ctx, n, &geo, p));
     return DK_OK;
 }

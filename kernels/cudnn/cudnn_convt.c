@@ -158,6 +158,12 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
                                   offered);
     }
     p->bwd_algo = res[pick].algo;
+    p->info.nondeterministic = res[pick].determinism != CUDNN_DETERMINISTIC;
+    p->info.may_differ = p->info.nondeterministic || dk__cudnn_wants_search(ctx, g);
+    p->info.transform = p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT ||
+                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
+                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
     DK_CUDNN(cudnnSetConvolutionMathType(p->conv, res[pick].mathType));
     size_t ws = 0;
     DK_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->cudnn, p->filter, p->t[0], p->conv, p->t[1],
@@ -182,9 +188,10 @@ DK_CUDNN_PLANNER(dk__cudnn_plan_convtranspose)
     DK_TRY(choose_algo(ctx, g, n, p, wdev, dk__cudnn_dev(ctx, n->inputs[0]), dk__cudnn_dev(ctx, n->outputs[0])));
     if (!p->run) return DK_OK; /* no acceptable algorithm: on the host */
     const int searched = dk__cudnn_wants_search(ctx, g);
-    snprintf(p->info.note, sizeof p->info.note, "cuDNN backward data %s (%s), math=%s%s%s%s%s",
+    snprintf(p->info.note, sizeof p->info.note, "cuDNN backward data %s (%s), math=%s%s%s%s%s%s",
              bwd_algo_name(p->bwd_algo), searched ? "fastest found" : "heuristics",
              dk__cudnn_math_name(ctx->cfg.math), nhwc ? ", NHWC" : "", n->p.convt.has_bias ? ", bias added" : "",
+             p->info.nondeterministic ? ", non-deterministic" : "",
              ctx->cfg.algo >= 0 ? "; algo=" : "", ctx->cfg.algo >= 0 ? dk__cudnn_algo_name(ctx->cfg.algo) : "");
     if (ctx->cfg.algo >= 0)
         strncat(p->info.note, " names a forward algorithm, not used here",

@@ -8,6 +8,16 @@
 typedef struct dk_cudnn_plan_info {
     int host;        /* no GPU path: the reference kernel runs on the host copies */
     char note[192];  /* the cuDNN/cuBLAS call and algorithm, or why it runs on the host */
+    /* the algorithm cuDNN chose is one it marks non-deterministic (atomics),
+     * which deterministic=off allows */
+    int nondeterministic;
+    /* another run may give other bits: the algorithm is non-deterministic,
+     * or it was chosen by timing (algo=find, opt=3), which another plan of
+     * the same node may decide otherwise */
+    int may_differ;
+    /* a transform-based algorithm (Winograd, FFT): its error is not bounded
+     * by the tolerance table's direct-summation row */
+    int transform;
 } dk_cudnn_plan_info;
 
 #endif
