@@ -1342,12 +1342,14 @@ dk_status dk_tolerance_check(const dk_graph *g, const dk_node *n, dk_precision p
     const char *pname = precisions[p].name;
     if (res->violations > 0) {
         res->verdict = DK_VERDICT_FAILED;
-        snprintf(res->explain, sizeof res->explain,
-                 "%lld of %lld elements over the bound; worst %s: %.9g, reference %.9g, |error| %.3g "
-                 "= %.3g x bound %.3g (%s, K %lld, n %g)",
-                 (long long)res->violations, (long long)count, where, res->worst_y, res->worst_ref,
-                 fabs(res->worst_y - res->worst_ref), res->worst_ratio, res->worst_tol, pname,
-                 (long long)res->tol.K, res->tol.n);
+        int len = snprintf(res->explain, sizeof res->explain,
+                           "%lld of %lld elements over the bound; worst %s: %.9g, reference %.9g, |error| "
+                           "%.3g = %.3g x bound %.3g (%s, K %lld, n %g)",
+                           (long long)res->violations, (long long)count, where, res->worst_y, res->worst_ref,
+                           fabs(res->worst_y - res->worst_ref), res->worst_ratio, res->worst_tol, pname,
+                           (long long)res->tol.K, res->tol.n);
+        if (len >= (int)sizeof res->explain) /* a rank-8 index can overflow the line: say it was cut */
+            memcpy(res->explain + sizeof res->explain - 4, "...", 4);
     } else if (count == 0 || (double)res->zeros > DK_TOL_MISTRUST_ZERO_FRACTION * (double)count) {
         res->verdict = DK_VERDICT_MISTRUSTED;
         snprintf(res->explain, sizeof res->explain,
