@@ -111,15 +111,15 @@ void dk__selftest_print_report(const dk_selftest_options *o, FILE *out, const dk
             fprintf(out, "%d op-suite cases passed MISTRUSTED (reference nearly all zero), counted as passed.\n",
                     sum->ops_mistrusted);
         if (sum->ops_differed)
-            fprintf(out, "%d op-suite cases gave other bits on their second run, where the plan declared it may "
+            fprintf(out, "%d op-suite case%s gave other bits on the second run, where the plan declared it may "
                          "(NOTE lines above: a kernel its library marks non-deterministic, or one chosen by "
                          "timing; cuDNN: deterministic=on with a named or heuristic algorithm excludes both); "
                          "judged on the first run.\n",
-                    sum->ops_differed);
+                    sum->ops_differed, sum->ops_differed == 1 ? "" : "s");
         if (sum->ops_transform)
-            fprintf(out, "%d op-suite cases exceeded the table's bound on a transform-based convolution (Winograd, "
+            fprintf(out, "%d op-suite case%s exceeded the table's bound on a transform-based convolution (Winograd, "
                          "FFT) and passed its looser bound, sqrt(u) S (NOTE lines above).\n",
-                    sum->ops_transform);
+                    sum->ops_transform, sum->ops_transform == 1 ? "" : "s");
         if (sum->broken > 0)
             fprintf(out, "%d op-suite cases could not be built or failed on the reference (ERROR lines above)\n",
                     sum->broken);
