@@ -44,6 +44,14 @@ int dk__cudnn_algo_acceptable(const dk_cudnn_ctx *ctx, cudnnStatus_t status, siz
     return 1;
 }
 
+void dk__cudnn_note_choice(const dk_cudnn_ctx *ctx, const dk_graph *g, dk_cudnn_plan *p,
+                           cudnnDeterminism_t determinism, int transform)
+{
+    p->info.nondeterministic = determinism != CUDNN_DETERMINISTIC;
+    p->info.may_differ = p->info.nondeterministic || dk__cudnn_wants_search(ctx, g);
+    p->info.transform = transform;
+}
+
 /* Is this algorithm result acceptable under the variant's math and determinism? */
 static int acceptable(const dk_cudnn_ctx *ctx, const cudnnConvolutionFwdAlgoPerf_t *r)
 {
@@ -119,11 +127,10 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
                                   offered);
     }
     p->algo = res[pick].algo;
-    p->info.nondeterministic = res[pick].determinism != CUDNN_DETERMINISTIC;
-    p->info.may_differ = p->info.nondeterministic || dk__cudnn_wants_search(ctx, g);
-    p->info.transform = p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT || p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
-                        p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD ||
-                        p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+    dk__cudnn_note_choice(ctx, g, p, res[pick].determinism,
+                          p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT || p->algo == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING ||
+                              p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD ||
+                              p->algo == CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED);
     DK_CUDNN(cudnnSetConvolutionMathType(p->conv, res[pick].mathType));
     size_t ws = 0;
     DK_CUDNN(cudnnGetConvolutionForwardWorkspaceSize(ctx->cudnn, x, p->filter, p->conv, y, p->algo, &ws));

@@ -158,12 +158,11 @@ static dk_status choose_algo(dk_cudnn_ctx *ctx, const dk_graph *g, const dk_node
                                   offered);
     }
     p->bwd_algo = res[pick].algo;
-    p->info.nondeterministic = res[pick].determinism != CUDNN_DETERMINISTIC;
-    p->info.may_differ = p->info.nondeterministic || dk__cudnn_wants_search(ctx, g);
-    p->info.transform = p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT ||
-                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
-                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
-                        p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+    dk__cudnn_note_choice(ctx, g, p, res[pick].determinism,
+                          p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT ||
+                              p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING ||
+                              p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD ||
+                              p->bwd_algo == CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED);
     DK_CUDNN(cudnnSetConvolutionMathType(p->conv, res[pick].mathType));
     size_t ws = 0;
     DK_CUDNN(cudnnGetConvolutionBackwardDataWorkspaceSize(ctx->cudnn, p->filter, p->t[0], p->conv, p->t[1],

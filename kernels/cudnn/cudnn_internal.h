@@ -248,6 +248,11 @@ int dk__cudnn_algo_acceptable(const dk_cudnn_ctx *ctx, cudnnStatus_t status, siz
                                cudnnDeterminism_t determinism, cudnnMathType_t math);
 /* The timed search: algo=find, or opt=3's choose_algorithm where no algorithm is named. */
 int dk__cudnn_wants_search(const dk_cudnn_ctx *ctx, const dk_graph *g);
+/* Records what the chosen (forward or backward-data) algorithm means for the
+ * plan's traits (cudnn_plan_info.h): cuDNN's determinism flag, whether the
+ * choice was timed, and whether it is a transform (Winograd, FFT). */
+void dk__cudnn_note_choice(const dk_cudnn_ctx *ctx, const dk_graph *g, dk_cudnn_plan *p,
+                           cudnnDeterminism_t determinism, int transform);
 /* Uploads constant weights w into p->owned[0] as the convolution reads them:
  * NHWC-ordered filter when nhwc, float16 when p->half (geo->w: the filter dims). */
 dk_status dk__cudnn_upload_filter(dk_cudnn_ctx *ctx, const dk_cudnn_conv_geom *geo, int nhwc, const dk_tensor *w,
