@@ -22,6 +22,7 @@
 #include "tools/cli.h"
 #include "tools/cli_bench.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_mpi_sink.h"
 #include "tools/cli_mpi_wait.h"
 
 enum { TAG_TOKEN = 21, TAG_RESULT = 22, TAG_DATA = 23 };
@@ -216,10 +217,14 @@ static int recv_outcome(outcome *all)
     mpi_ok(MPI_Recv(&len, 1, MPI_INT64_T, source, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "receiving");
     size_t n = len > 0 ? (size_t)len : 0;
     char *p = malloc(n ? n : 1);
+    /* out of memory: still take every message, or the sender waits for ever */
+    char *sink = p ? NULL : dk_cli_mpi_sink(CHUNK);
+    if (!p && !sink) {
+        dk_cli_error("bench: out of memory receiving rank %d's result (%zu bytes)", source, n);
+        MPI_Abort(MPI_COMM_WORLD, DK_EXIT_FAILURE);
+    }
     for (size_t off = 0; off < n; off += CHUNK) {
         int part = (int)(n - off < CHUNK ? n - off : CHUNK);
-        /* out of memory: still take every message, or the sender waits for ever */
-        static char sink[CHUNK];
         mpi_ok(MPI_Recv(p ? p + off : sink, part, MPI_BYTE, source, TAG_DATA, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
                "receiving");
     }

@@ -24,6 +24,7 @@
 #include "deltakern/file.h"
 #include "tools/cli.h"
 #include "tools/cli_mpi.h"
+#include "tools/cli_mpi_sink.h"
 #include "tools/cli_mpi_wait.h"
 #include "tools/cli_rank_groups.h"
 
@@ -219,10 +220,14 @@ static int recv_bytes(job *j, buf *b, int *source)
     MPI_Recv(&n, 1, MPI_INT64_T, s.MPI_SOURCE, TAG_RESULT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     b->n = 0;
     char *p = malloc(n > 0 ? (size_t)n : 1);
+    /* out of memory: still take every message, or the sender blocks */
+    char *sink = p ? NULL : dk_cli_mpi_sink(CHUNK);
+    if (!p && !sink) {
+        dk_cli_error("diff: out of memory receiving rank %d's result", s.MPI_SOURCE);
+        MPI_Abort(MPI_COMM_WORLD, DK_EXIT_FAILURE);
+    }
     for (int64_t off = 0; off < n; off += CHUNK) {
         int len = (int)(n - off < CHUNK ? n - off : CHUNK);
-        /* out of memory: still take every message, or the sender blocks */
-        static char sink[CHUNK];
         MPI_Recv(p ? p + off : sink, len, MPI_BYTE, s.MPI_SOURCE, TAG_DATA, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     }
     if (!p) return 0;
