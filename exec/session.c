@@ -9,6 +9,7 @@
 #endif
 
 #include "deltakern/session.h"
+#include "exec/session_internal.h"
 #include "kernels/backend_call.h"
 #include "runtime/error.h"
 #include "runtime/host.h"
@@ -321,6 +322,12 @@ dk_status dk_session_run_node(dk_session *s, int k, double *seconds)
     DK_TRY(exec_node(s, k, &dt));
     if (seconds) *seconds = dt;
     return DK_OK;
+}
+
+unsigned dk__session_node_traits(const dk_session *s, int k)
+{
+    if (!s || k < 0 || k >= s->g->n_nodes) return 0;
+    return dk__backend_plan_traits(s->b, s->ctx, s->plans[k]);
 }
 
 const dk_tensor *dk_session_value(dk_session *s, int v)

@@ -38,6 +38,10 @@ static const dk_option_spec fault_options[] = {
      DK_ROLE_NONE},
     {"factor", "str", "2", "slow: the node's time is multiplied by this (1 to 1000)", DK_ROLE_NONE},
     {"seed", "int:0..2147483647", "1", "noise: seed of the random signs (the same every run)", DK_ROLE_NONE},
+    {"declare", "none|transform|may-differ", "none",
+     "what the corrupted node's plan declares, as a cuDNN plan does: transform (a Winograd or FFT "
+     "convolution, held to the looser transform bound), may-differ (other bits from run to run allowed)",
+     DK_ROLE_NONE},
     {0},
 };
 
@@ -98,6 +102,11 @@ static dk_status read_options(const dk_variant *v, fault_ctx *c)
     DK_TRY(parse_number(v, "scale", -1e6, 1e6, &c->scale));
     DK_TRY(parse_number(v, "factor", 1.0, 1000.0, &c->factor));
     c->seed = (uint64_t)dk_variant_get_int(v, "seed", 1);
+    const char *declare = dk_variant_get(v, "declare");
+    if (!declare || !strcmp(declare, "none")) c->declare = 0;
+    else if (!strcmp(declare, "transform")) c->declare = DK_PLAN_TRANSFORM;
+    else if (!strcmp(declare, "may-differ")) c->declare = DK_PLAN_MAY_DIFFER;
+    else return dk__error(DK_ERR_INVALID, "declare=%s: expected none, transform or may-differ", declare);
     c->prec = dk_variant_precision(v);
     c->base_variant.backend = c->base;
     for (int i = 0; i < v->n_options; i++)
@@ -203,13 +212,14 @@ static double fault_node_seconds(void *ctx, void *plan)
     return ((fault_ctx *)ctx)->seconds;
 }
 
-/* The base's traits, except on the corrupted node: a planted fault is
- * undeclared, so that the checks it exists for see it (a flaky kernel on a
- * base whose plan may differ still fails the determinism check). */
+/* The base's traits, except on the corrupted node: a planted fault declares
+ * only what declare= says (nothing by default), so that the checks it exists
+ * for see it (a flaky kernel on a base whose plan may differ still fails the
+ * determinism check), or see how they treat a declared algorithm. */
 static unsigned fault_plan_traits(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
-    if (plan && plan == c->target_plan && c->kind != FAULT_SLOW) return 0;
+    if (plan && plan == c->target_plan && c->kind != FAULT_SLOW) return c->declare;
     return dk__backend_plan_traits(c->base, c->base_ctx, plan);
 }
 

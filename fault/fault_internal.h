@@ -25,6 +25,7 @@ typedef struct fault_ctx {
     const char *kind_name;
     double scale, factor;
     uint64_t seed;
+    unsigned declare;             /* the corrupted node's plan traits (DK_PLAN_*, option declare) */
     dk_precision prec;            /* of the whole variant (fpmath goes to the base) */
     const dk_graph *g;            /* the graph the target was found in */
     int target;                   /* its node index, -1 before planning */

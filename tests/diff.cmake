@@ -43,7 +43,7 @@ else()
 endif()
 set_tests_properties(e2e.diff.margin PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900
                      DEPENDS e2e.mobilenet_v2)
-foreach(kind bundle resume)
+foreach(kind bundle resume declared)
   add_test(NAME e2e.diff.${kind} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/diff_${kind}.sh
            $<TARGET_FILE:deltakern_cli> ${PROJECT_SOURCE_DIR} ${DK_MODEL_DIR} ${DK_DIFF_WORK}/${kind})
   set_tests_properties(e2e.diff.${kind} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900

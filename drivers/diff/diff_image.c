@@ -10,6 +10,8 @@
 
 #include "drivers/diff/diff_engine.h"
 #include "check/tolerance.h"
+#include "exec/session_internal.h"
+#include "kernels/backend_iface.h"
 #include "runtime/error.h"
 #include "runtime/text.h"
 
@@ -57,6 +59,7 @@ static dk_status baseline_values(dk_diff *d, const char *name, const char *hash,
 typedef struct node_eval {
     dk__diff_err iso, prop;
     double amp;
+    double transform_ratio; /* over the table's bound on a transform plan: against the looser bound; else NAN */
     int compared;
 } node_eval;
 
@@ -82,6 +85,7 @@ static cJSON *node_json(const vrun *r, const dk_node *nd, const node_eval *e, in
     add_num(o, "iso_rel_l2", e->iso.rel_l2);
     add_num(o, "iso_cos", e->iso.cosine);
     add_num(o, "iso_ratio", e->iso.ratio);
+    if (!isnan(e->transform_ratio)) add_num(o, "transform_ratio", e->transform_ratio);
     add_num(o, "prop_max_abs", e->prop.max_abs);
     add_num(o, "prop_rel_l2", e->prop.rel_l2);
     add_num(o, "prop_cos", e->prop.cosine);
@@ -161,6 +165,24 @@ static dk_status base_bounds(dk_diff *d, int bk, dk_precision p, const dk_tensor
     return bounds(bg, bn, p, in, ref, tol);
 }
 
+/* A transform-based convolution (Winograd, FFT: the plan declares
+ * DK_PLAN_TRANSFORM) over the table's bound, against the looser bound the
+ * table holds such algorithms to, |y - ref| <= u L S with L =
+ * dk_tolerance_transform_norm_limit (as the op suite does): <= 1 is no faulty
+ * kernel. S is still in the scratch after bounds(); the next array (C, no
+ * longer needed) takes the limit. */
+static double transform_ratio(const vrun *r, const dk_tensor *ref, const dk_tensor *y, double *tol)
+{
+    int64_t count = dk_tensor_numel(ref);
+    const double *S = tol + count;
+    double *limit = tol + 2 * count;
+    double f = dk_precision_get(r->prec)->u * dk_tolerance_transform_norm_limit(r->prec);
+    for (int64_t i = 0; i < count; i++) limit[i] = f * S[i];
+    dk__diff_err e;
+    dk__diff_compare(ref, y, limit, r->scale, &e);
+    return e.ratio;
+}
+
 typedef struct walk {
     node_eval *ev;         /* per node */
     double *prop_rel;      /* per value */
@@ -226,6 +248,8 @@ static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, cons
     if (st == DK_OK && compare && !y) st = DK_ERR_INTERNAL;
     if (st != DK_OK || !compare) return st;
     dk__diff_compare(ref, y, tol, r->scale, &e->iso);
+    if (tol && !*chain && e->iso.ratio > 1 && (dk__session_node_traits(r->s, k) & DK_PLAN_TRANSFORM))
+        e->transform_ratio = transform_ratio(r, ref, y, tol);
     if (tol && o == g->outputs[0] && btop->n >= 2) {
         w->tol_top[0] = r->scale * tol[btop->idx[0]];
         w->tol_top[1] = r->scale * tol[btop->idx[1]];
@@ -242,7 +266,7 @@ static dk_status eval_node(dk_diff *d, vrun *r, int k, walk *w, int *chain, cons
         else if (w->prop_rel[v] > in_rel) in_rel = w->prop_rel[v];
     }
     e->amp = known && in_rel > 0 && isfinite(in_rel) ? e->prop.rel_l2 / in_rel : NAN;
-    if (w->first_faulty < 0 && e->iso.ratio > 1) w->first_faulty = k;
+    if (w->first_faulty < 0 && e->iso.ratio > 1 && !(e->transform_ratio <= 1)) w->first_faulty = k;
     return DK_OK;
 }
 
@@ -346,6 +370,21 @@ static dk_status hash_outputs(dk_session *s, const dk_graph *g, uint64_t *hash)
     return DK_OK;
 }
 
+/* Did node k differ between the two runs on inputs that did not (a source
+ * of the nondeterminism, not a node downstream of one)? first and second
+ * hash each node's first output; producer[v]: the node whose first output
+ * value v is (-1: none, counted as unchanged). */
+static int differs_by_itself(const dk_graph *g, int k, const int *producer, const uint64_t *first,
+                             const uint64_t *second)
+{
+    const dk_node *n = &g->nodes[k];
+    for (int i = 0; i < n->n_inputs; i++) {
+        int v = n->inputs[i], p = v >= 0 ? producer[v] : -1;
+        if (p >= 0 && first[p] != second[p]) return 0;
+    }
+    return 1;
+}
+
 /* Runs the variant a second time (after dk_session_poison) and records in
  * vj whether every node output came out the same bits as the first run's
  * (their hashes in first); *n_differ receives how many did not. */
@@ -355,20 +394,30 @@ static dk_status check_determinism(vrun *r, const dk_tensor *input, const char *
     const dk_graph *g = r->g;
     *n_differ = 0;
     uint64_t *second = malloc(sizeof *second * (size_t)(g->n_nodes + 1));
-    dk_status st = second ? dk_session_poison(r->s) : dk__error(DK_ERR_NOMEM, "out of memory");
+    int *producer = malloc(sizeof *producer * (size_t)(g->n_values + 1));
+    dk_status st = second && producer ? dk_session_poison(r->s) : dk__error(DK_ERR_NOMEM, "out of memory");
+    for (int v = 0; st == DK_OK && v < g->n_values; v++) producer[v] = -1;
+    for (int k = 0; st == DK_OK && k < g->n_nodes; k++)
+        if (g->nodes[k].outputs[0] >= 0) producer[g->nodes[k].outputs[0]] = k;
     if (st == DK_OK && (st = dk_session_run(r->s, input, 1)) != DK_OK)
         st = dk__error_prefix(st, "variant '%s' on %s (second run)", r->name, name);
     if (st == DK_OK) st = hash_outputs(r->s, g, second);
     if (st == DK_OK) {
         cJSON *nodes = cJSON_CreateArray();
+        int undeclared = 0;
         for (int k = 0; k < g->n_nodes; k++)
             if (first[k] != second[k]) {
                 if ((*n_differ)++ < 10) cJSON_AddItemToArray(nodes, cJSON_CreateString(g->nodes[k].name));
+                undeclared += differs_by_itself(g, k, producer, first, second) &&
+                              !(dk__session_node_traits(r->s, k) & DK_PLAN_MAY_DIFFER);
             }
         cJSON_AddBoolToObject(vj, "deterministic", *n_differ == 0);
         cJSON_AddNumberToObject(vj, "nondeterministic_count", *n_differ);
         cJSON_AddItemToObject(vj, "nondeterministic_nodes", nodes); /* the first 10, in order */
+        /* every node that differed on inputs that did not declares it may */
+        if (*n_differ) cJSON_AddBoolToObject(vj, "nondeterminism_declared", undeclared == 0);
     }
+    free(producer);
     free(second);
     return st;
 }
@@ -517,6 +566,7 @@ static dk_status diff_variant(dk_diff *d, vrun *r, const char *name, const dk_te
     for (int k = 0; k < g->n_nodes && st == DK_OK; k++) {
         int chain;
         w.ev[k].amp = NAN;
+        w.ev[k].transform_ratio = NAN;
         st = eval_node(d, r, k, &w, &chain, btop);
         if (st != DK_OK) break;
         const dk_node *nd = &g->nodes[k];

@@ -30,6 +30,9 @@ typedef struct var_agg {
     char *name;
     int images, flips, faulty_images, causes[N_CAUSES], cf_tried, cf_reproduced, cf_runs;
     int nondeterministic, nonfinite; /* images where two runs differed / the output was not finite */
+    int nondet_declared;             /* ... differed where the plans declare they may */
+    int transform_within;            /* node results over the table's bound on a transform plan, within
+                                        the looser bound the table holds those to (no faulty kernel) */
     int correct;                     /* labelled images whose top-1 is the true class */
     int n_nodes, cap_nodes;
     node_agg *nodes;
@@ -172,6 +175,7 @@ static dk_status add_nodes(var_agg *v, const cJSON *vj)
             a->iso_n++;
             a->over += r > 1;
         }
+        v->transform_within += num(nj, "transform_ratio") <= 1;
         if (!isnan(p)) {
             a->prop_max = a->prop_n ? fmax(a->prop_max, p) : p;
             a->prop_sum += p;
@@ -224,6 +228,7 @@ static dk_status add_variant(dk_diff_summary *s, var_agg *v, const cJSON *rec, c
     if (!isnan(label)) v->correct += top1_of(cJSON_GetObjectItemCaseSensitive(vj, "top5")) == (int)label;
     const cJSON *det = cJSON_GetObjectItemCaseSensitive(vj, "deterministic");
     v->nondeterministic += cJSON_IsFalse(det);
+    v->nondet_declared += cJSON_IsFalse(det) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(vj, "nondeterminism_declared"));
     v->nonfinite += cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(vj, "nonfinite"));
     DK_TRY(add_nodes(v, vj));
     const cJSON *ff = cJSON_GetObjectItemCaseSensitive(vj, "first_faulty");
@@ -429,6 +434,8 @@ static cJSON *summary_json(const dk_diff_summary *s, int complete, const cJSON *
         cJSON_AddNumberToObject(o, "flips", v->flips);
         cJSON_AddNumberToObject(o, "faulty_kernel_images", v->faulty_images);
         cJSON_AddNumberToObject(o, "nondeterministic_images", v->nondeterministic);
+        cJSON_AddNumberToObject(o, "nondeterministic_declared_images", v->nondet_declared);
+        cJSON_AddNumberToObject(o, "transform_within_bound", v->transform_within);
         cJSON_AddNumberToObject(o, "nonfinite_images", v->nonfinite);
         if (s->labels) {
             cJSON_AddNumberToObject(o, "correct", v->correct);
@@ -643,7 +650,15 @@ char *dk_diff_summary_table(const dk_diff_summary *s)
         put(&t, "%s: %d flip(s) (faulty kernel %d, sensitive node %d, tiny margin %d, amplified rounding %d), "
             "faulty kernel in %d image(s)", v->name, v->flips, v->causes[CAUSE_FAULTY], v->causes[CAUSE_SENSITIVE],
             v->causes[CAUSE_TINY], v->causes[CAUSE_AMPLIFIED], v->faulty_images);
-        if (v->nondeterministic) put(&t, "; NONDETERMINISTIC in %d image(s)", v->nondeterministic);
+        if (v->nondeterministic && v->nondet_declared == v->nondeterministic)
+            put(&t, "; nondeterministic in %d image(s), where its plans declare they may", v->nondeterministic);
+        else if (v->nondeterministic) {
+            put(&t, "; NONDETERMINISTIC in %d image(s)", v->nondeterministic);
+            if (v->nondet_declared) put(&t, " (%d where its plans declare they may)", v->nondet_declared);
+        }
+        if (v->transform_within)
+            put(&t, "; %d node result(s) of transform-based convolutions over the table's bound, within "
+                "their looser bound", v->transform_within);
         if (v->nonfinite) put(&t, "; NONFINITE output in %d image(s)", v->nonfinite);
         if (v->cf_tried) put(&t, "; counterfactual reproduced %d of %d, %.1f mixed runs each", v->cf_reproduced, v->cf_tried, (double)v->cf_runs / v->cf_tried);
         put(&t, "\n");
