@@ -8,7 +8,8 @@
 # RUNNER is tests/cli/mutated_runner.c: the CLI's main() in a forked child
 # per command, killed after LIMIT seconds (a hang).
 # STRIDE > 1 runs every STRIDE-th model of each class (the unmutated ones
-# always), for a quick look; ctest runs the whole corpus (STRIDE 1).
+# always), for a quick look; ctest runs the whole corpus (STRIDE 1), and
+# every second model under the sanitizers (STRIDE 2).
 # DK_MUTATION_STRIDE, when set, overrides it.
 # usage: mutated_models.sh RUNNER WORKDIR SOURCE_DIR [SEED] [STRIDE]
 set -u
