@@ -108,8 +108,8 @@ void dk__selftest_print_report(const dk_selftest_options *o, FILE *out, const dk
                 sum->ops_cases, sum->ops_passed, sum->ops_failed, sum->ops_mistrusted, sum->ops_skipped,
                 (unsigned long long)o->seed, o->inject_set ? ", injected errors" : "");
         if (sum->ops_mistrusted)
-            fprintf(out, "%d op-suite cases passed MISTRUSTED (reference nearly all zero), counted as passed.\n",
-                    sum->ops_mistrusted);
+            fprintf(out, "%d op-suite case%s passed MISTRUSTED (reference nearly all zero), counted as passed.\n",
+                    sum->ops_mistrusted, sum->ops_mistrusted == 1 ? "" : "s");
         if (sum->ops_differed)
             fprintf(out, "%d op-suite case%s gave other bits on the second run, where the plan declared it may "
                          "(NOTE lines above: a kernel its library marks non-deterministic, or one chosen by "
@@ -121,8 +121,8 @@ void dk__selftest_print_report(const dk_selftest_options *o, FILE *out, const dk
                          "FFT) and passed its looser bound, sqrt(u) S (NOTE lines above).\n",
                     sum->ops_transform, sum->ops_transform == 1 ? "" : "s");
         if (sum->broken > 0)
-            fprintf(out, "%d op-suite cases could not be built or failed on the reference (ERROR lines above)\n",
-                    sum->broken);
+            fprintf(out, "%d op-suite case%s could not be built or failed on the reference (ERROR lines above)\n",
+                    sum->broken, sum->broken == 1 ? "" : "s");
     }
     for (int i = 0; conf && i < n; i++)
         if (t[i].available) {
