@@ -161,6 +161,18 @@ static dk_status fault_prepare(void *ctx, const dk_graph *g)
     return dk__backend_prepare(c->base, c->base_ctx, g);
 }
 
+/* The target node's plan: the base's, wrapped, so that plan_traits can tell
+ * it from the others even where the base plans nothing (the reference). */
+typedef struct target_plan {
+    void *base;
+} target_plan;
+
+/* The base's own plan behind one of ours. */
+static void *base_plan(const fault_ctx *c, void *plan)
+{
+    return plan && plan == c->target_plan ? ((target_plan *)plan)->base : plan;
+}
+
 static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
 {
     fault_ctx *c = ctx;
@@ -170,15 +182,27 @@ static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
         c->g = g;
     }
     DK_TRY(dk__backend_plan(c->base, c->base_ctx, g, node, plan));
-    if (node == c->target) c->target_plan = *plan;
+    if (node != c->target) return DK_OK;
+    target_plan *t = malloc(sizeof *t);
+    if (!t) {
+        dk__backend_plan_destroy(c->base, c->base_ctx, *plan);
+        *plan = NULL;
+        return dk__error(DK_ERR_NOMEM, "fault: out of memory");
+    }
+    t->base = *plan;
+    *plan = c->target_plan = t;
     return DK_OK;
 }
 
 static void fault_plan_destroy(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
-    if (plan && plan == c->target_plan) c->target_plan = NULL;
-    dk__backend_plan_destroy(c->base, c->base_ctx, plan);
+    void *base = base_plan(c, plan);
+    if (plan && plan == c->target_plan) {
+        free(plan);
+        c->target_plan = NULL;
+    }
+    dk__backend_plan_destroy(c->base, c->base_ctx, base);
 }
 
 static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
@@ -186,6 +210,7 @@ static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const d
 {
     fault_ctx *c = ctx;
     int target = c->g == g && n == &g->nodes[c->target];
+    plan = base_plan(c, plan);
     double t0 = dk__now();
     dk_status st = dk__backend_execute(c->base, c->base_ctx, plan, g, n, in, out);
     if (st != DK_OK) return st;
@@ -220,7 +245,7 @@ static unsigned fault_plan_traits(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
     if (plan && plan == c->target_plan && c->kind != FAULT_SLOW) return c->declare;
-    return dk__backend_plan_traits(c->base, c->base_ctx, plan);
+    return dk__backend_plan_traits(c->base, c->base_ctx, base_plan(c, plan));
 }
 
 static dk_status fault_sync(void *ctx)

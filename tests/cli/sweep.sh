@@ -57,6 +57,28 @@ else
     echo "FAIL planted error not flagged:"; cat "$WORK/table_fault.txt" "$WORK/err_fault.txt"; fail=1
 fi
 
+# the same node's plan declaring a transform-based convolution (as cuDNN's FFT
+# and Winograd plans do): 2 bounds off is within the looser transform bound
+# (u 4096 S against about 27 u S on this 27-term convolution), 1000 bounds
+# off is past it too
+for scale in 2 1000; do
+    out=$WORK/sweep_transform_$scale.json; rm -f "$out"
+    if ! "$DK" sweep "$MODEL" -b "fault:base=ref,node=$FIRST,kind=bias,scale=$scale,declare=transform" --node "$FIRST" \
+            --reps 2 --warmup 0 --seed "$SEED" -o "$out" > "$WORK/table_transform_$scale.txt" 2>&1; then
+        echo "FAIL declared transform, scale $scale: sweep exited $?"; cat "$WORK/table_transform_$scale.txt"; fail=1; continue
+    fi
+    if [ $scale = 2 ]; then want="r['within_transform_bound'] and r['within_tolerance'] and r['worst_ratio'] > 1"
+        marks="TRANSFORM-BOUND"; nomark="OUT OF TOLERANCE"
+    else want="not r['within_transform_bound'] and not r['within_tolerance']"; marks="FASTEST OUT OF TOLERANCE"; nomark="TRANSFORM-BOUND"
+    fi
+    if $PY -c "import json,sys; r=json.load(open(sys.argv[1]))['nodes'][0]['rows'][0]; assert $want, r" "$out" &&
+        grep -q "$marks" "$WORK/table_transform_$scale.txt" && ! grep -q "$nomark" "$WORK/table_transform_$scale.txt"; then
+        echo "ok   declared transform, $scale bounds off: $marks"
+    else
+        echo "FAIL declared transform, $scale bounds off:"; cat "$WORK/table_transform_$scale.txt"; fail=1
+    fi
+done
+
 EXPECT_ERROR_ALLOW_PROGRESS=1
 source "$(dirname "${BASH_SOURCE[0]}")/expect_error.sh"
 expect_error "unknown backend" "unknown backend 'nosuch'" "$DK" sweep "$MODEL" -b nosuch
