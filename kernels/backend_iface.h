@@ -22,7 +22,8 @@
 #include "deltakern/graph.h"
 #include "deltakern/variant.h"
 
-/* Plan traits (plan_traits). The op suite reads them (drivers/selftest):
+/* Plan traits (plan_traits). The op suite, diff and sweep read them
+ * (drivers/selftest, drivers/diff, drivers/sweep; docs/diff.md):
  *  DK_PLAN_MAY_DIFFER  another run may give other bits by the variant's own
  *                      choice (cuDNN: an algorithm it marks non-deterministic,
  *                      allowed by deterministic=off, or one chosen by timing,
