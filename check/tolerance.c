@@ -154,6 +154,12 @@ double dk_tolerance_transform_norm_limit(dk_precision p)
     return 1.0 / sqrt(dk_precision_get(p)->u);
 }
 
+int dk_tolerance_transform_accepts(const dk_tol_result *r, dk_precision p)
+{
+    int over = r->verdict == DK_VERDICT_FAILED || !(r->worst_ratio <= 1.0);
+    return over && r->max_norm <= dk_tolerance_transform_norm_limit(p);
+}
+
 double dk_gamma(double n, double u)
 {
     double nu = n * u;

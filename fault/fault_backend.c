@@ -161,17 +161,13 @@ static dk_status fault_prepare(void *ctx, const dk_graph *g)
     return dk__backend_prepare(c->base, c->base_ctx, g);
 }
 
-/* The target node's plan: the base's, wrapped, so that plan_traits can tell
- * it from the others even where the base plans nothing (the reference). */
-typedef struct target_plan {
+/* Every plan of ours wraps the base's (which may be NULL: the reference plans
+ * nothing) and says whether it is the target's, so that plan_traits can tell
+ * the target's plans from the others however often a node is planned. */
+typedef struct fault_plan_t {
     void *base;
-} target_plan;
-
-/* The base's own plan behind one of ours. */
-static void *base_plan(const fault_ctx *c, void *plan)
-{
-    return plan && plan == c->target_plan ? ((target_plan *)plan)->base : plan;
-}
+    int target;
+} fault_plan_t;
 
 static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
 {
@@ -181,28 +177,24 @@ static dk_status fault_plan(void *ctx, const dk_graph *g, int node, void **plan)
         DK_TRY(dk__fault_find_target(c, g));
         c->g = g;
     }
-    DK_TRY(dk__backend_plan(c->base, c->base_ctx, g, node, plan));
-    if (node != c->target) return DK_OK;
-    target_plan *t = malloc(sizeof *t);
-    if (!t) {
-        dk__backend_plan_destroy(c->base, c->base_ctx, *plan);
-        *plan = NULL;
-        return dk__error(DK_ERR_NOMEM, "fault: out of memory");
+    fault_plan_t *p = malloc(sizeof *p);
+    if (!p) return dk__error(DK_ERR_NOMEM, "fault: out of memory");
+    dk_status st = dk__backend_plan(c->base, c->base_ctx, g, node, &p->base);
+    if (st != DK_OK) {
+        free(p);
+        return st;
     }
-    t->base = *plan;
-    *plan = c->target_plan = t;
+    p->target = node == c->target;
+    *plan = p;
     return DK_OK;
 }
 
 static void fault_plan_destroy(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
-    void *base = base_plan(c, plan);
-    if (plan && plan == c->target_plan) {
-        free(plan);
-        c->target_plan = NULL;
-    }
-    dk__backend_plan_destroy(c->base, c->base_ctx, base);
+    fault_plan_t *p = plan;
+    dk__backend_plan_destroy(c->base, c->base_ctx, p->base);
+    free(p);
 }
 
 static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const dk_node *n,
@@ -210,7 +202,7 @@ static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const d
 {
     fault_ctx *c = ctx;
     int target = c->g == g && n == &g->nodes[c->target];
-    plan = base_plan(c, plan);
+    plan = plan ? ((fault_plan_t *)plan)->base : NULL;
     double t0 = dk__now();
     dk_status st = dk__backend_execute(c->base, c->base_ctx, plan, g, n, in, out);
     if (st != DK_OK) return st;
@@ -244,8 +236,10 @@ static double fault_node_seconds(void *ctx, void *plan)
 static unsigned fault_plan_traits(void *ctx, void *plan)
 {
     fault_ctx *c = ctx;
-    if (plan && plan == c->target_plan && c->kind != FAULT_SLOW) return c->declare;
-    return dk__backend_plan_traits(c->base, c->base_ctx, base_plan(c, plan));
+    const fault_plan_t *p = plan;
+    if (!p) return 0;
+    if (p->target && c->kind != FAULT_SLOW) return c->declare;
+    return dk__backend_plan_traits(c->base, c->base_ctx, p->base);
 }
 
 static dk_status fault_sync(void *ctx)

@@ -29,7 +29,6 @@ typedef struct fault_ctx {
     dk_precision prec;            /* of the whole variant (fpmath goes to the base) */
     const dk_graph *g;            /* the graph the target was found in */
     int target;                   /* its node index, -1 before planning */
-    void *target_plan;            /* our wrapper of the base's plan of the target node (NULL: not yet) */
     double seconds;               /* the last node's time: the base's, plus the busy-wait */
 } fault_ctx;
 

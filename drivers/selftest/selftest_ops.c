@@ -294,7 +294,7 @@ static int judge(const suite *S, dk__op_case *c, int k, const char *cls, uint64_
     record(st, rr, &res);
     int loose = 0; /* judged against the transform bound */
     if (res.verdict == DK_VERDICT_FAILED && (out->traits & DK_PLAN_TRANSFORM) &&
-        res.max_norm <= dk_tolerance_transform_norm_limit(s->prec) && cfg->max_ratio >= 1.0 && !cfg->inject_set) {
+        dk_tolerance_transform_accepts(&res, s->prec) && cfg->max_ratio >= 1.0 && !cfg->inject_set) {
         st->transform++;
         say(cfg, "NOTE %s#%d (%s) on %s: %s; a transform-based algorithm (Winograd, FFT) the table does not "
             "bound: within its looser bound, %.3g of %.3g u S", opname, k, cls, s->text, res.explain,

@@ -338,8 +338,8 @@ static void judge(sweep_state *s, const dk_graph *sub, const sweep_node *sn, dk_
         return;
     }
     /* as the op suite and diff judge a plan declaring a transform (check/tolerance.h) */
-    r->transform_bound = !(r->tol.worst_ratio <= 1.0) && (dk__session_node_traits(cs, 0) & DK_PLAN_TRANSFORM) &&
-                         r->tol.max_norm <= dk_tolerance_transform_norm_limit(prec);
+    r->transform_bound = (dk__session_node_traits(cs, 0) & DK_PLAN_TRANSFORM) &&
+                         dk_tolerance_transform_accepts(&r->tol, prec);
     dk_stats st;
     if (dk_stats_describe(times, s->o.reps, &st) != DK_OK) {
         row_error(r, "summarising the times");

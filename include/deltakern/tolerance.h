@@ -148,6 +148,11 @@ typedef struct dk_tol_result {
  * max_norm must not exceed this limit, 1 / sqrt(u). */
 double dk_tolerance_transform_norm_limit(dk_precision p);
 
+/* Is r over the table's bound but within that looser one? What a plan that
+ * declares a transform is accepted by (the op suite, sweep; diff applies the
+ * same limit element by element). */
+int dk_tolerance_transform_accepts(const dk_tol_result *r, dk_precision p);
+
 /* Judges output 0 of node n: `in` are the node's input tensors as the backend
  * received them (NULL for omitted optional inputs), `ref` the reference
  * backend's output and `y` the candidate's (both float32 of the node's output
