@@ -13,6 +13,7 @@
 #include "kernels/backend_call.h"
 #include "runtime/error.h"
 #include "runtime/host.h"
+#include "runtime/sanitize.h"
 #include "runtime/timer.h"
 #include "runtime/text.h"
 
@@ -71,12 +72,28 @@ static int is_constant(const dk_session *s, int v) { return s->g->values[v].kind
 
 /* NaN in every element of a float tensor: a read of an element that no node
  * wrote shows in the results instead of passing as zero. */
+DK_RANGE_CHECKED
+static void fill_nan_f32(float *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) p[i] = NAN;
+}
+
+DK_RANGE_CHECKED
+static void fill_nan_f64(double *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) p[i] = NAN;
+}
+
 static void poison(dk_tensor *t)
 {
-    if (t->dtype == DK_F32)
-        for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) ((float *)t->data)[i] = NAN;
-    else if (t->dtype == DK_F64)
-        for (int64_t i = 0, numel = dk_tensor_numel(t); i < numel; i++) ((double *)t->data)[i] = NAN;
+    int64_t numel = dk_tensor_numel(t);
+    if (t->dtype == DK_F32) {
+        DK_CHECK_RANGE((float *)t->data, numel);
+        fill_nan_f32(t->data, numel);
+    } else if (t->dtype == DK_F64) {
+        DK_CHECK_RANGE((double *)t->data, numel);
+        fill_nan_f64(t->data, numel);
+    }
 }
 
 /* Constants are views of the graph's data (backends never write their

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "drivers/diff/diff_internal.h"
+#include "runtime/sanitize.h"
 
 /* The sums run over fixed chunks of elements, added in chunk order: the
  * chunks may run on any number of threads and the result keeps its bits. */
@@ -13,6 +14,7 @@ typedef struct part {
     double d2, r2, y2, ry, max_abs, ratio;
 } part;
 
+DK_RANGE_CHECKED
 static void compare_chunk(const float *r, const float *c, const double *tol, double scale, int64_t lo, int64_t hi,
                           part *p)
 {
@@ -61,6 +63,9 @@ void dk__diff_compare(const dk_tensor *ref, const dk_tensor *y, const double *to
     int64_t n = dk_tensor_numel(ref), chunks = (n + CHUNK - 1) / CHUNK;
     part stack[STACK_CHUNKS], *parts = chunks <= STACK_CHUNKS ? stack : malloc(sizeof *parts * (size_t)chunks);
     part sum = {0};
+    DK_CHECK_RANGE(r, n);
+    DK_CHECK_RANGE(c, n);
+    if (tol) DK_CHECK_RANGE(tol, n);
     if (!parts) { /* out of memory: one chunk after another, the same bits */
         for (int64_t k = 0; k < chunks; k++) {
             part p;

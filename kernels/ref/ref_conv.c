@@ -24,6 +24,7 @@
 #include "kernels/ref/ref_omp.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
+#include "runtime/sanitize.h"
 
 /* Output and input channels handled together by the innermost loop: each
  * input element loaded serves OC_BLOCK accumulators, and each accumulator
@@ -162,7 +163,7 @@ static void rearrange_input(const conv_geom *g, const float *x, float *xr)
 #endif
 
 /* OC_BLOCK output channels times IC_BLOCK input channels. */
-DK_VECTOR_CLONES
+DK_VECTOR_CLONES DK_RANGE_CHECKED
 static void add_oc_ic_block(double *restrict acc, int64_t acc_stride, const float *restrict x,
                             int64_t plane, const double *restrict w, int64_t len)
 {
@@ -180,7 +181,7 @@ static void add_oc_ic_block(double *restrict acc, int64_t acc_stride, const floa
 }
 
 /* One output channel times IC_BLOCK input channels. */
-DK_VECTOR_CLONES
+DK_VECTOR_CLONES DK_RANGE_CHECKED
 static void add_ic_block(double *restrict acc, const float *restrict x, int64_t plane,
                          const double *restrict w, int64_t len)
 {
@@ -191,11 +192,26 @@ static void add_ic_block(double *restrict acc, const float *restrict x, int64_t 
 }
 
 /* One output channel times one input channel. */
-DK_VECTOR_CLONES
+DK_VECTOR_CLONES DK_RANGE_CHECKED
 static void add_single(double *restrict acc, const float *restrict x, double w, int64_t len)
 {
     DK_OMP(simd)
     for (int64_t i = 0; i < len; i++) acc[i] += w * x[i];
+}
+
+/* Step 2's start and step 3: accumulators set to the bias, a row rounded. */
+DK_RANGE_CHECKED
+static void fill(double *restrict a, double v, int64_t len)
+{
+    DK_OMP(simd)
+    for (int64_t i = 0; i < len; i++) a[i] = v;
+}
+
+DK_RANGE_CHECKED
+static void round_row(float *restrict y, const double *restrict a, int64_t len)
+{
+    DK_OMP(simd)
+    for (int64_t i = 0; i < len; i++) y[i] = (float)a[i];
 }
 
 /* The block of output channels one task computes. */
@@ -223,6 +239,9 @@ static void add_tap(const conv_geom *g, const oc_block *o, int64_t begin, int64_
                      off[0] * g->pitch_d + off[1] * g->pitch_h + off[2] + begin;
     double *acc = o->acc + begin;
     int64_t len = end - begin;
+    for (int k = 0; k < n_ic; k++) DK_CHECK_RANGE(x + k * g->channel_plane, len);
+    for (int j = 0; j < o->n_oc; j++) DK_CHECK_RANGE(acc + j * g->acc_len, len);
+    DK_CHECK_RANGE(w, o->n_oc * n_ic);
     if (o->n_oc == OC_BLOCK && n_ic == IC_BLOCK)
         add_oc_ic_block(acc, g->acc_len, x, g->channel_plane, w, len);
     else if (n_ic == IC_BLOCK)
@@ -261,9 +280,8 @@ static void conv_block(const conv_geom *g, const float *xr, const float *wt, con
                   wt + oc * cpg * g->taps, cpg, acc};
     int64_t acc_len = g->acc_len;
     for (int j = 0; j < n_oc; j++) {
-        double init = bias ? bias[oc + j] : 0.0, *a = acc + j * acc_len;
-        DK_OMP(simd)
-        for (int64_t i = 0; i < acc_len; i++) a[i] = init;
+        DK_CHECK_RANGE(acc + j * acc_len, acc_len);
+        fill(acc + j * acc_len, bias ? bias[oc + j] : 0.0, acc_len);
     }
     for (int64_t begin = 0; begin < acc_len; begin += CHUNK)
         accumulate_chunk(g, &o, begin, begin + CHUNK < acc_len ? begin + CHUNK : acc_len);
@@ -274,8 +292,9 @@ static void conv_block(const conv_geom *g, const float *xr, const float *wt, con
             for (int64_t oh = 0; oh < out_h; oh++) {
                 const double *acc_row = acc + j * acc_len + od * g->pitch_d + oh * g->pitch_h;
                 float *y_row = y + ((j * out_d + od) * out_h + oh) * out_w;
-                DK_OMP(simd)
-                for (int64_t ow = 0; ow < out_w; ow++) y_row[ow] = (float)acc_row[ow];
+                DK_CHECK_RANGE(acc_row, out_w);
+                DK_CHECK_RANGE(y_row, out_w);
+                round_row(y_row, acc_row, out_w);
             }
 }
 
