@@ -157,7 +157,7 @@ dk_status dk__ob_plan_conv(ob_ctx *ctx, const dk_graph *g, const dk_node *n, ob_
 /* dst[ow] = src[ow * sw] for ow in [lo, hi), 0 outside: one output row of a
  * col row (vectorised clones: the strided copy of a stride-2 layer was
  * scalar). */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void gather_row(float *restrict dst, const float *restrict src, int64_t lo, int64_t hi,
                        int64_t sw, int64_t ow_n)
 {
@@ -247,7 +247,7 @@ static void conv_gemm_task(const ob_conv_geom *c, const float *x, const float *w
 
 /* row[ow] += w[kw] * (input row at ow*stride + kw*dilation - pad), tap by
  * tap, for the output positions whose tap lies inside the input row. */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void depthwise_row(float *restrict row, const float *restrict xrow,
                           const float *restrict w, const ob_conv_geom *c)
 {
@@ -294,7 +294,7 @@ static void depthwise_plane_rows(const ob_conv_geom *c, const float *x, const fl
 }
 
 /* acc[i] += w * x[i] over a whole padded plane. */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void add_scaled(float *restrict acc, const float *restrict x, float w, int64_t len)
 {
     DK_OMP(simd)
@@ -341,7 +341,7 @@ static void depthwise_plane_flat(const ob_conv_geom *c, const float *x, const fl
         }
 }
 
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void bias_post_row(float *restrict y, const float *sum, int has_bias, float bias, int act,
                           float lo, float hi, int64_t len)
 {

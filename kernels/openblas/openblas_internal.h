@@ -13,6 +13,7 @@
 
 #include "kernels/ref/ref_kernels.h"
 #include "runtime/error.h"
+#include "runtime/vector.h"
 
 typedef enum ob_conv_option {
     OB_CONV_AUTO = 0, /* direct GEMM for 1x1/s1/p0, direct loop for depthwise, im2col otherwise */
@@ -118,16 +119,6 @@ static inline void ob_valid_range(int64_t out, int64_t in, int64_t s, int64_t of
     *hi = h;
 }
 
-/* Vectorised clones of the hottest plain-C loops (AVX-512, AVX2, baseline),
- * chosen at load time as in the reference's convolution. Each output element
- * is summed in the same order whatever the vector width. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define OB_VECTOR_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define OB_VECTOR_CLONES
-#endif
 
 /* OpenMP helpers that also compile without OpenMP. */
 int dk__ob_max_threads(void);

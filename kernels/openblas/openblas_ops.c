@@ -66,7 +66,7 @@ static void avgpool_plane(const ob_pool_geom *g, const float *div, const float *
         }
 }
 
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void add_shifted(float *restrict acc, const float *restrict x, int64_t len)
 {
     DK_OMP(simd)
@@ -276,7 +276,7 @@ static inline float max_rule(float b, float v)
     return v > b || (v != v && b == b) ? v : b;
 }
 
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void max_taps_row(const ob_pool_geom *g, float *restrict row, const float *restrict xrow)
 {
     const int64_t ow_n = g->out[2], sw = g->stride[2];
@@ -307,7 +307,7 @@ static void maxpool_plane(const ob_pool_geom *g, const float *counts, const floa
         }
 }
 
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void max_shifted(float *restrict acc, const float *restrict x, int64_t len)
 {
     DK_OMP(simd)
@@ -316,7 +316,7 @@ static void max_shifted(float *restrict acc, const float *restrict x, int64_t le
 
 /* 1-D and 2-D: separable over the -inf-padded plane (see above); scratch
  * holds two padded planes. */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void maxpool_plane_flat(const ob_pool_geom *g, const float *counts, const float *x,
                                float *y, float *scratch)
 {

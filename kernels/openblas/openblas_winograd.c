@@ -84,7 +84,7 @@ static void transform_weights(const ob_conv_geom *c, const float *w, float *u)
  * tile row's 4 input rows are copied zero-padded (width 2 tiles_w + 2), B^T
  * runs down the columns of all tiles at once and B along each row with
  * stride 2, so every loop runs over the tiles of the row (vectorised). */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void transform_input_row(const ob_conv_geom *c, const float *xc, int64_t th, float *buf,
                                 float *dst, int64_t ct)
 {
@@ -136,7 +136,7 @@ static void transform_input(const ob_conv_geom *c, const float *x, float *v, flo
 /* Output rows 2 th and 2 th + 1 of channel oc: A^T m down the columns of the
  * row's tiles, A along each row into buf (stride 2), its valid columns to y,
  * then bias and post-ops (dk__ob_bias_post_row). */
-OB_VECTOR_CLONES
+DK_VECTOR_CLONES
 static void transform_output_row(const ob_conv_geom *c, const dk_node *n, const float *m,
                                  int64_t mt, int has_bias, float bias, const float *sum,
                                  float *y, int64_t th, float *buf)

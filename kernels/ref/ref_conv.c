@@ -25,6 +25,7 @@
 #include "runtime/checked.h"
 #include "runtime/error.h"
 #include "runtime/sanitize.h"
+#include "runtime/vector.h"
 
 /* Output and input channels handled together by the innermost loop: each
  * input element loaded serves OC_BLOCK accumulators, and each accumulator
@@ -150,17 +151,7 @@ static void rearrange_input(const conv_geom *g, const float *x, float *xr)
  * channels x_k[i] (planes `plane` floats apart) and weights w ([n_oc][n_ic])
  * to accumulators acc_j[i] (acc_stride doubles apart). The sum for one
  * acc_j[i] is always evaluated in the same order, so results do not depend on
- * the vector width (the build uses -std=c11, in which GCC never contracts
- * a*b + c into a fused multiply-add): with GCC on x86-64 these loops are
- * compiled for AVX-512, AVX2 and SSE2 and the best one the machine runs is
- * chosen at load time. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define DK_VECTOR_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define DK_VECTOR_CLONES
-#endif
+ * the vector width (runtime/vector.h). */
 
 /* OC_BLOCK output channels times IC_BLOCK input channels. */
 DK_VECTOR_CLONES DK_RANGE_CHECKED

@@ -160,7 +160,8 @@ static void test_compare(void **state)
  * threads): the worst ratio and the largest error exactly as a plain loop
  * finds them, wherever they lie; the sums as a plain loop's to rounding; the
  * same bits on 1, 2 and 3 threads; a matching NaN or infinity is no error, a
- * bound of 0 under a nonzero error an infinite ratio. */
+ * bound of 0 under a nonzero error an infinite ratio, an unmatched infinity
+ * an infinite error. n is no multiple of the chunk or of its lanes. */
 static void test_compare_chunks(void **state)
 {
     (void)state;
@@ -209,6 +210,18 @@ static void test_compare_chunks(void **state)
         assert_memory_equal(&e[0], &e[2], sizeof e[0]);
         tol[n - 1] = 0; /* second pass: a bound of 0 where the error is not */
         if (c[n - 1] == r[n - 1]) c[n - 1] = r[n - 1] + 1e-3f;
+    }
+    /* an infinity against a number, and infinities of opposite signs, in a
+     * chunk's last, partial group of lanes: infinite errors, on any thread count */
+    c[n - 2] = INFINITY;
+    r[n - 5] = INFINITY, c[n - 5] = -INFINITY;
+    for (int th = 1; th <= 3; th++) {
+        dk__diff_err e;
+#ifdef _OPENMP
+        omp_set_num_threads(th);
+#endif
+        dk__diff_compare(&ref, &y, tol, 2.0, &e);
+        assert_true(isinf(e.max_abs) && isinf(e.ratio) && isinf(e.rel_l2));
     }
 #ifdef _OPENMP
     omp_set_num_threads(2);
