@@ -93,6 +93,7 @@
 #include "layers/op_table.h"
 #include "kernels/backend_call.h"
 #include "runtime/error.h"
+#include "runtime/sanitize.h"
 
 /* ---- precisions ------------------------------------------------------------ */
 
@@ -719,6 +720,52 @@ dk_status dk_tolerance_coefficient(dk_op op, dk_precision p, int64_t K, double *
 
 /* ---- magnitudes ---------------------------------------------------------------- */
 
+/* The element loops every bound runs through (checked per range under ASan,
+ * runtime/sanitize.h): s[i] = |x[i]|, Clip's two terms, and the bound from
+ * its four terms. */
+DK_RANGE_CHECKED
+static void abs_into(double *restrict s, const float *restrict x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) s[i] = fabs((double)x[i]);
+}
+
+static void abs_of(double *s, const float *x, int64_t n)
+{
+    DK_CHECK_RANGE(s, n);
+    DK_CHECK_RANGE(x, n);
+    abs_into(s, x, n);
+}
+
+/* x[i] = |x[i]| (positive) or -|x[i]|: the inputs of the magnitudes' run */
+DK_RANGE_CHECKED
+static void set_signs(float *x, int64_t n, int positive)
+{
+    if (positive)
+        for (int64_t i = 0; i < n; i++) x[i] = fabsf(x[i]);
+    else
+        for (int64_t i = 0; i < n; i++) x[i] = -fabsf(x[i]);
+}
+
+DK_RANGE_CHECKED
+static void clip_terms(double *restrict S, double *restrict C, const float *restrict x,
+                       const float *restrict y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double ax = fabs((double)x[i]), ay = fabs((double)y[i]);
+        S[i] = ay;
+        C[i] = ax > ay ? ax : ay;
+    }
+}
+
+DK_RANGE_CHECKED
+static void combine_terms(double *restrict tol, const dk_tolerance *t, const double *S, const double *C,
+                          const double *A, const float *y, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        tol[i] = t->c * S[i] + t->c_in * C[i] + t->c_a * A[i] + t->c_out * fabs((double)y[i]) + t->floor;
+}
+
+
 static dk_status want_f32(const dk_node *n, const dk_tensor *t, const char *what)
 {
     if (t && t->dtype == DK_F32 && t->data) return DK_OK;
@@ -746,9 +793,9 @@ dk_status dk_tolerance_abs_reference(const dk_graph *g, const dk_node *n,
         xin[i] = in[i];
         if (!in[i] || !transform || !transform[i] || in[i]->dtype != DK_F32) continue;
         if ((st = dk_tensor_copy(&copies[i], in[i])) != DK_OK) break;
-        float *d = copies[i].data;
-        for (int64_t k = 0, numel = dk_tensor_numel(&copies[i]); k < numel; k++)
-            d[k] = transform[i] > 0 ? fabsf(d[k]) : -fabsf(d[k]);
+        int64_t numel = dk_tensor_numel(&copies[i]);
+        DK_CHECK_RANGE((float *)copies[i].data, numel);
+        set_signs(copies[i].data, numel, transform[i] > 0);
         xin[i] = &copies[i];
     }
     const dk_tensor *shape = &g->values[n->outputs[0]].t;
@@ -1048,12 +1095,12 @@ static dk_status mag_clip(const dk_graph *g, const dk_node *n, const dk_tensor *
                           const dk_tensor *ref, double *S, double *C, double *A)
 {
     DK_TRY(want_f32(n, in[0], "input 0"));
-    const float *x = in[0]->data, *y = ref->data;
-    for (int64_t i = 0, numel = dk_tensor_numel(ref); i < numel; i++) {
-        double ax = fabs((double)x[i]), ay = fabs((double)y[i]);
-        S[i] = ay;
-        C[i] = ax > ay ? ax : ay;
-    }
+    int64_t count = dk_tensor_numel(ref);
+    DK_CHECK_RANGE(S, count);
+    DK_CHECK_RANGE(C, count);
+    DK_CHECK_RANGE((const float *)in[0]->data, count);
+    DK_CHECK_RANGE((const float *)ref->data, count);
+    clip_terms(S, C, in[0]->data, ref->data, count);
     return DK_OK;
 }
 
@@ -1139,7 +1186,7 @@ static dk_status magnitudes(const tol_row *r, const dk_graph *g, const dk_node *
     const float *y = ref->data;
     switch (r->mag) {
     case MAG_ABS_Y:
-        for (int64_t i = 0; i < count; i++) S[i] = fabs((double)y[i]);
+        abs_of(S, y, count);
         return DK_OK;
     case MAG_FN:
         return r->fn(g, n, in, ref, S, C, A);
@@ -1154,8 +1201,7 @@ static dk_status magnitudes(const tol_row *r, const dk_graph *g, const dk_node *
             dk_tensor_reset(&abs_out);
             return dk__error(DK_ERR_SHAPE, "tolerance: node '%s': output shapes differ", n->name);
         }
-        const float *s = abs_out.data;
-        for (int64_t i = 0; i < count; i++) S[i] = fabs((double)s[i]);
+        abs_of(S, abs_out.data, count);
         dk_tensor_reset(&abs_out);
         return DK_OK;
     }
@@ -1187,9 +1233,13 @@ dk_status dk__tolerance_bounds_into(const dk_graph *g, const dk_node *n, dk_prec
     dk_tolerance t;
     DK_TRY(dk_tolerance_for_node(g, n, p, &t));
     DK_TRY(magnitudes(r, g, n, in, ref, S, C, A));
-    const float *y = ref->data;
-    for (int64_t i = 0, count = dk_tensor_numel(ref); i < count; i++)
-        tol[i] = t.c * S[i] + t.c_in * C[i] + t.c_a * A[i] + t.c_out * fabs((double)y[i]) + t.floor;
+    int64_t count = dk_tensor_numel(ref);
+    DK_CHECK_RANGE(tol, count);
+    DK_CHECK_RANGE(S, count);
+    DK_CHECK_RANGE(C, count);
+    DK_CHECK_RANGE(A, count);
+    DK_CHECK_RANGE((const float *)ref->data, count);
+    combine_terms(tol, &t, S, C, A, ref->data, count);
     return DK_OK;
 }
 

@@ -31,6 +31,7 @@ typedef struct lanes {
  * turn the selections into blends. A non-finite element adds nothing to the
  * sums; it counts as no error when both sides hold the same NaN or infinity,
  * and as an infinite one otherwise. */
+DK_RANGE_CHECKED /* inlined into compare_chunk; only the lanes on its stack */
 static inline void lane_add(lanes *a, int l, double rv, double cv, int has_tol, double t)
 {
     int finite = (fabs(rv) <= DBL_MAX) & (fabs(cv) <= DBL_MAX);
