@@ -293,8 +293,9 @@ static void depthwise_plane_rows(const ob_conv_geom *c, const float *x, const fl
         }
 }
 
-/* acc[i] += w * x[i] over a whole padded plane. */
-DK_VECTOR_CLONES
+/* acc[i] += w * x[i] over a whole padded plane (the caller checks both
+ * ranges under ASan: runtime/sanitize.h). */
+DK_VECTOR_CLONES DK_RANGE_CHECKED
 static void add_scaled(float *restrict acc, const float *restrict x, float w, int64_t len)
 {
     DK_OMP(simd)
@@ -322,11 +323,13 @@ static void depthwise_plane_flat(const ob_conv_geom *c, const float *x, const fl
     int64_t t = 0;
     for (int64_t kd = 0; kd < c->kernel[0]; kd++)
         for (int64_t kh = 0; kh < c->kernel[1]; kh++)
-            for (int64_t kw = 0; kw < c->kernel[2]; kw++, t++)
-                add_scaled(acc,
-                           xp + kd * c->dilation[0] * c->pitch_d +
-                               kh * c->dilation[1] * c->pitch_h + kw * c->dilation[2],
-                           wc[t], c->acc_len);
+            for (int64_t kw = 0; kw < c->kernel[2]; kw++, t++) {
+                const float *xt = xp + kd * c->dilation[0] * c->pitch_d +
+                                  kh * c->dilation[1] * c->pitch_h + kw * c->dilation[2];
+                DK_CHECK_RANGE(acc, c->acc_len);
+                DK_CHECK_RANGE(xt, c->acc_len);
+                add_scaled(acc, xt, wc[t], c->acc_len);
+            }
     const float bv = bias ? bias[oc] : 0.0f;
     for (int64_t od = 0; od < c->out[0]; od++)
         for (int64_t oh = 0; oh < c->out[1]; oh++) {

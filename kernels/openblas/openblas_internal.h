@@ -13,6 +13,7 @@
 
 #include "kernels/ref/ref_kernels.h"
 #include "runtime/error.h"
+#include "runtime/sanitize.h"
 #include "runtime/vector.h"
 
 typedef enum ob_conv_option {
