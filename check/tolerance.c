@@ -765,7 +765,6 @@ static void combine_terms(double *restrict tol, const dk_tolerance *t, const dou
         tol[i] = t->c * S[i] + t->c_in * C[i] + t->c_a * A[i] + t->c_out * fabs((double)y[i]) + t->floor;
 }
 
-
 static dk_status want_f32(const dk_node *n, const dk_tensor *t, const char *what)
 {
     if (t && t->dtype == DK_F32 && t->data) return DK_OK;

@@ -201,8 +201,9 @@ static dk_status fault_execute(void *ctx, void *plan, const dk_graph *g, const d
                                const dk_tensor *const *in, dk_tensor *const *out)
 {
     fault_ctx *c = ctx;
-    int target = c->g == g && n == &g->nodes[c->target];
-    plan = plan ? ((fault_plan_t *)plan)->base : NULL;
+    const fault_plan_t *p = plan; /* every node is planned through fault_plan */
+    int target = p && p->target;
+    plan = p ? p->base : NULL;
     double t0 = dk__now();
     dk_status st = dk__backend_execute(c->base, c->base_ctx, plan, g, n, in, out);
     if (st != DK_OK) return st;

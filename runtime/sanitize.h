@@ -6,9 +6,9 @@
  * part of a sanitised diff (29% of its samples on MobileNetV2). A loop that
  * reads and writes whole contiguous ranges gets the same coverage from one
  * check of each range at its entry (__asan_region_is_poisoned), so such
- * loops are marked DK_RANGE_CHECKED: not instrumented, and vectorised at -O1;
- * their caller, instrumented, applies DK_CHECK_RANGE to every range they
- * touch (a compiler may not inline an instrumented helper into them). A poisoned byte is then
+ * loops are marked DK_RANGE_CHECKED (not instrumented), and their caller,
+ * instrumented, applies DK_CHECK_RANGE to every range they touch (a compiler
+ * may not inline an instrumented helper into them). A poisoned byte is then
  * read through an instrumented access, which makes ASan report it as usual
  * (with the allocation it belongs to and the call stack) and stop.
  * UBSan's checks are left out of these loops too: their only integer
@@ -33,8 +33,7 @@
 #if defined(__clang__)
 #define DK_RANGE_CHECKED __attribute__((no_sanitize("address", "undefined")))
 #else
-#define DK_RANGE_CHECKED \
-    __attribute__((no_sanitize_address, no_sanitize_undefined))
+#define DK_RANGE_CHECKED __attribute__((no_sanitize_address, no_sanitize_undefined))
 #endif
 
 /* Reports, as ASan does, the first poisoned byte of count elements from p.

@@ -120,7 +120,6 @@ static inline void ob_valid_range(int64_t out, int64_t in, int64_t s, int64_t of
     *hi = h;
 }
 
-
 /* OpenMP helpers that also compile without OpenMP. */
 int dk__ob_max_threads(void);
 /* AVX-512 F, DQ, CD, BW and VL: what OpenBLAS's SkylakeX kernels run on (openblas_core.c) */

@@ -211,8 +211,9 @@ static void test_compare_chunks(void **state)
         tol[n - 1] = 0; /* second pass: a bound of 0 where the error is not */
         if (c[n - 1] == r[n - 1]) c[n - 1] = r[n - 1] + 1e-3f;
     }
-    /* an infinity against a number, and infinities of opposite signs, in a
-     * chunk's last, partial group of lanes: infinite errors, on any thread count */
+    /* in the last chunk, an infinity against a number (in its partial group
+     * of lanes) and infinities of opposite signs: infinite errors, on any
+     * thread count */
     c[n - 2] = INFINITY;
     r[n - 5] = INFINITY, c[n - 5] = -INFINITY;
     for (int th = 1; th <= 3; th++) {
