@@ -10,6 +10,7 @@
 
 #include "deltakern/backend.h"
 #include "measure/counters.h"
+#include "runtime/big_alloc.h"
 #include "runtime/host.h"
 #include "deltakern/fingerprint.h"
 #include "deltakern/topology.h"
@@ -72,6 +73,31 @@ static void add_variant(cJSON *j, const dk_variant *v)
     for (int i = 0; i < v->n_options; i++) cJSON_AddStringToObject(opts, v->options[i].key, v->options[i].value);
 }
 
+const char *dk_transparent_huge_pages(void)
+{
+    return dk_big_alloc_thp_mode();
+}
+
+/* Pages change what a memory-bound kernel costs (TLB reach) and what a
+ * session's creation costs (page faults): the kernel's huge-page mode, and
+ * whether malloc advises its large blocks as huge pages (glibc's tunable
+ * glibc.malloc.hugetlb, which the deltakern command sets where the mode is
+ * "madvise"; buffers of 2 MiB and more are advised by deltakern itself). */
+static void add_memory(cJSON *j)
+{
+    cJSON *m = cJSON_AddObjectToObject(j, "memory");
+    if (!m) return;
+    cJSON_AddStringToObject(m, "transparent_huge_pages", dk_transparent_huge_pages());
+    const char *tunables = getenv("GLIBC_TUNABLES"), *by = getenv("DK_MALLOC_HUGETLB_BY");
+    const char *hugetlb = tunables ? strstr(tunables, "glibc.malloc.hugetlb=") : NULL;
+    char buf[96] = "not set";
+    if (hugetlb)
+        snprintf(buf, sizeof buf, "%.*s %s", (int)strcspn(hugetlb, ":"), hugetlb,
+                 by && !strcmp(by, "deltakern") ? "set by deltakern" : "from the environment");
+    cJSON_AddStringToObject(m, "malloc_huge_pages", buf);
+    if (tunables) cJSON_AddStringToObject(m, "glibc_tunables", tunables); /* all of malloc's settings */
+}
+
 cJSON *dk_environment_json(const dk_variant *v)
 {
     cJSON *j = cJSON_CreateObject();
@@ -89,6 +115,7 @@ cJSON *dk_environment_json(const dk_variant *v)
         cJSON_AddStringToObject(j, "kernel", k);
     }
     add_cpu(j);
+    add_memory(j);
 #ifdef _OPENMP
     cJSON_AddNumberToObject(j, "openmp", _OPENMP);
     cJSON_AddNumberToObject(j, "threads", omp_get_max_threads());

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "deltakern/tensor.h"
+#include "runtime/big_alloc.h"
 #include "runtime/checked.h"
 #include "runtime/error.h"
 
@@ -93,8 +94,9 @@ dk_status dk_tensor_alloc(dk_tensor *t, dk_dtype dtype, int ndim, const int64_t 
     t->dtype = dtype;
     t->ndim = ndim;
     for (int i = 0; i < ndim; i++) t->dims[i] = dims[i];
-    /* calloc(0) may return NULL; always allocate at least one element */
-    t->data = calloc(numel > 0 ? (size_t)numel : 1, esize);
+    /* at least one element (calloc(0) may return NULL); numel <= 2^40, so
+     * the product cannot overflow */
+    t->data = dk_big_alloc_zeroed((numel > 0 ? (size_t)numel : 1) * esize);
     if (!t->data) return dk__error(DK_ERR_NOMEM, "cannot allocate %lld elements", (long long)numel);
     return DK_OK;
 }

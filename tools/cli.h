@@ -25,11 +25,18 @@ int dk_cmd_roofline(int argc, char **argv);
 int dk_cmd_report(int argc, char **argv);
 int dk_cmd_merge(int argc, char **argv);
 
-/* Before anything else: where OpenBLAS loaded another kernel set than it
- * should (dk_openblas_better_core), sets OPENBLAS_CORETYPE and executes the
- * program again; returns when nothing is to be done or exec failed
- * (cli_openblas_core.c). */
-void dk_cli_arrange_openblas_core(char **argv);
+/* Before anything else: sets what the libraries read once, when they load,
+ * and executes the program again when anything was set; returns when nothing
+ * is to be done or exec failed, with the environment as it was
+ * (cli_restart.c). What is set: */
+void dk_cli_restart_if_needed(char **argv);
+/* OPENBLAS_CORETYPE where OpenBLAS loaded another kernel set than it should
+ * (dk_openblas_better_core); 1 when set (cli_openblas_core.c) */
+int dk_cli_want_openblas_core(char **argv);
+/* glibc.malloc.hugetlb=1 in GLIBC_TUNABLES for the commands that build
+ * sessions, where huge pages come on advice only; 1 when set
+ * (cli_malloc_thp.c) */
+int dk_cli_want_malloc_thp(char **argv);
 /* Prints "deltakern: error: <message>" on one line to stderr (cli_options.c). */
 void dk_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reports the library's last error and returns the matching exit code. */

@@ -51,7 +51,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 #ifndef DK_CLI_NO_REEXEC
-    dk_cli_arrange_openblas_core(argv);
+    dk_cli_restart_if_needed(argv);
 #endif
     if (argc < 2) {
         usage(stderr);

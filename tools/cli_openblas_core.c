@@ -1,12 +1,11 @@
 /* OpenBLAS reads OPENBLAS_CORETYPE once, when the library loads, before main.
  * Where this process loaded a kernel set other than the one it should run
  * (dk_openblas_better_core: a variant's openblas core=, or AVX-512 on a CPU
- * this OpenBLAS does not know), set the variable and execute the program
- * again; the marker DK_OPENBLAS_CORETYPE_BY=deltakern tells the environment
+ * this OpenBLAS does not know), set the variable, for the program to be
+ * executed again (cli_restart.c); the marker DK_OPENBLAS_CORETYPE_BY=deltakern tells the environment
  * fingerprint who chose. A user's own OPENBLAS_CORETYPE is never touched. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "deltakern/backend.h"
 #include "tools/cli.h"
@@ -29,15 +28,11 @@ static const char *requested_core(char **argv, char *buf, size_t n)
     return NULL;
 }
 
-void dk_cli_arrange_openblas_core(char **argv)
+int dk_cli_want_openblas_core(char **argv)
 {
     char wanted[64];
-    if (getenv("DK_OPENBLAS_CORETYPE_BY")) return; /* already restarted once */
+    if (getenv("DK_OPENBLAS_CORETYPE_BY")) return 0; /* already restarted once */
     const char *core = dk_openblas_better_core(requested_core(argv, wanted, sizeof wanted));
-    if (!core) return;
-    if (setenv("OPENBLAS_CORETYPE", core, 1) || setenv("DK_OPENBLAS_CORETYPE_BY", "deltakern", 1)) return;
-    execv("/proc/self/exe", argv);
-    /* no /proc: go on with the kernels loaded, and say nothing was set */
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv("DK_OPENBLAS_CORETYPE_BY");
+    if (!core) return 0;
+    return !setenv("OPENBLAS_CORETYPE", core, 1) && !setenv("DK_OPENBLAS_CORETYPE_BY", "deltakern", 1);
 }

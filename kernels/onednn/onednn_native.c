@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels/onednn/onednn_internal.h"
+#include "runtime/big_alloc.h"
 
 dk_status dk_onednn_native_begin(dk_onednn_ctx *ctx, const dk_graph *g)
 {
@@ -63,7 +64,7 @@ static dk_status rehome_parts(dk_onednn_ctx *ctx, int v)
         dk_onednn_native *part = &ctx->native[w];
         if (w == v || !lies_in(part, nat->own, dk_dnnl_md_size(&nat->md))) continue;
         const size_t size = dk_dnnl_md_size(&part->md);
-        part->own = aligned_alloc(DK_ONEDNN_ALIGN, (size + DK_ONEDNN_ALIGN) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN);
+        part->own = dk_big_alloc(DK_ONEDNN_ALIGN, size);
         if (!part->own) return dk__error(DK_ERR_NOMEM, "onednn: cannot allocate %zu bytes", size);
         part->buf = part->own;
         poison_buffer(part->buf, size);
@@ -86,9 +87,8 @@ dk_status dk_onednn_native_make(dk_onednn_ctx *ctx, dk_onednn_plan *p, const dk_
     if (v < 0 || v >= ctx->n_native) return dk__error(DK_ERR_INTERNAL, "onednn: no native slot for a value");
     dk_onednn_native *nat = &ctx->native[v];
     size_t size = dk_dnnl_md_size(md);
-    size = (size + DK_ONEDNN_ALIGN - 1) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN;
     free(nat->own);
-    nat->buf = nat->own = aligned_alloc(DK_ONEDNN_ALIGN, size ? size : DK_ONEDNN_ALIGN);
+    nat->buf = nat->own = dk_big_alloc(DK_ONEDNN_ALIGN, size);
     if (!nat->buf)
         return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate %zu bytes", n->name,
                          dk_op_name(n->op), size);

@@ -7,6 +7,7 @@
 
 #include "kernels/fallback.h"
 #include "kernels/onednn/onednn_internal.h"
+#include "runtime/big_alloc.h"
 #include "runtime/cache.h"
 #include "runtime/error.h"
 
@@ -46,7 +47,7 @@ static dk_status grow_work(dk_onednn_ctx *ctx, const dk_node *n, size_t size)
 {
     if (size <= ctx->work_size) return DK_OK;
     size_t rounded = (size + DK_ONEDNN_ALIGN - 1) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN;
-    void *w = aligned_alloc(DK_ONEDNN_ALIGN, rounded);
+    void *w = dk_big_alloc(DK_ONEDNN_ALIGN, rounded);
     if (!w)
         return dk__error(DK_ERR_NOMEM, "node '%s' (%s): cannot allocate a %zu byte workspace",
                          n->name, dk_op_name(n->op), rounded);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernels/onednn/onednn_internal.h"
+#include "runtime/big_alloc.h"
 
 typedef struct shared_weights {
     const void *src;
@@ -30,9 +31,7 @@ void *dk_onednn_weights_acquire(const void *src, const dk_dnnl_md *src_md, const
         e = e->next;
     *ready = e != NULL;
     if (!e && (e = calloc(1, sizeof *e))) {
-        size_t size = dk_dnnl_md_size(dst_md);
-        size = (size + DK_ONEDNN_ALIGN - 1) / DK_ONEDNN_ALIGN * DK_ONEDNN_ALIGN;
-        if (!(e->buf = aligned_alloc(DK_ONEDNN_ALIGN, size ? size : DK_ONEDNN_ALIGN))) {
+        if (!(e->buf = dk_big_alloc(DK_ONEDNN_ALIGN, dk_dnnl_md_size(dst_md)))) {
             free(e);
             e = NULL;
         } else {

@@ -1,0 +1,45 @@
+/* glibc's malloc advises its large blocks as transparent huge pages only when
+ * the tunable glibc.malloc.hugetlb=1 is in GLIBC_TUNABLES, which glibc reads
+ * once, before main. Where the kernel hands out huge pages on advice only
+ * ("madvise") and the user set no hugetlb tunable of their own, the commands
+ * that build sessions add it and have the program executed again (see
+ * cli_restart.c); the marker DK_MALLOC_HUGETLB_BY=deltakern tells the
+ * environment fingerprint who chose. Creating a ResNet-50 session took 4096
+ * page faults per 16 MiB of weights and activations before; on a virtual
+ * machine, where each fault is expensive, that was most of bench's start. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deltakern/fingerprint.h"
+#include "tools/cli.h"
+
+/* commands whose sessions allocate weights and activations */
+static int builds_sessions(const char *cmd)
+{
+    static const char *const with_sessions[] = {"run", "diff", "bench", "selftest", "sweep"};
+    for (size_t i = 0; cmd && i < sizeof with_sessions / sizeof with_sessions[0]; i++)
+        if (!strcmp(cmd, with_sessions[i])) return 1;
+    return 0;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+static const int sanitized = 1; /* the sanitizer's allocator ignores glibc's tunables */
+#else
+static const int sanitized = 0;
+#endif
+
+int dk_cli_want_malloc_thp(char **argv)
+{
+    if (sanitized || getenv("DK_MALLOC_HUGETLB_BY") || !builds_sessions(argv[0] ? argv[1] : NULL)) return 0;
+    const char *old = getenv("GLIBC_TUNABLES");
+    if (old && strstr(old, "glibc.malloc.hugetlb")) return 0; /* the user's choice */
+    if (strcmp(dk_transparent_huge_pages(), "madvise")) return 0; /* "always" needs no advice */
+    char *value = NULL;
+    int n = old && old[0] ? asprintf(&value, "%s:glibc.malloc.hugetlb=1", old)
+                          : asprintf(&value, "glibc.malloc.hugetlb=1");
+    if (n < 0) return 0;
+    int ok = !setenv("GLIBC_TUNABLES", value, 1) && !setenv("DK_MALLOC_HUGETLB_BY", "deltakern", 1);
+    free(value);
+    return ok;
+}
