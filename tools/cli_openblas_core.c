@@ -2,8 +2,9 @@
  * Where this process loaded a kernel set other than the one it should run
  * (dk_openblas_better_core: a variant's openblas core=, or AVX-512 on a CPU
  * this OpenBLAS does not know), set the variable, for the program to be
- * executed again (cli_restart.c); the marker DK_OPENBLAS_CORETYPE_BY=deltakern tells the environment
- * fingerprint who chose. A user's own OPENBLAS_CORETYPE is never touched. */
+ * executed again (cli_restart.c); the marker DK_OPENBLAS_CORETYPE_BY=deltakern
+ * tells the environment fingerprint who chose. A user's own
+ * OPENBLAS_CORETYPE is never touched. */
 #include <stdlib.h>
 #include <string.h>
 
