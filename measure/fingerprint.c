@@ -10,7 +10,6 @@
 
 #include "deltakern/backend.h"
 #include "measure/counters.h"
-#include "runtime/big_alloc.h"
 #include "runtime/host.h"
 #include "deltakern/fingerprint.h"
 #include "deltakern/topology.h"
@@ -75,7 +74,19 @@ static void add_variant(cJSON *j, const dk_variant *v)
 
 const char *dk_transparent_huge_pages(void)
 {
-    return dk_big_alloc_thp_mode();
+    static const char *const modes[] = {"always", "madvise", "never"};
+    char line[128] = "";
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f) return "unknown";
+    if (!fgets(line, sizeof line, f)) line[0] = 0;
+    fclose(f);
+    /* the kernel brackets the mode in force: "always [madvise] never" */
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "[%s]", modes[i]);
+        if (strstr(line, want)) return modes[i];
+    }
+    return "unknown";
 }
 
 /* Pages change what a memory-bound kernel costs (TLB reach) and what a

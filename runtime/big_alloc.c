@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "runtime/big_alloc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,21 +35,4 @@ void *dk_big_alloc_zeroed(size_t size)
     void *p = dk_big_alloc(DK_BIG_ALLOC_HUGE, size);
     if (p) memset(p, 0, size);
     return p;
-}
-
-const char *dk_big_alloc_thp_mode(void)
-{
-    static const char *const modes[] = {"always", "madvise", "never"};
-    char line[128] = "";
-    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
-    if (!f) return "unknown";
-    if (!fgets(line, sizeof line, f)) line[0] = 0;
-    fclose(f);
-    /* the kernel brackets the mode in force: "always [madvise] never" */
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        char want[16];
-        snprintf(want, sizeof want, "[%s]", modes[i]);
-        if (strstr(line, want)) return modes[i];
-    }
-    return "unknown";
 }
